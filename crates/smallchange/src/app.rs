@@ -1,0 +1,106 @@
+//! Assembles a running server: database, migrations, committer, workers and HTTP, and
+//! takes them down in order so that the batch in flight is finished before exit.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::committer::Committer;
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::store::Db;
+use crate::workers;
+
+/// A server that is listening. Stop it with [`Running::stop`].
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Db,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting requests, lets those in flight finish, drains the committer.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.context("server task panicked")?
+    }
+
+    /// Runs until the task ends by itself (never, unless it fails) or `stop` is signalled.
+    pub async fn wait(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        shutdown.await;
+        tracing::info!("shutting down: finishing requests and the batch in flight");
+        self.stop().await
+    }
+}
+
+/// Connects, migrates, and starts serving on `settings.listen`.
+pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    let db = Db::connect(&settings.db_options()).await?;
+    db.migrate().await.context("migrating the database")?;
+    let listener =
+        TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(serve(db.clone(), settings, listener, stopped));
+    tracing::info!(%addr, "smallchange is listening");
+    Ok(Running { addr, db, stop, task })
+}
+
+async fn serve(
+    db: Db,
+    settings: Settings,
+    listener: TcpListener,
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::default());
+    let (committer, committer_task) = Committer::start(db.clone(), settings.committer(), metrics.clone());
+    let workers = vec![
+        tokio::spawn(workers::expiry::run(
+            db.clone(),
+            committer.clone(),
+            Duration::from_millis(settings.expiry_poll_ms),
+            stopped.clone(),
+        )),
+        tokio::spawn(workers::purge::run(db.clone(), settings.idempotency_retention_h, stopped.clone())),
+    ];
+    let state = AppState { db: db.clone(), committer, settings: Arc::new(settings), metrics, keys: Arc::default() };
+    let mut until = stopped.clone();
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(async move {
+            let _ = until.wait_for(|stop| *stop).await;
+        })
+        .await?;
+    for worker in workers {
+        let _ = worker.await;
+    }
+    // Every committer handle is gone now: it drains its queue, commits and exits.
+    committer_task.await.context("committer panicked")?;
+    db.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,456 @@
+//! `smallchange bench`: throughput and latency of the ledger, measured in-process against a
+//! real database, plus the plain-SQL baseline it is compared with and an HTTP load run.
+//!
+//! Each run prints, last, one JSON line with at least `transfers_per_s`, `p50_ms`, `p99_ms`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use ledger::{Account, AccountFlags, AccountId, Amount, Currency, Transfer, TransferFlags, TransferId};
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+use crate::committer::{Command, Committer, Output, Reply};
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::store::tenants::{self, Role};
+use crate::store::{self, Db};
+use crate::{app, on_tx};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// The ledger through the group committer, durable, as the server runs it.
+    Ledger(LedgerArgs),
+    /// The baseline: the same row writes as a plain loop, committing every K transfers.
+    Plain(PlainArgs),
+    /// HTTP `POST /v1/ledger/transfers`, one transfer per request, against a server
+    /// started in this process on a loopback port.
+    Http(HttpArgs),
+}
+
+impl BenchCommand {
+    pub fn db(&self) -> &Option<String> {
+        match self {
+            BenchCommand::Ledger(a) => &a.db,
+            BenchCommand::Plain(a) => &a.db,
+            BenchCommand::Http(a) => &a.db,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct LedgerArgs {
+    #[arg(long)]
+    db: Option<String>,
+    #[arg(long, default_value_t = 1_000_000)]
+    transfers: u64,
+    #[arg(long, default_value_t = 10_000)]
+    accounts: u64,
+    /// Transfers per command (per request).
+    #[arg(long, default_value_t = 8_190)]
+    batch: u64,
+    /// Concurrent clients submitting commands.
+    #[arg(long, default_value_t = 1)]
+    clients: u64,
+}
+
+#[derive(Args)]
+pub struct PlainArgs {
+    #[arg(long)]
+    db: Option<String>,
+    #[arg(long, default_value_t = 100_000)]
+    transfers: u64,
+    #[arg(long, default_value_t = 10_000)]
+    accounts: u64,
+    /// Transfers per commit: 1 is one commit per transfer.
+    #[arg(long, default_value_t = 1)]
+    commit_every: u64,
+    #[arg(long, default_value_t = 1)]
+    clients: u64,
+}
+
+#[derive(Args)]
+pub struct HttpArgs {
+    #[arg(long)]
+    db: Option<String>,
+    #[arg(long, default_value_t = 200_000)]
+    requests: u64,
+    #[arg(long, default_value_t = 10_000)]
+    accounts: u64,
+    #[arg(long, default_value_t = 64)]
+    connections: u64,
+}
+
+pub async fn run(command: BenchCommand, settings: Settings) -> anyhow::Result<()> {
+    let line = match command {
+        BenchCommand::Ledger(args) => ledger_bench(args, settings).await?,
+        BenchCommand::Plain(args) => plain_bench(args, settings).await?,
+        BenchCommand::Http(args) => http_bench(args, settings).await?,
+    };
+    println!("{line}");
+    Ok(())
+}
+
+/// Latencies and the time each unit of work finished, relative to the start.
+#[derive(Default)]
+struct Samples {
+    latencies: Vec<Duration>,
+    finished_at: Vec<(Duration, u64)>,
+}
+
+impl Samples {
+    fn merge(&mut self, other: Samples) {
+        self.latencies.extend(other.latencies);
+        self.finished_at.extend(other.finished_at);
+    }
+
+    /// Overall rate plus the rates of the first and last tenth of the work, which show
+    /// whether the cost per transfer grows with the history.
+    fn summary(mut self, total: u64, elapsed: Duration) -> serde_json::Value {
+        self.latencies.sort();
+        self.finished_at.sort();
+        let pct = |p: f64| {
+            let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+            self.latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        };
+        let window = |from: f64, to: f64| {
+            let (mut done, mut start, mut end) = (0u64, None, Duration::ZERO);
+            let (lo, hi) = ((total as f64 * from) as u64, (total as f64 * to) as u64);
+            let mut cumulative = 0;
+            let mut previous_end = Duration::ZERO;
+            for (at, count) in &self.finished_at {
+                cumulative += count;
+                if cumulative > lo && cumulative <= hi {
+                    start.get_or_insert(previous_end);
+                    done += count;
+                    end = *at;
+                }
+                previous_end = *at;
+            }
+            let took = end.saturating_sub(start.unwrap_or_default()).as_secs_f64();
+            if took > 0.0 {
+                done as f64 / took
+            } else {
+                0.0
+            }
+        };
+        json!({
+            "transfers_per_s": (total as f64 / elapsed.as_secs_f64()).round(),
+            "p50_ms": round3(pct(0.50)),
+            "p99_ms": round3(pct(0.99)),
+            "first_tenth_per_s": window(0.0, 0.1).round(),
+            "last_tenth_per_s": window(0.9, 1.0).round(),
+            "elapsed_s": round3(elapsed.as_secs_f64()),
+            "peak_rss_mb": peak_rss_mb(),
+        })
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The process's peak resident set size, from /proc (Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb / 1024.0).round())
+}
+
+fn progress(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    let template = format!("{what} {{bar:40}} {{pos}}/{{len}} {{per_sec}} eta {{eta}}");
+    bar.set_style(ProgressStyle::with_template(&template).expect("a valid template"));
+    bar
+}
+
+fn backend(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => "sqlite",
+        Db::Postgres(_) => "postgres",
+    }
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.db_options()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// A transfer of 1 between two different random accounts.
+fn random_transfer(run: &str, n: u64, accounts: u64, rng: &mut impl Rng) -> Transfer {
+    let debit = rng.gen_range(0..accounts);
+    let credit = (debit + rng.gen_range(1..accounts)) % accounts;
+    Transfer {
+        id: TransferId(format!("{run}/t{n:012}")),
+        debit_account: Some(AccountId(format!("{run}/a{debit}"))),
+        credit_account: Some(AccountId(format!("{run}/a{credit}"))),
+        amount: Amount::new(1),
+        currency: Some(Currency::KRW),
+        code: 1,
+        flags: TransferFlags::default(),
+        pending_id: None,
+        timeout_s: 0,
+    }
+}
+
+/// Opens `accounts` customer accounts (debits limited by credits) and funds each from an
+/// unlimited `mint` account, so every benchmark transfer passes the balance check.
+async fn open_funded_accounts(committer: &Committer, run: &str, accounts: u64) -> anyhow::Result<()> {
+    let id = |name: String| AccountId(format!("{run}/{name}"));
+    let mut all: Vec<Account> = vec![Account::open(id("mint".into()), Currency::KRW, 1, AccountFlags::default())];
+    all.extend(
+        (0..accounts).map(|i| {
+            Account::open(id(format!("a{i}")), Currency::KRW, 2, AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS)
+        }),
+    );
+    let bar = progress(accounts * 2, "opening and funding accounts");
+    for chunk in all.chunks(ledger::BATCH_TRANSFERS_MAX) {
+        expect_ok(committer.submit(Command::CreateAccounts(chunk.to_vec()), None).await?)?;
+        bar.inc(chunk.len() as u64);
+    }
+    let funding: Vec<Transfer> = (0..accounts)
+        .map(|i| Transfer {
+            id: TransferId(format!("{run}/fund{i}")),
+            debit_account: Some(id("mint".into())),
+            credit_account: Some(id(format!("a{i}"))),
+            amount: Amount::new(1_000_000_000),
+            currency: Some(Currency::KRW),
+            code: 1,
+            flags: TransferFlags::default(),
+            pending_id: None,
+            timeout_s: 0,
+        })
+        .collect();
+    for chunk in funding.chunks(ledger::BATCH_TRANSFERS_MAX) {
+        expect_ok(committer.submit(Command::Transfers(chunk.to_vec()), None).await?)?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn expect_ok(reply: Reply) -> anyhow::Result<()> {
+    let ok = match &reply {
+        Reply::Applied(Output::Accounts(results)) => results.iter().all(|r| r.code() == "created"),
+        Reply::Applied(Output::Transfers(results)) => results.iter().all(|r| r.is_ok()),
+        _ => false,
+    };
+    anyhow::ensure!(ok, "benchmark setup failed: {reply:?}");
+    Ok(())
+}
+
+async fn ledger_bench(args: LedgerArgs, settings: Settings) -> anyhow::Result<serde_json::Value> {
+    anyhow::ensure!(
+        args.accounts >= 2 && args.batch >= 1 && args.clients >= 1,
+        "need 2+ accounts, batch and clients of 1+"
+    );
+    anyhow::ensure!(args.batch as usize <= ledger::BATCH_TRANSFERS_MAX, "--batch is at most 8190");
+    let db = open(&settings).await?;
+    let run = tenants::new_id("bench", 8);
+    let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()));
+    open_funded_accounts(&committer, &run, args.accounts).await?;
+    let bar = progress(args.transfers, "transfers");
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for client in 0..args.clients {
+        let (committer, run, bar) = (committer.clone(), run.clone(), bar.clone());
+        let share: Vec<u64> = (0..args.transfers).filter(|n| n % args.clients == client).collect();
+        let (accounts, batch) = (args.accounts, args.batch as usize);
+        clients.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(client);
+            let mut samples = Samples::default();
+            for ns in share.chunks(batch) {
+                let transfers = ns.iter().map(|n| random_transfer(&run, *n, accounts, &mut rng)).collect();
+                let sent = Instant::now();
+                expect_ok(committer.submit(Command::Transfers(transfers), None).await?)?;
+                samples.latencies.push(sent.elapsed());
+                samples.finished_at.push((started.elapsed(), ns.len() as u64));
+                bar.inc(ns.len() as u64);
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+    let mut samples = Samples::default();
+    for client in clients {
+        samples.merge(client.await??);
+    }
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    drop(committer);
+    task.await?;
+    let mut line = samples.summary(args.transfers, elapsed);
+    line["bench"] = json!("ledger");
+    line["backend"] = json!(backend(&db));
+    line["transfers"] = json!(args.transfers);
+    line["accounts"] = json!(args.accounts);
+    line["batch"] = json!(args.batch);
+    line["clients"] = json!(args.clients);
+    Ok(line)
+}
+
+async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serde_json::Value> {
+    anyhow::ensure!(args.accounts >= 2 && args.commit_every >= 1 && args.clients >= 1, "need 2+ accounts");
+    let db = open(&settings).await?;
+    let run = tenants::new_id("plain", 8);
+    let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()));
+    open_funded_accounts(&committer, &run, args.accounts).await?;
+    drop(committer);
+    task.await?;
+    let bar = progress(args.transfers, "plain transfers");
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for client in 0..args.clients {
+        let (db, run, bar) = (db.clone(), run.clone(), bar.clone());
+        let share: Vec<u64> = (0..args.transfers).filter(|n| n % args.clients == client).collect();
+        let (accounts, every) = (args.accounts, args.commit_every as usize);
+        clients.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(client);
+            let mut samples = Samples::default();
+            for ns in share.chunks(every) {
+                let sent = Instant::now();
+                let mut tx = db.begin().await?;
+                for n in ns {
+                    plain_transfer(&mut tx, &random_transfer(&run, *n, accounts, &mut rng)).await?;
+                }
+                tx.commit().await?;
+                samples.latencies.push(sent.elapsed());
+                samples.finished_at.push((started.elapsed(), ns.len() as u64));
+                bar.inc(ns.len() as u64);
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+    let mut samples = Samples::default();
+    for client in clients {
+        samples.merge(client.await??);
+    }
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let mut line = samples.summary(args.transfers, elapsed);
+    line["bench"] = json!("plain");
+    line["backend"] = json!(backend(&db));
+    line["transfers"] = json!(args.transfers);
+    line["commit_every"] = json!(args.commit_every);
+    line["clients"] = json!(args.clients);
+    Ok(line)
+}
+
+/// The row writes of one transfer, one statement each: insert it, update both accounts.
+async fn plain_transfer(tx: &mut store::Tx, t: &Transfer) -> anyhow::Result<()> {
+    let amount = t.amount.expect("bench transfers have amounts").minor_units();
+    let debit = t.debit_account.as_ref().expect("bench transfers have accounts").0.as_str();
+    let credit = t.credit_account.as_ref().expect("bench transfers have accounts").0.as_str();
+    on_tx!(tx, |c, _d| {
+        sqlx::query(
+            "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, flags, \
+             pending_id, timeout_s, created_at) VALUES ($1, $2, $3, $4, 'KRW', 1, 0, NULL, 0, $5)",
+        )
+        .bind(t.id.0.as_str())
+        .bind(debit)
+        .bind(credit)
+        .bind(amount)
+        .bind(store::now_us())
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("UPDATE ledger_accounts SET debits_posted = debits_posted + $1 WHERE id = $2")
+            .bind(amount)
+            .bind(debit)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("UPDATE ledger_accounts SET credits_posted = credits_posted + $1 WHERE id = $2")
+            .bind(amount)
+            .bind(credit)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}
+
+async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<serde_json::Value> {
+    settings.listen = "127.0.0.1:0".parse()?;
+    let running = app::start(settings).await?;
+    let tenant = tenants::create_tenant(&running.db, "bench").await?;
+    let key = tenants::create_key(&running.db, &tenant, Role::Admin).await?;
+    let base = format!("http://{}", running.addr);
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections as usize).build()?;
+    setup_http_accounts(&client, &base, &key, args.accounts).await?;
+    let bar = progress(args.requests, "requests");
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for worker in 0..args.connections {
+        let (client, base, key, bar) = (client.clone(), base.clone(), key.clone(), bar.clone());
+        let (requests, connections, accounts) = (args.requests, args.connections, args.accounts);
+        workers.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(worker);
+            let mut samples = Samples::default();
+            for n in (worker..requests).step_by(connections as usize) {
+                let debit = rng.gen_range(0..accounts);
+                let credit = (debit + rng.gen_range(1..accounts)) % accounts;
+                let body = json!({"transfers": [{"id": format!("h{n}"), "debit_account": format!("a{debit}"),
+                    "credit_account": format!("a{credit}"), "amount": 1, "currency": "KRW", "code": 1}]});
+                let sent = Instant::now();
+                let response =
+                    client.post(format!("{base}/v1/ledger/transfers")).bearer_auth(&key).json(&body).send().await?;
+                anyhow::ensure!(response.status().is_success(), "request failed: {}", response.status());
+                let text = response.text().await?;
+                anyhow::ensure!(text.contains("\"created\""), "transfer not created: {text}");
+                samples.latencies.push(sent.elapsed());
+                samples.finished_at.push((started.elapsed(), 1));
+                bar.inc(1);
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+    let mut samples = Samples::default();
+    for worker in workers {
+        samples.merge(worker.await??);
+    }
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let backend = backend(&running.db);
+    running.stop().await?;
+    let mut line = samples.summary(args.requests, elapsed);
+    line["bench"] = json!("http");
+    line["backend"] = json!(backend);
+    line["requests"] = json!(args.requests);
+    line["connections"] = json!(args.connections);
+    Ok(line)
+}
+
+/// Opens and funds the accounts over HTTP, as a client would.
+async fn setup_http_accounts(client: &reqwest::Client, base: &str, key: &str, accounts: u64) -> anyhow::Result<()> {
+    let mut all = vec![json!({"id": "mint", "currency": "KRW", "code": 1})];
+    all.extend((0..accounts).map(|i| {
+        json!({"id": format!("a{i}"), "currency": "KRW", "code": 2,
+        "flags": ["debits_must_not_exceed_credits"]})
+    }));
+    for chunk in all.chunks(ledger::BATCH_TRANSFERS_MAX) {
+        let response = client
+            .post(format!("{base}/v1/ledger/accounts"))
+            .bearer_auth(key)
+            .json(&json!({"accounts": chunk}))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "opening accounts failed: {}", response.text().await?);
+    }
+    let funding: Vec<_> = (0..accounts)
+        .map(|i| {
+            json!({"id": format!("fund{i}"), "debit_account": "mint", "credit_account": format!("a{i}"),
+            "amount": 1_000_000_000i64, "currency": "KRW", "code": 1})
+        })
+        .collect();
+    for chunk in funding.chunks(ledger::BATCH_TRANSFERS_MAX) {
+        let response = client
+            .post(format!("{base}/v1/ledger/transfers"))
+            .bearer_auth(key)
+            .json(&json!({"transfers": chunk}))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "funding failed: {}", response.text().await?);
+    }
+    Ok(())
+}

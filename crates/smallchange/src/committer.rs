@@ -1,0 +1,293 @@
+//! The group committer: the one path by which ledger writes reach the database.
+//!
+//! Callers submit a [`Command`] (a request's accounts or transfers) and wait. A single task
+//! drains the bounded queue into a batch of at most `batch_events_max` events, loads what the
+//! batch touches (locking those accounts on PostgreSQL, so several processes can share the
+//! database), applies every command in order in a [`ledger::Book`], writes the result and
+//! each command's idempotency record in one database transaction, and only then answers
+//! every caller. The cost of a durable commit is shared by the whole batch.
+//!
+//! If writing a batch fails (another process inserted the same id first, say), the batch is
+//! rolled back and its commands are retried one per transaction, so one bad command fails
+//! alone and nothing acknowledged is lost.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ledger::{Account, AccountResult, Book, Transfer, TransferResult};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::metrics::Metrics;
+use crate::store::idempotency::{NewRecord, StoredResponse};
+use crate::store::{self, Db};
+
+/// How the committer batches.
+#[derive(Clone, Debug)]
+pub struct CommitterSettings {
+    /// Most events (accounts + transfers) in one database transaction.
+    pub batch_events_max: usize,
+    /// Longest time the first command of a batch waits for others to join it.
+    pub batch_wait_max: Duration,
+    /// Most commands waiting in the queue; submitters wait when it is full.
+    pub queue_commands_max: usize,
+}
+
+/// What a caller asks the ledger to do.
+#[derive(Clone, Debug)]
+pub enum Command {
+    CreateAccounts(Vec<Account>),
+    Transfers(Vec<Transfer>),
+}
+
+impl Command {
+    fn events(&self) -> usize {
+        match self {
+            Command::CreateAccounts(accounts) => accounts.len(),
+            Command::Transfers(transfers) => transfers.len(),
+        }
+    }
+}
+
+/// Per-event results, in the order of the command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Accounts(Vec<AccountResult>),
+    Transfers(Vec<TransferResult>),
+}
+
+/// Turns an output into the response to remember under an idempotency key.
+pub type Render = Box<dyn Fn(&Output) -> (u16, String) + Send + Sync>;
+
+/// An idempotency key to record, with the command's effect, in the same transaction.
+pub struct Idempotency {
+    pub scoped_key: String,
+    pub request_hash: String,
+    pub render: Render,
+}
+
+/// The committer's answer to one command.
+#[derive(Debug)]
+pub enum Reply {
+    Applied(Output),
+    /// The key was used before with the same request: here is the first answer.
+    Replayed(StoredResponse),
+    /// The key was used before with a different request.
+    KeyReused,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("the committer has stopped")]
+    Stopped,
+    #[error("the batch could not be written: {0}")]
+    Failed(String),
+}
+
+struct Job {
+    command: Command,
+    idempotency: Option<Idempotency>,
+    reply: oneshot::Sender<Result<Reply, CommitError>>,
+}
+
+/// A handle for submitting commands; cheap to clone.
+#[derive(Clone)]
+pub struct Committer {
+    sender: mpsc::Sender<Job>,
+}
+
+impl Committer {
+    /// Starts the committer task. It stops once every handle is dropped and the queue is
+    /// drained; await the returned handle to finish the batch in flight.
+    pub fn start(db: Db, settings: CommitterSettings, metrics: Arc<Metrics>) -> (Committer, JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(settings.queue_commands_max.max(1));
+        let task = tokio::spawn(run(db, settings, receiver, metrics));
+        (Committer { sender }, task)
+    }
+
+    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Result<Reply, CommitError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { command, idempotency, reply };
+        self.sender.send(job).await.map_err(|_| CommitError::Stopped)?;
+        answer.await.map_err(|_| CommitError::Stopped)?
+    }
+}
+
+async fn run(db: Db, settings: CommitterSettings, mut receiver: mpsc::Receiver<Job>, metrics: Arc<Metrics>) {
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match receiver.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        let (batch, next) = gather(first, &mut receiver, &settings).await;
+        carried = next;
+        let started = Instant::now();
+        let events: usize = batch.iter().map(|job| job.command.events()).sum();
+        process(&db, batch).await;
+        metrics.observe_batch(events, started.elapsed());
+    }
+}
+
+/// Collects queued jobs behind `first` until the batch is full or the wait is over. Returns
+/// the batch and a job that did not fit, which starts the next batch.
+async fn gather(
+    first: Job,
+    receiver: &mut mpsc::Receiver<Job>,
+    settings: &CommitterSettings,
+) -> (Vec<Job>, Option<Job>) {
+    let deadline = Instant::now() + settings.batch_wait_max;
+    let mut events = first.command.events();
+    let mut batch = vec![first];
+    loop {
+        let job = match receiver.try_recv() {
+            Ok(job) => job,
+            Err(_) if Instant::now() >= deadline => break,
+            Err(_) => match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Ok(Some(job)) => job,
+                _ => break,
+            },
+        };
+        if events + job.command.events() > settings.batch_events_max {
+            return (batch, Some(job));
+        }
+        events += job.command.events();
+        batch.push(job);
+    }
+    (batch, None)
+}
+
+async fn process(db: &Db, batch: Vec<Job>) {
+    match commit(db, &batch).await {
+        Ok(replies) => {
+            for (job, reply) in batch.into_iter().zip(replies) {
+                let _ = job.reply.send(Ok(reply));
+            }
+        }
+        Err(error) if batch.len() > 1 => {
+            tracing::warn!(error = %format!("{error:#}"), jobs = batch.len(), "batch failed; retrying its commands one by one");
+            for job in batch {
+                let result = commit(db, std::slice::from_ref(&job)).await;
+                let answer = result.map(|mut replies| replies.remove(0)).map_err(|e| failed(&e));
+                let _ = job.reply.send(answer);
+            }
+        }
+        Err(error) => {
+            let CommitError::Failed(message) = failed(&error) else { unreachable!() };
+            for job in batch {
+                let _ = job.reply.send(Err(CommitError::Failed(message.clone())));
+            }
+        }
+    }
+}
+
+fn failed(error: &anyhow::Error) -> CommitError {
+    tracing::error!(error = %format!("{error:#}"), "commit failed");
+    CommitError::Failed(format!("{error:#}"))
+}
+
+/// The ids a batch refers to, gathered before anything is loaded.
+#[derive(Default)]
+struct Touched<'a> {
+    accounts: BTreeSet<&'a str>,
+    transfers: HashSet<&'a str>,
+    pendings: HashSet<&'a str>,
+    keys: Vec<&'a str>,
+}
+
+fn touched(batch: &[Job]) -> Touched<'_> {
+    let mut touched = Touched::default();
+    for job in batch {
+        if let Some(idempotency) = &job.idempotency {
+            touched.keys.push(&idempotency.scoped_key);
+        }
+        match &job.command {
+            Command::CreateAccounts(accounts) => touched.accounts.extend(accounts.iter().map(|a| a.id.0.as_str())),
+            Command::Transfers(transfers) => {
+                for t in transfers {
+                    touched.transfers.insert(&t.id.0);
+                    touched.accounts.extend(t.debit_account.iter().chain(&t.credit_account).map(|a| a.0.as_str()));
+                    if let Some(pending) = &t.pending_id {
+                        touched.pendings.insert(&pending.0);
+                    }
+                }
+            }
+        }
+    }
+    touched
+}
+
+/// Applies a batch in one transaction and returns each job's reply, in order.
+async fn commit(db: &Db, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
+    let now = store::now_us();
+    let mut touched = touched(batch);
+    let mut tx = db.begin().await?;
+    let pendings: Vec<&str> = touched.pendings.iter().copied().collect();
+    let pending_rows = store::ledger::load_transfers(&mut tx, &pendings).await?;
+    let pending_accounts: Vec<String> =
+        pending_rows.iter().flat_map(|p| [p.debit_account.0.clone(), p.credit_account.0.clone()]).collect();
+    touched.accounts.extend(pending_accounts.iter().map(String::as_str));
+    let account_ids: Vec<&str> = touched.accounts.iter().copied().collect();
+    // Locked in id order: two processes' batches can never wait on each other in a cycle.
+    let accounts = store::ledger::lock_accounts(&mut tx, &account_ids).await?;
+    let loaded_pendings: HashSet<&str> = pending_rows.iter().map(|p| p.id.0.as_str()).collect();
+    let others: Vec<&str> = touched.transfers.iter().copied().filter(|id| !loaded_pendings.contains(id)).collect();
+    let existing = store::ledger::load_transfers(&mut tx, &others).await?;
+    // Read after the account locks: any resolution committed by another process is visible.
+    let resolutions = store::ledger::load_resolutions(&mut tx, &pendings).await?;
+    let answered: HashMap<String, StoredResponse> =
+        store::idempotency::load(&mut tx, &touched.keys).await?.into_iter().collect();
+
+    let mut book = Book::new(now);
+    accounts.into_iter().for_each(|a| book.load_account(a));
+    pending_rows.into_iter().chain(existing).for_each(|t| book.load_transfer(t));
+    resolutions.into_iter().for_each(|(id, flags)| book.load_resolution(id, flags));
+
+    let (replies, records) = apply(&mut book, batch, answered);
+    let writes = book.into_writes().map_err(|violation| anyhow::anyhow!("invariant violated: {}", violation.0))?;
+    store::ledger::write(&mut tx, &writes, now).await?;
+    store::idempotency::insert(&mut tx, &records, now).await?;
+    tx.commit().await?;
+    Ok(replies)
+}
+
+/// Runs each job against the book, answering repeated idempotency keys from their record.
+fn apply(
+    book: &mut Book,
+    batch: &[Job],
+    mut answered: HashMap<String, StoredResponse>,
+) -> (Vec<Reply>, Vec<NewRecord>) {
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut records = Vec::new();
+    for job in batch {
+        if let Some(idempotency) = &job.idempotency {
+            if let Some(first) = answered.get(&idempotency.scoped_key) {
+                replies.push(if first.request_hash == idempotency.request_hash {
+                    Reply::Replayed(first.clone())
+                } else {
+                    Reply::KeyReused
+                });
+                continue;
+            }
+        }
+        let output = match &job.command {
+            Command::CreateAccounts(accounts) => {
+                Output::Accounts(accounts.iter().map(|a| book.create_account(a.clone())).collect())
+            }
+            Command::Transfers(transfers) => Output::Transfers(book.apply(transfers)),
+        };
+        if let Some(idempotency) = &job.idempotency {
+            let (status, body) = (idempotency.render)(&output);
+            let response = StoredResponse { request_hash: idempotency.request_hash.clone(), status, body };
+            answered.insert(idempotency.scoped_key.clone(), response.clone());
+            records.push(NewRecord { scoped_key: idempotency.scoped_key.clone(), response });
+        }
+        replies.push(Reply::Applied(output));
+    }
+    (replies, records)
+}

@@ -1,0 +1,130 @@
+//! Settings: defaults, then a TOML file, then `SMALLCHANGE_*` environment variables, then
+//! command-line flags, each overriding the one before.
+//!
+//! Every limit the server enforces is a named setting here, with its unit last.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::committer::CommitterSettings;
+use crate::store::DbOptions;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub db: String,
+    pub listen: SocketAddr,
+    /// SQLite: `synchronous=FULL`, so a commit survives power loss. `false` opts out.
+    pub sqlite_durable: bool,
+    pub db_connections_max: u32,
+    /// Most accounts + transfers written in one database transaction.
+    pub batch_events_max: usize,
+    /// Longest a batch waits for more commands before committing, in microseconds.
+    pub batch_wait_max_us: u64,
+    /// Most commands queued for the committer before submitters wait.
+    pub queue_commands_max: usize,
+    /// Largest request body accepted.
+    pub body_bytes_max: usize,
+    /// Largest single amount accepted, in minor units.
+    pub amount_max: i64,
+    /// Longest timeout a pending transfer may ask for.
+    pub pending_timeout_max_s: u32,
+    /// How long idempotency keys are kept (at least 24 h).
+    pub idempotency_retention_h: u32,
+    /// How often the timeout worker looks for expired pending transfers.
+    pub expiry_poll_ms: u64,
+    /// How long a verified API key is trusted before it is looked up again.
+    pub key_cache_s: u64,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            db: "sqlite://smallchange.db".into(),
+            listen: "127.0.0.1:8080".parse().expect("a valid address"),
+            sqlite_durable: true,
+            db_connections_max: 16,
+            batch_events_max: ledger::BATCH_TRANSFERS_MAX,
+            batch_wait_max_us: 0,
+            queue_commands_max: 65_536,
+            body_bytes_max: 4 * 1024 * 1024,
+            amount_max: 1_000_000_000_000_000,
+            pending_timeout_max_s: 30 * 24 * 3600,
+            idempotency_retention_h: 24,
+            expiry_poll_ms: 1_000,
+            key_cache_s: 30,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// The prefix of every environment variable we read.
+const ENV_PREFIX: &str = "SMALLCHANGE_";
+
+impl Settings {
+    /// Defaults, overridden by `file` (if given) and then by `SMALLCHANGE_*` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut table = toml::Table::try_from(Settings::default())?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let from_file: toml::Table =
+                text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+            table.extend(from_file);
+        }
+        for (name, value) in std::env::vars() {
+            let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let key = key.to_ascii_lowercase();
+            if table.contains_key(&key) {
+                table.insert(key, env_value(&value));
+            }
+        }
+        let settings: Settings = table.try_into().context("bad settings")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (1..=ledger::BATCH_TRANSFERS_MAX).contains(&self.batch_events_max),
+            "batch_events_max must be 1..={}",
+            ledger::BATCH_TRANSFERS_MAX
+        );
+        anyhow::ensure!(self.idempotency_retention_h >= 24, "idempotency_retention_h must be at least 24");
+        anyhow::ensure!(self.amount_max > 0, "amount_max must be positive");
+        anyhow::ensure!(self.db_connections_max >= 2, "db_connections_max must be at least 2");
+        anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format is text or json");
+        Ok(())
+    }
+
+    pub fn db_options(&self) -> DbOptions {
+        DbOptions {
+            url: self.db.clone(),
+            connections_max: self.db_connections_max,
+            sqlite_durable: self.sqlite_durable,
+        }
+    }
+
+    pub fn committer(&self) -> CommitterSettings {
+        CommitterSettings {
+            batch_events_max: self.batch_events_max,
+            batch_wait_max: Duration::from_micros(self.batch_wait_max_us),
+            queue_commands_max: self.queue_commands_max,
+        }
+    }
+}
+
+/// An environment value as TOML where it parses (numbers, booleans), else as a string.
+fn env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}

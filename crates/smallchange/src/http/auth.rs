@@ -1,0 +1,93 @@
+//! Operator authentication: `Authorization: Bearer <secret key>`.
+//!
+//! Keys are looked up by the SHA-256 of the secret. A verified key is trusted for
+//! `key_cache_s` seconds, so a busy client does not cost a database read per request.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::store::tenants::{self, KeyOwner, Role};
+
+/// Most keys remembered at once; the cache is emptied when full.
+const KEY_CACHE_ENTRIES_MAX: usize = 10_000;
+
+/// Verified keys by secret hash, with when they were verified.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (KeyOwner, Instant)>>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &str, ttl: Duration) -> Option<KeyOwner> {
+        let entries = self.entries.lock().expect("key cache lock");
+        entries.get(hash).filter(|(_, at)| at.elapsed() < ttl).map(|(owner, _)| owner.clone())
+    }
+
+    fn put(&self, hash: String, owner: KeyOwner) {
+        let mut entries = self.entries.lock().expect("key cache lock");
+        if entries.len() >= KEY_CACHE_ENTRIES_MAX {
+            entries.clear();
+        }
+        entries.insert(hash, (owner, Instant::now()));
+    }
+}
+
+/// The authenticated caller of an operator endpoint.
+#[derive(Clone, Debug)]
+pub struct Operator(pub KeyOwner);
+
+impl Operator {
+    pub fn tenant_id(&self) -> &str {
+        &self.0.tenant_id
+    }
+
+    /// Refuses the call unless the key has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.0.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("a {} key cannot do this", self.0.role.as_str())))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Operator, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthenticated("missing_api_key", "send Authorization: Bearer <secret key>"))?;
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|secret| !secret.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthenticated("invalid_api_key", "the Authorization header is not `Bearer <secret key>`")
+            })?;
+        let hash = tenants::hash_secret(secret);
+        let ttl = Duration::from_secs(app.settings.key_cache_s);
+        if let Some(owner) = app.keys.get(&hash, ttl) {
+            return Ok(Operator(owner));
+        }
+        let owner = tenants::find_key(&app.db, &hash)
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("invalid_api_key", "this API key is not valid"))?;
+        app.keys.put(hash, owner.clone());
+        Ok(Operator(owner))
+    }
+}
+
+/// Roles that may change things.
+pub const WRITERS: &[Role] = &[Role::Admin];
+/// Roles that may read.
+pub const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Readonly];

@@ -1,0 +1,43 @@
+//! Request bodies: JSON parsed strictly (unknown fields refused), with the path of the
+//! offending field reported as `param`.
+
+use axum::body::Bytes;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.inner();
+        let message = inner.to_string();
+        let code = match inner.classify() {
+            serde_json::error::Category::Data if message.starts_with("unknown field") => "unknown_field",
+            serde_json::error::Category::Data if message.starts_with("missing field") => "missing_field",
+            serde_json::error::Category::Data => "invalid_type",
+            _ => "invalid_json",
+        };
+        match code {
+            "invalid_json" => ApiError::bad_request(code, format!("the body is not valid JSON: {message}")),
+            "missing_field" => ApiError::invalid(code, message.clone(), missing_field_path(&path, &message)),
+            _ if path == "." => ApiError::bad_request(code, format!("the body has the wrong shape: {message}")),
+            _ => ApiError::invalid(code, message, path),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    Ok(parsed)
+}
+
+/// serde reports a missing field at its parent's path; name the field itself.
+fn missing_field_path(path: &str, message: &str) -> String {
+    let Some(rest) = message.strip_prefix("missing field `") else { return path.to_string() };
+    let field = rest.split('`').next().unwrap_or_default();
+    if path == "." {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}

@@ -1,0 +1,83 @@
+//! The `Idempotency-Key` header: the same key with the same request answers the first
+//! response again; with a different request it is a 409 `idempotency_key_reused`.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use crate::committer::Idempotency;
+use crate::store::idempotency::StoredResponse;
+use crate::store::{self, Db};
+
+/// Longest key accepted.
+const KEY_LEN_MAX: usize = 255;
+
+/// The key of this request, scoped to the tenant, if it sent one.
+pub fn key(headers: &HeaderMap, tenant_id: &str) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (1..=KEY_LEN_MAX).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                "Idempotency-Key",
+            )
+        })?;
+    Ok(Some(format!("{tenant_id}/{key}")))
+}
+
+/// What identifies "the same request": the path and the exact body.
+pub fn request_hash(path: &str, body: &Bytes) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(path.as_bytes());
+    hasher.update([0]);
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+/// The first answer if this key was used before with the same request; a 409 if with
+/// another; `None` if the key is new.
+pub async fn earlier_answer(db: &Db, scoped_key: &str, request_hash: &str) -> Result<Option<Response>, ApiError> {
+    match store::idempotency::find(db, scoped_key).await? {
+        None => Ok(None),
+        Some(first) if first.request_hash == request_hash => Ok(Some(replay(first))),
+        Some(_) => Err(reused()),
+    }
+}
+
+/// Checks the key (if any) before the work is done: an early answer, or what the committer
+/// needs to record the new answer with the effect.
+pub async fn prepare(
+    db: &Db,
+    headers: &HeaderMap,
+    tenant_id: &str,
+    path: &str,
+    body: &Bytes,
+    render: crate::committer::Render,
+) -> Result<Result<Option<Idempotency>, Response>, ApiError> {
+    let Some(scoped_key) = key(headers, tenant_id)? else { return Ok(Ok(None)) };
+    let request_hash = request_hash(path, body);
+    if let Some(answer) = earlier_answer(db, &scoped_key, &request_hash).await? {
+        return Ok(Err(answer));
+    }
+    Ok(Ok(Some(Idempotency { scoped_key, request_hash, render })))
+}
+
+pub fn reused() -> ApiError {
+    ApiError::conflict("idempotency_key_reused", "this Idempotency-Key was used with a different request")
+}
+
+/// The stored first answer, marked as a replay.
+pub fn replay(first: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(first.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, first.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,60 @@
+//! The HTTP API: one small state object, one router per resource, errors mapped in one
+//! place ([`error`]), and the OpenAPI document generated from the handlers themselves.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod health;
+pub mod idempotency;
+pub mod ledger;
+pub mod openapi;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+
+use crate::committer::Committer;
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::store::Db;
+use error::ApiError;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub committer: Committer,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    pub keys: Arc<auth::KeyCache>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_bytes_max = state.settings.body_bytes_max;
+    Router::new()
+        .merge(ledger::router())
+        .merge(health::router())
+        .merge(openapi::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_bytes_max))
+        .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::bad_request("method_not_allowed", "this endpoint does not take that method")
+}
+
+async fn count_responses(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    app.metrics.observe_response(response.status().as_u16());
+    response
+}

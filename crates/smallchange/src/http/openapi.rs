@@ -1,0 +1,34 @@
+//! `GET /openapi.json` (OpenAPI 3.1, generated from the handlers) and the API explorer at
+//! `/docs`, whose assets are compiled into the binary: nothing is downloaded, ever.
+
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "smallchange", description = "Stored-value wallet and cash-out engine. See API.md for the contract."),
+    paths(super::ledger::create_accounts, super::ledger::create_transfers, super::ledger::get_account),
+    modifiers(&BearerAuth),
+    tags((name = "ledger", description = "The double-entry ledger, low level"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+}

@@ -1,0 +1,18 @@
+//! smallchange: a stored-value wallet and cash-out engine. This crate is everything that
+//! does IO around the pure [`ledger`] kernel: settings, the database, the group committer,
+//! the HTTP API, background workers and the command line.
+//!
+//! The data path reads straight down: HTTP → parsed input → committer → ledger + store →
+//! response, with workers picking up what happens later.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod committer;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod metrics;
+pub mod store;
+pub mod telemetry;
+pub mod workers;

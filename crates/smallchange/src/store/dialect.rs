@@ -1,0 +1,99 @@
+//! What differs between SQLite and PostgreSQL SQL, in one place.
+
+/// The SQL dialect of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The statement that opens a write transaction.
+    pub fn begin_write(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        }
+    }
+
+    /// A condition "`column` is one of the ids in the single text parameter `$n`"; pair it
+    /// with [`Dialect::id_list`], which encodes the ids for that parameter.
+    pub fn in_id_list(self, column: &str, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
+            Dialect::Postgres => format!("{column} = ANY(${n}::text[])"),
+        }
+    }
+
+    /// Encodes ids for one text parameter: a JSON array for SQLite, an array literal for
+    /// PostgreSQL. One text parameter keeps statements short and their plans cached.
+    pub fn id_list<'a>(self, ids: impl IntoIterator<Item = &'a str>) -> String {
+        let (open, close) = match self {
+            Dialect::Sqlite => ('[', ']'),
+            Dialect::Postgres => ('{', '}'),
+        };
+        let mut out = String::new();
+        out.push(open);
+        for (i, id) in ids.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            for ch in id.chars() {
+                if ch == '"' || ch == '\\' {
+                    out.push('\\');
+                }
+                out.push(ch);
+            }
+            out.push('"');
+        }
+        out.push(close);
+        out
+    }
+
+    /// The suffix that locks selected rows until the transaction ends. SQLite has one
+    /// writer at a time (BEGIN IMMEDIATE), so it needs none.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// `($1, $2, …), (…)` for `rows` rows of `columns` parameters each.
+pub fn values_placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                out.push(',');
+            }
+            out.push('$');
+            out.push_str(&(row * columns + column + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_lists_quote_what_needs_quoting() {
+        assert_eq!(Dialect::Sqlite.id_list(["a", "b\"c"]), r#"["a","b\"c"]"#);
+        assert_eq!(Dialect::Postgres.id_list(["a/b"]), r#"{"a/b"}"#);
+        assert_eq!(Dialect::Postgres.id_list([]), "{}");
+    }
+
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(values_placeholders(2, 2), "($1,$2),($3,$4)");
+    }
+}

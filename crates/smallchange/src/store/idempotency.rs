@@ -1,0 +1,87 @@
+//! The first answer given to each `Idempotency-Key`, written in the same transaction as the
+//! effect it reports, so a retry can never see the effect without the answer or the reverse.
+
+use super::dialect::values_placeholders;
+use super::{Db, Tx};
+use crate::{on_db, on_tx};
+
+/// An answer as it was first sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// A key and the response to remember for it.
+#[derive(Clone, Debug)]
+pub struct NewRecord {
+    pub scoped_key: String,
+    pub response: StoredResponse,
+}
+
+type Row = (String, String, i64, String);
+
+pub async fn find(db: &Db, scoped_key: &str) -> anyhow::Result<Option<StoredResponse>> {
+    let row: Option<Row> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT scoped_key, request_hash, status, body FROM idempotency_keys WHERE scoped_key = $1")
+            .bind(scoped_key)
+            .fetch_optional(pool)
+            .await?
+    });
+    row.map(|r| from_row(r).1).map(Ok).transpose()
+}
+
+/// The stored answers for those of these keys that have one.
+pub async fn load(tx: &mut Tx, scoped_keys: &[&str]) -> anyhow::Result<Vec<(String, StoredResponse)>> {
+    if scoped_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = on_tx!(tx, |c, d| {
+        let sql = format!(
+            "SELECT scoped_key, request_hash, status, body FROM idempotency_keys WHERE {}",
+            d.in_id_list("scoped_key", 1)
+        );
+        sqlx::query_as(&sql).bind(d.id_list(scoped_keys.iter().copied())).fetch_all(c).await?
+    });
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+pub async fn insert(tx: &mut Tx, records: &[NewRecord], created_at: i64) -> anyhow::Result<()> {
+    for chunk in records.chunks(500) {
+        on_tx!(tx, |c, _d| {
+            let sql = format!(
+                "INSERT INTO idempotency_keys (scoped_key, request_hash, status, body, created_at) VALUES {}",
+                values_placeholders(chunk.len(), 5)
+            );
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                query = query
+                    .bind(r.scoped_key.as_str())
+                    .bind(r.response.request_hash.as_str())
+                    .bind(i64::from(r.response.status))
+                    .bind(r.response.body.as_str())
+                    .bind(created_at);
+            }
+            query.execute(c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Forgets answers older than `before_us`; returns how many.
+pub async fn purge(db: &Db, before_us: i64) -> anyhow::Result<u64> {
+    let done = on_db!(db, |pool, _d| {
+        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before_us)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(done)
+}
+
+fn from_row((scoped_key, request_hash, status, body): Row) -> (String, StoredResponse) {
+    let status = u16::try_from(status).unwrap_or(500);
+    (scoped_key, StoredResponse { request_hash, status, body })
+}

@@ -1,0 +1,170 @@
+//! Persistence: the only place that speaks SQL.
+//!
+//! Two real backends sit behind [`Db`]: SQLite in WAL mode (the embedded default) and
+//! PostgreSQL. Queries are written once, in the subset both understand (`$1` placeholders,
+//! `ON CONFLICT`, `UPDATE … FROM (VALUES …)`), and compiled for each backend by the
+//! [`on_db!`] and [`on_tx!`] macros; what differs between the dialects lives in
+//! [`dialect`]. Migrations for both ship inside the binary.
+
+pub mod dialect;
+pub mod idempotency;
+pub mod ledger;
+pub mod tenants;
+pub mod verify;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+
+pub use dialect::Dialect;
+
+/// How long a writer waits for SQLite's lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction on one of the two backends; dropped without commit, it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled per backend.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$pool:ident, $dialect:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => {
+                let $dialect = $crate::store::Dialect::Sqlite;
+                let _ = $dialect;
+                $body
+            }
+            $crate::store::Db::Postgres($pool) => {
+                let $dialect = $crate::store::Dialect::Postgres;
+                let _ = $dialect;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to `&mut` the transaction's connection.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident, $dialect:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(pooled) => {
+                let $c = &mut **pooled;
+                let $dialect = $crate::store::Dialect::Sqlite;
+                let _ = $dialect;
+                $body
+            }
+            $crate::store::Tx::Postgres(pooled) => {
+                let $c = &mut **pooled;
+                let $dialect = $crate::store::Dialect::Postgres;
+                let _ = $dialect;
+                $body
+            }
+        }
+    };
+}
+
+/// How to open the database.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    pub url: String,
+    pub connections_max: u32,
+    /// SQLite only: `synchronous=FULL` (durable on power loss) unless the operator opts out.
+    pub sqlite_durable: bool,
+}
+
+impl Db {
+    pub async fn connect(options: &DbOptions) -> anyhow::Result<Db> {
+        let url = options.url.as_str();
+        if url.starts_with("sqlite:") {
+            let synchronous = if options.sqlite_durable { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
+            let connect = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("bad SQLite URL {url}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(synchronous)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .pragma("cache_size", "-65536");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.connections_max)
+                .connect_with(connect)
+                .await
+                .with_context(|| format!("cannot open {url}"))?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url).with_context(|| "bad PostgreSQL URL".to_string())?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.connections_max)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(connect)
+                .await
+                .context("cannot connect to PostgreSQL")?;
+            Ok(Db::Postgres(pool))
+        } else {
+            anyhow::bail!("--db must start with sqlite:// or postgres://, got {url:?}")
+        }
+    }
+
+    /// Brings the schema up to date; safe to run at every start and from several processes.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction. SQLite takes its write lock at once, so two writers queue
+    /// instead of failing to upgrade a read lock.
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with(Dialect::Sqlite.begin_write()).await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        on_db!(self, |pool, _d| sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, |pool, _d| pool.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Microseconds since the Unix epoch, the unit every time column uses.
+pub fn now_us() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000).expect("the clock is within i64 microseconds")
+}
