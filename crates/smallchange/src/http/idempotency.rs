@@ -50,22 +50,35 @@ pub async fn earlier_answer(db: &Db, scoped_key: &str, request_hash: &str) -> Re
     }
 }
 
-/// Checks the key (if any) before the work is done: an early answer, or what the committer
-/// needs to record the new answer with the effect.
-pub async fn prepare(
+/// A request's key and fingerprint, checked against earlier answers.
+pub struct Checked {
+    scoped_key: String,
+    request_hash: String,
+}
+
+impl Checked {
+    /// What the committer needs to record the answer together with the effect.
+    pub fn with_render(self, render: crate::committer::Render) -> Idempotency {
+        Idempotency { scoped_key: self.scoped_key, request_hash: self.request_hash, render }
+    }
+}
+
+/// Checks the key (if any) before the body is even parsed: `Err` carries the earlier answer
+/// (or the 409) to send instead of doing the work again.
+pub async fn check(
     db: &Db,
     headers: &HeaderMap,
     tenant_id: &str,
     path: &str,
     body: &Bytes,
-    render: crate::committer::Render,
-) -> Result<Result<Option<Idempotency>, Response>, ApiError> {
-    let Some(scoped_key) = key(headers, tenant_id)? else { return Ok(Ok(None)) };
+) -> Result<Option<Checked>, Result<Response, ApiError>> {
+    let Some(scoped_key) = key(headers, tenant_id).map_err(Err)? else { return Ok(None) };
     let request_hash = request_hash(path, body);
-    if let Some(answer) = earlier_answer(db, &scoped_key, &request_hash).await? {
-        return Ok(Err(answer));
+    match earlier_answer(db, &scoped_key, &request_hash).await {
+        Ok(None) => Ok(Some(Checked { scoped_key, request_hash })),
+        Ok(Some(answer)) => Err(Ok(answer)),
+        Err(error) => Err(Err(error)),
     }
-    Ok(Ok(Some(Idempotency { scoped_key, request_hash, render })))
 }
 
 pub fn reused() -> ApiError {

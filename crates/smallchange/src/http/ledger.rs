@@ -113,10 +113,15 @@ async fn create_accounts(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
+    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/ledger/accounts", &body).await
+    {
+        Ok(checked) => checked,
+        Err(earlier) => return earlier,
+    };
     let request: CreateAccountsRequest = parse_json(&body)?;
     let ids: Vec<String> = request.accounts.iter().map(|a| a.id.clone()).collect();
     let accounts = parse_accounts(operator.tenant_id(), request)?;
-    submit(&app, &operator, &headers, "/v1/ledger/accounts", &body, ids, Command::CreateAccounts(accounts)).await
+    submit(&app, checked, ids, Command::CreateAccounts(accounts)).await
 }
 
 /// Create transfers; each `linked` chain is applied atomically.
@@ -132,10 +137,15 @@ async fn create_transfers(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
+    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/ledger/transfers", &body).await
+    {
+        Ok(checked) => checked,
+        Err(earlier) => return earlier,
+    };
     let request: CreateTransfersRequest = parse_json(&body)?;
     let ids: Vec<String> = request.transfers.iter().map(|t| t.id.clone()).collect();
     let transfers = parse_transfers(operator.tenant_id(), request, &app.settings)?;
-    submit(&app, &operator, &headers, "/v1/ledger/transfers", &body, ids, Command::Transfers(transfers)).await
+    submit(&app, checked, ids, Command::Transfers(transfers)).await
 }
 
 /// Read one account's four counters.
@@ -166,22 +176,16 @@ async fn get_account(
     }))
 }
 
-/// Checks the idempotency key, submits the command and answers `{"results": […]}`.
+/// Submits the command (with its idempotency record, if any) and answers `{"results": […]}`.
 async fn submit(
     app: &AppState,
-    operator: &Operator,
-    headers: &HeaderMap,
-    path: &str,
-    body: &Bytes,
+    checked: Option<idempotency::Checked>,
     ids: Vec<String>,
     command: Command,
 ) -> Result<Response, ApiError> {
     let render_ids = ids.clone();
-    let render = Box::new(move |output: &Output| (200, results_json(&render_ids, output)));
-    let idempotency = match idempotency::prepare(&app.db, headers, operator.tenant_id(), path, body, render).await? {
-        Ok(idempotency) => idempotency,
-        Err(earlier) => return Ok(earlier),
-    };
+    let idempotency =
+        checked.map(|c| c.with_render(Box::new(move |output: &Output| (200, results_json(&render_ids, output)))));
     match app.committer.submit(command, idempotency).await? {
         Reply::Applied(output) => {
             Ok(([("content-type", "application/json")], results_json(&ids, &output)).into_response())

@@ -63,7 +63,7 @@ pub async fn run(db: &Db) -> anyhow::Result<Report> {
         .await?
     });
     let recomputed: Vec<Counters> =
-        on_db!(db, |pool, _d| { sqlx::query_as(&format!("{MOVES} {RECOMPUTED}")).fetch_all(pool).await? });
+        on_db!(db, |pool, _d| sqlx::query_as(&format!("{MOVES} {RECOMPUTED}")).fetch_all(pool).await?);
     report.accounts = stored.len() as u64;
     check_conservation(&stored, &mut report);
     check_counters(&stored, recomputed, &mut report);
@@ -122,7 +122,7 @@ fn check_counters(
 /// for at most its amount; none resolves twice.
 async fn check_resolutions(db: &Db, report: &mut Report) -> anyhow::Result<()> {
     let (transfers,): (i64,) =
-        on_db!(db, |pool, _d| { sqlx::query_as("SELECT COUNT(*) FROM ledger_transfers").fetch_one(pool).await? });
+        on_db!(db, |pool, _d| sqlx::query_as("SELECT COUNT(*) FROM ledger_transfers").fetch_one(pool).await?);
     report.transfers = transfers as u64;
     let bad: Vec<(String, Option<String>)> = on_db!(db, |pool, _d| {
         sqlx::query_as(
