@@ -574,6 +574,9 @@ struct Batch {
 #[derive(Clone, Debug)]
 struct Scenario {
     accounts: Vec<AccountSpec>,
+    /// Whether a first batch gives every limited account some room, as a real wallet's
+    /// top-ups would.
+    funded: bool,
     batches: Vec<Batch>,
 }
 
@@ -622,7 +625,8 @@ fn step() -> impl Strategy<Value = Step> {
                 debit, credit, amount, currency, pending: true, timeout_s, plausible,
             }
         ),
-        4 => (byte(), post_amount, any::<bool>()).prop_map(|(target, amount, named)| Step::Post { target, amount, named }),
+        4 => (byte(), post_amount, any::<bool>())
+            .prop_map(|(target, amount, named)| Step::Post { target, amount, named }),
         2 => (byte(), any::<bool>()).prop_map(|(target, named)| Step::Void { target, named }),
         2 => (byte(), any::<bool>()).prop_map(|(target, due_only)| Step::Expiry { target, due_only }),
         3 => (byte(), change).prop_map(|(target, change)| Step::Retry { target, change }),
@@ -651,7 +655,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         accounts.iter_mut().for_each(|a| a.usd &= two_currencies);
         accounts
     });
-    (accounts, prop::collection::vec(batch, 1..=32)).prop_map(|(accounts, batches)| Scenario { accounts, batches })
+    (accounts, prop::bool::weighted(0.7), prop::collection::vec(batch, 1..=32))
+        .prop_map(|(accounts, funded, batches)| Scenario { accounts, funded, batches })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -719,24 +724,41 @@ impl Harness {
             for events in &batch.requests {
                 requests.push(events.iter().map(|e| self.build(e)).collect::<Vec<_>>());
             }
-            let mut book = self.store.book(self.now, &requests, batch.load_all);
-            for request in &requests {
-                let kernel = book.apply(request);
-                let model = self.model.apply(self.now, request);
-                assert_eq!(kernel, model, "results differ at {} for {request:#?}", self.now);
-                self.seen.extend(kernel.iter().map(|r| r.code()));
-                if std::env::var("MODEL_STATS").is_ok() {
-                    for r in &kernel {
-                        eprintln!("RESULT {}", r.code());
-                    }
-                }
-                self.assert_book_matches(&book);
-            }
-            let writes = book.into_writes().expect("into_writes never fails");
-            self.store.fold(writes);
-            self.assert_store_matches_model();
-            self.store.check_invariants();
+            self.commit(&requests, batch.load_all);
         }
+    }
+
+    /// One batch through one book, as the group committer does, and through the model.
+    fn commit(&mut self, requests: &[Vec<Transfer>], load_all: bool) {
+        let mut book = self.store.book(self.now, requests, load_all);
+        for request in requests {
+            let kernel = book.apply(request);
+            let model = self.model.apply(self.now, request);
+            assert_eq!(kernel, model, "results differ at {} for {request:#?}", self.now);
+            self.seen.extend(kernel.iter().map(|r| r.code()));
+            self.assert_book_matches(&book);
+        }
+        let writes = book.into_writes().expect("into_writes never fails");
+        self.store.fold(writes);
+        self.assert_store_matches_model();
+        self.store.check_invariants();
+    }
+
+    /// Credits every account that may not overdraw, and debits every account whose credits
+    /// may not exceed its debits, from a partner of the same currency that can take it.
+    fn fund(&mut self) {
+        let mut request = Vec::new();
+        for account in self.accounts.clone() {
+            let partner = self.accounts.iter().find(|p| p.currency == account.currency && p.flags != account.flags);
+            let (Some(partner), false) = (partner, account.flags.bits() == 0) else { continue };
+            let customer = account.flags.contains(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS);
+            let (debit, credit) = if customer { (&partner.id, &account.id) } else { (&account.id, &partner.id) };
+            let (debit, credit) = (debit.clone(), credit.clone());
+            let transfer = movement(self.fresh_id(), &debit, &credit, 50, Some(account.currency));
+            self.history.push(transfer.clone());
+            request.push(transfer);
+        }
+        self.commit(&[request], true);
     }
 
     fn assert_book_matches(&self, book: &Book) {
@@ -787,21 +809,21 @@ impl Harness {
     /// Mostly a recently stored pending transfer, often an unresolved one; sometimes any
     /// pending id submitted (perhaps earlier in this batch), any id at all, or one never issued.
     fn pending_target(&self, pick: u8) -> TransferId {
-        let stored: Vec<&str> =
-            self.model.transfers.iter().filter(|t| t.flags.contains(PENDING)).map(|t| t.id.as_str()).collect();
+        let pending = |t: &&ModelTransfer| t.flags.contains(PENDING);
+        let stored: Vec<&str> = self.model.transfers.iter().filter(pending).map(|t| t.id.as_str()).collect();
         let open: Vec<&str> = stored.iter().copied().filter(|id| self.model.resolution(id).is_none()).collect();
         let back = usize::from(pick / 16);
         let recent = |ids: &[&str]| TransferId(ids[ids.len() - 1 - back % ids.len()].to_string());
+        let submitted = &self.pending_ids;
         match pick % 16 {
             0 => TransferId(format!("missing{pick}")),
             1 if !self.history.is_empty() => {
                 self.history[self.history.len() - 1 - back % self.history.len()].id.clone()
             }
-            2..=9 if !open.is_empty() => recent(&open),
-            10..=13 if !stored.is_empty() => recent(&stored),
-            _ if !self.pending_ids.is_empty() => {
-                self.pending_ids[self.pending_ids.len() - 1 - back % self.pending_ids.len()].clone()
-            }
+            2..=4 if !submitted.is_empty() => submitted[submitted.len() - 1 - back % submitted.len()].clone(),
+            2..=10 if !open.is_empty() => recent(&open),
+            _ if !stored.is_empty() => recent(&stored),
+            _ if !submitted.is_empty() => submitted[submitted.len() - 1 - back % submitted.len()].clone(),
             _ => TransferId(format!("missing{pick}")),
         }
     }
@@ -986,22 +1008,20 @@ fn movement(
 
 fn run_scenario(scenario: &Scenario) -> BTreeSet<&'static str> {
     let mut harness = Harness::open(&scenario.accounts);
-    harness.run(&scenario.batches);
-    if std::env::var("MODEL_STATS").is_ok() {
-        let requests: usize = scenario.batches.iter().map(|b| b.requests.len()).sum();
-        let submitted = harness.history.len();
-        eprintln!(
-            "STATS batches={} requests={requests} submitted={submitted} stored={} expiries={}",
-            scenario.batches.len(),
-            harness.store.transfers.len(),
-            harness.store.expiries.len()
-        );
+    if scenario.funded {
+        harness.fund();
     }
+    harness.run(&scenario.batches);
     harness.seen
 }
 
+/// `CASES`, or `PROPTEST_CASES` from the environment for a longer run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(CASES)
+}
+
 proptest! {
-    #![proptest_config(Config { cases: CASES, ..Config::default() })]
+    #![proptest_config(Config { cases: cases(), ..Config::default() })]
 
     #[test]
     fn kernel_agrees_with_the_model(scenario in scenario()) {
@@ -1183,9 +1203,15 @@ fn a_retry_is_exists_only_with_the_same_fields() {
         Transfer { debit_account: Some(AccountId(ALICE.to_string())), currency: Some(Currency::KRW), ..post.clone() };
     assert_eq!(book.apply(&[post.clone(), named]), [Exists, Exists]);
     assert_eq!(book.apply(&[resolve("pay", POST, "hold", Some(3))]), [ExistsWithDifferentFields]);
-    // Inside a linked chain, `exists` counts as success.
-    assert_eq!(book.apply(&[linked(fund), single("more", WORLD, ALICE, 1)]), [Exists, Created]);
-    assert_eq!(balances(&book, ALICE), [0, 4, 0, 11]);
+    // Inside a linked chain, `exists` counts as success; the link flag is a field like any other.
+    let first = linked(single("first", WORLD, ALICE, 1));
+    assert_eq!(book.apply(&[first.clone(), single("second", WORLD, SHOP, 1)]), [Created, Created]);
+    assert_eq!(book.apply(&[first, single("third", WORLD, ALICE, 1)]), [Exists, Created]);
+    assert_eq!(
+        book.apply(&[linked(fund), single("fourth", WORLD, ALICE, 1)]),
+        [ExistsWithDifferentFields, LinkedEventFailed]
+    );
+    assert_eq!(balances(&book, ALICE), [0, 4, 0, 12]);
 }
 
 #[test]
