@@ -5,10 +5,11 @@
 //! them, and finally hands back a [`WriteSet`]: the rows to insert and update, checked once
 //! more for conservation of money before any of it reaches the database.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::account::{Account, AccountFlags, AccountId};
 use crate::amount::{Amount, Currency};
+use crate::hash::{FastMap, FastSet};
 use crate::transfer::{Transfer, TransferFlags, TransferId, TransferResult};
 use crate::TimestampUs;
 
@@ -89,15 +90,15 @@ enum Undo {
 
 pub struct Book {
     now: TimestampUs,
-    accounts: HashMap<AccountId, Account>,
+    accounts: FastMap<AccountId, Account>,
     /// Counters as loaded (zero for accounts this batch creates), to check conservation.
-    initial: HashMap<AccountId, Account>,
+    initial: FastMap<AccountId, Account>,
     created_accounts: Vec<AccountId>,
     dirty_accounts: Vec<AccountId>,
-    dirty_set: HashSet<AccountId>,
-    transfers: HashMap<TransferId, StoredTransfer>,
+    dirty_set: FastSet<AccountId>,
+    transfers: FastMap<TransferId, StoredTransfer>,
     created_transfers: Vec<TransferId>,
-    pending: HashMap<TransferId, PendingState>,
+    pending: FastMap<TransferId, PendingState>,
     undo: Vec<Undo>,
 }
 
@@ -105,14 +106,14 @@ impl Book {
     pub fn new(now: TimestampUs) -> Book {
         Book {
             now,
-            accounts: HashMap::new(),
-            initial: HashMap::new(),
+            accounts: FastMap::default(),
+            initial: FastMap::default(),
             created_accounts: Vec::new(),
             dirty_accounts: Vec::new(),
-            dirty_set: HashSet::new(),
-            transfers: HashMap::new(),
+            dirty_set: FastSet::default(),
+            transfers: FastMap::default(),
             created_transfers: Vec::new(),
-            pending: HashMap::new(),
+            pending: FastMap::default(),
             undo: Vec::new(),
         }
     }
@@ -405,7 +406,7 @@ impl Book {
     /// left every account within its limits.
     pub fn into_writes(mut self) -> Result<WriteSet, InvariantViolation> {
         self.check_conservation()?;
-        let created: HashSet<&AccountId> = self.created_accounts.iter().collect();
+        let created: FastSet<&AccountId> = self.created_accounts.iter().collect();
         let mut writes = WriteSet::default();
         for id in &self.created_accounts {
             writes.accounts_created.push(self.accounts[id].clone());

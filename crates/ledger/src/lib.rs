@@ -12,6 +12,7 @@
 mod account;
 mod amount;
 mod book;
+mod hash;
 mod transfer;
 
 pub use account::{Account, AccountFlags, AccountId};

@@ -1,10 +1,32 @@
-//! Request bodies: JSON parsed strictly (unknown fields refused), with the path of the
-//! offending field reported as `param`.
+//! Request bodies: read whole up to `body_bytes_max` (a larger one is a JSON 413, like
+//! every other error), then JSON parsed strictly (unknown fields refused), with the path of
+//! the offending field reported as `param`.
 
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use super::AppState;
+
+/// The raw request body. Use it instead of [`Bytes`], whose rejections are plain text.
+pub struct RawBody(pub Bytes);
+
+impl FromRequest<AppState> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, app: &AppState) -> Result<RawBody, ApiError> {
+        match Bytes::from_request(request, app).await {
+            Ok(bytes) => Ok(RawBody(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                let message = format!("the request body may be at most {} bytes", app.settings.body_bytes_max);
+                Err(ApiError::too_large(message))
+            }
+            Err(rejection) => Err(ApiError::bad_request("invalid_body", rejection.body_text())),
+        }
+    }
+}
 
 pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);

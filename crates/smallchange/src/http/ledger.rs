@@ -2,7 +2,6 @@
 //! benchmarks. Handlers parse the body into kernel types once, submit one command to the
 //! group committer and map its results back to the caller's ids.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Operator, READERS, WRITERS};
-use super::body::parse_json;
+use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::idempotency;
 use super::AppState;
@@ -110,7 +109,7 @@ async fn create_accounts(
     State(app): State<AppState>,
     operator: Operator,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/ledger/accounts", &body).await
@@ -134,7 +133,7 @@ async fn create_transfers(
     State(app): State<AppState>,
     operator: Operator,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/ledger/transfers", &body).await

@@ -61,8 +61,10 @@ impl Dialect {
     }
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `columns` parameters each.
-pub fn values_placeholders(rows: usize, columns: usize) -> String {
+/// `($1, $2, …), (…)` for `rows` rows of `columns` parameters each, numbered from `$1` on
+/// PostgreSQL. SQLite gets anonymous `?`: sqlx looks each parameter up by name, which
+/// SQLite answers by a linear scan, so thousands of `$n` cost quadratic time there.
+pub fn values_placeholders(dialect: Dialect, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -73,8 +75,13 @@ pub fn values_placeholders(rows: usize, columns: usize) -> String {
             if column > 0 {
                 out.push(',');
             }
-            out.push('$');
-            out.push_str(&(row * columns + column + 1).to_string());
+            match dialect {
+                Dialect::Sqlite => out.push('?'),
+                Dialect::Postgres => {
+                    out.push('$');
+                    out.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
         }
         out.push(')');
     }
@@ -94,6 +101,7 @@ mod tests {
 
     #[test]
     fn placeholders_number_rows_then_columns() {
-        assert_eq!(values_placeholders(2, 2), "($1,$2),($3,$4)");
+        assert_eq!(values_placeholders(Dialect::Postgres, 2, 2), "($1,$2),($3,$4)");
+        assert_eq!(values_placeholders(Dialect::Sqlite, 1, 2), "(?,?)");
     }
 }

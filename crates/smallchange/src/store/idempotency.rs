@@ -49,10 +49,10 @@ pub async fn load(tx: &mut Tx, scoped_keys: &[&str]) -> anyhow::Result<Vec<(Stri
 
 pub async fn insert(tx: &mut Tx, records: &[NewRecord], created_at: i64) -> anyhow::Result<()> {
     for chunk in records.chunks(500) {
-        on_tx!(tx, |c, _d| {
+        on_tx!(tx, |c, d| {
             let sql = format!(
                 "INSERT INTO idempotency_keys (scoped_key, request_hash, status, body, created_at) VALUES {}",
-                values_placeholders(chunk.len(), 5)
+                values_placeholders(d, chunk.len(), 5)
             );
             let mut query = sqlx::query(&sql);
             for r in chunk {

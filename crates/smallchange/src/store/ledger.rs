@@ -80,10 +80,10 @@ pub async fn write(tx: &mut Tx, writes: &WriteSet, created_at: i64) -> anyhow::R
 
 async fn insert_accounts(tx: &mut Tx, accounts: &[Account], created_at: i64) -> anyhow::Result<()> {
     for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(tx, |c, _d| {
+        on_tx!(tx, |c, d| {
             let sql = format!(
                 "INSERT INTO ledger_accounts (tenant_id, created_at, {ACCOUNT_COLUMNS}) VALUES {}",
-                values_placeholders(chunk.len(), 10)
+                values_placeholders(d, chunk.len(), 10)
             );
             let mut query = sqlx::query(&sql);
             for a in chunk {
@@ -107,13 +107,13 @@ async fn insert_accounts(tx: &mut Tx, accounts: &[Account], created_at: i64) -> 
 
 async fn update_accounts(tx: &mut Tx, accounts: &[Account]) -> anyhow::Result<()> {
     for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(tx, |c, _d| {
+        on_tx!(tx, |c, d| {
             // VALUES columns are named column1… in both SQLite and PostgreSQL.
             let sql = format!(
                 "UPDATE ledger_accounts SET debits_pending = v.column2, debits_posted = v.column3, \
                  credits_pending = v.column4, credits_posted = v.column5 \
                  FROM (VALUES {}) AS v WHERE ledger_accounts.id = v.column1",
-                values_placeholders(chunk.len(), 5)
+                values_placeholders(d, chunk.len(), 5)
             );
             let mut query = sqlx::query(&sql);
             for a in chunk {
@@ -133,10 +133,10 @@ async fn update_accounts(tx: &mut Tx, accounts: &[Account]) -> anyhow::Result<()
 
 async fn insert_transfers(tx: &mut Tx, transfers: &[StoredTransfer]) -> anyhow::Result<()> {
     for chunk in transfers.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(tx, |c, _d| {
+        on_tx!(tx, |c, d| {
             let sql = format!(
                 "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES {}",
-                values_placeholders(chunk.len(), 10)
+                values_placeholders(d, chunk.len(), 10)
             );
             let mut query = sqlx::query(&sql);
             for t in chunk {
@@ -160,10 +160,10 @@ async fn insert_transfers(tx: &mut Tx, transfers: &[StoredTransfer]) -> anyhow::
 
 async fn insert_expiries(tx: &mut Tx, expiries: &[(TransferId, i64)]) -> anyhow::Result<()> {
     for chunk in expiries.chunks(ROWS_PER_STATEMENT) {
-        on_tx!(tx, |c, _d| {
+        on_tx!(tx, |c, d| {
             let sql = format!(
                 "INSERT INTO ledger_pending_expiries (transfer_id, expires_at) VALUES {}",
-                values_placeholders(chunk.len(), 2)
+                values_placeholders(d, chunk.len(), 2)
             );
             let mut query = sqlx::query(&sql);
             for (id, at) in chunk {

@@ -106,7 +106,11 @@ impl Db {
                 .with_context(|| format!("cannot open {url}"))?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let connect = PgConnectOptions::from_str(url).with_context(|| "bad PostgreSQL URL".to_string())?;
+            // Plan every statement for its actual ids: a generic plan made while a table was
+            // small would keep scanning it whole for `id = ANY($1)` as it grows.
+            let connect = PgConnectOptions::from_str(url)
+                .with_context(|| "bad PostgreSQL URL".to_string())?
+                .options([("plan_cache_mode", "force_custom_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(options.connections_max)
                 .acquire_timeout(Duration::from_secs(30))

@@ -1,0 +1,291 @@
+//! Crash safety: what the server acknowledged survives `kill -9`, and retrying is safe.
+//!
+//! The real binary takes a load of concurrent single-transfer requests between a handful
+//! of accounts, each with its own `Idempotency-Key` and transfer id, and is killed with
+//! SIGKILL while requests are in flight; restarted, it gets the unanswered requests again
+//! and is killed again, a few times. A last process on the same database is first asked,
+//! without changing anything, which transfers it holds: every acknowledged `created` one
+//! and no acknowledged failure, with the counters equal to exactly what those add up to.
+//! Then every request is retried, acknowledged or not, under its same key and body: each
+//! acknowledged one answers as it did the first time (or `exists`), the counters equal
+//! exactly the sum of the transfers that ended applied, the database holds each of those
+//! once and nothing else, and `smallchange verify` finds every invariant holding. On
+//! SQLite and on PostgreSQL.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use support::process::{self, Answer, Remote, ServerProcess};
+use support::{fresh_db, Backend};
+use tokio::sync::Notify;
+
+/// `bank` may go negative; the others may not spend more than they hold.
+const ACCOUNTS: [&str; 6] = ["bank", "ann", "bob", "cat", "dan", "eve"];
+const FLAGGED: &str = "debits_must_not_exceed_credits";
+/// What `bank` gives each other account before the load.
+const FUNDING: i64 = 4_000;
+/// Largest amount of one transfer in the load.
+const AMOUNT_MAX: i64 = 1_000;
+
+/// Requests in the load, at most this many in flight at once.
+const REQUESTS: usize = 2_400;
+const IN_FLIGHT_MAX: usize = 64;
+/// The server is killed once this many requests are acknowledged, after a random delay of
+/// at most `KILL_DELAY_MAX_US`; then restarted and the unanswered requests sent again, and
+/// so on `CRASHES` times, before every request is retried.
+const ACKNOWLEDGED_BEFORE_KILL: usize = 300;
+const KILL_DELAY_MAX_US: u64 = 5_000;
+const CRASHES: usize = 5;
+
+const TRANSFERS: &str = "/v1/ledger/transfers";
+
+/// One request of the load: a single transfer under its own key.
+struct Request {
+    id: String,
+    key: String,
+    body: String,
+    debit: usize,
+    credit: usize,
+    amount: i64,
+}
+
+fn load(seed: u64) -> Vec<Request> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..REQUESTS)
+        .map(|i| {
+            let debit = rng.gen_range(0..ACCOUNTS.len());
+            let credit = (debit + rng.gen_range(1..ACCOUNTS.len())) % ACCOUNTS.len();
+            let amount = rng.gen_range(1..=AMOUNT_MAX);
+            let id = format!("t-{i}");
+            let body = json!({"transfers": [{"id": id, "debit_account": ACCOUNTS[debit],
+                "credit_account": ACCOUNTS[credit], "amount": amount, "currency": "KRW", "code": 1}]});
+            Request { key: format!("key-{i}"), body: body.to_string(), id, debit, credit, amount }
+        })
+        .collect()
+}
+
+/// The result code of a one-transfer answer.
+fn result_of(body: &str) -> String {
+    let answer: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    answer["results"][0]["result"].as_str().unwrap_or_else(|| panic!("no result in {body}")).to_string()
+}
+
+/// Opens the accounts and funds every one but `bank`, before the load.
+async fn prepare(to: &Remote) {
+    let accounts: Vec<(&str, &[&str])> =
+        ACCOUNTS.iter().map(|id| (*id, if *id == "bank" { &[][..] } else { &[FLAGGED][..] })).collect();
+    to.open_accounts(&accounts).await;
+    let funding = ACCOUNTS[1..]
+        .iter()
+        .map(|id| {
+            json!({"id": format!("fund-{id}"), "debit_account": "bank", "credit_account": id,
+                "amount": FUNDING, "currency": "KRW", "code": 1})
+        })
+        .collect();
+    assert!(to.transfers(funding).await.iter().all(|r| r == "created"));
+}
+
+/// Fires the requests numbered `which`, and kills the server (after `delay`, so that the
+/// kill lands anywhere in a commit cycle) once `ACKNOWLEDGED_BEFORE_KILL` are acknowledged.
+/// Returns each request's answer, `None` where no complete answer came back.
+async fn load_until_killed(
+    server: &mut ServerProcess,
+    to: &Remote,
+    requests: &[Request],
+    which: &[usize],
+    delay: Duration,
+) -> Vec<(usize, Option<Answer>)> {
+    let acknowledged = AtomicUsize::new(0);
+    let kill_now = Notify::new();
+    let load = stream::iter(which.iter().copied())
+        .map(|i| {
+            let (acknowledged, kill_now, request) = (&acknowledged, &kill_now, &requests[i]);
+            async move {
+                let answer = to.try_post(TRANSFERS, &request.body, Some(&request.key)).await.ok();
+                if let Some(answer) = &answer {
+                    assert_eq!(answer.status, 200, "{} before the kill: {}", request.id, answer.body);
+                    if acknowledged.fetch_add(1, Ordering::SeqCst) + 1 == ACKNOWLEDGED_BEFORE_KILL {
+                        kill_now.notify_one();
+                    }
+                }
+                (i, answer)
+            }
+        })
+        .buffer_unordered(IN_FLIGHT_MAX)
+        .collect::<Vec<_>>();
+    let answers = async {
+        let answers = load.await;
+        // Too few acknowledged (the caller's check fails): the killer must not wait forever.
+        kill_now.notify_one();
+        answers
+    };
+    let killer = async {
+        kill_now.notified().await;
+        // Blocking on purpose: the server goes on committing while the client stands still.
+        std::thread::sleep(delay);
+        server.kill();
+    };
+    let (answers, ()) = futures::join!(answers, killer);
+    answers
+}
+
+/// Sends every request again, under its same key and body; returns each answer.
+async fn retry_all(to: &Remote, requests: &[Request]) -> Vec<Answer> {
+    let answers = stream::iter(requests.iter().enumerate())
+        .map(|(i, request)| async move {
+            let answer = to
+                .try_post(TRANSFERS, &request.body, Some(&request.key))
+                .await
+                .unwrap_or_else(|e| panic!("retrying {}: {e}", request.id));
+            assert_eq!(answer.status, 200, "retrying {}: {}", request.id, answer.body);
+            (i, answer)
+        })
+        .buffer_unordered(IN_FLIGHT_MAX)
+        .collect::<Vec<_>>()
+        .await;
+    let mut retried = vec![None; requests.len()];
+    for (i, answer) in answers {
+        retried[i] = Some(answer);
+    }
+    retried.into_iter().map(|a| a.expect("every request retried")).collect()
+}
+
+/// Which requests' transfers the database holds, asked without changing anything: the
+/// same id with an account that does not exist answers `exists_with_different_fields` if
+/// the transfer is stored and `account_not_found` if it is not (the id is checked first).
+async fn stored(to: &Remote, requests: &[Request]) -> Vec<bool> {
+    let probes = requests
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "debit_account": "nobody", "credit_account": "bank", "amount": 1,
+                "currency": "KRW", "code": 1})
+        })
+        .collect();
+    let results = to.transfers(probes).await;
+    results
+        .iter()
+        .zip(requests)
+        .map(|(result, request)| match result.as_str() {
+            "exists_with_different_fields" => true,
+            "account_not_found" => false,
+            other => panic!("probing {}: {other}", request.id),
+        })
+        .collect()
+}
+
+/// Each account's counters `[debits_pending, debits_posted, credits_pending, credits_posted]`
+/// if exactly the funding and the `applied` transfers happened.
+fn expected_counters(requests: &[Request], applied: &[bool]) -> Vec<[i64; 4]> {
+    let mut counters = vec![[0i64; 4]; ACCOUNTS.len()];
+    for account in 1..ACCOUNTS.len() {
+        counters[0][1] += FUNDING;
+        counters[account][3] += FUNDING;
+    }
+    for request in requests.iter().zip(applied).filter(|(_, applied)| **applied).map(|(r, _)| r) {
+        counters[request.debit][1] += request.amount;
+        counters[request.credit][3] += request.amount;
+    }
+    counters
+}
+
+async fn assert_counters(to: &Remote, requests: &[Request], applied: &[bool], when: &str) {
+    let expected = expected_counters(requests, applied);
+    for (account, expected) in ACCOUNTS.iter().zip(&expected) {
+        assert_eq!(to.counters(account).await, *expected, "the counters of {account} {when}");
+    }
+}
+
+/// Runs the load through `CRASHES` processes, each killed with SIGKILL mid-load; returns
+/// the first complete answer each request got, `None` if it never got one.
+async fn crash_repeatedly(db_url: &str, key: &str, requests: &[Request]) -> Vec<Option<Answer>> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut first: Vec<Option<Answer>> = vec![None; requests.len()];
+    for crash in 0..CRASHES {
+        let mut server = ServerProcess::start(db_url).await;
+        let to = Remote::new(&server, key, &client);
+        if crash == 0 {
+            prepare(&to).await;
+        }
+        let unanswered: Vec<usize> = (0..requests.len()).filter(|i| first[*i].is_none()).collect();
+        let delay = Duration::from_micros(rng.gen_range(0..=KILL_DELAY_MAX_US));
+        let answers = load_until_killed(&mut server, &to, requests, &unanswered, delay).await;
+        let acknowledged = answers.iter().filter(|(_, a)| a.is_some()).count();
+        assert!(acknowledged >= ACKNOWLEDGED_BEFORE_KILL, "crash {crash}: only {acknowledged} acknowledged");
+        assert!(acknowledged < unanswered.len(), "crash {crash}: the whole load was answered before the kill");
+        for (i, answer) in answers {
+            first[i] = answer;
+        }
+    }
+    first
+}
+
+/// Checks that nothing acknowledged was lost and no acknowledged failure applied, and
+/// returns which requests' transfers the database holds before any retry.
+async fn check_after_crashes(to: &Remote, requests: &[Request], first: &[Option<Answer>]) -> Vec<bool> {
+    let held = stored(to, requests).await;
+    for ((request, answer), held) in requests.iter().zip(first).zip(&held) {
+        if let Some(answer) = answer {
+            let created = result_of(&answer.body) == "created";
+            assert_eq!(*held, created, "{} was answered {} but is stored: {held}", request.id, answer.body);
+        }
+    }
+    assert_counters(to, requests, &held, "after the crashes").await;
+    held
+}
+
+/// Checks each retry against the first answer and what was stored; returns which requests'
+/// transfers ended applied.
+fn check_retries(requests: &[Request], first: &[Option<Answer>], held: &[bool], retried: &[Answer]) -> Vec<bool> {
+    let mut applied = vec![false; requests.len()];
+    for (i, request) in requests.iter().enumerate() {
+        let retry = &retried[i].body;
+        let result = result_of(retry);
+        if let Some(first) = &first[i] {
+            let same = *retry == first.body || (result == "exists" && result_of(&first.body) == "created");
+            assert!(same, "{} was answered {} but its retry {retry}", request.id, first.body);
+        }
+        applied[i] = match result.as_str() {
+            "created" | "exists" => true,
+            "exceeds_credits" => false,
+            other => panic!("{}: unexpected result {other}", request.id),
+        };
+        assert!(applied[i] || !held[i], "{} was stored before its retry, which answered {retry}", request.id);
+    }
+    applied
+}
+
+async fn acknowledged_transfers_survive_kill_9(backend: Backend) {
+    let db = fresh_db(backend).await;
+    let (_tenant, key) = process::create_tenant_and_key(&db.url).await;
+    let requests = load(7);
+    let first = crash_repeatedly(&db.url, &key, &requests).await;
+
+    let server = ServerProcess::start(&db.url).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let to = Remote::new(&server, &key, &client);
+    let held = check_after_crashes(&to, &requests, &first).await;
+    let retried = retry_all(&to, &requests).await;
+    let applied = check_retries(&requests, &first, &held, &retried);
+    assert_counters(&to, &requests, &applied, "after the retries").await;
+
+    let acknowledged = first.iter().filter(|a| a.is_some()).count();
+    // Stored, but never answered by the process that stored it.
+    let unanswered =
+        first.iter().zip(&held).filter(|(a, held)| **held && a.as_ref().is_none_or(|a| a.replayed)).count();
+    let applied = applied.iter().filter(|a| **a).count();
+    eprintln!(
+        "{backend:?}: {acknowledged} of {REQUESTS} acknowledged over {CRASHES} kill -9s; {unanswered} committed \
+         by a process killed before it answered; {applied} applied in the end"
+    );
+    // The funding and each applied transfer, once: nothing lost, nothing doubled.
+    let transfers = process::assert_verified(&db.url).await;
+    assert_eq!(transfers, (ACCOUNTS.len() - 1 + applied) as u64, "transfers stored");
+}
+both_backends!(acknowledged_transfers_survive_kill_9, super::acknowledged_transfers_survive_kill_9);
