@@ -1194,9 +1194,9 @@ fn a_retry_is_exists_only_with_the_same_fields() {
         Transfer { flags: PENDING, ..fund.clone() },
     ];
     for retry in changed {
-        assert_eq!(book.apply(&[retry.clone()]), [ExistsWithDifferentFields], "{retry:?}");
+        assert_eq!(book.apply(std::slice::from_ref(&retry)), [ExistsWithDifferentFields], "{retry:?}");
     }
-    assert_eq!(book.apply(&[fund.clone()]), [Exists]);
+    assert_eq!(book.apply(std::slice::from_ref(&fund)), [Exists]);
     // A post may leave out what the pending transfer fixes, or repeat it.
     let post = resolve("pay", POST, "hold", None);
     let named =
@@ -1223,10 +1223,10 @@ fn a_timeout_decides_between_expiry_and_the_caller() {
     assert_eq!(book.apply(&request), [Created, Created, Created]);
     // Before the timeout the worker is early; at it the caller is late.
     assert_eq!(book.apply(&[resolve("x1", VOID.union(EXPIRY), "hold", None)]), [PendingExpired]);
-    let mut store = Store::default();
-    store.accounts = [WORLD, ALICE, SHOP]
+    let accounts = [WORLD, ALICE, SHOP]
         .map(|id| (AccountId(id.to_string()), book.account(&AccountId(id.to_string())).unwrap().clone()))
         .into();
+    let mut store = Store { accounts, ..Store::default() };
     store.fold(book.into_writes().unwrap());
     let mut later = store.book(START_US + 2 * SECOND_US, &[], true);
     assert_eq!(

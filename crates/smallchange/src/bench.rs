@@ -411,6 +411,7 @@ async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<se
     }
     let elapsed = started.elapsed();
     bar.finish_and_clear();
+    let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
     let backend = backend(&running.db);
     running.stop().await?;
     let mut line = samples.summary(args.requests, elapsed);
@@ -418,7 +419,18 @@ async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<se
     line["backend"] = json!(backend);
     line["requests"] = json!(args.requests);
     line["connections"] = json!(args.connections);
+    line["mean_batch"] = json!(mean_batch(&metrics));
     Ok(line)
+}
+
+/// Events per committed batch over the server's life, from its Prometheus counters.
+fn mean_batch(metrics: &str) -> Option<f64> {
+    let counter = |name: &str| -> Option<f64> {
+        metrics.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
+    };
+    let batches = counter("smallchange_commit_batches_total ")?;
+    let events = counter("smallchange_commit_events_total ")?;
+    (batches > 0.0).then(|| round3(events / batches))
 }
 
 /// Opens and funds the accounts over HTTP, as a client would.

@@ -225,8 +225,10 @@ fn touched(batch: &[Job]) -> Touched<'_> {
 /// Applies a batch in one transaction and returns each job's reply, in order.
 async fn commit(db: &Db, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
     let now = store::now_us();
+    let clock = std::time::Instant::now();
     let mut touched = touched(batch);
     let mut tx = db.begin().await?;
+    let began = clock.elapsed();
     let pendings: Vec<&str> = touched.pendings.iter().copied().collect();
     let pending_rows = store::ledger::load_transfers(&mut tx, &pendings).await?;
     let pending_accounts: Vec<String> =
@@ -243,6 +245,7 @@ async fn commit(db: &Db, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
     let answered: HashMap<String, StoredResponse> =
         store::idempotency::load(&mut tx, &touched.keys).await?.into_iter().collect();
 
+    let loaded = clock.elapsed();
     let mut book = Book::new(now);
     accounts.into_iter().for_each(|a| book.load_account(a));
     pending_rows.into_iter().chain(existing).for_each(|t| book.load_transfer(t));
@@ -250,9 +253,12 @@ async fn commit(db: &Db, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
 
     let (replies, records) = apply(&mut book, batch, answered);
     let writes = book.into_writes().map_err(|violation| anyhow::anyhow!("invariant violated: {}", violation.0))?;
+    let applied = clock.elapsed();
     store::ledger::write(&mut tx, &writes, now).await?;
     store::idempotency::insert(&mut tx, &records, now).await?;
+    let written = clock.elapsed();
     tx.commit().await?;
+    tracing::debug!(jobs = batch.len(), ?began, ?loaded, ?applied, ?written, committed = ?clock.elapsed(), "batch");
     Ok(replies)
 }
 

@@ -69,6 +69,11 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, "conflict", code, message)
     }
 
+    pub fn method_not_allowed() -> ApiError {
+        let message = "this endpoint does not take that method";
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "method_not_allowed", message)
+    }
+
     pub fn too_large(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "body_too_large", message)
     }

@@ -50,7 +50,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::bad_request("method_not_allowed", "this endpoint does not take that method")
+    ApiError::method_not_allowed()
 }
 
 async fn count_responses(State(app): State<AppState>, request: Request, next: Next) -> Response {

@@ -21,7 +21,9 @@ impl Dialect {
     pub fn in_id_list(self, column: &str, n: usize) -> String {
         match self {
             Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
-            Dialect::Postgres => format!("{column} = ANY(${n}::text[])"),
+            // A semi-join, not `= ANY(…)`: while a table is small the planner scans it and
+            // `= ANY` then compares every row with every id; the semi-join hashes instead.
+            Dialect::Postgres => format!("{column} IN (SELECT unnest(${n}::text[]))"),
         }
     }
 

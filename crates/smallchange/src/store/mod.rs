@@ -99,8 +99,11 @@ impl Db {
                 .synchronous(synchronous)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .pragma("cache_size", "-65536");
+            // A local file cannot drop a connection, so skip the ping sqlx sends before
+            // handing one out: it would cost the committer a round trip per batch.
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.connections_max)
+                .test_before_acquire(false)
                 .connect_with(connect)
                 .await
                 .with_context(|| format!("cannot open {url}"))?;

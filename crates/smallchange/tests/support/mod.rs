@@ -74,12 +74,13 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
 
 /// Settings for a test server: its own database, a free loopback port, fast workers.
 pub fn test_settings(db: &TestDb) -> Settings {
-    let mut settings = Settings::default();
-    settings.db = db.url.clone();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.expiry_poll_ms = 100;
-    settings.db_connections_max = 8;
-    settings
+    Settings {
+        db: db.url.clone(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        expiry_poll_ms: 100,
+        db_connections_max: 8,
+        ..Settings::default()
+    }
 }
 
 pub async fn open(db: &TestDb) -> Db {
