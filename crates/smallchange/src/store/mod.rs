@@ -3,7 +3,7 @@
 //! Two real backends sit behind [`Db`]: SQLite in WAL mode (the embedded default) and
 //! PostgreSQL. Queries are written once, in the subset both understand (`$1` placeholders,
 //! `ON CONFLICT`, `UPDATE … FROM (VALUES …)`), and compiled for each backend by the
-//! [`on_db!`] and [`on_tx!`] macros; what differs between the dialects lives in
+//! [`on_db!`](crate::on_db) and [`on_tx!`](crate::on_tx) macros; what differs between the dialects lives in
 //! [`dialect`]. Migrations for both ship inside the binary.
 
 pub mod dialect;
