@@ -198,36 +198,36 @@ fn random_transfer(run: &str, n: u64, accounts: u64, rng: &mut impl Rng) -> Tran
 }
 
 /// Opens `accounts` customer accounts (debits limited by credits) and funds each from an
-/// unlimited `mint` account, so every benchmark transfer passes the balance check.
+/// unlimited `mint` account, so every benchmark transfer passes the balance check. Built a
+/// chunk at a time, so the benchmark's own memory stays small next to what it measures.
 async fn open_funded_accounts(committer: &Committer, run: &str, accounts: u64) -> anyhow::Result<()> {
     let id = |name: String| AccountId(format!("{run}/{name}"));
-    let mut all: Vec<Account> = vec![Account::open(id("mint".into()), Currency::KRW, 1, AccountFlags::default())];
-    all.extend(
-        (0..accounts).map(|i| {
-            Account::open(id(format!("a{i}")), Currency::KRW, 2, AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS)
-        }),
-    );
+    let mint = Account::open(id("mint".into()), Currency::KRW, 1, AccountFlags::default());
+    expect_ok(committer.submit(Command::CreateAccounts(vec![mint]), None).await?)?;
     let bar = progress(accounts * 2, "opening and funding accounts");
-    for chunk in all.chunks(ledger::BATCH_TRANSFERS_MAX) {
-        expect_ok(committer.submit(Command::CreateAccounts(chunk.to_vec()), None).await?)?;
-        bar.inc(chunk.len() as u64);
-    }
-    let funding: Vec<Transfer> = (0..accounts)
-        .map(|i| Transfer {
-            id: TransferId(format!("{run}/fund{i}")),
-            debit_account: Some(id("mint".into())),
-            credit_account: Some(id(format!("a{i}"))),
-            amount: Amount::new(1_000_000_000),
-            currency: Some(Currency::KRW),
-            code: 1,
-            flags: TransferFlags::default(),
-            pending_id: None,
-            timeout_s: 0,
-        })
-        .collect();
-    for chunk in funding.chunks(ledger::BATCH_TRANSFERS_MAX) {
-        expect_ok(committer.submit(Command::Transfers(chunk.to_vec()), None).await?)?;
-        bar.inc(chunk.len() as u64);
+    let chunk_len = ledger::BATCH_TRANSFERS_MAX as u64;
+    for start in (0..accounts).step_by(chunk_len as usize) {
+        let range = start..(start + chunk_len).min(accounts);
+        let opened = range
+            .clone()
+            .map(|i| Account::open(id(format!("a{i}")), Currency::KRW, 2, AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS))
+            .collect();
+        expect_ok(committer.submit(Command::CreateAccounts(opened), None).await?)?;
+        let funding = range
+            .map(|i| Transfer {
+                id: TransferId(format!("{run}/fund{i}")),
+                debit_account: Some(id("mint".into())),
+                credit_account: Some(id(format!("a{i}"))),
+                amount: Amount::new(1_000_000_000),
+                currency: Some(Currency::KRW),
+                code: 1,
+                flags: TransferFlags::default(),
+                pending_id: None,
+                timeout_s: 0,
+            })
+            .collect::<Vec<_>>();
+        bar.inc(funding.len() as u64 * 2);
+        expect_ok(committer.submit(Command::Transfers(funding), None).await?)?;
     }
     bar.finish_and_clear();
     Ok(())
@@ -258,12 +258,14 @@ async fn ledger_bench(args: LedgerArgs, settings: Settings) -> anyhow::Result<se
     let mut clients = Vec::new();
     for client in 0..args.clients {
         let (committer, run, bar) = (committer.clone(), run.clone(), bar.clone());
-        let share: Vec<u64> = (0..args.transfers).filter(|n| n % args.clients == client).collect();
-        let (accounts, batch) = (args.accounts, args.batch as usize);
+        let (transfers, clients_n, accounts, batch) = (args.transfers, args.clients, args.accounts, args.batch);
         clients.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(client);
             let mut samples = Samples::default();
-            for ns in share.chunks(batch) {
+            // This client's transfers are n = client, client + clients, …; `batch` at a time.
+            let mut share = (client..transfers).step_by(clients_n as usize).peekable();
+            while share.peek().is_some() {
+                let ns: Vec<u64> = share.by_ref().take(batch as usize).collect();
                 let transfers = ns.iter().map(|n| random_transfer(&run, *n, accounts, &mut rng)).collect();
                 let sent = Instant::now();
                 expect_ok(committer.submit(Command::Transfers(transfers), None).await?)?;
@@ -305,15 +307,16 @@ async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serd
     let mut clients = Vec::new();
     for client in 0..args.clients {
         let (db, run, bar) = (db.clone(), run.clone(), bar.clone());
-        let share: Vec<u64> = (0..args.transfers).filter(|n| n % args.clients == client).collect();
-        let (accounts, every) = (args.accounts, args.commit_every as usize);
+        let (transfers, clients_n, accounts, every) = (args.transfers, args.clients, args.accounts, args.commit_every);
         clients.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(client);
             let mut samples = Samples::default();
-            for ns in share.chunks(every) {
+            let mut share = (client..transfers).step_by(clients_n as usize).peekable();
+            while share.peek().is_some() {
+                let ns: Vec<u64> = share.by_ref().take(every as usize).collect();
                 let sent = Instant::now();
                 let mut tx = db.begin().await?;
-                for n in ns {
+                for n in &ns {
                     plain_transfer(&mut tx, &random_transfer(&run, *n, accounts, &mut rng)).await?;
                 }
                 tx.commit().await?;
