@@ -60,7 +60,7 @@ async fn serve(
     stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
-    let (committer, committer_task) = Committer::start(db.clone(), settings.committer(), metrics.clone());
+    let (committer, committer_task) = Committer::start(db.clone(), settings.committer(), metrics.clone())?;
     let workers = vec![
         tokio::spawn(workers::expiry::run(
             db.clone(),

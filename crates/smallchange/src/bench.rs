@@ -251,7 +251,7 @@ async fn ledger_bench(args: LedgerArgs, settings: Settings) -> anyhow::Result<se
     anyhow::ensure!(args.batch as usize <= ledger::BATCH_TRANSFERS_MAX, "--batch is at most 8190");
     let db = open(&settings).await?;
     let run = tenants::new_id("bench", 8);
-    let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()));
+    let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()))?;
     open_funded_accounts(&committer, &run, args.accounts).await?;
     let bar = progress(args.transfers, "transfers");
     let started = Instant::now();
@@ -298,7 +298,7 @@ async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serd
     anyhow::ensure!(args.accounts >= 2 && args.commit_every >= 1 && args.clients >= 1, "need 2+ accounts");
     let db = open(&settings).await?;
     let run = tenants::new_id("plain", 8);
-    let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()));
+    let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()))?;
     open_funded_accounts(&committer, &run, args.accounts).await?;
     drop(committer);
     task.await?;

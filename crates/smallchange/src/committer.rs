@@ -21,7 +21,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::metrics::Metrics;
+use crate::store::batch::{BatchStore, SqliteBatch, SqlxBatch};
 use crate::store::idempotency::{NewRecord, StoredResponse};
+use crate::store::sqlite_raw::RawConnection;
 use crate::store::{self, Db};
 
 /// How the committer batches.
@@ -33,6 +35,8 @@ pub struct CommitterSettings {
     pub batch_wait_max: Duration,
     /// Most commands waiting in the queue; submitters wait when it is full.
     pub queue_commands_max: usize,
+    /// SQLite: commit with `synchronous=FULL`.
+    pub sqlite_durable: bool,
 }
 
 /// What a caller asks the ledger to do.
@@ -99,12 +103,33 @@ pub struct Committer {
 }
 
 impl Committer {
-    /// Starts the committer task. It stops once every handle is dropped and the queue is
+    /// Starts the committer. It stops once every handle is dropped and the queue is
     /// drained; await the returned handle to finish the batch in flight.
-    pub fn start(db: Db, settings: CommitterSettings, metrics: Arc<Metrics>) -> (Committer, JoinHandle<()>) {
+    ///
+    /// On SQLite it runs on a thread of its own with its own connection (see
+    /// [`store::sqlite_raw`]); on PostgreSQL it is a task using the pool.
+    pub fn start(
+        db: Db,
+        settings: CommitterSettings,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<(Committer, JoinHandle<()>)> {
         let (sender, receiver) = mpsc::channel(settings.queue_commands_max.max(1));
-        let task = tokio::spawn(run(db, settings, receiver, metrics));
-        (Committer { sender }, task)
+        let task = match &db {
+            Db::Sqlite(pool) => {
+                let path = pool.connect_options().get_filename().to_owned();
+                let connection = RawConnection::open(&path, settings.sqlite_durable)?;
+                let store = SqliteBatch::new(connection);
+                tokio::task::spawn_blocking(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build()
+                        .expect("a runtime for the committer thread");
+                    runtime.block_on(run(store, settings, receiver, metrics));
+                })
+            }
+            Db::Postgres(_) => tokio::spawn(run(SqlxBatch::new(db), settings, receiver, metrics)),
+        };
+        Ok((Committer { sender }, task))
     }
 
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Result<Reply, CommitError> {
@@ -115,7 +140,12 @@ impl Committer {
     }
 }
 
-async fn run(db: Db, settings: CommitterSettings, mut receiver: mpsc::Receiver<Job>, metrics: Arc<Metrics>) {
+async fn run(
+    mut store: impl BatchStore,
+    settings: CommitterSettings,
+    mut receiver: mpsc::Receiver<Job>,
+    metrics: Arc<Metrics>,
+) {
     let mut carried: Option<Job> = None;
     loop {
         let first = match carried.take() {
@@ -129,7 +159,7 @@ async fn run(db: Db, settings: CommitterSettings, mut receiver: mpsc::Receiver<J
         carried = next;
         let started = Instant::now();
         let events: usize = batch.iter().map(|job| job.command.events()).sum();
-        process(&db, batch).await;
+        process(&mut store, batch).await;
         metrics.observe_batch(events, started.elapsed());
     }
 }
@@ -162,8 +192,8 @@ async fn gather(
     (batch, None)
 }
 
-async fn process(db: &Db, batch: Vec<Job>) {
-    match commit(db, &batch).await {
+async fn process(store: &mut impl BatchStore, batch: Vec<Job>) {
+    match commit(store, &batch).await {
         Ok(replies) => {
             for (job, reply) in batch.into_iter().zip(replies) {
                 let _ = job.reply.send(Ok(reply));
@@ -172,7 +202,7 @@ async fn process(db: &Db, batch: Vec<Job>) {
         Err(error) if batch.len() > 1 => {
             tracing::warn!(error = %format!("{error:#}"), jobs = batch.len(), "batch failed; retrying its commands one by one");
             for job in batch {
-                let result = commit(db, std::slice::from_ref(&job)).await;
+                let result = commit(store, std::slice::from_ref(&job)).await;
                 let answer = result.map(|mut replies| replies.remove(0)).map_err(|e| failed(&e));
                 let _ = job.reply.send(answer);
             }
@@ -222,43 +252,51 @@ fn touched(batch: &[Job]) -> Touched<'_> {
     touched
 }
 
-/// Applies a batch in one transaction and returns each job's reply, in order.
-async fn commit(db: &Db, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
+/// Applies a batch in one transaction and returns each job's reply, in order. On any error
+/// the transaction is rolled back and nothing of the batch remains.
+async fn commit(store: &mut impl BatchStore, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
+    store.begin().await?;
+    let outcome = async {
+        let replies = load_apply_write(store, batch).await?;
+        store.commit().await?;
+        Ok(replies)
+    }
+    .await;
+    if outcome.is_err() {
+        store.rollback().await;
+    }
+    outcome
+}
+
+async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
     let now = store::now_us();
     let clock = std::time::Instant::now();
     let mut touched = touched(batch);
-    let mut tx = db.begin().await?;
-    let began = clock.elapsed();
     let pendings: Vec<&str> = touched.pendings.iter().copied().collect();
-    let pending_rows = store::ledger::load_transfers(&mut tx, &pendings).await?;
+    let pending_rows = store.load_transfers(&pendings).await?;
     let pending_accounts: Vec<String> =
         pending_rows.iter().flat_map(|p| [p.debit_account.0.clone(), p.credit_account.0.clone()]).collect();
     touched.accounts.extend(pending_accounts.iter().map(String::as_str));
     let account_ids: Vec<&str> = touched.accounts.iter().copied().collect();
     // Locked in id order: two processes' batches can never wait on each other in a cycle.
-    let accounts = store::ledger::lock_accounts(&mut tx, &account_ids).await?;
+    let accounts = store.lock_accounts(&account_ids).await?;
     let loaded_pendings: HashSet<&str> = pending_rows.iter().map(|p| p.id.0.as_str()).collect();
     let others: Vec<&str> = touched.transfers.iter().copied().filter(|id| !loaded_pendings.contains(id)).collect();
-    let existing = store::ledger::load_transfers(&mut tx, &others).await?;
+    let existing = store.load_transfers(&others).await?;
     // Read after the account locks: any resolution committed by another process is visible.
-    let resolutions = store::ledger::load_resolutions(&mut tx, &pendings).await?;
-    let answered: HashMap<String, StoredResponse> =
-        store::idempotency::load(&mut tx, &touched.keys).await?.into_iter().collect();
-
+    let resolutions = store.load_resolutions(&pendings).await?;
+    let answered: HashMap<String, StoredResponse> = store.load_answers(&touched.keys).await?.into_iter().collect();
     let loaded = clock.elapsed();
+
     let mut book = Book::new(now);
     accounts.into_iter().for_each(|a| book.load_account(a));
     pending_rows.into_iter().chain(existing).for_each(|t| book.load_transfer(t));
     resolutions.into_iter().for_each(|(id, flags)| book.load_resolution(id, flags));
-
     let (replies, records) = apply(&mut book, batch, answered);
     let writes = book.into_writes().map_err(|violation| anyhow::anyhow!("invariant violated: {}", violation.0))?;
     let applied = clock.elapsed();
-    store::ledger::write(&mut tx, &writes, now).await?;
-    store::idempotency::insert(&mut tx, &records, now).await?;
-    let written = clock.elapsed();
-    tx.commit().await?;
-    tracing::debug!(jobs = batch.len(), ?began, ?loaded, ?applied, ?written, committed = ?clock.elapsed(), "batch");
+    store.write(&writes, &records, now).await?;
+    tracing::debug!(jobs = batch.len(), ?loaded, ?applied, written = ?clock.elapsed(), "batch");
     Ok(replies)
 }
 

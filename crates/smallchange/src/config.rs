@@ -116,6 +116,7 @@ impl Settings {
             batch_events_max: self.batch_events_max,
             batch_wait_max: Duration::from_micros(self.batch_wait_max_us),
             queue_commands_max: self.queue_commands_max,
+            sqlite_durable: self.sqlite_durable,
         }
     }
 }

@@ -119,8 +119,9 @@ async fn check_against_kernel(backend: Backend, requests: Vec<Vec<(Op, bool)>>, 
         batch_events_max: ledger::BATCH_TRANSFERS_MAX,
         batch_wait_max: std::time::Duration::from_millis(2),
         queue_commands_max: 1024,
+        sqlite_durable: true,
     };
-    let (committer, task) = Committer::start(store.clone(), settings, Arc::new(Metrics::default()));
+    let (committer, task) = Committer::start(store.clone(), settings, Arc::new(Metrics::default())).unwrap();
     let run = format!("case{case}");
     let mut book = Book::new(smallchange::store::now_us());
     let opened = accounts(&run);

@@ -14,12 +14,12 @@ use crate::{on_db, on_tx};
 /// parameters, and few distinct statement texts for the statement cache.
 const ROWS_PER_STATEMENT: usize = 500;
 
-type AccountRow = (String, String, i64, i64, i64, i64, i64, i64);
-type TransferRow = (String, String, String, i64, String, i64, i64, Option<String>, i64, i64);
+pub(crate) type AccountRow = (String, String, i64, i64, i64, i64, i64, i64);
+pub(crate) type TransferRow = (String, String, String, i64, String, i64, i64, Option<String>, i64, i64);
 
-const ACCOUNT_COLUMNS: &str =
+pub(crate) const ACCOUNT_COLUMNS: &str =
     "id, currency, code, flags, debits_pending, debits_posted, credits_pending, credits_posted";
-const TRANSFER_COLUMNS: &str =
+pub(crate) const TRANSFER_COLUMNS: &str =
     "id, debit_account_id, credit_account_id, amount, currency, code, flags, pending_id, timeout_s, created_at";
 
 /// The tenant part of a scoped id `"<tenant>/<id>"`.
@@ -209,7 +209,7 @@ pub async fn due_expiries(db: &Db, now_us: i64, limit: i64) -> anyhow::Result<Ve
     Ok(rows.into_iter().map(|(id,)| TransferId(id)).collect())
 }
 
-fn account_from_row(row: AccountRow) -> anyhow::Result<Account> {
+pub(crate) fn account_from_row(row: AccountRow) -> anyhow::Result<Account> {
     let (id, currency, code, flags, dp, dpo, cp, cpo) = row;
     Ok(Account {
         currency: Currency::parse(&currency).map_err(|_| anyhow!("account {id}: bad currency {currency}"))?,
@@ -226,7 +226,7 @@ fn account_from_row(row: AccountRow) -> anyhow::Result<Account> {
     })
 }
 
-fn transfer_from_row(row: TransferRow) -> anyhow::Result<StoredTransfer> {
+pub(crate) fn transfer_from_row(row: TransferRow) -> anyhow::Result<StoredTransfer> {
     let (id, debit, credit, value, currency, code, flags, pending_id, timeout_s, created_at) = row;
     Ok(StoredTransfer {
         debit_account: AccountId(debit),
@@ -246,7 +246,7 @@ fn amount(minor_units: i64) -> anyhow::Result<Amount> {
     Amount::new(minor_units).ok_or_else(|| anyhow!("negative amount {minor_units} in the database"))
 }
 
-fn transfer_flags(bits: i64) -> anyhow::Result<TransferFlags> {
+pub(crate) fn transfer_flags(bits: i64) -> anyhow::Result<TransferFlags> {
     u32::try_from(bits)
         .ok()
         .and_then(TransferFlags::from_bits)

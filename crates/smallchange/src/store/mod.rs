@@ -6,9 +6,11 @@
 //! [`on_db!`](crate::on_db) and [`on_tx!`](crate::on_tx) macros; what differs between the dialects lives in
 //! [`dialect`]. Migrations for both ship inside the binary.
 
+pub mod batch;
 pub mod dialect;
 pub mod idempotency;
 pub mod ledger;
+pub mod sqlite_raw;
 pub mod tenants;
 pub mod verify;
 

@@ -1,0 +1,269 @@
+//! What the group committer needs from a database for one batch, behind one trait with two
+//! implementations: [`SqlxBatch`] (any backend, through sqlx; used for PostgreSQL, where
+//! several processes share the database and accounts are locked `FOR UPDATE`) and
+//! [`SqliteBatch`] (SQLite's C API on the committer's own connection and thread, where
+//! sqlx's per-statement thread hand-offs dominated the cost of a batch).
+//!
+//! Both run the same steps in the same order, so the committer's logic is written once.
+
+use ledger::{Account, StoredTransfer, TransferFlags, TransferId, WriteSet};
+
+use super::idempotency::{NewRecord, StoredResponse};
+use super::ledger::{account_from_row, transfer_flags, transfer_from_row, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
+use super::sqlite_raw::RawConnection;
+use super::{Db, Tx};
+
+/// One write transaction at a time: begin, load, write, then commit or roll back.
+#[allow(async_fn_in_trait)] // used only through generics inside this crate
+pub trait BatchStore {
+    async fn begin(&mut self) -> anyhow::Result<()>;
+    async fn load_transfers(&mut self, ids: &[&str]) -> anyhow::Result<Vec<StoredTransfer>>;
+    /// The accounts with these ids, locked against other writers until commit.
+    async fn lock_accounts(&mut self, ids: &[&str]) -> anyhow::Result<Vec<Account>>;
+    /// For each resolved pending id: the id and the flags of the transfer that resolved it.
+    async fn load_resolutions(&mut self, pending_ids: &[&str]) -> anyhow::Result<Vec<(TransferId, TransferFlags)>>;
+    async fn load_answers(&mut self, scoped_keys: &[&str]) -> anyhow::Result<Vec<(String, StoredResponse)>>;
+    async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()>;
+    async fn commit(&mut self) -> anyhow::Result<()>;
+    async fn rollback(&mut self);
+}
+
+/// Batches through sqlx, on either backend.
+pub struct SqlxBatch {
+    db: Db,
+    tx: Option<Tx>,
+}
+
+impl SqlxBatch {
+    pub fn new(db: Db) -> SqlxBatch {
+        SqlxBatch { db, tx: None }
+    }
+
+    fn tx(&mut self) -> anyhow::Result<&mut Tx> {
+        self.tx.as_mut().ok_or_else(|| anyhow::anyhow!("no transaction is open"))
+    }
+}
+
+impl BatchStore for SqlxBatch {
+    async fn begin(&mut self) -> anyhow::Result<()> {
+        self.tx = Some(self.db.begin().await?);
+        Ok(())
+    }
+
+    async fn load_transfers(&mut self, ids: &[&str]) -> anyhow::Result<Vec<StoredTransfer>> {
+        super::ledger::load_transfers(self.tx()?, ids).await
+    }
+
+    async fn lock_accounts(&mut self, ids: &[&str]) -> anyhow::Result<Vec<Account>> {
+        super::ledger::lock_accounts(self.tx()?, ids).await
+    }
+
+    async fn load_resolutions(&mut self, pending_ids: &[&str]) -> anyhow::Result<Vec<(TransferId, TransferFlags)>> {
+        super::ledger::load_resolutions(self.tx()?, pending_ids).await
+    }
+
+    async fn load_answers(&mut self, scoped_keys: &[&str]) -> anyhow::Result<Vec<(String, StoredResponse)>> {
+        super::idempotency::load(self.tx()?, scoped_keys).await
+    }
+
+    async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()> {
+        let tx = self.tx()?;
+        super::ledger::write(tx, writes, now_us).await?;
+        super::idempotency::insert(tx, records, now_us).await
+    }
+
+    async fn commit(&mut self) -> anyhow::Result<()> {
+        let tx = self.tx.take().ok_or_else(|| anyhow::anyhow!("no transaction is open"))?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn rollback(&mut self) {
+        // Dropping an uncommitted sqlx transaction rolls it back.
+        self.tx = None;
+    }
+}
+
+/// Batches on SQLite through its C API: one statement per row, each prepared once.
+pub struct SqliteBatch {
+    connection: RawConnection,
+}
+
+impl SqliteBatch {
+    pub fn new(connection: RawConnection) -> SqliteBatch {
+        SqliteBatch { connection }
+    }
+}
+
+impl BatchStore for SqliteBatch {
+    async fn begin(&mut self) -> anyhow::Result<()> {
+        // Takes the write lock at once: SQLite has one writer, so nothing needs row locks.
+        self.connection.execute("BEGIN IMMEDIATE")
+    }
+
+    async fn load_transfers(&mut self, ids: &[&str]) -> anyhow::Result<Vec<StoredTransfer>> {
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ?");
+        let mut statement = self.connection.statement(&sql)?;
+        let mut found = Vec::new();
+        for id in ids {
+            statement.bind_text(1, id)?;
+            if statement.step()? {
+                let s = &statement;
+                let row = (s.text(0), s.text(1), s.text(2), s.i64(3), s.text(4), s.i64(5), s.i64(6));
+                let (id, debit, credit, amount, currency, code, flags) = row;
+                found.push((id, debit, credit, amount, currency, code, flags, s.optional_text(7), s.i64(8), s.i64(9)));
+            }
+            statement.reset();
+        }
+        found.into_iter().map(transfer_from_row).collect()
+    }
+
+    async fn lock_accounts(&mut self, ids: &[&str]) -> anyhow::Result<Vec<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = ?");
+        let mut statement = self.connection.statement(&sql)?;
+        let mut found = Vec::new();
+        for id in ids {
+            statement.bind_text(1, id)?;
+            if statement.step()? {
+                let s = &statement;
+                found.push((s.text(0), s.text(1), s.i64(2), s.i64(3), s.i64(4), s.i64(5), s.i64(6), s.i64(7)));
+            }
+            statement.reset();
+        }
+        found.into_iter().map(account_from_row).collect()
+    }
+
+    async fn load_resolutions(&mut self, pending_ids: &[&str]) -> anyhow::Result<Vec<(TransferId, TransferFlags)>> {
+        let mut statement = self.connection.statement("SELECT flags FROM ledger_transfers WHERE pending_id = ?")?;
+        let mut found = Vec::new();
+        for id in pending_ids {
+            statement.bind_text(1, id)?;
+            if statement.step()? {
+                found.push((TransferId(id.to_string()), transfer_flags(statement.i64(0))?));
+            }
+            statement.reset();
+        }
+        Ok(found)
+    }
+
+    async fn load_answers(&mut self, scoped_keys: &[&str]) -> anyhow::Result<Vec<(String, StoredResponse)>> {
+        let sql = "SELECT request_hash, status, body FROM idempotency_keys WHERE scoped_key = ?";
+        let mut statement = self.connection.statement(sql)?;
+        let mut found = Vec::new();
+        for key in scoped_keys {
+            statement.bind_text(1, key)?;
+            if statement.step()? {
+                let status = u16::try_from(statement.i64(1)).unwrap_or(500);
+                let response = StoredResponse { request_hash: statement.text(0), status, body: statement.text(2) };
+                found.push((key.to_string(), response));
+            }
+            statement.reset();
+        }
+        Ok(found)
+    }
+
+    async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()> {
+        self.insert_accounts(&writes.accounts_created, now_us)?;
+        self.update_accounts(&writes.accounts_updated)?;
+        self.insert_transfers(&writes.transfers)?;
+        self.change_expiries(writes)?;
+        self.insert_answers(records, now_us)
+    }
+
+    async fn commit(&mut self) -> anyhow::Result<()> {
+        self.connection.execute("COMMIT")
+    }
+
+    async fn rollback(&mut self) {
+        // Fails harmlessly when SQLite already rolled back after an error.
+        let _ = self.connection.execute("ROLLBACK");
+    }
+}
+
+impl SqliteBatch {
+    fn insert_accounts(&mut self, accounts: &[Account], now_us: i64) -> anyhow::Result<()> {
+        let sql = format!(
+            "INSERT INTO ledger_accounts (tenant_id, created_at, {ACCOUNT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        );
+        let mut statement = self.connection.statement(&sql)?;
+        for a in accounts {
+            statement.bind_text(1, super::ledger::tenant_of(&a.id.0))?;
+            statement.bind_i64(2, now_us)?;
+            statement.bind_text(3, &a.id.0)?;
+            statement.bind_text(4, a.currency.code())?;
+            statement.bind_i64(5, i64::from(a.code))?;
+            statement.bind_i64(6, i64::from(a.flags.bits()))?;
+            statement.bind_i64(7, a.debits_pending.minor_units())?;
+            statement.bind_i64(8, a.debits_posted.minor_units())?;
+            statement.bind_i64(9, a.credits_pending.minor_units())?;
+            statement.bind_i64(10, a.credits_posted.minor_units())?;
+            statement.run()?;
+        }
+        Ok(())
+    }
+
+    fn update_accounts(&mut self, accounts: &[Account]) -> anyhow::Result<()> {
+        let sql = "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, \
+                   credits_posted = ? WHERE id = ?";
+        let mut statement = self.connection.statement(sql)?;
+        for a in accounts {
+            statement.bind_i64(1, a.debits_pending.minor_units())?;
+            statement.bind_i64(2, a.debits_posted.minor_units())?;
+            statement.bind_i64(3, a.credits_pending.minor_units())?;
+            statement.bind_i64(4, a.credits_posted.minor_units())?;
+            statement.bind_text(5, &a.id.0)?;
+            statement.run()?;
+        }
+        Ok(())
+    }
+
+    fn insert_transfers(&mut self, transfers: &[StoredTransfer]) -> anyhow::Result<()> {
+        let sql = format!("INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)");
+        let mut statement = self.connection.statement(&sql)?;
+        for t in transfers {
+            statement.bind_text(1, &t.id.0)?;
+            statement.bind_text(2, &t.debit_account.0)?;
+            statement.bind_text(3, &t.credit_account.0)?;
+            statement.bind_i64(4, t.amount.minor_units())?;
+            statement.bind_text(5, t.currency.code())?;
+            statement.bind_i64(6, i64::from(t.code))?;
+            statement.bind_i64(7, i64::from(t.flags.bits()))?;
+            statement.bind_optional_text(8, t.pending_id.as_ref().map(|p| p.0.as_str()))?;
+            statement.bind_i64(9, i64::from(t.timeout_s))?;
+            statement.bind_i64(10, t.created_at)?;
+            statement.run()?;
+        }
+        Ok(())
+    }
+
+    fn change_expiries(&mut self, writes: &WriteSet) -> anyhow::Result<()> {
+        let mut add =
+            self.connection.statement("INSERT INTO ledger_pending_expiries (transfer_id, expires_at) VALUES (?, ?)")?;
+        for (id, at) in &writes.expiries_added {
+            add.bind_text(1, &id.0)?;
+            add.bind_i64(2, *at)?;
+            add.run()?;
+        }
+        drop(add);
+        let mut remove = self.connection.statement("DELETE FROM ledger_pending_expiries WHERE transfer_id = ?")?;
+        for id in &writes.expiries_removed {
+            remove.bind_text(1, &id.0)?;
+            remove.run()?;
+        }
+        Ok(())
+    }
+
+    fn insert_answers(&mut self, records: &[NewRecord], now_us: i64) -> anyhow::Result<()> {
+        let sql =
+            "INSERT INTO idempotency_keys (scoped_key, request_hash, status, body, created_at) VALUES (?,?,?,?,?)";
+        let mut statement = self.connection.statement(sql)?;
+        for r in records {
+            statement.bind_text(1, &r.scoped_key)?;
+            statement.bind_text(2, &r.response.request_hash)?;
+            statement.bind_i64(3, i64::from(r.response.status))?;
+            statement.bind_text(4, &r.response.body)?;
+            statement.bind_i64(5, now_us)?;
+            statement.run()?;
+        }
+        Ok(())
+    }
+}
