@@ -81,7 +81,14 @@ pub struct HttpArgs {
     accounts: u64,
     #[arg(long, default_value_t = 64)]
     connections: u64,
+    /// Drive the load with `wrk` (a separate, lighter process) for this many seconds
+    /// instead of the built-in client; `--requests` is then ignored.
+    #[arg(long)]
+    wrk_seconds: Option<u64>,
 }
+
+/// The wrk script: one transfer per request, each with a unique id; counts failures.
+const WRK_SCRIPT: &str = include_str!("../../../scripts/http-load.lua");
 
 pub async fn run(command: BenchCommand, settings: Settings) -> anyhow::Result<()> {
     let line = match command {
@@ -381,11 +388,32 @@ async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<se
     let base = format!("http://{}", running.addr);
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections as usize).build()?;
     setup_http_accounts(&client, &base, &key, args.accounts).await?;
+    let mut line = match args.wrk_seconds {
+        Some(seconds) => wrk_load(&base, &key, &args, seconds).await?,
+        None => client_load(&client, &base, &key, &args).await?,
+    };
+    let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
+    let backend = backend(&running.db);
+    running.stop().await?;
+    line["bench"] = json!("http");
+    line["backend"] = json!(backend);
+    line["connections"] = json!(args.connections);
+    line["mean_batch"] = json!(mean_batch(&metrics));
+    Ok(line)
+}
+
+/// The built-in load: `connections` tasks sharing one keep-alive client.
+async fn client_load(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    args: &HttpArgs,
+) -> anyhow::Result<serde_json::Value> {
     let bar = progress(args.requests, "requests");
     let started = Instant::now();
     let mut workers = Vec::new();
     for worker in 0..args.connections {
-        let (client, base, key, bar) = (client.clone(), base.clone(), key.clone(), bar.clone());
+        let (client, base, key, bar) = (client.clone(), base.to_string(), key.to_string(), bar.clone());
         let (requests, connections, accounts) = (args.requests, args.connections, args.accounts);
         workers.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(worker);
@@ -412,17 +440,38 @@ async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<se
     for worker in workers {
         samples.merge(worker.await??);
     }
-    let elapsed = started.elapsed();
     bar.finish_and_clear();
-    let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
-    let backend = backend(&running.db);
-    running.stop().await?;
-    let mut line = samples.summary(args.requests, elapsed);
-    line["bench"] = json!("http");
-    line["backend"] = json!(backend);
+    let mut line = samples.summary(args.requests, started.elapsed());
     line["requests"] = json!(args.requests);
-    line["connections"] = json!(args.connections);
-    line["mean_batch"] = json!(mean_batch(&metrics));
+    line["load"] = json!("built-in");
+    Ok(line)
+}
+
+/// Load from `wrk` with two threads; every answer must be 200 with `created`.
+async fn wrk_load(base: &str, key: &str, args: &HttpArgs, seconds: u64) -> anyhow::Result<serde_json::Value> {
+    let script = std::env::temp_dir().join(format!("smallchange-http-load-{}.lua", std::process::id()));
+    std::fs::write(&script, WRK_SCRIPT)?;
+    let output = tokio::process::Command::new("wrk")
+        .args(["-t2", &format!("-c{}", args.connections), &format!("-d{seconds}s"), "-s"])
+        .arg(&script)
+        .arg(base)
+        .env("KEY", key)
+        .env("ACCOUNTS", args.accounts.to_string())
+        .env("RUN", "w")
+        .output()
+        .await;
+    let _ = std::fs::remove_file(&script);
+    let output = output.map_err(|e| anyhow::anyhow!("cannot run wrk ({e}): apt-get install wrk"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout
+        .lines()
+        .rfind(|l| l.starts_with('{'))
+        .ok_or_else(|| anyhow::anyhow!("wrk printed no result: {stdout}"))?;
+    let mut line: serde_json::Value = serde_json::from_str(last)?;
+    anyhow::ensure!(line["not_created"] == 0, "some requests did not create their transfer: {line}");
+    line["transfers_per_s"] = line["requests_per_s"].clone();
+    line["load"] = json!("wrk");
+    line["peak_rss_mb"] = json!(peak_rss_mb());
     Ok(line)
 }
 

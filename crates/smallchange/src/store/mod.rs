@@ -4,7 +4,9 @@
 //! PostgreSQL. Queries are written once, in the subset both understand (`$1` placeholders,
 //! `ON CONFLICT`, `UPDATE … FROM (VALUES …)`), and compiled for each backend by the
 //! [`on_db!`](crate::on_db) and [`on_tx!`](crate::on_tx) macros; what differs between the dialects lives in
-//! [`dialect`]. Migrations for both ship inside the binary.
+//! [`dialect`]. Migrations for both ship inside the binary. The group committer's writes
+//! on SQLite are the one exception: they go through SQLite's C API ([`sqlite_raw`]) on a
+//! connection of their own, see [`batch`].
 
 pub mod batch;
 pub mod dialect;
