@@ -199,10 +199,16 @@ impl TestServer {
         assert!(report.failures.is_empty(), "verify failed: {:?}", report.failures);
     }
 
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.stop_keeping_db().await;
+    }
+
+    /// Stops the server and hands back its database, to look at what it left behind.
+    pub async fn stop_keeping_db(mut self) -> TestDb {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("a clean stop");
         }
+        self.db
     }
 }
 
