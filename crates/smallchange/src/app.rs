@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::committer::Committer;
 use crate::config::Settings;
+use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::store::Db;
@@ -70,7 +71,9 @@ async fn serve(
         )),
         tokio::spawn(workers::purge::run(db.clone(), settings.idempotency_retention_h, stopped.clone())),
     ];
-    let state = AppState { db: db.clone(), committer, settings: Arc::new(settings), metrics, keys: Arc::default() };
+    let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
+    let state =
+        AppState { db: db.clone(), committer, settings: Arc::new(settings), metrics, keys: Arc::default(), limiter };
     let mut until = stopped.clone();
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {

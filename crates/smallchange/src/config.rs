@@ -40,6 +40,10 @@ pub struct Settings {
     pub expiry_poll_ms: u64,
     /// How long a verified API key is trusted before it is looked up again.
     pub key_cache_s: u64,
+    /// Requests per second one API key may make on average (0: no limit).
+    pub rate_limit_per_s: u32,
+    /// Requests one API key may make at once before the average applies.
+    pub rate_limit_burst: u32,
     /// `text` or `json`.
     pub log_format: String,
 }
@@ -60,6 +64,8 @@ impl Default for Settings {
             idempotency_retention_h: 24,
             expiry_poll_ms: 1_000,
             key_cache_s: 30,
+            rate_limit_per_s: 10_000,
+            rate_limit_burst: 20_000,
             log_format: "text".into(),
         }
     }

@@ -78,13 +78,17 @@ impl FromRequestParts<AppState> for Operator {
             })?;
         let hash = tenants::hash_secret(secret);
         let ttl = Duration::from_secs(app.settings.key_cache_s);
-        if let Some(owner) = app.keys.get(&hash, ttl) {
-            return Ok(Operator(owner));
-        }
-        let owner = tenants::find_key(&app.db, &hash)
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated("invalid_api_key", "this API key is not valid"))?;
-        app.keys.put(hash, owner.clone());
+        let owner = match app.keys.get(&hash, ttl) {
+            Some(owner) => owner,
+            None => {
+                let owner = tenants::find_key(&app.db, &hash)
+                    .await?
+                    .ok_or_else(|| ApiError::unauthenticated("invalid_api_key", "this API key is not valid"))?;
+                app.keys.put(hash.clone(), owner.clone());
+                owner
+            }
+        };
+        app.limiter.check(&hash).map_err(ApiError::rate_limited)?;
         Ok(Operator(owner))
     }
 }

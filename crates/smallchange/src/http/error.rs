@@ -18,6 +18,8 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     param: Option<String>,
+    /// Seconds to wait, sent as `Retry-After` (429 only).
+    retry_after_s: Option<u64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -89,12 +91,20 @@ impl ApiError {
         )
     }
 
+    /// A 429: the caller must wait `wait` (rounded up to whole seconds) before retrying.
+    pub fn rate_limited(wait: std::time::Duration) -> ApiError {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let message = format!("too many requests for this key: retry after {seconds} s");
+        let error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limited", message);
+        ApiError { retry_after_s: Some(seconds.max(1)), ..error }
+    }
+
     pub fn unavailable(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal", "unavailable", message)
     }
 
     fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, kind, code, message: message.into(), param: None }
+        ApiError { status, kind, code, message: message.into(), param: None, retry_after_s: None }
     }
 }
 
@@ -103,7 +113,11 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail { kind: self.kind, code: self.code, message: self.message, param: self.param },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_s {
+            response.headers_mut().insert("retry-after", seconds.into());
+        }
+        response
     }
 }
 

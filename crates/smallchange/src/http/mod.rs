@@ -8,6 +8,7 @@ pub mod health;
 pub mod idempotency;
 pub mod ledger;
 pub mod openapi;
+pub mod rate_limit;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub keys: Arc<auth::KeyCache>,
+    pub limiter: Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,0 +1,72 @@
+//! Per-key rate limits: a token bucket for each API key, refilled at `rate_limit_per_s`
+//! up to `rate_limit_burst`. A caller over its limit gets 429 `rate_limited` with a
+//! `Retry-After` header saying when to come back; the request changes nothing.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Most keys tracked at once; the table is emptied (every bucket full again) when full.
+const BUCKETS_MAX: usize = 10_000;
+
+pub struct RateLimiter {
+    per_s: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl RateLimiter {
+    /// `per_s = 0` turns limits off.
+    pub fn new(per_s: u32, burst: u32) -> RateLimiter {
+        RateLimiter { per_s: f64::from(per_s), burst: f64::from(burst.max(1)), buckets: Mutex::default() }
+    }
+
+    /// Takes one request from `key`'s bucket, or says how long until one is available.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        if self.per_s == 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("rate limiter lock");
+        if !buckets.contains_key(key) {
+            if buckets.len() >= BUCKETS_MAX {
+                buckets.clear();
+            }
+            buckets.insert(key.to_string(), Bucket { tokens: self.burst, at: now });
+        }
+        let bucket = buckets.get_mut(key).expect("inserted above");
+        let refilled = now.duration_since(bucket.at).as_secs_f64() * self.per_s;
+        bucket.tokens = (bucket.tokens + refilled).min(self.burst);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_s))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_passes_then_the_rate_holds() {
+        let limiter = RateLimiter::new(10, 3);
+        for _ in 0..3 {
+            assert!(limiter.check("k").is_ok());
+        }
+        let wait = limiter.check("k").unwrap_err();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_millis(100), "{wait:?}");
+        assert!(limiter.check("other").is_ok(), "keys have separate buckets");
+        std::thread::sleep(Duration::from_millis(110));
+        assert!(limiter.check("k").is_ok(), "refilled at 10 per second");
+        assert!(RateLimiter::new(0, 0).check("k").is_ok(), "0 turns limits off");
+    }
+}
