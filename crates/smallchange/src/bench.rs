@@ -260,35 +260,13 @@ async fn ledger_bench(args: LedgerArgs, settings: Settings) -> anyhow::Result<se
     let run = tenants::new_id("bench", 8);
     let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()))?;
     open_funded_accounts(&committer, &run, args.accounts).await?;
-    let bar = progress(args.transfers, "transfers");
-    let started = Instant::now();
-    let mut clients = Vec::new();
-    for client in 0..args.clients {
-        let (committer, run, bar) = (committer.clone(), run.clone(), bar.clone());
-        let (transfers, clients_n, accounts, batch) = (args.transfers, args.clients, args.accounts, args.batch);
-        clients.push(tokio::spawn(async move {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(client);
-            let mut samples = Samples::default();
-            // This client's transfers are n = client, client + clients, …; `batch` at a time.
-            let mut share = (client..transfers).step_by(clients_n as usize).peekable();
-            while share.peek().is_some() {
-                let ns: Vec<u64> = share.by_ref().take(batch as usize).collect();
-                let transfers = ns.iter().map(|n| random_transfer(&run, *n, accounts, &mut rng)).collect();
-                let sent = Instant::now();
-                expect_ok(committer.submit(Command::Transfers(transfers), None).await?)?;
-                samples.latencies.push(sent.elapsed());
-                samples.finished_at.push((started.elapsed(), ns.len() as u64));
-                bar.inc(ns.len() as u64);
-            }
-            anyhow::Ok(samples)
-        }));
-    }
-    let mut samples = Samples::default();
-    for client in clients {
-        samples.merge(client.await??);
-    }
-    let elapsed = started.elapsed();
-    bar.finish_and_clear();
+    let submitter = committer.clone();
+    let submit = move |transfers: Vec<Transfer>| {
+        let committer = submitter.clone();
+        async move { expect_ok(committer.submit(Command::Transfers(transfers), None).await?) }
+    };
+    let load = Load { run: &run, transfers: args.transfers, accounts: args.accounts, clients: args.clients };
+    let (samples, elapsed) = load.drive(args.batch, "transfers", submit).await?;
     drop(committer);
     task.await?;
     let mut line = samples.summary(args.transfers, elapsed);
@@ -309,37 +287,19 @@ async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serd
     open_funded_accounts(&committer, &run, args.accounts).await?;
     drop(committer);
     task.await?;
-    let bar = progress(args.transfers, "plain transfers");
-    let started = Instant::now();
-    let mut clients = Vec::new();
-    for client in 0..args.clients {
-        let (db, run, bar) = (db.clone(), run.clone(), bar.clone());
-        let (transfers, clients_n, accounts, every) = (args.transfers, args.clients, args.accounts, args.commit_every);
-        clients.push(tokio::spawn(async move {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(client);
-            let mut samples = Samples::default();
-            let mut share = (client..transfers).step_by(clients_n as usize).peekable();
-            while share.peek().is_some() {
-                let ns: Vec<u64> = share.by_ref().take(every as usize).collect();
-                let sent = Instant::now();
-                let mut tx = db.begin().await?;
-                for n in &ns {
-                    plain_transfer(&mut tx, &random_transfer(&run, *n, accounts, &mut rng)).await?;
-                }
-                tx.commit().await?;
-                samples.latencies.push(sent.elapsed());
-                samples.finished_at.push((started.elapsed(), ns.len() as u64));
-                bar.inc(ns.len() as u64);
+    let pool = db.clone();
+    let write = move |transfers: Vec<Transfer>| {
+        let db = pool.clone();
+        async move {
+            let mut tx = db.begin().await?;
+            for transfer in &transfers {
+                plain_transfer(&mut tx, transfer).await?;
             }
-            anyhow::Ok(samples)
-        }));
-    }
-    let mut samples = Samples::default();
-    for client in clients {
-        samples.merge(client.await??);
-    }
-    let elapsed = started.elapsed();
-    bar.finish_and_clear();
+            Ok(tx.commit().await?)
+        }
+    };
+    let load = Load { run: &run, transfers: args.transfers, accounts: args.accounts, clients: args.clients };
+    let (samples, elapsed) = load.drive(args.commit_every, "plain transfers", write).await?;
     let mut line = samples.summary(args.transfers, elapsed);
     line["bench"] = json!("plain");
     line["backend"] = json!(backend(&db));
@@ -347,6 +307,59 @@ async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serd
     line["commit_every"] = json!(args.commit_every);
     line["clients"] = json!(args.clients);
     Ok(line)
+}
+
+/// Random transfers between `accounts` accounts, sent by `clients` concurrent clients.
+struct Load<'a> {
+    run: &'a str,
+    transfers: u64,
+    accounts: u64,
+    clients: u64,
+}
+
+impl Load<'_> {
+    /// Client `c` sends transfers n = c, c + clients, …, `chunk` at a time, each chunk to
+    /// `send`; returns the latency of every chunk and the time the whole load took.
+    async fn drive<SendChunk, Sending>(
+        &self,
+        chunk: u64,
+        what: &str,
+        send: SendChunk,
+    ) -> anyhow::Result<(Samples, Duration)>
+    where
+        SendChunk: Fn(Vec<Transfer>) -> Sending + Clone + Send + 'static,
+        Sending: std::future::Future<Output = anyhow::Result<()>> + Send,
+    {
+        let bar = progress(self.transfers, what);
+        let started = Instant::now();
+        let mut clients = Vec::new();
+        for client in 0..self.clients {
+            let (send, bar, run) = (send.clone(), bar.clone(), self.run.to_string());
+            let (transfers, clients_n, accounts) = (self.transfers, self.clients, self.accounts);
+            clients.push(tokio::spawn(async move {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(client);
+                let mut samples = Samples::default();
+                let mut share = (client..transfers).step_by(clients_n as usize).peekable();
+                while share.peek().is_some() {
+                    let ns: Vec<u64> = share.by_ref().take(chunk as usize).collect();
+                    let batch: Vec<Transfer> =
+                        ns.iter().map(|n| random_transfer(&run, *n, accounts, &mut rng)).collect();
+                    let sent = Instant::now();
+                    send(batch).await?;
+                    samples.latencies.push(sent.elapsed());
+                    samples.finished_at.push((started.elapsed(), ns.len() as u64));
+                    bar.inc(ns.len() as u64);
+                }
+                anyhow::Ok(samples)
+            }));
+        }
+        let mut samples = Samples::default();
+        for client in clients {
+            samples.merge(client.await??);
+        }
+        bar.finish_and_clear();
+        Ok((samples, started.elapsed()))
+    }
 }
 
 /// The row writes of one transfer, one statement each: insert it, update both accounts.

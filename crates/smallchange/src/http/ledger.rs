@@ -2,6 +2,7 @@
 //! benchmarks. Handlers parse the body into kernel types once, submit one command to the
 //! group committer and map its results back to the caller's ids.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -111,16 +112,11 @@ async fn create_accounts(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    operator.require(WRITERS)?;
-    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/ledger/accounts", &body).await
-    {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
-    let request: CreateAccountsRequest = parse_json(&body)?;
-    let ids: Vec<String> = request.accounts.iter().map(|a| a.id.clone()).collect();
-    let accounts = parse_accounts(operator.tenant_id(), request)?;
-    submit(&app, checked, ids, Command::CreateAccounts(accounts)).await
+    accept(&app, &operator, &headers, &body, "/v1/ledger/accounts", |request: CreateAccountsRequest| {
+        let ids = request.accounts.iter().map(|a| a.id.clone()).collect();
+        Ok((ids, Command::CreateAccounts(parse_accounts(operator.tenant_id(), request)?)))
+    })
+    .await
 }
 
 /// Create transfers; each `linked` chain is applied atomically.
@@ -135,16 +131,11 @@ async fn create_transfers(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    operator.require(WRITERS)?;
-    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/ledger/transfers", &body).await
-    {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
-    let request: CreateTransfersRequest = parse_json(&body)?;
-    let ids: Vec<String> = request.transfers.iter().map(|t| t.id.clone()).collect();
-    let transfers = parse_transfers(operator.tenant_id(), request, &app.settings)?;
-    submit(&app, checked, ids, Command::Transfers(transfers)).await
+    accept(&app, &operator, &headers, &body, "/v1/ledger/transfers", |request: CreateTransfersRequest| {
+        let ids = request.transfers.iter().map(|t| t.id.clone()).collect();
+        Ok((ids, Command::Transfers(parse_transfers(operator.tenant_id(), request, &app.settings)?)))
+    })
+    .await
 }
 
 /// Read one account's four counters.
@@ -173,6 +164,26 @@ async fn get_account(
         credits_posted: account.credits_posted.minor_units(),
         id,
     }))
+}
+
+/// The shared shape of a write: a key that may write, the idempotency key checked before
+/// the body is even parsed (a retry gets its first answer), the body parsed into a command
+/// and the callers' ids, then [`submit`].
+async fn accept<R: serde::de::DeserializeOwned>(
+    app: &AppState,
+    operator: &Operator,
+    headers: &HeaderMap,
+    body: &Bytes,
+    path: &str,
+    to_command: impl FnOnce(R) -> Result<(Vec<String>, Command), ApiError>,
+) -> Result<Response, ApiError> {
+    operator.require(WRITERS)?;
+    let checked = match idempotency::check(&app.db, headers, operator.tenant_id(), path, body).await {
+        Ok(checked) => checked,
+        Err(earlier) => return earlier,
+    };
+    let (ids, command) = to_command(parse_json(body)?)?;
+    submit(app, checked, ids, command).await
 }
 
 /// Submits the command (with its idempotency record, if any) and answers `{"results": […]}`.

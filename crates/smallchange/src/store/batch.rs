@@ -10,7 +10,7 @@ use ledger::{Account, StoredTransfer, TransferFlags, TransferId, WriteSet};
 
 use super::idempotency::{NewRecord, StoredResponse};
 use super::ledger::{account_from_row, transfer_flags, transfer_from_row, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
-use super::sqlite_raw::RawConnection;
+use super::sqlite_raw::{RawConnection, Statement};
 use super::{Db, Tx};
 
 /// One write transaction at a time: begin, load, write, then commit or roll back.
@@ -102,63 +102,36 @@ impl BatchStore for SqliteBatch {
 
     async fn load_transfers(&mut self, ids: &[&str]) -> anyhow::Result<Vec<StoredTransfer>> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ?");
-        let mut statement = self.connection.statement(&sql)?;
-        let mut found = Vec::new();
-        for id in ids {
-            statement.bind_text(1, id)?;
-            if statement.step()? {
-                let s = &statement;
-                let row = (s.text(0), s.text(1), s.text(2), s.i64(3), s.text(4), s.i64(5), s.i64(6));
-                let (id, debit, credit, amount, currency, code, flags) = row;
-                found.push((id, debit, credit, amount, currency, code, flags, s.optional_text(7), s.i64(8), s.i64(9)));
-            }
-            statement.reset();
-        }
-        found.into_iter().map(transfer_from_row).collect()
+        let rows = self.lookup_each(&sql, ids, |s| {
+            let head = (s.text(0), s.text(1), s.text(2), s.i64(3), s.text(4), s.i64(5), s.i64(6));
+            let (id, debit, credit, amount, currency, code, flags) = head;
+            (id, debit, credit, amount, currency, code, flags, s.optional_text(7), s.i64(8), s.i64(9))
+        })?;
+        rows.into_iter().map(|(_, row)| transfer_from_row(row)).collect()
     }
 
     async fn lock_accounts(&mut self, ids: &[&str]) -> anyhow::Result<Vec<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = ?");
-        let mut statement = self.connection.statement(&sql)?;
-        let mut found = Vec::new();
-        for id in ids {
-            statement.bind_text(1, id)?;
-            if statement.step()? {
-                let s = &statement;
-                found.push((s.text(0), s.text(1), s.i64(2), s.i64(3), s.i64(4), s.i64(5), s.i64(6), s.i64(7)));
-            }
-            statement.reset();
-        }
-        found.into_iter().map(account_from_row).collect()
+        let rows = self.lookup_each(&sql, ids, |s| {
+            (s.text(0), s.text(1), s.i64(2), s.i64(3), s.i64(4), s.i64(5), s.i64(6), s.i64(7))
+        })?;
+        rows.into_iter().map(|(_, row)| account_from_row(row)).collect()
     }
 
     async fn load_resolutions(&mut self, pending_ids: &[&str]) -> anyhow::Result<Vec<(TransferId, TransferFlags)>> {
-        let mut statement = self.connection.statement("SELECT flags FROM ledger_transfers WHERE pending_id = ?")?;
-        let mut found = Vec::new();
-        for id in pending_ids {
-            statement.bind_text(1, id)?;
-            if statement.step()? {
-                found.push((TransferId(id.to_string()), transfer_flags(statement.i64(0))?));
-            }
-            statement.reset();
-        }
-        Ok(found)
+        let sql = "SELECT flags FROM ledger_transfers WHERE pending_id = ?";
+        let rows = self.lookup_each(sql, pending_ids, |s| s.i64(0))?;
+        rows.into_iter().map(|(id, flags)| Ok((TransferId(id.to_string()), transfer_flags(flags)?))).collect()
     }
 
     async fn load_answers(&mut self, scoped_keys: &[&str]) -> anyhow::Result<Vec<(String, StoredResponse)>> {
         let sql = "SELECT request_hash, status, body FROM idempotency_keys WHERE scoped_key = ?";
-        let mut statement = self.connection.statement(sql)?;
-        let mut found = Vec::new();
-        for key in scoped_keys {
-            statement.bind_text(1, key)?;
-            if statement.step()? {
-                let status = u16::try_from(statement.i64(1)).unwrap_or(500);
-                let response = StoredResponse { request_hash: statement.text(0), status, body: statement.text(2) };
-                found.push((key.to_string(), response));
-            }
-            statement.reset();
-        }
-        Ok(found)
+        let rows = self.lookup_each(sql, scoped_keys, |s| StoredResponse {
+            request_hash: s.text(0),
+            status: u16::try_from(s.i64(1)).unwrap_or(500),
+            body: s.text(2),
+        })?;
+        Ok(rows.into_iter().map(|(key, response)| (key.to_string(), response)).collect())
     }
 
     async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()> {
@@ -180,6 +153,26 @@ impl BatchStore for SqliteBatch {
 }
 
 impl SqliteBatch {
+    /// Runs `sql` (one `?`, at most one row) for each key; returns the keys found with
+    /// what `read` made of their row.
+    fn lookup_each<'k, T>(
+        &mut self,
+        sql: &str,
+        keys: &[&'k str],
+        read: impl Fn(&Statement<'_>) -> T,
+    ) -> anyhow::Result<Vec<(&'k str, T)>> {
+        let mut statement = self.connection.statement(sql)?;
+        let mut found = Vec::new();
+        for key in keys {
+            statement.bind_text(1, key)?;
+            if statement.step()? {
+                found.push((*key, read(&statement)));
+            }
+            statement.reset();
+        }
+        Ok(found)
+    }
+
     fn insert_accounts(&mut self, accounts: &[Account], now_us: i64) -> anyhow::Result<()> {
         let sql = format!(
             "INSERT INTO ledger_accounts (tenant_id, created_at, {ACCOUNT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
