@@ -11,6 +11,7 @@ pub mod cli;
 pub mod committer;
 pub mod config;
 pub mod demo;
+pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod store;

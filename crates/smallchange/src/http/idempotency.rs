@@ -57,6 +57,11 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The scoped key and the request's fingerprint.
+    pub fn into_parts(self) -> (String, String) {
+        (self.scoped_key, self.request_hash)
+    }
+
     /// What the committer needs to record the answer together with the effect.
     pub fn with_render(self, render: crate::committer::Render) -> Idempotency {
         Idempotency { scoped_key: self.scoped_key, request_hash: self.request_hash, render }

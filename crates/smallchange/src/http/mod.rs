@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod openapi;
 pub mod rate_limit;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     let body_bytes_max = state.settings.body_bytes_max;
     Router::new()
         .merge(ledger::router())
+        .merge(users::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

@@ -11,9 +11,20 @@ use super::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "smallchange", description = "Stored-value wallet and cash-out engine. See API.md for the contract."),
-    paths(super::ledger::create_accounts, super::ledger::create_transfers, super::ledger::get_account),
+    paths(
+        super::ledger::create_accounts,
+        super::ledger::create_transfers,
+        super::ledger::get_account,
+        super::users::create_user,
+        super::users::get_user,
+        super::users::list_users,
+        super::users::record_kyc
+    ),
     modifiers(&BearerAuth),
-    tags((name = "ledger", description = "The double-entry ledger, low level"))
+    tags(
+        (name = "ledger", description = "The double-entry ledger, low level"),
+        (name = "users", description = "End users and their identity checks")
+    )
 )]
 pub struct ApiDoc;
 

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod sqlite_raw;
 pub mod tenants;
+pub mod users;
 pub mod verify;
 
 use std::str::FromStr;

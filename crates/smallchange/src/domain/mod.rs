@@ -1,0 +1,4 @@
+//! Parsed input types: built once from a request by `parse`, so everything past the
+//! handler can rely on them being valid.
+
+pub mod user;

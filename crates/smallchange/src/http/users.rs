@@ -1,0 +1,219 @@
+//! `/v1/users`: create, read and list a tenant's users, and record their identity checks.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{Operator, READERS, WRITERS};
+use super::body::{parse_json, RawBody};
+use super::error::{ApiError, ErrorBody};
+use super::idempotency;
+use super::AppState;
+use crate::domain::user::{Kyc, KycLevel, Phone};
+use crate::store::users::{self, Answer, Creation, User};
+
+/// Most users one page may hold, and how many a page holds when `limit` is not given.
+const PAGE_LIMIT_MAX: i64 = 100;
+const PAGE_LIMIT_DEFAULT: i64 = 20;
+/// Longest external id and name accepted.
+const EXTERNAL_ID_LEN_MAX: usize = 64;
+const NAME_LEN_MAX: usize = 100;
+const DOCUMENT_REF_LEN_MAX: usize = 128;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/users", post(create_user).get(list_users))
+        .route("/v1/users/{id}", get(get_user))
+        .route("/v1/users/{id}/kyc", post(record_kyc))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// The operator's own id for this user, unique in the tenant (1–64 characters).
+    external_id: String,
+    /// E.164, e.g. `+821012345678`.
+    phone: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KycRequest {
+    /// `none`, `basic` or `verified`.
+    level: String,
+    legal_name: String,
+    /// `YYYY-MM-DD`.
+    birth_date: String,
+    /// The operator's reference to the document it checked.
+    document_ref: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserResponse {
+    id: String,
+    external_id: String,
+    phone: String,
+    name: Option<String>,
+    kyc_level: String,
+    legal_name: Option<String>,
+    created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    data: Vec<UserResponse>,
+    has_more: bool,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1–100, default 20.
+    limit: Option<String>,
+    /// The id of the last user of the previous page.
+    starting_after: Option<String>,
+}
+
+fn response(user: User) -> UserResponse {
+    UserResponse {
+        created_at: rfc3339(user.created_at),
+        id: user.id,
+        external_id: user.external_id,
+        phone: user.phone,
+        name: user.name,
+        kyc_level: user.kyc_level,
+        legal_name: user.legal_name,
+    }
+}
+
+/// Microseconds since the epoch as RFC 3339 UTC.
+pub fn rfc3339(us: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// Create a user.
+#[utoipa::path(post, path = "/v1/users", request_body = CreateUserRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn create_user(
+    State(app): State<AppState>,
+    operator: Operator,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    operator.require(WRITERS)?;
+    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/users", &body).await {
+        Ok(checked) => checked,
+        Err(earlier) => return earlier,
+    };
+    let request: CreateUserRequest = parse_json(&body)?;
+    let external_id = request.external_id.trim();
+    if external_id.is_empty() || external_id.len() > EXTERNAL_ID_LEN_MAX || external_id.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "invalid_external_id",
+            "external_id is 1 to 64 visible characters",
+            "external_id",
+        ));
+    }
+    let phone = Phone::parse(&request.phone)
+        .ok_or_else(|| ApiError::invalid("invalid_phone", "phone is an E.164 number such as +821012345678", "phone"))?;
+    let name = request.name.as_deref().map(str::trim);
+    if name.is_some_and(|n| n.is_empty() || n.chars().count() > NAME_LEN_MAX) {
+        return Err(ApiError::invalid("invalid_name", "name is 1 to 100 characters", "name"));
+    }
+    let render = |user: &User| serde_json::to_string(&response(user.clone())).expect("a user serializes");
+    let answer = checked.map(|c| {
+        let (scoped_key, request_hash) = c.into_parts();
+        Answer { scoped_key, request_hash, render: &render }
+    });
+    match users::create(&app.db, operator.tenant_id(), external_id, &phone, name, answer).await? {
+        Creation::Created(user) => Ok(Json(response(user)).into_response()),
+        Creation::Answered(first) => Ok(idempotency::replay(first)),
+        Creation::ExternalIdTaken => Err(ApiError::conflict("user_exists", "a user with this external_id exists")),
+    }
+}
+
+/// Read a user.
+#[utoipa::path(get, path = "/v1/users/{id}", params(("id" = String, Path, description = "The user id")),
+    responses((status = 200, body = UserResponse), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn get_user(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<UserResponse>, ApiError> {
+    operator.require(READERS)?;
+    let user = users::get(&app.db, operator.tenant_id(), &id).await?;
+    user.map(|u| Json(response(u))).ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+}
+
+/// List users, oldest first, a page at a time.
+#[utoipa::path(get, path = "/v1/users", params(PageQuery),
+    responses((status = 200, body = UserList), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn list_users(
+    State(app): State<AppState>,
+    operator: Operator,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<UserList>, ApiError> {
+    operator.require(READERS)?;
+    let limit = match page.limit.as_deref() {
+        None => PAGE_LIMIT_DEFAULT,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|l| (1..=PAGE_LIMIT_MAX).contains(l))
+            .ok_or_else(|| ApiError::invalid("invalid_limit", "limit is an integer from 1 to 100", "limit"))?,
+    };
+    let after = page.starting_after.as_deref();
+    if after.is_some_and(|a| a.is_empty() || a.len() > ledger::ID_LEN_MAX) {
+        return Err(ApiError::invalid("invalid_cursor", "starting_after is a user id", "starting_after"));
+    }
+    let mut found = users::list(&app.db, operator.tenant_id(), after, limit + 1).await?;
+    let has_more = found.len() as i64 > limit;
+    found.truncate(limit as usize);
+    Ok(Json(UserList { data: found.into_iter().map(response).collect(), has_more }))
+}
+
+/// Record the result of the operator's identity check.
+#[utoipa::path(post, path = "/v1/users/{id}/kyc", request_body = KycRequest,
+    params(("id" = String, Path, description = "The user id")),
+    responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn record_kyc(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<UserResponse>, ApiError> {
+    operator.require(WRITERS)?;
+    let kyc = parse_kyc(parse_json(&body)?)?;
+    let user = users::record_kyc(&app.db, operator.tenant_id(), &id, &kyc).await?;
+    user.map(|u| Json(response(u))).ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+}
+
+fn parse_kyc(request: KycRequest) -> Result<Kyc, ApiError> {
+    let level = KycLevel::parse(&request.level)
+        .ok_or_else(|| ApiError::invalid("invalid_kyc_level", "level is none, basic or verified", "level"))?;
+    let legal_name = request.legal_name.trim().to_string();
+    if legal_name.is_empty() || legal_name.chars().count() > NAME_LEN_MAX {
+        return Err(ApiError::invalid("invalid_legal_name", "legal_name is 1 to 100 characters", "legal_name"));
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let born = time::Date::parse(&request.birth_date, &format)
+        .ok()
+        .filter(|d| *d <= time::OffsetDateTime::now_utc().date())
+        .ok_or_else(|| ApiError::invalid("invalid_birth_date", "birth_date is a past date YYYY-MM-DD", "birth_date"))?;
+    let document_ref = request.document_ref.trim().to_string();
+    if document_ref.is_empty() || document_ref.len() > DOCUMENT_REF_LEN_MAX {
+        return Err(ApiError::invalid("invalid_document_ref", "document_ref is 1 to 128 characters", "document_ref"));
+    }
+    Ok(Kyc { level, legal_name, birth_date: born.to_string(), document_ref })
+}

@@ -1,0 +1,157 @@
+//! Users of a tenant. A new user and the idempotency answer for the request that created it
+//! are written in one transaction.
+
+use super::idempotency::{NewRecord, StoredResponse};
+use super::{now_us, Db, Tx};
+use crate::domain::user::{Kyc, Phone};
+use crate::{on_db, on_tx};
+
+/// A user as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub external_id: String,
+    pub phone: String,
+    pub name: Option<String>,
+    pub kyc_level: String,
+    pub legal_name: Option<String>,
+    pub created_at: i64,
+}
+
+type UserRow = (String, String, String, Option<String>, String, Option<String>, i64);
+
+const USER_COLUMNS: &str = "id, external_id, phone, name, kyc_level, legal_name, created_at";
+
+fn from_row((id, external_id, phone, name, kyc_level, legal_name, created_at): UserRow) -> User {
+    User { id, external_id, phone, name, kyc_level, legal_name, created_at }
+}
+
+/// What creating a user did.
+pub enum Creation {
+    Created(User),
+    /// The tenant already has a user with this external id.
+    ExternalIdTaken,
+    /// The idempotency key was answered already (by a concurrent request).
+    Answered(StoredResponse),
+}
+
+/// The key to answer under, and how to render the answer once the user exists.
+pub struct Answer<'a> {
+    pub scoped_key: String,
+    pub request_hash: String,
+    pub render: &'a (dyn Fn(&User) -> String + Sync),
+}
+
+/// A time-ordered id: `usr_` + creation time (base 36) + randomness, so ids sort by age.
+fn new_user_id(created_at: i64) -> String {
+    let suffix = super::tenants::new_id("", 8);
+    format!("usr_{}{}", to_base36(created_at as u64), &suffix[1..])
+}
+
+fn to_base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = vec![b'0'; 13];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 36) as usize];
+        n /= 36;
+    }
+    String::from_utf8(out).expect("ASCII digits")
+}
+
+pub async fn create(
+    db: &Db,
+    tenant_id: &str,
+    external_id: &str,
+    phone: &Phone,
+    name: Option<&str>,
+    answer: Option<Answer<'_>>,
+) -> anyhow::Result<Creation> {
+    let created_at = now_us();
+    let user = User {
+        id: new_user_id(created_at),
+        external_id: external_id.to_string(),
+        phone: phone.as_str().to_string(),
+        name: name.map(str::to_string),
+        kyc_level: "none".into(),
+        legal_name: None,
+        created_at,
+    };
+    let mut tx = db.begin().await?;
+    if let Some(answer) = &answer {
+        let earlier = super::idempotency::load(&mut tx, &[answer.scoped_key.as_str()]).await?;
+        if let Some((_, first)) = earlier.into_iter().next() {
+            return Ok(Creation::Answered(first));
+        }
+    }
+    if !insert(&mut tx, tenant_id, &user).await? {
+        return Ok(Creation::ExternalIdTaken);
+    }
+    if let Some(answer) = answer {
+        let response = StoredResponse { request_hash: answer.request_hash, status: 200, body: (answer.render)(&user) };
+        let record = NewRecord { scoped_key: answer.scoped_key, response };
+        super::idempotency::insert(&mut tx, &[record], created_at).await?;
+    }
+    tx.commit().await?;
+    Ok(Creation::Created(user))
+}
+
+/// Inserts the user; `false` if the external id is taken.
+async fn insert(tx: &mut Tx, tenant_id: &str, user: &User) -> anyhow::Result<bool> {
+    let done = on_tx!(tx, |c, _d| {
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, external_id, phone, name, kyc_level, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, external_id) DO NOTHING",
+        )
+        .bind(&user.id)
+        .bind(tenant_id)
+        .bind(&user.external_id)
+        .bind(&user.phone)
+        .bind(&user.name)
+        .bind(&user.kyc_level)
+        .bind(user.created_at)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> anyhow::Result<Option<User>> {
+    let row: Option<UserRow> = on_db!(db, |pool, _d| {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2");
+        sqlx::query_as(&sql).bind(tenant_id).bind(id).fetch_optional(pool).await?
+    });
+    Ok(row.map(from_row))
+}
+
+/// Up to `limit` users created after the user `starting_after` (oldest first).
+pub async fn list(db: &Db, tenant_id: &str, starting_after: Option<&str>, limit: i64) -> anyhow::Result<Vec<User>> {
+    let rows: Vec<UserRow> = on_db!(db, |pool, _d| {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        sqlx::query_as(&sql).bind(tenant_id).bind(starting_after.unwrap_or("")).bind(limit).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// Records the operator's identity check; `None` if there is no such user.
+pub async fn record_kyc(db: &Db, tenant_id: &str, id: &str, kyc: &Kyc) -> anyhow::Result<Option<User>> {
+    let updated = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE users SET kyc_level = $1, legal_name = $2, birth_date = $3, document_ref = $4 \
+             WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(kyc.level.as_str())
+        .bind(&kyc.legal_name)
+        .bind(&kyc.birth_date)
+        .bind(&kyc.document_ref)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    if updated == 0 {
+        return Ok(None);
+    }
+    get(db, tenant_id, id).await
+}
