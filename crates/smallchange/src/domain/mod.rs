@@ -1,4 +1,5 @@
 //! Parsed input types: built once from a request by `parse`, so everything past the
 //! handler can rely on them being valid.
 
+pub mod destination;
 pub mod user;

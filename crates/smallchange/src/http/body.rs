@@ -42,7 +42,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
         };
         match code {
             "invalid_json" => ApiError::bad_request(code, format!("the body is not valid JSON: {message}")),
-            "missing_field" => ApiError::invalid(code, message.clone(), missing_field_path(&path, &message)),
+            "missing_field" | "unknown_field" => {
+                let param = named_field_path(&path, &message);
+                ApiError::invalid(code, message, param)
+            }
             _ if path == "." => ApiError::bad_request(code, format!("the body has the wrong shape: {message}")),
             _ => ApiError::invalid(code, message, path),
         }
@@ -53,12 +56,16 @@ pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     Ok(parsed)
 }
 
-/// serde reports a missing field at its parent's path; name the field itself.
-fn missing_field_path(path: &str, message: &str) -> String {
-    let Some(rest) = message.strip_prefix("missing field `") else { return path.to_string() };
+/// serde reports a missing field at its parent's path, and so does an unknown one inside
+/// an internally tagged enum: name the field itself.
+fn named_field_path(path: &str, message: &str) -> String {
+    let rest = message.strip_prefix("missing field `").or_else(|| message.strip_prefix("unknown field `"));
+    let Some(rest) = rest else { return path.to_string() };
     let field = rest.split('`').next().unwrap_or_default();
     if path == "." {
         field.to_string()
+    } else if path == field || path.ends_with(&format!(".{field}")) {
+        path.to_string()
     } else {
         format!("{path}.{field}")
     }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod destinations;
 pub mod error;
 pub mod health;
 pub mod idempotency;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ledger::router())
         .merge(users::router())
+        .merge(destinations::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

@@ -18,7 +18,8 @@ use super::AppState;
         super::users::create_user,
         super::users::get_user,
         super::users::list_users,
-        super::users::record_kyc
+        super::users::record_kyc,
+        super::destinations::create_destination
     ),
     modifiers(&BearerAuth),
     tags(

@@ -9,6 +9,7 @@
 //! connection of their own, see [`batch`].
 
 pub mod batch;
+pub mod destinations;
 pub mod dialect;
 pub mod idempotency;
 pub mod ledger;

@@ -1,0 +1,116 @@
+//! `POST /v1/users/{id}/payout-destinations`: a bank account, e-wallet or cash-pickup
+//! network a user's cash-outs may go to. The holder must be the user: the holder name has
+//! to match the legal name the operator recorded at KYC, after normalisation.
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{Operator, WRITERS};
+use super::body::{parse_json, RawBody};
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+use crate::domain::destination::{normalized_name, Destination};
+use crate::store::{destinations, users};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/users/{id}/payout-destinations", post(create_destination))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DestinationRequest {
+    BankAccount(BankAccountInput),
+    EWallet(EWalletInput),
+    CashPickup(CashPickupInput),
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountInput {
+    /// The bank's code (e.g. `004`) or BIC.
+    bank_code: String,
+    account_number: String,
+    holder_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EWalletInput {
+    provider: String,
+    wallet_id: String,
+    holder_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CashPickupInput {
+    network: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DestinationResponse {
+    id: String,
+    #[serde(rename = "type")]
+    type_name: &'static str,
+    /// The account or wallet number with all but its last four characters hidden.
+    masked: String,
+    holder_name: String,
+    /// The holder name matched a `verified` KYC record.
+    verified: bool,
+}
+
+/// Register a payout destination for a user.
+#[utoipa::path(post, path = "/v1/users/{id}/payout-destinations", request_body = DestinationRequest,
+    params(("id" = String, Path, description = "The user id")),
+    responses((status = 200, body = DestinationResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn create_destination(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<DestinationResponse>, ApiError> {
+    operator.require(WRITERS)?;
+    let kind =
+        serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["type"].as_str().map(str::to_string));
+    if !matches!(kind.as_deref(), Some("bank_account" | "e_wallet" | "cash_pickup")) {
+        let message = "type is bank_account, e_wallet or cash_pickup";
+        return Err(ApiError::invalid("invalid_destination_type", message, "type"));
+    }
+    let destination = match parse_json::<DestinationRequest>(&body)? {
+        DestinationRequest::BankAccount(b) => Destination::BankAccount {
+            bank_code: b.bank_code,
+            account_number: b.account_number,
+            holder_name: b.holder_name,
+        },
+        DestinationRequest::EWallet(w) => {
+            Destination::EWallet { provider: w.provider, wallet_id: w.wallet_id, holder_name: w.holder_name }
+        }
+        DestinationRequest::CashPickup(c) => Destination::CashPickup { network: c.network },
+    };
+    let destination = destination.checked().map_err(|e| ApiError::invalid(e.code, e.message, e.param))?;
+    let user = users::get(&app.db, operator.tenant_id(), &user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user {user_id}")))?;
+    let legal_name = user.legal_name.ok_or_else(|| {
+        ApiError::bad_request("kyc_required", "record the user's identity check (POST /v1/users/{id}/kyc) first")
+    })?;
+    let holder_name = destination.holder_name().unwrap_or(&legal_name).to_string();
+    if normalized_name(&holder_name) != normalized_name(&legal_name) {
+        let message = "holder_name does not match the user's legal name";
+        return Err(ApiError::invalid("name_mismatch", message, "holder_name"));
+    }
+    let verified = user.kyc_level == "verified";
+    let stored =
+        destinations::insert(&app.db, operator.tenant_id(), &user_id, &destination, &holder_name, verified).await?;
+    Ok(Json(DestinationResponse {
+        id: stored.id,
+        type_name: stored.type_name,
+        masked: stored.masked,
+        holder_name: stored.holder_name,
+        verified: stored.verified,
+    }))
+}
