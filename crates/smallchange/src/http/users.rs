@@ -90,6 +90,11 @@ fn response(user: User) -> UserResponse {
     }
 }
 
+/// The user as JSON, or a 404 naming the id that was asked for.
+fn found(user: Option<User>, id: &str) -> Result<Json<UserResponse>, ApiError> {
+    user.map(|u| Json(response(u))).ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+}
+
 /// Microseconds since the epoch as RFC 3339 UTC.
 pub fn rfc3339(us: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
@@ -151,7 +156,7 @@ async fn get_user(
 ) -> Result<Json<UserResponse>, ApiError> {
     operator.require(READERS)?;
     let user = users::get(&app.db, operator.tenant_id(), &id).await?;
-    user.map(|u| Json(response(u))).ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+    found(user, &id)
 }
 
 /// List users, oldest first, a page at a time.
@@ -196,7 +201,7 @@ async fn record_kyc(
     operator.require(WRITERS)?;
     let kyc = parse_kyc(parse_json(&body)?)?;
     let user = users::record_kyc(&app.db, operator.tenant_id(), &id, &kyc).await?;
-    user.map(|u| Json(response(u))).ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+    found(user, &id)
 }
 
 fn parse_kyc(request: KycRequest) -> Result<Kyc, ApiError> {
