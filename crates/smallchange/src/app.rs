@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::clock::Clock;
 use crate::committer::Committer;
 use crate::config::Settings;
 use crate::http::rate_limit::RateLimiter;
@@ -43,13 +44,19 @@ impl Running {
 
 /// Connects, migrates, and starts serving on `settings.listen`.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    start_with_clock(settings, Clock::system()).await
+}
+
+/// As [`start`], with the wallet deciding by `clock` (tests move it across a month).
+pub async fn start_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Running> {
+    settings.check()?;
     let db = Db::connect(&settings.db_options()).await?;
     db.migrate().await.context("migrating the database")?;
     let listener =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(serve(db.clone(), settings, listener, stopped));
+    let task = tokio::spawn(serve(db.clone(), settings, clock, listener, stopped));
     tracing::info!(%addr, "smallchange is listening");
     Ok(Running { addr, db, stop, task })
 }
@@ -57,6 +64,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 async fn serve(
     db: Db,
     settings: Settings,
+    clock: Clock,
     listener: TcpListener,
     stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -72,8 +80,8 @@ async fn serve(
         tokio::spawn(workers::purge::run(db.clone(), settings.idempotency_retention_h, stopped.clone())),
     ];
     let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
-    let state =
-        AppState { db: db.clone(), committer, settings: Arc::new(settings), metrics, keys: Arc::default(), limiter };
+    let settings = Arc::new(settings);
+    let state = AppState { db: db.clone(), committer, settings, metrics, keys: Arc::default(), limiter, clock };
     let mut until = stopped.clone();
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {

@@ -25,6 +25,7 @@ use crate::store::batch::{BatchStore, SqliteBatch, SqlxBatch};
 use crate::store::idempotency::{NewRecord, StoredResponse};
 use crate::store::sqlite_raw::RawConnection;
 use crate::store::{self, Db};
+use crate::unit::{self, Row, Unit, UnitOutput};
 
 /// How the committer batches.
 #[derive(Clone, Debug)]
@@ -44,6 +45,8 @@ pub struct CommitterSettings {
 pub enum Command {
     CreateAccounts(Vec<Account>),
     Transfers(Vec<Transfer>),
+    /// A use case's transfers and domain rows, committed together (see [`crate::unit`]).
+    Unit(Unit),
 }
 
 impl Command {
@@ -51,6 +54,7 @@ impl Command {
         match self {
             Command::CreateAccounts(accounts) => accounts.len(),
             Command::Transfers(transfers) => transfers.len(),
+            Command::Unit(unit) => unit.events(),
         }
     }
 }
@@ -60,6 +64,7 @@ impl Command {
 pub enum Output {
     Accounts(Vec<AccountResult>),
     Transfers(Vec<TransferResult>),
+    Unit(UnitOutput),
 }
 
 /// Turns an output into the response to remember under an idempotency key.
@@ -247,6 +252,10 @@ fn touched(batch: &[Job]) -> Touched<'_> {
                     }
                 }
             }
+            Command::Unit(unit) => {
+                touched.accounts.extend(unit.open.iter().map(|a| a.id.0.as_str()));
+                touched.accounts.extend(unit.read.iter().map(|a| a.0.as_str()));
+            }
         }
     }
     touched
@@ -292,22 +301,25 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
     accounts.into_iter().for_each(|a| book.load_account(a));
     pending_rows.into_iter().chain(existing).for_each(|t| book.load_transfer(t));
     resolutions.into_iter().for_each(|(id, flags)| book.load_resolution(id, flags));
-    let (replies, records) = apply(&mut book, batch, answered);
+    let (replies, records, rows) = apply(&mut book, batch, answered);
     let writes = book.into_writes().map_err(|violation| anyhow::anyhow!("invariant violated: {}", violation.0))?;
     let applied = clock.elapsed();
     store.write(&writes, &records, now).await?;
+    store.write_rows(&rows).await?;
     tracing::debug!(jobs = batch.len(), ?loaded, ?applied, written = ?clock.elapsed(), "batch");
     Ok(replies)
 }
 
 /// Runs each job against the book, answering repeated idempotency keys from their record.
+/// Returns the replies, the idempotency records and the units' domain rows to write.
 fn apply(
     book: &mut Book,
     batch: &[Job],
     mut answered: HashMap<String, StoredResponse>,
-) -> (Vec<Reply>, Vec<NewRecord>) {
+) -> (Vec<Reply>, Vec<NewRecord>, Vec<Row>) {
     let mut replies = Vec::with_capacity(batch.len());
     let mut records = Vec::new();
+    let mut rows = Vec::new();
     for job in batch {
         if let Some(idempotency) = &job.idempotency {
             if let Some(first) = answered.get(&idempotency.scoped_key) {
@@ -324,6 +336,7 @@ fn apply(
                 Output::Accounts(accounts.iter().map(|a| book.create_account(a.clone())).collect())
             }
             Command::Transfers(transfers) => Output::Transfers(book.apply(transfers)),
+            Command::Unit(unit) => Output::Unit(unit::apply(book, unit, &mut rows)),
         };
         if let Some(idempotency) = &job.idempotency {
             let (status, body) = (idempotency.render)(&output);
@@ -333,5 +346,5 @@ fn apply(
         }
         replies.push(Reply::Applied(output));
     }
-    (replies, records)
+    (replies, records, rows)
 }

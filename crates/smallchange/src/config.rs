@@ -3,6 +3,7 @@
 //!
 //! Every limit the server enforces is a named setting here, with its unit last.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::committer::CommitterSettings;
+use crate::domain::policy::WalletPolicy;
 use crate::store::DbOptions;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -46,6 +48,10 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// `text` or `json`.
     pub log_format: String,
+    /// The wallet policy of every tenant without one of its own (see docs/WALLET.md).
+    pub wallet: WalletPolicy,
+    /// Per-tenant wallet policies, by tenant id.
+    pub wallet_tenants: BTreeMap<String, WalletPolicy>,
 }
 
 impl Default for Settings {
@@ -67,6 +73,8 @@ impl Default for Settings {
             rate_limit_per_s: 10_000,
             rate_limit_burst: 20_000,
             log_format: "text".into(),
+            wallet: WalletPolicy::default(),
+            wallet_tenants: BTreeMap::new(),
         }
     }
 }
@@ -96,7 +104,8 @@ impl Settings {
         Ok(settings)
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    /// Refuses settings that cannot work or would cross the lawful line.
+    pub fn check(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             (1..=ledger::BATCH_TRANSFERS_MAX).contains(&self.batch_events_max),
             "batch_events_max must be 1..={}",
@@ -106,7 +115,16 @@ impl Settings {
         anyhow::ensure!(self.amount_max > 0, "amount_max must be positive");
         anyhow::ensure!(self.db_connections_max >= 2, "db_connections_max must be at least 2");
         anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format is text or json");
+        self.wallet.check("wallet")?;
+        for (tenant, policy) in &self.wallet_tenants {
+            policy.check(&format!("wallet_tenants.{tenant}"))?;
+        }
         Ok(())
+    }
+
+    /// The wallet policy of `tenant`.
+    pub fn wallet_policy(&self, tenant: &str) -> &WalletPolicy {
+        self.wallet_tenants.get(tenant).unwrap_or(&self.wallet)
     }
 
     pub fn db_options(&self) -> DbOptions {

@@ -8,12 +8,15 @@
 pub mod app;
 pub mod bench;
 pub mod cli;
+pub mod clock;
 pub mod committer;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod store;
 pub mod telemetry;
+pub mod unit;
 pub mod workers;

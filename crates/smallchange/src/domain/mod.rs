@@ -2,4 +2,7 @@
 //! handler can rely on them being valid.
 
 pub mod destination;
+pub mod pocket;
+pub mod policy;
+pub mod spend;
 pub mod user;

@@ -108,12 +108,27 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The status and JSON body, for storing as an idempotent answer.
+    pub fn to_parts(&self) -> (u16, String) {
+        let body = serde_json::to_string(&self.body()).expect("an error serializes");
+        (self.status.as_u16(), body)
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn body(&self) -> ErrorBody {
+        let error =
+            ErrorDetail { kind: self.kind, code: self.code, message: self.message.clone(), param: self.param.clone() };
+        ErrorBody { error }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail { kind: self.kind, code: self.code, message: self.message, param: self.param },
-        };
-        let mut response = (self.status, Json(body)).into_response();
+        let mut response = (self.status, Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after_s {
             response.headers_mut().insert("retry-after", seconds.into());
         }

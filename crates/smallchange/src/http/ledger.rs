@@ -209,6 +209,7 @@ fn results_json(ids: &[String], output: &Output) -> String {
     let codes: Vec<&'static str> = match output {
         Output::Accounts(results) => results.iter().map(|r| r.code()).collect(),
         Output::Transfers(results) => results.iter().map(|r| r.code()).collect(),
+        Output::Unit(_) => unreachable!("the ledger API submits no units"),
     };
     let results = ids.iter().zip(codes).map(|(id, result)| EventResult { id: id.clone(), result }).collect();
     serde_json::to_string(&ResultsResponse { results }).expect("results serialize")
@@ -242,7 +243,7 @@ fn parse_id(id: &str, param: String) -> Result<String, ApiError> {
     }
 }
 
-fn parse_currency(code: &str, param: String) -> Result<Currency, ApiError> {
+pub(super) fn parse_currency(code: &str, param: String) -> Result<Currency, ApiError> {
     Currency::parse(code).map_err(|e| match e {
         CurrencyError::Malformed => {
             ApiError::invalid("invalid_currency", "currency is an ISO 4217 code such as KRW", param)
@@ -348,7 +349,7 @@ fn parse_transfer(tenant_id: &str, i: usize, input: TransferInput, settings: &Se
     })
 }
 
-fn parse_amount(value: i64, settings: &Settings, param: String) -> Result<Amount, ApiError> {
+pub(super) fn parse_amount(value: i64, settings: &Settings, param: String) -> Result<Amount, ApiError> {
     if value <= 0 {
         return Err(ApiError::invalid("invalid_amount", "amount must be a positive integer of minor units", param));
     }

@@ -2,6 +2,7 @@
 //! place ([`error`]), and the OpenAPI document generated from the handlers themselves.
 
 pub mod auth;
+pub mod balances;
 pub mod body;
 pub mod destinations;
 pub mod error;
@@ -9,7 +10,11 @@ pub mod health;
 pub mod idempotency;
 pub mod ledger;
 pub mod openapi;
+pub mod paging;
+pub mod payments;
 pub mod rate_limit;
+pub mod submit;
+pub mod topups;
 pub mod users;
 
 use std::sync::Arc;
@@ -19,6 +24,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 
+use crate::clock::Clock;
 use crate::committer::Committer;
 use crate::config::Settings;
 use crate::metrics::Metrics;
@@ -34,6 +40,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub keys: Arc<auth::KeyCache>,
     pub limiter: Arc<rate_limit::RateLimiter>,
+    pub clock: Clock,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +49,9 @@ pub fn router(state: AppState) -> Router {
         .merge(ledger::router())
         .merge(users::router())
         .merge(destinations::router())
+        .merge(topups::router())
+        .merge(payments::router())
+        .merge(balances::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

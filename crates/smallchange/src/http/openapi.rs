@@ -19,12 +19,19 @@ use super::AppState;
         super::users::get_user,
         super::users::list_users,
         super::users::record_kyc,
-        super::destinations::create_destination
+        super::destinations::create_destination,
+        super::topups::create_topup,
+        super::payments::create_payment,
+        super::payments::get_payment,
+        super::payments::refund_payment,
+        super::balances::balances,
+        super::balances::statement
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "ledger", description = "The double-entry ledger, low level"),
-        (name = "users", description = "End users and their identity checks")
+        (name = "users", description = "End users and their identity checks"),
+        (name = "wallet", description = "Top-ups, payments, balances and statements")
     )
 )]
 pub struct ApiDoc;

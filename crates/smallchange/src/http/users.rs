@@ -6,19 +6,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::idempotency;
+use super::paging::{self, PageQuery};
 use super::AppState;
 use crate::domain::user::{Kyc, KycLevel, Phone};
 use crate::store::users::{self, Answer, Creation, User};
 
-/// Most users one page may hold, and how many a page holds when `limit` is not given.
-const PAGE_LIMIT_MAX: i64 = 100;
-const PAGE_LIMIT_DEFAULT: i64 = 20;
 /// Longest external id and name accepted.
 const EXTERNAL_ID_LEN_MAX: usize = 64;
 const NAME_LEN_MAX: usize = 100;
@@ -70,14 +68,6 @@ pub struct UserList {
     has_more: bool,
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct PageQuery {
-    /// 1–100, default 20.
-    limit: Option<String>,
-    /// The id of the last user of the previous page.
-    starting_after: Option<String>,
-}
-
 fn response(user: User) -> UserResponse {
     UserResponse {
         created_at: rfc3339(user.created_at),
@@ -93,6 +83,12 @@ fn response(user: User) -> UserResponse {
 /// The user as JSON, or a 404 naming the id that was asked for.
 fn found(user: Option<User>, id: &str) -> Result<Json<UserResponse>, ApiError> {
     user.map(|u| Json(response(u))).ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+}
+
+/// The tenant's user `id`, or a 404 naming it.
+pub(super) async fn existing(app: &AppState, tenant_id: &str, id: &str) -> Result<User, ApiError> {
+    let user = users::get(&app.db, tenant_id, id).await?;
+    user.ok_or_else(|| ApiError::not_found(format!("no user {id}")))
 }
 
 /// Microseconds since the epoch as RFC 3339 UTC.
@@ -169,21 +165,9 @@ async fn list_users(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<UserList>, ApiError> {
     operator.require(READERS)?;
-    let limit = match page.limit.as_deref() {
-        None => PAGE_LIMIT_DEFAULT,
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|l| (1..=PAGE_LIMIT_MAX).contains(l))
-            .ok_or_else(|| ApiError::invalid("invalid_limit", "limit is an integer from 1 to 100", "limit"))?,
-    };
-    let after = page.starting_after.as_deref();
-    if after.is_some_and(|a| a.is_empty() || a.len() > ledger::ID_LEN_MAX) {
-        return Err(ApiError::invalid("invalid_cursor", "starting_after is a user id", "starting_after"));
-    }
-    let mut found = users::list(&app.db, operator.tenant_id(), after, limit + 1).await?;
-    let has_more = found.len() as i64 > limit;
-    found.truncate(limit as usize);
+    let limit = page.limit()?;
+    let found = users::list(&app.db, operator.tenant_id(), page.starting_after()?, limit + 1).await?;
+    let (found, has_more) = paging::page(found, limit);
     Ok(Json(UserList { data: found.into_iter().map(response).collect(), has_more }))
 }
 

@@ -12,6 +12,8 @@ use super::idempotency::{NewRecord, StoredResponse};
 use super::ledger::{account_from_row, transfer_flags, transfer_from_row, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use super::sqlite_raw::{RawConnection, Statement};
 use super::{Db, Tx};
+use crate::on_tx;
+use crate::unit::{Param, Row};
 
 /// One write transaction at a time: begin, load, write, then commit or roll back.
 #[allow(async_fn_in_trait)] // used only through generics inside this crate
@@ -24,6 +26,8 @@ pub trait BatchStore {
     async fn load_resolutions(&mut self, pending_ids: &[&str]) -> anyhow::Result<Vec<(TransferId, TransferFlags)>>;
     async fn load_answers(&mut self, scoped_keys: &[&str]) -> anyhow::Result<Vec<(String, StoredResponse)>>;
     async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()>;
+    /// Writes units' domain rows, in order.
+    async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()>;
     async fn commit(&mut self) -> anyhow::Result<()>;
     async fn rollback(&mut self);
 }
@@ -70,6 +74,24 @@ impl BatchStore for SqlxBatch {
         let tx = self.tx()?;
         super::ledger::write(tx, writes, now_us).await?;
         super::idempotency::insert(tx, records, now_us).await
+    }
+
+    async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()> {
+        let tx = self.tx()?;
+        for row in rows {
+            on_tx!(tx, |c, _d| {
+                let mut query = sqlx::query(row.sql);
+                for param in &row.params {
+                    query = match param {
+                        Param::Text(text) => query.bind(text.as_str()),
+                        Param::Int(value) => query.bind(*value),
+                        Param::Null => query.bind(None::<String>),
+                    };
+                }
+                query.execute(c).await?;
+            });
+        }
+        Ok(())
     }
 
     async fn commit(&mut self) -> anyhow::Result<()> {
@@ -140,6 +162,22 @@ impl BatchStore for SqliteBatch {
         self.insert_transfers(&writes.transfers)?;
         self.change_expiries(writes)?;
         self.insert_answers(records, now_us)
+    }
+
+    async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()> {
+        for row in rows {
+            let mut statement = self.connection.statement(row.sql)?;
+            for (n, param) in row.params.iter().enumerate() {
+                let index = statement.parameter_index(&format!("${}", n + 1))?;
+                match param {
+                    Param::Text(text) => statement.bind_text(index, text)?,
+                    Param::Int(value) => statement.bind_i64(index, *value)?,
+                    Param::Null => statement.bind_optional_text(index, None)?,
+                }
+            }
+            statement.run()?;
+        }
+        Ok(())
     }
 
     async fn commit(&mut self) -> anyhow::Result<()> {

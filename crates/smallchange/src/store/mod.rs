@@ -13,10 +13,12 @@ pub mod destinations;
 pub mod dialect;
 pub mod idempotency;
 pub mod ledger;
+pub mod payments;
 pub mod sqlite_raw;
 pub mod tenants;
 pub mod users;
 pub mod verify;
+pub mod wallet;
 
 use std::str::FromStr;
 use std::time::Duration;

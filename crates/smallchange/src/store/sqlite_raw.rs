@@ -126,6 +126,16 @@ pub struct Statement<'c> {
 }
 
 impl Statement<'_> {
+    /// The index of the parameter named `name` (such as `$2`).
+    pub fn parameter_index(&self, name: &str) -> anyhow::Result<c_int> {
+        let c_name = CString::new(name)?;
+        // SAFETY: a valid statement and a NUL-terminated name.
+        match unsafe { ffi::sqlite3_bind_parameter_index(self.stmt, c_name.as_ptr()) } {
+            0 => bail!("the statement has no parameter {name}"),
+            index => Ok(index),
+        }
+    }
+
     /// Binds parameter `index` (from 1). Text is copied by SQLite.
     pub fn bind_text(&mut self, index: c_int, value: &str) -> anyhow::Result<()> {
         let len = c_int::try_from(value.len())?;

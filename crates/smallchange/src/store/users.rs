@@ -42,22 +42,6 @@ pub struct Answer<'a> {
     pub render: &'a (dyn Fn(&User) -> String + Sync),
 }
 
-/// A time-ordered id: `usr_` + creation time (base 36) + randomness, so ids sort by age.
-fn new_user_id(created_at: i64) -> String {
-    let suffix = super::tenants::new_id("", 8);
-    format!("usr_{}{}", to_base36(created_at as u64), &suffix[1..])
-}
-
-fn to_base36(mut n: u64) -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = vec![b'0'; 13];
-    for slot in out.iter_mut().rev() {
-        *slot = DIGITS[(n % 36) as usize];
-        n /= 36;
-    }
-    String::from_utf8(out).expect("ASCII digits")
-}
-
 pub async fn create(
     db: &Db,
     tenant_id: &str,
@@ -68,7 +52,7 @@ pub async fn create(
 ) -> anyhow::Result<Creation> {
     let created_at = now_us();
     let user = User {
-        id: new_user_id(created_at),
+        id: crate::ids::time_ordered("usr", created_at),
         external_id: external_id.to_string(),
         phone: phone.as_str().to_string(),
         name: name.map(str::to_string),

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use smallchange::app::{self, Running};
+use smallchange::clock::Clock;
 use smallchange::config::Settings;
 use smallchange::store::tenants::{self, Role};
 use smallchange::store::Db;
@@ -104,9 +105,14 @@ pub async fn spawn(backend: Backend) -> TestServer {
 }
 
 pub async fn spawn_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> TestServer {
+    spawn_with_clock(db, adjust, Clock::system()).await
+}
+
+/// A server whose wallet decides by `clock` (a test can move it across a month).
+pub async fn spawn_with_clock(db: TestDb, adjust: impl FnOnce(&mut Settings), clock: Clock) -> TestServer {
     let mut settings = test_settings(&db);
     adjust(&mut settings);
-    let running = app::start(settings).await.expect("the server starts");
+    let running = app::start_with_clock(settings, clock).await.expect("the server starts");
     let tenant = tenants::create_tenant(&running.db, "test").await.unwrap();
     let key = tenants::create_key(&running.db, &tenant, Role::Admin).await.unwrap();
     TestServer {
@@ -191,6 +197,42 @@ impl TestServer {
         let (status, a) = self.get(&format!("/v1/ledger/accounts/{id}")).await;
         assert_eq!(status, 200, "{a}");
         ["debits_pending", "debits_posted", "credits_pending", "credits_posted"].map(|k| a[k].as_i64().unwrap())
+    }
+
+    /// A new user with a phone number made from `n`; returns its id.
+    pub async fn create_user(&self, n: u32) -> String {
+        let body = serde_json::json!({"external_id": format!("ext-{n}"), "phone": format!("+8210{n:08}")});
+        let (status, user) = self.post("/v1/users", body).await;
+        assert_eq!(status, 200, "{user}");
+        user["id"].as_str().unwrap().to_string()
+    }
+
+    /// Tops `user` up from `source` (KRW); panics unless it succeeds. Returns the top-up.
+    pub async fn topup(&self, user: &str, source: &str, amount: i64) -> Value {
+        let mut body = serde_json::json!({"source": source, "amount": amount, "currency": "KRW", "reference": "t"});
+        if source == "refund" {
+            body["refund_of"] = "bank_transfer".into();
+        }
+        let (status, topup) = self.post(&format!("/v1/users/{user}/topups"), body).await;
+        assert_eq!(status, 200, "{topup}");
+        topup
+    }
+
+    /// The user's KRW balances.
+    pub async fn balances(&self, user: &str) -> Value {
+        let (status, balances) = self.get(&format!("/v1/users/{user}/balances")).await;
+        assert_eq!(status, 200, "{balances}");
+        balances
+    }
+
+    /// One pocket's `available` from a balances answer.
+    pub fn pocket(balances: &Value, pocket: &str) -> i64 {
+        balances["pockets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["pocket"] == pocket)
+            .map_or(0, |p| p["available"].as_i64().unwrap())
     }
 
     /// `smallchange verify` must find every invariant holding.

@@ -1,0 +1,154 @@
+//! A tenant's wallet policy: its currency, which pockets may be withdrawn, and the carrier
+//! billing limit. Read from the settings file (`[wallet]`, and `[wallet_tenants."<id>"]`
+//! per tenant); a policy that would let carrier-billed, card-funded or promotional value
+//! out as cash is refused at start-up.
+
+use ledger::Currency;
+use serde::{Deserialize, Serialize};
+
+use super::pocket::Pocket;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WalletPolicy {
+    /// The tenant's currency: balances default to it, and carrier billing is in it.
+    pub currency: String,
+    /// Most a user may top up by carrier billing in one calendar month, in minor units.
+    pub carrier_monthly_limit: i64,
+    /// The offset from UTC, in minutes, of the clock that decides calendar months.
+    pub month_utc_offset_minutes: i32,
+    /// `cashback` is withdrawable only while its pocket holds at least this much.
+    pub cashback_withdrawable_min: i64,
+    pub withdrawable: Withdrawable,
+}
+
+/// Which pockets may be withdrawn. `promo`, `carrier` and `card` must stay `false`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Withdrawable {
+    pub cash: bool,
+    pub refund: bool,
+    pub cashback: bool,
+    pub promo: bool,
+    pub carrier: bool,
+    pub card: bool,
+}
+
+impl Default for WalletPolicy {
+    /// A Korean operator's defaults: won, the usual ₩1,000,000 carrier cap, KST months.
+    fn default() -> WalletPolicy {
+        WalletPolicy {
+            currency: "KRW".into(),
+            carrier_monthly_limit: 1_000_000,
+            month_utc_offset_minutes: 9 * 60,
+            cashback_withdrawable_min: 10_000,
+            withdrawable: Withdrawable::default(),
+        }
+    }
+}
+
+impl Default for Withdrawable {
+    fn default() -> Withdrawable {
+        Withdrawable { cash: true, refund: true, cashback: true, promo: false, carrier: false, card: false }
+    }
+}
+
+/// Whether a pocket's balance may be withdrawn now, and why, in words for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub withdrawable: bool,
+    pub reason: String,
+}
+
+impl WalletPolicy {
+    /// Refuses a policy that would cross the lawful line or cannot work.
+    pub fn check(&self, name: &str) -> anyhow::Result<()> {
+        let never = [
+            ("carrier", self.withdrawable.carrier),
+            ("card", self.withdrawable.card),
+            ("promo", self.withdrawable.promo),
+        ];
+        for (pocket, allowed) in never {
+            anyhow::ensure!(
+                !allowed,
+                "{name}.withdrawable.{pocket} = true is refused: {pocket} value can be spent but never withdrawn as \
+                 cash (carrier-billed and card-funded value must never become cash; promotional credit is not the \
+                 user's money)"
+            );
+        }
+        Currency::parse(&self.currency)
+            .map_err(|_| anyhow::anyhow!("{name}.currency {:?} is not a known ISO 4217 code", self.currency))?;
+        anyhow::ensure!(self.carrier_monthly_limit >= 0, "{name}.carrier_monthly_limit must not be negative");
+        anyhow::ensure!(self.cashback_withdrawable_min >= 0, "{name}.cashback_withdrawable_min must not be negative");
+        anyhow::ensure!(
+            (-14 * 60..=14 * 60).contains(&self.month_utc_offset_minutes),
+            "{name}.month_utc_offset_minutes must be within ±14 hours"
+        );
+        Ok(())
+    }
+
+    pub fn currency(&self) -> Currency {
+        Currency::parse(&self.currency).expect("checked at start-up")
+    }
+
+    /// Whether `pocket`, holding `available`, is withdrawable under this policy.
+    pub fn verdict(&self, pocket: &Pocket, available: i64) -> Verdict {
+        let operator_says_no = "not withdrawable under this operator's policy";
+        let (withdrawable, reason) = match pocket {
+            Pocket::Cash if self.withdrawable.cash => {
+                (true, "your own money (bank top-ups, earnings): withdrawable".into())
+            }
+            Pocket::Refund if self.withdrawable.refund => {
+                (true, "refunds of purchases paid from withdrawable sources: withdrawable".into())
+            }
+            Pocket::Cashback if self.withdrawable.cashback => {
+                let min = self.cashback_withdrawable_min;
+                if available >= min {
+                    (true, format!("cashback is withdrawable once it reaches {min}, and it has"))
+                } else {
+                    (false, format!("cashback becomes withdrawable once it reaches {min}; it holds {available}"))
+                }
+            }
+            Pocket::Cash | Pocket::Refund | Pocket::Cashback => (false, operator_says_no.into()),
+            Pocket::Promo => (false, "promotional credit can be spent, never withdrawn".into()),
+            Pocket::Carrier => (false, "charged to a phone bill: can be spent, never withdrawn as cash".into()),
+            Pocket::Card => (false, "charged to a card: can be spent, never withdrawn as cash".into()),
+            Pocket::Gift(_) => (
+                false,
+                "gift card balance: can be spent; the remainder can be refunded (refund-remainder) only once the \
+                 card's terms allow it"
+                    .into(),
+            ),
+        };
+        Verdict { withdrawable, reason }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_policy_is_lawful_and_carrier_card_promo_can_never_be_withdrawable() {
+        assert!(WalletPolicy::default().check("wallet").is_ok());
+        for pocket in ["carrier", "card", "promo"] {
+            let mut policy = WalletPolicy::default();
+            match pocket {
+                "carrier" => policy.withdrawable.carrier = true,
+                "card" => policy.withdrawable.card = true,
+                _ => policy.withdrawable.promo = true,
+            }
+            let error = policy.check("wallet").unwrap_err().to_string();
+            assert!(error.contains(&format!("wallet.withdrawable.{pocket} = true is refused")), "{error}");
+        }
+    }
+
+    #[test]
+    fn cashback_is_withdrawable_from_the_threshold_on() {
+        let policy = WalletPolicy::default();
+        assert!(!policy.verdict(&Pocket::Cashback, 9_999).withdrawable);
+        assert!(policy.verdict(&Pocket::Cashback, 10_000).withdrawable);
+        assert!(!policy.verdict(&Pocket::Carrier, 1_000_000).withdrawable);
+        assert!(!policy.verdict(&Pocket::Gift("gc_1".into()), 5_000).withdrawable);
+    }
+}

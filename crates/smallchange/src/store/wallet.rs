@@ -1,0 +1,183 @@
+//! Reading the wallet: a user's pockets with their balances, payments and their refunds,
+//! and statement entries. Writes happen only through units in the committer (see
+//! [`crate::unit`]); the row builders for them are here, beside the tables they fill.
+
+use ledger::Account;
+
+use super::ledger::{account_from_row, AccountRow, ACCOUNT_COLUMNS};
+use super::Db;
+use crate::domain::pocket::Pocket;
+use crate::on_db;
+use crate::unit::Row;
+
+/// A pocket account of a user, with the expiry of its gift card if it is one.
+#[derive(Clone, Debug)]
+pub struct PocketAccount {
+    pub pocket: Pocket,
+    pub account: Account,
+    pub gift_card_expires_at: Option<i64>,
+}
+
+impl PocketAccount {
+    /// What can be spent or withdrawn now: credits less debits, holds included.
+    pub fn available(&self) -> i64 {
+        available(&self.account)
+    }
+}
+
+/// An account's credits less all its debits, posted and pending.
+pub fn available(account: &Account) -> i64 {
+    account.credits_posted.minor_units() - account.debits_posted.minor_units() - account.debits_pending.minor_units()
+}
+
+/// Every pocket account `user` has in `currency`.
+pub async fn pockets(db: &Db, tenant: &str, user: &str, currency: &str) -> anyhow::Result<Vec<PocketAccount>> {
+    type PocketRow = (String, Option<i64>, String, String, i64, i64, i64, i64, i64, i64);
+    let columns = ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+    let rows: Vec<PocketRow> = on_db!(db, |pool, _d| {
+        let sql = format!(
+            "SELECT p.pocket, g.expires_at, {columns} FROM wallet_pockets p \
+             JOIN ledger_accounts a ON a.id = p.account_id \
+             LEFT JOIN gift_cards g ON g.id = p.gift_card_id \
+             WHERE p.tenant_id = $1 AND p.user_id = $2 AND p.currency = $3"
+        );
+        sqlx::query_as(&sql).bind(tenant).bind(user).bind(currency).fetch_all(pool).await?
+    });
+    rows.into_iter()
+        .map(|(pocket, expires_at, id, cur, code, flags, dp, dpo, cp, cpo)| {
+            let account: AccountRow = (id, cur, code, flags, dp, dpo, cp, cpo);
+            let pocket = Pocket::parse(&pocket).ok_or_else(|| anyhow::anyhow!("unknown pocket {pocket:?} stored"))?;
+            Ok(PocketAccount { pocket, account: account_from_row(account)?, gift_card_expires_at: expires_at })
+        })
+        .collect()
+}
+
+/// Records that `account` is `user`'s pocket; repeating it changes nothing.
+pub fn pocket_row(tenant: &str, user: &str, pocket: &Pocket, account: &Account, at: i64) -> Row {
+    let gift_card = match pocket {
+        Pocket::Gift(card) => Some(card.clone()),
+        _ => None,
+    };
+    Row {
+        sql: "INSERT INTO wallet_pockets (account_id, tenant_id, user_id, currency, pocket, gift_card_id, created_at) \
+              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id) DO NOTHING",
+        params: vec![
+            account.id.0.as_str().into(),
+            tenant.into(),
+            user.into(),
+            account.currency.code().into(),
+            pocket.name().into(),
+            gift_card.into(),
+            at.into(),
+        ],
+    }
+}
+
+/// One line of a user's statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub id: String,
+    pub pocket: String,
+    pub amount: i64,
+    pub kind: String,
+    pub reference_id: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+}
+
+/// A statement line to write: `amount` is signed, + into the pocket, − out of it.
+pub struct NewEntry<'a> {
+    pub tenant: &'a str,
+    pub user: &'a str,
+    pub currency: &'a str,
+    pub pocket: &'a Pocket,
+    pub amount: i64,
+    pub kind: &'static str,
+    pub reference_id: &'a str,
+    pub description: Option<&'a str>,
+    pub at: i64,
+}
+
+impl NewEntry<'_> {
+    /// The row of the `n`th entry a unit writes (entries of one unit keep their order).
+    pub fn row(&self, n: usize) -> Row {
+        Row {
+            sql: "INSERT INTO wallet_entries (id, tenant_id, user_id, currency, pocket, amount, kind, reference_id, \
+                  description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            params: vec![
+                crate::ids::time_ordered_nth("ent", self.at, n).into(),
+                self.tenant.into(),
+                self.user.into(),
+                self.currency.into(),
+                self.pocket.name().into(),
+                self.amount.into(),
+                self.kind.into(),
+                self.reference_id.into(),
+                self.description.into(),
+                self.at.into(),
+            ],
+        }
+    }
+}
+
+/// Which entries a statement page shows.
+pub struct EntryQuery<'a> {
+    pub tenant: &'a str,
+    pub user: &'a str,
+    pub currency: &'a str,
+    pub from_us: i64,
+    pub to_us: i64,
+    pub starting_after: Option<&'a str>,
+    pub limit: i64,
+}
+
+type EntryRow = (String, String, i64, String, String, Option<String>, i64);
+
+/// Up to `limit` entries in the window, oldest first.
+pub async fn entries(db: &Db, q: &EntryQuery<'_>) -> anyhow::Result<Vec<Entry>> {
+    let rows: Vec<EntryRow> = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT id, pocket, amount, kind, reference_id, description, created_at FROM wallet_entries \
+             WHERE tenant_id = $1 AND user_id = $2 AND currency = $3 AND id > $4 \
+             AND created_at >= $5 AND created_at < $6 ORDER BY id LIMIT $7",
+        )
+        .bind(q.tenant)
+        .bind(q.user)
+        .bind(q.currency)
+        .bind(q.starting_after.unwrap_or(""))
+        .bind(q.from_us)
+        .bind(q.to_us)
+        .bind(q.limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(id, pocket, amount, kind, reference_id, description, created_at)| Entry {
+            id,
+            pocket,
+            amount,
+            kind,
+            reference_id,
+            description,
+            created_at,
+        })
+        .collect())
+}
+
+/// The user's total in `currency` just before the entry `before_id`.
+pub async fn balance_before(db: &Db, tenant: &str, user: &str, currency: &str, before_id: &str) -> anyhow::Result<i64> {
+    let total: Option<i64> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar(
+            "SELECT CAST(SUM(amount) AS BIGINT) FROM wallet_entries \
+             WHERE tenant_id = $1 AND user_id = $2 AND currency = $3 AND id < $4",
+        )
+        .bind(tenant)
+        .bind(user)
+        .bind(currency)
+        .bind(before_id)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(total.unwrap_or(0))
+}

@@ -1,0 +1,161 @@
+//! A unit of work: everything one use case (a top-up, a payment, a redemption) writes — the
+//! ledger transfers it needs and the domain rows that explain them.
+//!
+//! The committer applies a unit inside its batch: it opens the unit's missing accounts, asks
+//! the unit to plan its transfers against the balances as they are at that moment (locked,
+//! so no other writer can change them), applies the transfers, and keeps the rows only if
+//! every transfer was created. Money and the records that explain it commit together, and a
+//! decision that depends on a balance (which pockets pay, whether a limit is reached) is
+//! taken where it cannot race.
+
+use std::sync::Arc;
+
+use ledger::{Account, AccountId, Amount, Book, Currency, Transfer, TransferFlags, TransferId, TransferResult};
+
+/// Plans a unit's transfers and rows from the current state of the accounts it named.
+pub type Planner = dyn Fn(&Book) -> Result<Plan, Refusal> + Send + Sync;
+
+#[derive(Clone)]
+pub struct Unit {
+    /// Accounts the unit credits; each is opened first if it does not exist yet.
+    pub open: Vec<Account>,
+    /// Other accounts the planner reads or debits; missing ones stay missing.
+    pub read: Vec<AccountId>,
+    pub plan: Arc<Planner>,
+}
+
+impl std::fmt::Debug for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let open: Vec<&str> = self.open.iter().map(|a| a.id.0.as_str()).collect();
+        f.debug_struct("Unit").field("open", &open).field("read", &self.read).finish_non_exhaustive()
+    }
+}
+
+impl Unit {
+    /// A unit whose transfers and rows do not depend on any balance.
+    pub fn fixed(open: Vec<Account>, read: Vec<AccountId>, transfers: Vec<Transfer>, rows: Vec<Row>) -> Unit {
+        Unit { open, read, plan: Arc::new(move |_| Ok(Plan { transfers: transfers.clone(), rows: rows.clone() })) }
+    }
+
+    /// How many events the unit may add to a batch, for the batch size limit.
+    pub fn events(&self) -> usize {
+        self.open.len() + self.read.len() + 1
+    }
+}
+
+/// What a unit writes when its transfers are all created.
+pub struct Plan {
+    pub transfers: Vec<Transfer>,
+    pub rows: Vec<Row>,
+}
+
+/// A unit that declined to plan, with the stable error code to answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal { code, message: message.into() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnitOutput {
+    Refused(Refusal),
+    /// The planned transfers with their results; the rows were written iff all are created.
+    Applied {
+        transfers: Vec<Transfer>,
+        results: Vec<TransferResult>,
+    },
+}
+
+/// One domain row to write, as SQL with `$1…$n` placeholders (valid on both backends).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub sql: &'static str,
+    pub params: Vec<Param>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl From<&str> for Param {
+    fn from(text: &str) -> Param {
+        Param::Text(text.to_string())
+    }
+}
+
+impl From<String> for Param {
+    fn from(text: String) -> Param {
+        Param::Text(text)
+    }
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Param {
+        Param::Int(value)
+    }
+}
+
+impl<T: Into<Param>> From<Option<T>> for Param {
+    fn from(value: Option<T>) -> Param {
+        value.map_or(Param::Null, Into::into)
+    }
+}
+
+/// Applies `unit` to `book`; the rows to write are appended to `rows`.
+pub(crate) fn apply(book: &mut Book, unit: &Unit, rows: &mut Vec<Row>) -> UnitOutput {
+    for account in &unit.open {
+        if book.account(&account.id).is_none() {
+            book.create_account(account.clone());
+        }
+    }
+    match (unit.plan)(book) {
+        Err(refusal) => UnitOutput::Refused(refusal),
+        Ok(plan) => {
+            let results = book.apply(&plan.transfers);
+            if results.iter().all(|r| *r == TransferResult::Created) {
+                rows.extend(plan.rows);
+            }
+            UnitOutput::Applied { transfers: plan.transfers, results }
+        }
+    }
+}
+
+/// A single-phase transfer of `amount` from `from` to `to`.
+pub fn transfer(
+    id: String,
+    from: &AccountId,
+    to: &AccountId,
+    amount: Amount,
+    currency: Currency,
+    code: u16,
+) -> Transfer {
+    Transfer {
+        id: TransferId(id),
+        debit_account: Some(from.clone()),
+        credit_account: Some(to.clone()),
+        amount: Some(amount),
+        currency: Some(currency),
+        code,
+        flags: TransferFlags::default(),
+        pending_id: None,
+        timeout_s: 0,
+    }
+}
+
+/// Marks every transfer but the last as linked, so the list is applied all-or-nothing.
+pub fn linked(mut transfers: Vec<Transfer>) -> Vec<Transfer> {
+    let last = transfers.len().saturating_sub(1);
+    for transfer in &mut transfers[..last] {
+        transfer.flags = transfer.flags.union(TransferFlags::LINKED);
+    }
+    transfers
+}
