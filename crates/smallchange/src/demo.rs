@@ -1,51 +1,125 @@
-//! `serve --demo`: a demo tenant with a few funded ledger accounts, and a key to try them.
+//! `serve --demo`: a demo tenant with users, pockets filled from every source, gift cards
+//! near and far from their refund threshold, merchants that were paid, and a key to try it
+//! all with.
+//!
+//! The data is made through the server's own HTTP API, so it is exactly what an operator's
+//! requests would have made, and the demo cannot drift from the real write paths.
 
 use std::net::SocketAddr;
 
-use ledger::{Account, AccountFlags, AccountId, Amount, Currency, Transfer, TransferFlags, TransferId};
+use anyhow::Context;
+use serde_json::{json, Value};
 
 use crate::store::tenants::{self, Role};
 use crate::store::Db;
 
 const DEMO_TENANT_NAME: &str = "demo";
 
-/// Seeds the demo tenant (on first start) and prints a fresh admin key for it.
+/// Creates a demo tenant, seeds it and prints a fresh admin key for it.
 pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
     let tenant = tenants::create_tenant(db, DEMO_TENANT_NAME).await?;
     let key = tenants::create_key(db, &tenant, Role::Admin).await?;
-    fund(db, &tenant).await?;
+    let api = Api { base: format!("http://{addr}"), key: key.clone(), client: reqwest::Client::new() };
+    let seeded = fill(&api).await.context("seeding the demo data")?;
     println!("demo tenant {tenant} is ready");
     println!("admin key (shown once): {key}");
-    println!("try: curl -s http://{addr}/v1/ledger/accounts/alice -H 'Authorization: Bearer {key}'");
-    println!("API explorer: http://{addr}/docs");
+    println!("users: minji {} (every pocket, three gift cards), junho {} (cash and carrier)", seeded.minji, seeded.junho);
+    println!("an unredeemed gift card: brand CultureLand, code {}", seeded.spare_code);
+    println!("try: curl -s http://{addr}/v1/users/{}/balances -H 'Authorization: Bearer {key}'", seeded.minji);
+    println!("guide: docs/WALLET.md · API explorer: http://{addr}/docs");
     Ok(())
 }
 
-/// Opens `bank` (the operator's funding account), `alice` and `bob`, and credits
-/// ₩50,000 to alice and ₩20,000 to bob, written straight through the kernel and store.
-async fn fund(db: &Db, tenant: &str) -> anyhow::Result<()> {
-    let id = |name: &str| AccountId(format!("{tenant}/{name}"));
-    let customer = AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS;
-    let mut book = ledger::Book::new(crate::store::now_us());
-    book.create_account(Account::open(id("bank"), Currency::KRW, 1, AccountFlags::default()));
-    book.create_account(Account::open(id("alice"), Currency::KRW, 2, customer));
-    book.create_account(Account::open(id("bob"), Currency::KRW, 2, customer));
-    let credit = |name: &str, amount: i64| Transfer {
-        id: TransferId(format!("{tenant}/fund-{name}")),
-        debit_account: Some(id("bank")),
-        credit_account: Some(id(name)),
-        amount: Amount::new(amount),
-        currency: Some(Currency::KRW),
-        code: 1,
-        flags: TransferFlags::default(),
-        pending_id: None,
-        timeout_s: 0,
+struct Api {
+    base: String,
+    key: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let response = self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await?;
+        let status = response.status();
+        let answer: Value = response.json().await?;
+        anyhow::ensure!(status.is_success(), "POST {path} answered {status}: {answer}");
+        Ok(answer)
+    }
+}
+
+struct Seeded {
+    minji: String,
+    junho: String,
+    spare_code: String,
+}
+
+fn id(answer: &Value) -> String {
+    answer["id"].as_str().unwrap_or_default().to_string()
+}
+
+async fn fill(api: &Api) -> anyhow::Result<Seeded> {
+    let minji = id(&api.post("/v1/users", json!({"external_id": "minji", "phone": "+821012345678", "name": "Minji"})).await?);
+    let junho = id(&api.post("/v1/users", json!({"external_id": "junho", "phone": "+821087654321", "name": "Junho"})).await?);
+    let kyc = json!({"level": "verified", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "demo-id-1"});
+    api.post(&format!("/v1/users/{minji}/kyc"), kyc).await?;
+    let topup = |source: &str, amount: i64, refund_of: Option<&str>| {
+        let mut body = json!({"source": source, "amount": amount, "currency": "KRW", "reference": format!("demo-{source}")});
+        if let Some(of) = refund_of {
+            body["refund_of"] = of.into();
+        }
+        body
     };
-    let results = book.apply(&[credit("alice", 50_000), credit("bob", 20_000)]);
-    anyhow::ensure!(results.iter().all(|r| r.is_ok()), "demo funding failed: {results:?}");
-    let writes = book.into_writes().map_err(|v| anyhow::anyhow!(v.0))?;
-    let mut tx = db.begin().await?;
-    crate::store::ledger::write(&mut tx, &writes, crate::store::now_us()).await?;
-    tx.commit().await?;
+    for body in [
+        topup("bank_transfer", 30_000, None),
+        topup("earning", 12_000, None),
+        topup("refund", 4_500, Some("bank_transfer")),
+        topup("refund", 3_300, Some("carrier_billing")),
+        topup("cashback", 11_000, None),
+        topup("promo", 5_000, None),
+        topup("carrier_billing", 20_000, None),
+        topup("card", 8_000, None),
+    ] {
+        api.post(&format!("/v1/users/{minji}/topups"), body).await?;
+    }
+    api.post(&format!("/v1/users/{junho}/topups"), topup("bank_transfer", 7_000, None)).await?;
+    api.post(&format!("/v1/users/{junho}/topups"), topup("carrier_billing", 50_000, None)).await?;
+
+    let program = |brand: &str, validity_days: i64| {
+        json!({"brand": brand, "currency": "KRW", "region": "KR", "face_values": [5_000, 10_000, 30_000, 50_000],
+            "validity_days": validity_days})
+    };
+    let culture = id(&api.post("/v1/gift-card-programs", program("CultureLand", 1_825)).await?);
+    let happy = id(&api.post("/v1/gift-card-programs", program("HappyMoney", 365)).await?);
+    let pay = |merchant: &str, amount: i64, description: &str| {
+        json!({"merchant": merchant, "amount": amount, "currency": "KRW", "description": description})
+    };
+    let payments = format!("/v1/users/{minji}/payments");
+    // A ₩10,000 card, 85 % spent: past its 80 % threshold, so its ₩1,500 is refundable.
+    redeem_new_card(api, &minji, &culture, "CultureLand", 10_000, "earning").await?;
+    api.post(&payments, pay("webtoon-cafe", 8_500, "episode pack")).await?;
+    // A ₩50,000 card expiring sooner (so spent first), 54 % spent: near its 60 % threshold.
+    redeem_new_card(api, &minji, &happy, "HappyMoney", 50_000, "bank_transfer").await?;
+    api.post(&payments, pay("game-store", 27_000, "season pass")).await?;
+    // A ₩30,000 card charged to a phone bill, untouched: far from its threshold, and its
+    // remainder could only ever go back to the carrier pocket.
+    redeem_new_card(api, &minji, &culture, "CultureLand", 30_000, "carrier_billing").await?;
+    api.post(&format!("/v1/users/{junho}/payments"), pay("music-app", 4_900, "monthly plan")).await?;
+    let spare = api.post("/v1/gift-cards", issue(&culture, 5_000, "bank_transfer")).await?;
+    Ok(Seeded { minji, junho, spare_code: spare["code"].as_str().unwrap_or_default().to_string() })
+}
+
+fn issue(program: &str, face_value: i64, purchased_with: &str) -> Value {
+    json!({"program_id": program, "face_value": face_value, "purchased_with": purchased_with, "purchaser_ref": "demo-sale"})
+}
+
+async fn redeem_new_card(
+    api: &Api,
+    user: &str,
+    program: &str,
+    brand: &str,
+    face_value: i64,
+    purchased_with: &str,
+) -> anyhow::Result<()> {
+    let card = api.post("/v1/gift-cards", issue(program, face_value, purchased_with)).await?;
+    api.post(&format!("/v1/users/{user}/gift-cards"), json!({"brand": brand, "code": card["code"]})).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! handler can rely on them being valid.
 
 pub mod destination;
+pub mod gift_card;
 pub mod pocket;
 pub mod policy;
 pub mod spend;

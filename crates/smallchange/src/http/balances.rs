@@ -16,7 +16,8 @@ use super::paging;
 use super::users::{existing, rfc3339};
 use super::AppState;
 use crate::domain::pocket::Pocket;
-use crate::store::wallet::{self, Entry, EntryQuery};
+use crate::domain::gift_card;
+use crate::store::wallet::{self, Entry, EntryQuery, GiftTerms};
 
 /// Most lines one CSV statement download may hold (JSON pages hold at most 100).
 const CSV_LINES_MAX: i64 = 10_000;
@@ -93,7 +94,11 @@ async fn balances(
     for p in &held {
         let pending = p.account.debits_pending.minor_units();
         let expires_at = p.gift_card_expires_at.map(rfc3339);
-        pockets.push(pocket_balance(policy, &p.pocket, p.available(), pending, expires_at));
+        let mut balance = pocket_balance(policy, &p.pocket, p.available(), pending, expires_at);
+        if let Some(terms) = p.gift_card {
+            balance.reason = gift_reason(terms, p.available());
+        }
+        pockets.push(balance);
     }
     // The fixed pockets in their usual order, then gift cards by name.
     pockets.sort_by_key(|p| {
@@ -128,6 +133,22 @@ fn pocket_balance(
         withdrawable: if verdict.withdrawable { available.max(0) } else { 0 },
         reason: verdict.reason,
         expires_at,
+    }
+}
+
+/// Why a gift card's pocket is not withdrawable, and when its remainder is refundable.
+fn gift_reason(terms: GiftTerms, available: i64) -> String {
+    let used = gift_card::used_bps(terms.face_value, available);
+    let threshold = terms.rule.threshold_bps(terms.face_value);
+    let used_pct = format!("{}.{:02}", used / 100, used % 100);
+    let threshold_pct = format!("{}.{:02}", threshold / 100, threshold % 100);
+    if terms.rule.allows_refund(terms.face_value, available) {
+        format!("gift card, {used_pct}% used: the remainder can be refunded now (refund-remainder); not withdrawable as such")
+    } else {
+        format!(
+            "gift card, {used_pct}% used: spendable; its remainder becomes refundable (refund-remainder) once \
+             {threshold_pct}% is used"
+        )
     }
 }
 

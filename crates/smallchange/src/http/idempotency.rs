@@ -40,16 +40,6 @@ pub fn request_hash(path: &str, body: &Bytes) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The first answer if this key was used before with the same request; a 409 if with
-/// another; `None` if the key is new.
-pub async fn earlier_answer(db: &Db, scoped_key: &str, request_hash: &str) -> Result<Option<Response>, ApiError> {
-    match store::idempotency::find(db, scoped_key).await? {
-        None => Ok(None),
-        Some(first) if first.request_hash == request_hash => Ok(Some(replay(first))),
-        Some(_) => Err(reused()),
-    }
-}
-
 /// A request's key and fingerprint, checked against earlier answers.
 pub struct Checked {
     scoped_key: String,
@@ -77,12 +67,24 @@ pub async fn check(
     path: &str,
     body: &Bytes,
 ) -> Result<Option<Checked>, Result<Response, ApiError>> {
+    check_stored(db, headers, tenant_id, path, body).await.map_err(|earlier| earlier.map(replay))
+}
+
+/// As [`check`], handing back the stored earlier answer itself.
+pub async fn check_stored(
+    db: &Db,
+    headers: &HeaderMap,
+    tenant_id: &str,
+    path: &str,
+    body: &Bytes,
+) -> Result<Option<Checked>, Result<StoredResponse, ApiError>> {
     let Some(scoped_key) = key(headers, tenant_id).map_err(Err)? else { return Ok(None) };
     let request_hash = request_hash(path, body);
-    match earlier_answer(db, &scoped_key, &request_hash).await {
+    match store::idempotency::find(db, &scoped_key).await {
         Ok(None) => Ok(Some(Checked { scoped_key, request_hash })),
-        Ok(Some(answer)) => Err(Ok(answer)),
-        Err(error) => Err(Err(error)),
+        Ok(Some(first)) if first.request_hash == request_hash => Err(Ok(first)),
+        Ok(Some(_)) => Err(Err(reused())),
+        Err(error) => Err(Err(error.into())),
     }
 }
 

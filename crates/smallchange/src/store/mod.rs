@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod destinations;
 pub mod dialect;
+pub mod gift_cards;
 pub mod idempotency;
 pub mod ledger;
 pub mod payments;

@@ -6,16 +6,25 @@ use ledger::Account;
 
 use super::ledger::{account_from_row, AccountRow, ACCOUNT_COLUMNS};
 use super::Db;
+use crate::domain::gift_card::RefundRule;
 use crate::domain::pocket::Pocket;
 use crate::on_db;
 use crate::unit::Row;
 
-/// A pocket account of a user, with the expiry of its gift card if it is one.
+/// A pocket account of a user, with its gift card's terms if it is one.
 #[derive(Clone, Debug)]
 pub struct PocketAccount {
     pub pocket: Pocket,
     pub account: Account,
     pub gift_card_expires_at: Option<i64>,
+    pub gift_card: Option<GiftTerms>,
+}
+
+/// What a gift-card pocket's card says about refunding its remainder.
+#[derive(Clone, Copy, Debug)]
+pub struct GiftTerms {
+    pub face_value: i64,
+    pub rule: RefundRule,
 }
 
 impl PocketAccount {
@@ -32,22 +41,44 @@ pub fn available(account: &Account) -> i64 {
 
 /// Every pocket account `user` has in `currency`.
 pub async fn pockets(db: &Db, tenant: &str, user: &str, currency: &str) -> anyhow::Result<Vec<PocketAccount>> {
-    type PocketRow = (String, Option<i64>, String, String, i64, i64, i64, i64, i64, i64);
+    type GiftRow = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    type PocketRow = (String, String, String, i64, i64, i64, i64, i64, i64);
     let columns = ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
-    let rows: Vec<PocketRow> = on_db!(db, |pool, _d| {
+    let rows: Vec<(PocketRow, GiftRow)> = on_db!(db, |pool, _d| {
         let sql = format!(
-            "SELECT p.pocket, g.expires_at, {columns} FROM wallet_pockets p \
+            "SELECT p.pocket, {columns}, g.expires_at, g.face_value, r.threshold_bps_over, r.threshold_bps_small, \
+             r.small_face_max FROM wallet_pockets p \
              JOIN ledger_accounts a ON a.id = p.account_id \
              LEFT JOIN gift_cards g ON g.id = p.gift_card_id \
+             LEFT JOIN gift_card_programs r ON r.id = g.program_id \
              WHERE p.tenant_id = $1 AND p.user_id = $2 AND p.currency = $3"
         );
-        sqlx::query_as(&sql).bind(tenant).bind(user).bind(currency).fetch_all(pool).await?
+        let rows = sqlx::query(&sql).bind(tenant).bind(user).bind(currency).fetch_all(pool).await?;
+        let mut read = Vec::with_capacity(rows.len());
+        for r in rows {
+            use sqlx::Row as _;
+            let pocket: PocketRow = (
+                r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?,
+                r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?,
+            );
+            let gift: GiftRow = (r.try_get(9)?, r.try_get(10)?, r.try_get(11)?, r.try_get(12)?, r.try_get(13)?);
+            read.push((pocket, gift));
+        }
+        read
     });
     rows.into_iter()
-        .map(|(pocket, expires_at, id, cur, code, flags, dp, dpo, cp, cpo)| {
+        .map(|((pocket, id, cur, code, flags, dp, dpo, cp, cpo), (expires_at, face, over, small, small_max))| {
             let account: AccountRow = (id, cur, code, flags, dp, dpo, cp, cpo);
             let pocket = Pocket::parse(&pocket).ok_or_else(|| anyhow::anyhow!("unknown pocket {pocket:?} stored"))?;
-            Ok(PocketAccount { pocket, account: account_from_row(account)?, gift_card_expires_at: expires_at })
+            let gift_card = match (face, over, small, small_max) {
+                (Some(face_value), Some(over), Some(small), Some(small_face_max)) => Some(GiftTerms {
+                    face_value,
+                    rule: RefundRule { threshold_bps_over: over, threshold_bps_small: small, small_face_max },
+                }),
+                _ => None,
+            };
+            let account = account_from_row(account)?;
+            Ok(PocketAccount { pocket, account, gift_card_expires_at: expires_at, gift_card })
         })
         .collect()
 }

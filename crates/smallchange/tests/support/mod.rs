@@ -235,6 +235,13 @@ impl TestServer {
             .map_or(0, |p| p["available"].as_i64().unwrap())
     }
 
+    /// The four counters of a ledger account by its full (tenant-scoped) id.
+    pub async fn counters_of(&self, full_id: &str) -> [i64; 4] {
+        let account = smallchange::store::ledger::get_account(self.store(), full_id).await.unwrap();
+        let a = account.unwrap_or_else(|| panic!("no account {full_id}"));
+        [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted].map(|c| c.minor_units())
+    }
+
     /// `smallchange verify` must find every invariant holding.
     pub async fn assert_verified(&self) {
         let report = smallchange::store::verify::run(self.store()).await.expect("verify runs");

@@ -1,0 +1,213 @@
+//! Gift-card programs and cards. A program is written directly (no money moves); a card's
+//! issue and redemption are rows of units, beside the transfers that move its value.
+
+use super::Db;
+use crate::domain::gift_card::RefundRule;
+use crate::on_db;
+use crate::unit::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    pub id: String,
+    pub brand: String,
+    pub currency: String,
+    pub region: String,
+    pub face_values: Vec<i64>,
+    pub validity_days: i64,
+    pub refund_rule: RefundRule,
+    pub created_at: i64,
+}
+
+type ProgramRow = (String, String, String, String, String, i64, i64, i64, i64, i64);
+
+const PROGRAM_COLUMNS: &str = "id, brand, currency, region, face_values, validity_days, threshold_bps_over, \
+                               threshold_bps_small, small_face_max, created_at";
+
+fn program_from_row(row: ProgramRow) -> anyhow::Result<Program> {
+    let (id, brand, currency, region, face_values, validity_days, over, small, small_max, created_at) = row;
+    Ok(Program {
+        id,
+        brand,
+        currency,
+        region,
+        face_values: serde_json::from_str(&face_values)?,
+        validity_days,
+        refund_rule: RefundRule { threshold_bps_over: over, threshold_bps_small: small, small_face_max: small_max },
+        created_at,
+    })
+}
+
+pub async fn create_program(db: &Db, tenant: &str, program: &Program) -> anyhow::Result<()> {
+    on_db!(db, |pool, _d| {
+        sqlx::query(&format!(
+            "INSERT INTO gift_card_programs (tenant_id, {PROGRAM_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(tenant)
+        .bind(&program.id)
+        .bind(&program.brand)
+        .bind(&program.currency)
+        .bind(&program.region)
+        .bind(serde_json::to_string(&program.face_values)?)
+        .bind(program.validity_days)
+        .bind(program.refund_rule.threshold_bps_over)
+        .bind(program.refund_rule.threshold_bps_small)
+        .bind(program.refund_rule.small_face_max)
+        .bind(program.created_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn program(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Program>> {
+    let row: Option<ProgramRow> = on_db!(db, |pool, _d| {
+        let sql = format!("SELECT {PROGRAM_COLUMNS} FROM gift_card_programs WHERE tenant_id = $1 AND id = $2");
+        sqlx::query_as(&sql).bind(tenant).bind(id).fetch_optional(pool).await?
+    });
+    row.map(program_from_row).transpose()
+}
+
+/// Whether the tenant runs any program of `brand`.
+pub async fn brand_supported(db: &Db, tenant: &str, brand: &str) -> anyhow::Result<bool> {
+    let found: Option<String> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT id FROM gift_card_programs WHERE tenant_id = $1 AND brand = $2 LIMIT 1")
+            .bind(tenant)
+            .bind(brand)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(found.is_some())
+}
+
+/// An issued card with its program. The code itself is never loaded: only its last four.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Card {
+    pub id: String,
+    pub program: Program,
+    pub face_value: i64,
+    pub purchased_with: String,
+    pub purchaser_ref: String,
+    pub code_last4: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub redeemed_by: Option<String>,
+    pub redeemed_at: Option<i64>,
+}
+
+/// A card to issue: its code already sealed and hashed for lookup.
+pub struct NewCard<'a> {
+    pub id: &'a str,
+    pub program_id: &'a str,
+    pub face_value: i64,
+    pub currency: &'a str,
+    pub purchased_with: &'a str,
+    pub purchaser_ref: &'a str,
+    pub code_sealed: String,
+    pub code_lookup: String,
+    pub code_last4: &'a str,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+impl NewCard<'_> {
+    pub fn row(&self, tenant: &str) -> Row {
+        Row {
+            sql: "INSERT INTO gift_cards (id, tenant_id, program_id, face_value, currency, purchased_with, \
+                  purchaser_ref, code_sealed, code_lookup, code_last4, issued_at, expires_at) \
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            params: vec![
+                self.id.into(),
+                tenant.into(),
+                self.program_id.into(),
+                self.face_value.into(),
+                self.currency.into(),
+                self.purchased_with.into(),
+                self.purchaser_ref.into(),
+                self.code_sealed.clone().into(),
+                self.code_lookup.clone().into(),
+                self.code_last4.into(),
+                self.issued_at.into(),
+                self.expires_at.into(),
+            ],
+        }
+    }
+}
+
+/// Marks a card redeemed; written in the unit that moves its value to the user.
+pub fn redeemed_row(card_id: &str, user: &str, at: i64) -> Row {
+    Row {
+        sql: "UPDATE gift_cards SET redeemed_by = $1, redeemed_at = $2 WHERE id = $3 AND redeemed_by IS NULL",
+        params: vec![user.into(), at.into(), card_id.into()],
+    }
+}
+
+type CardRow = (String, i64, String, String, String, i64, i64, Option<String>, Option<i64>);
+
+const CARD_COLUMNS: &str = "c.id, c.face_value, c.purchased_with, c.purchaser_ref, c.code_last4, c.issued_at, \
+                            c.expires_at, c.redeemed_by, c.redeemed_at";
+
+async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow::Result<Option<Card>> {
+    let program_columns: String = PROGRAM_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {CARD_COLUMNS}, {program_columns} FROM gift_cards c JOIN gift_card_programs p ON p.id = c.program_id \
+         WHERE c.tenant_id = $1 AND c.{column} = $2"
+    );
+    let row: Option<(CardRow, ProgramRow)> = on_db!(db, |pool, _d| {
+        let found = sqlx::query(&sql).bind(tenant).bind(value).fetch_optional(pool).await?;
+        match found {
+            None => None,
+            Some(r) => {
+                use sqlx::Row as _;
+                let card: CardRow = (
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                    r.try_get(6)?,
+                    r.try_get(7)?,
+                    r.try_get(8)?,
+                );
+                let program: ProgramRow = (
+                    r.try_get(9)?,
+                    r.try_get(10)?,
+                    r.try_get(11)?,
+                    r.try_get(12)?,
+                    r.try_get(13)?,
+                    r.try_get(14)?,
+                    r.try_get(15)?,
+                    r.try_get(16)?,
+                    r.try_get(17)?,
+                    r.try_get(18)?,
+                );
+                Some((card, program))
+            }
+        }
+    });
+    let Some((card, program)) = row else { return Ok(None) };
+    let (id, face_value, purchased_with, purchaser_ref, code_last4, issued_at, expires_at, redeemed_by, redeemed_at) =
+        card;
+    Ok(Some(Card {
+        id,
+        program: program_from_row(program)?,
+        face_value,
+        purchased_with,
+        purchaser_ref,
+        code_last4,
+        issued_at,
+        expires_at,
+        redeemed_by,
+        redeemed_at,
+    }))
+}
+
+pub async fn card(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Card>> {
+    card_where(db, tenant, "id", id).await
+}
+
+/// The card whose code hashes to `lookup`.
+pub async fn card_by_code(db: &Db, tenant: &str, lookup: &str) -> anyhow::Result<Option<Card>> {
+    card_where(db, tenant, "code_lookup", lookup).await
+}
