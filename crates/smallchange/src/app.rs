@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::committer::Committer;
 use crate::config::Settings;
+use crate::crypto::Secrets;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
@@ -43,13 +44,15 @@ impl Running {
 
 /// Connects, migrates, and starts serving on `settings.listen`.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    // First: a missing or malformed key stops the server before it touches anything.
+    let secrets = Arc::new(Secrets::load(&settings)?);
     let db = Db::connect(&settings.db_options()).await?;
     db.migrate().await.context("migrating the database")?;
     let listener =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(serve(db.clone(), settings, listener, stopped));
+    let task = tokio::spawn(serve(db.clone(), settings, secrets, listener, stopped));
     tracing::info!(%addr, "smallchange is listening");
     Ok(Running { addr, db, stop, task })
 }
@@ -57,6 +60,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 async fn serve(
     db: Db,
     settings: Settings,
+    secrets: Arc<Secrets>,
     listener: TcpListener,
     stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -72,8 +76,15 @@ async fn serve(
         tokio::spawn(workers::purge::run(db.clone(), settings.idempotency_retention_h, stopped.clone())),
     ];
     let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
-    let state =
-        AppState { db: db.clone(), committer, settings: Arc::new(settings), metrics, keys: Arc::default(), limiter };
+    let state = AppState {
+        db: db.clone(),
+        committer,
+        settings: Arc::new(settings),
+        metrics,
+        keys: Arc::default(),
+        limiter,
+        secrets,
+    };
     let mut until = stopped.clone();
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {

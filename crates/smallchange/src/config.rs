@@ -3,6 +3,7 @@
 //!
 //! Every limit the server enforces is a named setting here, with its unit last.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::committer::CommitterSettings;
 use crate::store::DbOptions;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `sqlite://PATH` or `postgres://…`.
@@ -46,6 +47,10 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// `text` or `json`.
     pub log_format: String,
+    /// 64 hex characters: the key that seals TOTP secrets and gift-card codes (see
+    /// [`crate::crypto`]). Empty: on SQLite a key file beside the database; on PostgreSQL
+    /// the server refuses to start.
+    pub encryption_key: String,
 }
 
 impl Default for Settings {
@@ -67,7 +72,19 @@ impl Default for Settings {
             rate_limit_per_s: 10_000,
             rate_limit_burst: 20_000,
             log_format: "text".into(),
+            encryption_key: String::new(),
         }
+    }
+}
+
+/// Every setting but the key, which must never reach a log.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut table = toml::Table::try_from(self).map_err(|_| fmt::Error)?;
+        if !self.encryption_key.is_empty() {
+            table.insert("encryption_key".into(), "[redacted]".into());
+        }
+        write!(f, "Settings {table:?}")
     }
 }
 

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod committer;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod http;

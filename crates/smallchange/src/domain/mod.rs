@@ -2,4 +2,5 @@
 //! handler can rely on them being valid.
 
 pub mod destination;
+pub mod totp;
 pub mod user;

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod openapi;
 pub mod rate_limit;
+pub mod totp;
 pub mod users;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub keys: Arc<auth::KeyCache>,
     pub limiter: Arc<rate_limit::RateLimiter>,
+    pub secrets: Arc<crate::crypto::Secrets>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ledger::router())
         .merge(users::router())
         .merge(destinations::router())
+        .merge(totp::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

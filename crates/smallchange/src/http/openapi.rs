@@ -19,7 +19,8 @@ use super::AppState;
         super::users::get_user,
         super::users::list_users,
         super::users::record_kyc,
-        super::destinations::create_destination
+        super::destinations::create_destination,
+        super::totp::enrol_totp
     ),
     modifiers(&BearerAuth),
     tags(

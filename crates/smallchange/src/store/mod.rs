@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod sqlite_raw;
 pub mod tenants;
+pub mod totp;
 pub mod users;
 pub mod verify;
 
