@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::committer::Committer;
 use crate::config::Settings;
+use crate::crypto::Secrets;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
@@ -50,13 +51,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 /// As [`start`], with the wallet deciding by `clock` (tests move it across a month).
 pub async fn start_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Running> {
     settings.check()?;
+    // A missing or malformed key stops the server before it touches anything.
+    let secrets = Arc::new(Secrets::load(&settings)?);
     let db = Db::connect(&settings.db_options()).await?;
     db.migrate().await.context("migrating the database")?;
     let listener =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(serve(db.clone(), settings, clock, listener, stopped));
+    let task = tokio::spawn(serve(db.clone(), settings, Shared { clock, secrets }, listener, stopped));
     tracing::info!(%addr, "smallchange is listening");
     Ok(Running { addr, db, stop, task })
 }
@@ -64,7 +67,7 @@ pub async fn start_with_clock(settings: Settings, clock: Clock) -> anyhow::Resul
 async fn serve(
     db: Db,
     settings: Settings,
-    clock: Clock,
+    shared: Shared,
     listener: TcpListener,
     stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -81,7 +84,9 @@ async fn serve(
     ];
     let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
     let settings = Arc::new(settings);
-    let state = AppState { db: db.clone(), committer, settings, metrics, keys: Arc::default(), limiter, clock };
+    let Shared { clock, secrets } = shared;
+    let state =
+        AppState { db: db.clone(), committer, settings, metrics, keys: Arc::default(), limiter, clock, secrets };
     let mut until = stopped.clone();
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {
@@ -95,6 +100,12 @@ async fn serve(
     committer_task.await.context("committer panicked")?;
     db.close().await;
     Ok(())
+}
+
+/// What the server's handlers share besides the database and settings.
+struct Shared {
+    clock: Clock,
+    secrets: Arc<Secrets>,
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

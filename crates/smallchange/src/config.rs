@@ -4,6 +4,7 @@
 //! Every limit the server enforces is a named setting here, with its unit last.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use crate::committer::CommitterSettings;
 use crate::domain::policy::WalletPolicy;
 use crate::store::DbOptions;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `sqlite://PATH` or `postgres://…`.
@@ -52,6 +53,10 @@ pub struct Settings {
     pub wallet: WalletPolicy,
     /// Per-tenant wallet policies, by tenant id.
     pub wallet_tenants: BTreeMap<String, WalletPolicy>,
+    /// 64 hex characters: the key that seals TOTP secrets and gift-card codes (see
+    /// [`crate::crypto`]). Empty: on SQLite a key file beside the database; on PostgreSQL
+    /// the server refuses to start.
+    pub encryption_key: String,
 }
 
 impl Default for Settings {
@@ -75,7 +80,19 @@ impl Default for Settings {
             log_format: "text".into(),
             wallet: WalletPolicy::default(),
             wallet_tenants: BTreeMap::new(),
+            encryption_key: String::new(),
         }
+    }
+}
+
+/// Every setting but the key, which must never reach a log.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut table = toml::Table::try_from(self).map_err(|_| fmt::Error)?;
+        if !self.encryption_key.is_empty() {
+            table.insert("encryption_key".into(), "[redacted]".into());
+        }
+        write!(f, "Settings {table:?}")
     }
 }
 

@@ -23,7 +23,10 @@ pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
     let seeded = fill(&api).await.context("seeding the demo data")?;
     println!("demo tenant {tenant} is ready");
     println!("admin key (shown once): {key}");
-    println!("users: minji {} (every pocket, three gift cards), junho {} (cash and carrier)", seeded.minji, seeded.junho);
+    println!(
+        "users: minji {} (every pocket, three gift cards), junho {} (cash and carrier)",
+        seeded.minji, seeded.junho
+    );
     println!("an unredeemed gift card: brand CultureLand, code {}", seeded.spare_code);
     println!("try: curl -s http://{addr}/v1/users/{}/balances -H 'Authorization: Bearer {key}'", seeded.minji);
     println!("guide: docs/WALLET.md · API explorer: http://{addr}/docs");
@@ -38,7 +41,8 @@ struct Api {
 
 impl Api {
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let response = self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await?;
+        let response =
+            self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await?;
         let status = response.status();
         let answer: Value = response.json().await?;
         anyhow::ensure!(status.is_success(), "POST {path} answered {status}: {answer}");
@@ -57,12 +61,16 @@ fn id(answer: &Value) -> String {
 }
 
 async fn fill(api: &Api) -> anyhow::Result<Seeded> {
-    let minji = id(&api.post("/v1/users", json!({"external_id": "minji", "phone": "+821012345678", "name": "Minji"})).await?);
-    let junho = id(&api.post("/v1/users", json!({"external_id": "junho", "phone": "+821087654321", "name": "Junho"})).await?);
-    let kyc = json!({"level": "verified", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "demo-id-1"});
+    let minji =
+        id(&api.post("/v1/users", json!({"external_id": "minji", "phone": "+821012345678", "name": "Minji"})).await?);
+    let junho =
+        id(&api.post("/v1/users", json!({"external_id": "junho", "phone": "+821087654321", "name": "Junho"})).await?);
+    let kyc =
+        json!({"level": "verified", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "demo-id-1"});
     api.post(&format!("/v1/users/{minji}/kyc"), kyc).await?;
     let topup = |source: &str, amount: i64, refund_of: Option<&str>| {
-        let mut body = json!({"source": source, "amount": amount, "currency": "KRW", "reference": format!("demo-{source}")});
+        let mut body =
+            json!({"source": source, "amount": amount, "currency": "KRW", "reference": format!("demo-{source}")});
         if let Some(of) = refund_of {
             body["refund_of"] = of.into();
         }
@@ -89,9 +97,7 @@ async fn fill(api: &Api) -> anyhow::Result<Seeded> {
     };
     let culture = id(&api.post("/v1/gift-card-programs", program("CultureLand", 1_825)).await?);
     let happy = id(&api.post("/v1/gift-card-programs", program("HappyMoney", 365)).await?);
-    let pay = |merchant: &str, amount: i64, description: &str| {
-        json!({"merchant": merchant, "amount": amount, "currency": "KRW", "description": description})
-    };
+    let pay = |merchant: &str, amount: i64, description: &str| json!({"merchant": merchant, "amount": amount, "currency": "KRW", "description": description});
     let payments = format!("/v1/users/{minji}/payments");
     // A ₩10,000 card, 85 % spent: past its 80 % threshold, so its ₩1,500 is refundable.
     redeem_new_card(api, &minji, &culture, "CultureLand", 10_000, "earning").await?;

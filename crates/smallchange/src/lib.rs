@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod committer;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod http;

@@ -23,7 +23,10 @@ async fn program(server: &TestServer, brand: &str, validity_days: i64) -> String
         "validity_days": validity_days});
     let (status, program) = server.post("/v1/gift-card-programs", body).await;
     assert_eq!(status, 200, "{program}");
-    assert_eq!(program["refund_rule"], json!({"threshold_bps_over": 6000, "threshold_bps_small": 8000, "small_face_max": 10000}));
+    assert_eq!(
+        program["refund_rule"],
+        json!({"threshold_bps_over": 6000, "threshold_bps_small": 8000, "small_face_max": 10000})
+    );
     program["id"].as_str().unwrap().to_string()
 }
 
@@ -39,7 +42,8 @@ async fn redeem(server: &TestServer, user: &str, brand: &str, code: &str) -> (u1
 }
 
 async fn check(server: &TestServer, brand: &str, code: &str, region: &str) -> Value {
-    let (status, answer) = server.post("/v1/gift-cards/check", json!({"brand": brand, "code": code, "region": region})).await;
+    let (status, answer) =
+        server.post("/v1/gift-cards/check", json!({"brand": brand, "code": code, "region": region})).await;
     assert_eq!(status, 200, "{answer}");
     answer
 }
@@ -69,8 +73,11 @@ async fn cards_are_issued_checked_and_redeemed_on(backend: Backend) {
     assert!(!stored.contains(&code) && !stored.contains(&code.replace('-', "")), "the code is stored in plain text");
 
     let answer = check(&server, "CultureLand", &code, "KR").await;
-    assert_eq!(answer, json!({"eligible": true, "reasons": [], "face_value": 10_000, "remaining": 10_000,
-        "expires_at": card["expires_at"]}));
+    assert_eq!(
+        answer,
+        json!({"eligible": true, "reasons": [], "face_value": 10_000, "remaining": 10_000,
+        "expires_at": card["expires_at"]})
+    );
     assert_eq!(check(&server, "Nope", &code, "KR").await["reasons"], json!(["card_brand_unsupported"]));
     assert_eq!(check(&server, "CultureLand", "0000-0000-0000-0000", "KR").await["reasons"], json!(["card_not_found"]));
     assert_eq!(check(&server, "HappyMoney", &code, "KR").await["reasons"], json!(["card_not_found"]));
@@ -94,8 +101,11 @@ async fn cards_are_issued_checked_and_redeemed_on(backend: Backend) {
     let (status, payment) = server.post(&format!("/v1/users/{user}/payments"), pay).await;
     assert_eq!(status, 200, "{payment}");
     let far_id = far["id"].as_str().unwrap();
-    assert_eq!(payment["legs"], json!([{"pocket": format!("gift:{id}"), "amount": 10_000},
-        {"pocket": format!("gift:{far_id}"), "amount": 2_000}]));
+    assert_eq!(
+        payment["legs"],
+        json!([{"pocket": format!("gift:{id}"), "amount": 10_000},
+        {"pocket": format!("gift:{far_id}"), "amount": 2_000}])
+    );
 
     // Every failing reason is listed: redeemed, and (eleven days on) expired.
     clock.set(NOV_1_US + 11 * DAY_US);
@@ -110,7 +120,10 @@ async fn cards_are_issued_checked_and_redeemed_on(backend: Backend) {
     let (status, expired) = redeem(&server, &user, "CultureLand", unused["code"].as_str().unwrap()).await;
     assert_eq!((status, expired["error"]["code"].as_str()), (409, Some("card_expired")));
     let (status, unknown) = redeem(&server, &user, "CultureLand", "1111-2222-3333-4444").await;
-    assert_eq!((status, unknown["error"]["code"].as_str(), unknown["error"]["param"].as_str()), (400, Some("card_not_found"), Some("code")));
+    assert_eq!(
+        (status, unknown["error"]["code"].as_str(), unknown["error"]["param"].as_str()),
+        (400, Some("card_not_found"), Some("code"))
+    );
     let (status, brand) = redeem(&server, &user, "Nope", &code).await;
     assert_eq!((status, brand["error"]["code"].as_str()), (400, Some("card_brand_unsupported")));
     let body = json!({"brand": "HappyMoney", "code": far["code"], "region": "KR"});
@@ -223,11 +236,18 @@ async fn program_and_issue_refusals_on(backend: Backend) {
         (with("face_values", json!([1_000, -1])), "invalid_amount", "face_values[1]"),
         (with("validity_days", json!(0)), "invalid_validity", "validity_days"),
         (with("currency", json!("QQQ")), "unknown_currency", "currency"),
-        (with("refund_rule", json!({"threshold_bps_over": 10_001, "threshold_bps_small": 0, "small_face_max": 0})),
-            "invalid_refund_rule", "refund_rule.threshold_bps_over"),
+        (
+            with("refund_rule", json!({"threshold_bps_over": 10_001, "threshold_bps_small": 0, "small_face_max": 0})),
+            "invalid_refund_rule",
+            "refund_rule.threshold_bps_over",
+        ),
     ] {
         let (status, answer) = server.post("/v1/gift-card-programs", body.clone()).await;
-        assert_eq!((status, answer["error"]["code"].as_str(), answer["error"]["param"].as_str()), (400, Some(code), Some(param)), "{body}");
+        assert_eq!(
+            (status, answer["error"]["code"].as_str(), answer["error"]["param"].as_str()),
+            (400, Some(code), Some(param)),
+            "{body}"
+        );
     }
     let (status, program) = server.post("/v1/gift-card-programs", ok.clone()).await;
     assert_eq!(status, 200);

@@ -18,7 +18,7 @@ use support::{spawn, Backend, TestServer};
 both_backends!(random_sequences_never_cross_the_line, super::random_sequences_never_cross_the_line_on);
 
 const SEEDS: [u64; 3] = [0x5eed_0001, 0x5eed_0002, 0x5eed_0003];
-const STEPS: usize = 60;
+const STEPS: usize = 80;
 const SOURCES: [&str; 7] = ["bank_transfer", "earning", "refund", "cashback", "promo", "carrier_billing", "card"];
 const WITHDRAWABLE_POCKETS: [&str; 3] = ["cash", "refund", "cashback"];
 const CARRIER_LIMIT: i64 = 1_000_000;
@@ -79,6 +79,8 @@ struct Model {
     /// Value that entered withdrawable pockets, and value that left them.
     clean_in: i64,
     clean_out: i64,
+    /// How many remainder refunds the sequence made (it must make some).
+    remainders_refunded: usize,
 }
 
 impl Model {
@@ -165,13 +167,14 @@ async fn random_sequences_never_cross_the_line_on(backend: Backend) {
                 server.assert_verified().await;
             }
         }
+        assert!(model.remainders_refunded > 0, "seed {seed:#x} never refunded a remainder: pick other seeds");
     }
     server.assert_verified().await;
     server.stop().await;
 }
 
 async fn run_step(server: &TestServer, user: &str, program: &str, model: &mut Model, rng: &mut Rng) -> String {
-    match rng.below(10) {
+    match rng.below(12) {
         0..=3 => {
             let source = *rng.pick(&SOURCES);
             let refund_of = (source == "refund").then(|| *rng.pick(&SOURCES));
@@ -195,7 +198,17 @@ async fn run_step(server: &TestServer, user: &str, program: &str, model: &mut Mo
             format!("topup {source} {refund_of:?} {amount}")
         }
         4..=6 => {
-            let amount = 100 + rng.below(300_000) as i64;
+            // Some payments use the next gift card to a random share between 50 % and 95 %,
+            // so cards end up near and past their refund thresholds.
+            let next_card = model.spend_order().into_iter().find(|p| p.starts_with("gift:") && model.pockets[p] > 0);
+            let face = next_card.as_ref().and_then(|p| model.cards.iter().find(|c| p.ends_with(&c.id))).map(|c| c.face);
+            let amount = match (next_card, face, rng.below(2)) {
+                (Some(pocket), Some(face), 0) => {
+                    let used_target = face * (50 + rng.below(46) as i64) / 100;
+                    (model.pockets[&pocket] - (face - used_target)).max(100)
+                }
+                _ => 100 + rng.below(300_000) as i64,
+            };
             let body = json!({"merchant": "shop", "amount": amount, "currency": "KRW"});
             let (status, answer) = server.post(&format!("/v1/users/{user}/payments"), body).await;
             match model.pay(amount) {
@@ -210,8 +223,9 @@ async fn run_step(server: &TestServer, user: &str, program: &str, model: &mut Mo
             format!("pay {amount}")
         }
         7 => {
-            let open: Vec<usize> =
-                (0..model.payments.len()).filter(|i| model.payments[*i].refunded < total(&model.payments[*i])).collect();
+            let open: Vec<usize> = (0..model.payments.len())
+                .filter(|i| model.payments[*i].refunded < total(&model.payments[*i]))
+                .collect();
             if open.is_empty() {
                 return "no refundable payment".into();
             }
@@ -230,7 +244,7 @@ async fn run_step(server: &TestServer, user: &str, program: &str, model: &mut Mo
             }
             format!("refund {amount}")
         }
-        8 => {
+        8 | 9 => {
             let face = *rng.pick(&[5_000, 10_000, 30_000, 50_000]);
             let purchased_with = *rng.pick(&SOURCES);
             let body = json!({"program_id": program, "face_value": face, "purchased_with": purchased_with, "purchaser_ref": "s"});
@@ -246,21 +260,31 @@ async fn run_step(server: &TestServer, user: &str, program: &str, model: &mut Mo
             format!("gift card {face} bought with {purchased_with}")
         }
         _ => {
-            if model.cards.is_empty() {
+            // Mostly a card with something left on it; sometimes any card.
+            let holding: Vec<&Card> =
+                model.cards.iter().filter(|c| model.pockets[&format!("gift:{}", c.id)] > 0).collect();
+            let all: Vec<&Card> = model.cards.iter().collect();
+            let candidates = if holding.is_empty() || rng.below(4) == 0 { all } else { holding };
+            if candidates.is_empty() {
                 return "no card".into();
             }
-            let card = rng.pick(&model.cards);
+            let card = *rng.pick(&candidates);
             let pocket = format!("gift:{}", card.id);
             let left = model.pockets[&pocket];
             let threshold = if card.face > 10_000 { 6_000 } else { 8_000 };
             let allowed = left > 0 && (card.face - left) * 10_000 / card.face >= threshold;
-            let (status, answer) = server.post(&format!("/v1/gift-cards/{}/refund-remainder", card.id), json!({})).await;
-            let description = format!("remainder of {} (face {}, left {left}, bought with {})", card.id, card.face, card.purchased_with);
+            let (status, answer) =
+                server.post(&format!("/v1/gift-cards/{}/refund-remainder", card.id), json!({})).await;
+            let description = format!(
+                "remainder of {} (face {}, left {left}, bought with {})",
+                card.id, card.face, card.purchased_with
+            );
             if !allowed {
                 assert_eq!(status, 409, "{description}: {answer}");
                 return description;
             }
             assert_eq!(status, 200, "{description}: {answer}");
+            model.remainders_refunded += 1;
             let destination = pocket_of(card.purchased_with, None);
             assert_eq!(answer["pocket"], destination.as_str(), "{description}");
             let clean = ["bank_transfer", "earning", "refund", "cashback"].contains(&card.purchased_with);

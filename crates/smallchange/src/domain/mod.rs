@@ -6,4 +6,5 @@ pub mod gift_card;
 pub mod pocket;
 pub mod policy;
 pub mod spend;
+pub mod totp;
 pub mod user;

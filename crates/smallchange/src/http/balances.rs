@@ -15,8 +15,8 @@ use super::ledger::parse_currency;
 use super::paging;
 use super::users::{existing, rfc3339};
 use super::AppState;
-use crate::domain::pocket::Pocket;
 use crate::domain::gift_card;
+use crate::domain::pocket::Pocket;
 use crate::store::wallet::{self, Entry, EntryQuery, GiftTerms};
 
 /// Most lines one CSV statement download may hold (JSON pages hold at most 100).

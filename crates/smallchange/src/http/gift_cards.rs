@@ -22,13 +22,12 @@ use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::ledger::{parse_amount, parse_currency};
-use super::submit::{json, refused, submit, submit_recorded, Submitted};
+use super::submit::{refused, submit, submit_sealed};
 use super::users::{existing, rfc3339};
 use super::{idempotency, AppState};
 use crate::domain::gift_card::{self, RefundRule, BPS_WHOLE};
 use crate::domain::pocket::{self, codes, Pocket, Source};
 use crate::store::gift_cards::{self, Card, NewCard, Program};
-use crate::store::idempotency::StoredResponse;
 use crate::store::ledger::get_account;
 use crate::store::wallet::{available, pocket_row, NewEntry};
 use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput};
@@ -201,10 +200,6 @@ pub struct GiftCardResponse {
     /// The code, in full: only in the answer that issues the card.
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
-    /// Internal: the code sealed, kept in the stored idempotent answer instead of `code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(ignore)]
-    code_sealed: Option<String>,
     masked_code: String,
     redeemed_by: Option<String>,
     issued_at: String,
@@ -232,7 +227,6 @@ fn card_response(card: &Card, remaining: i64, now: i64) -> GiftCardResponse {
         purchased_with: card.purchased_with.clone(),
         status,
         code: None,
-        code_sealed: None,
         masked_code: gift_card::masked(&card.code_last4),
         redeemed_by: card.redeemed_by.clone(),
         issued_at: rfc3339(card.issued_at),
@@ -253,10 +247,11 @@ async fn issue_card(
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
-    let checked = match idempotency::check_stored(&app.db, &headers, &tenant, "/v1/gift-cards", &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return reveal(&app, earlier?),
-    };
+    let checked =
+        match idempotency::check_sealed(&app.db, &app.secrets, &headers, &tenant, "/v1/gift-cards", &body).await {
+            Ok(checked) => checked,
+            Err(earlier) => return earlier,
+        };
     let request: IssueRequest = parse_json(&body)?;
     let program = gift_cards::program(&app.db, &tenant, &request.program_id)
         .await?
@@ -265,13 +260,15 @@ async fn issue_card(
         let message = format!("face_value is one of the program's: {:?}", program.face_values);
         return Err(ApiError::invalid("invalid_face_value", message, "face_value"));
     }
-    let purchased_with = Source::parse(&request.purchased_with)
-        .ok_or_else(|| ApiError::invalid("invalid_source", "purchased_with is one of the top-up sources", "purchased_with"))?;
+    let purchased_with = Source::parse(&request.purchased_with).ok_or_else(|| {
+        ApiError::invalid("invalid_source", "purchased_with is one of the top-up sources", "purchased_with")
+    })?;
     let purchaser_ref = request.purchaser_ref.trim();
     if purchaser_ref.is_empty() || purchaser_ref.chars().count() > PURCHASER_REF_LEN_MAX {
         return Err(ApiError::invalid("invalid_reference", "purchaser_ref is 1 to 128 characters", "purchaser_ref"));
     }
-    let currency = Currency::parse(&program.currency).map_err(|_| ApiError::internal("a stored currency is unknown"))?;
+    let currency =
+        Currency::parse(&program.currency).map_err(|_| ApiError::internal("a stored currency is unknown"))?;
     let issued_at = app.clock.now_us();
     let code = gift_card::new_code();
     let normalized = gift_card::normalize_code(&code);
@@ -303,46 +300,27 @@ async fn issue_card(
     let card_account = pocket::gift_card_account(&tenant, &card.id, currency);
     let float = pocket::gift_card_float(&tenant, currency);
     let value = Amount::new(card.face_value).expect("checked positive");
-    let issue = transfer(format!("{tenant}/{}:issue", card.id), &float.id, &card_account.id, value, currency, codes::GIFT_CARD_ISSUE);
+    let issue = transfer(
+        format!("{tenant}/{}:issue", card.id),
+        &float.id,
+        &card_account.id,
+        value,
+        currency,
+        codes::GIFT_CARD_ISSUE,
+    );
     let unit = Unit::fixed(vec![card_account, float], Vec::new(), vec![issue], vec![new_card.row(&tenant)]);
-    let sealed = new_card.code_sealed.clone();
-    let shown = card.clone();
     let render = Arc::new(move |outcome: &UnitOutput| {
-        let mut response = card_response(&shown, shown.face_value, issued_at);
-        response.code = Some(code.clone());
-        issued(outcome, response)
-    });
-    let record = Arc::new(move |outcome: &UnitOutput| {
         let mut response = card_response(&card, card.face_value, issued_at);
-        response.code_sealed = Some(sealed.clone());
-        issued(outcome, response)
-    });
-    match submit_recorded(&app, checked, unit, render, record).await? {
-        Submitted::Answered(body) => Ok(json(body)),
-        Submitted::Replayed(first) => reveal(&app, first),
-    }
-}
-
-fn issued(outcome: &UnitOutput, response: GiftCardResponse) -> Result<String, ApiError> {
-    match outcome {
-        UnitOutput::Applied { results, .. } if results.iter().all(|r| r.is_ok()) => {
-            Ok(serde_json::to_string(&response).expect("a card serializes"))
+        response.code = Some(code.clone());
+        match outcome {
+            UnitOutput::Applied { results, .. } if results.iter().all(|r| r.is_ok()) => {
+                Ok(serde_json::to_string(&response).expect("a card serializes"))
+            }
+            other => Err(ApiError::internal(format!("issuing a card failed: {other:?}"))),
         }
-        other => Err(ApiError::internal(format!("issuing a card failed: {other:?}"))),
-    }
-}
-
-/// A stored answer to an issue, with its sealed code opened again for the retry.
-fn reveal(app: &AppState, first: StoredResponse) -> Result<Response, ApiError> {
-    let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&first.body) else {
-        return Ok(idempotency::replay(first));
-    };
-    if let Some(sealed) = body.get("code_sealed").and_then(|s| s.as_str()).map(str::to_string) {
-        let code = app.secrets.open(&sealed)?;
-        body["code"] = String::from_utf8(code).map_err(|_| ApiError::internal("a sealed code is not text"))?.into();
-        body.as_object_mut().expect("an object").remove("code_sealed");
-    }
-    Ok(idempotency::replay(StoredResponse { body: body.to_string(), ..first }))
+    });
+    // The answer holds the code: its idempotency copy is sealed like the code itself.
+    submit_sealed(&app, checked, unit, render).await
 }
 
 fn code_lookup(app: &AppState, tenant: &str, normalized: &str) -> String {
@@ -439,7 +417,13 @@ async fn check_card(
     let card = gift_cards::card_by_code(&app.db, tenant, &lookup).await?;
     let Some(card) = card else {
         reasons_found.push("card_not_found");
-        let none = CheckResponse { eligible: false, reasons: reasons_found, face_value: None, remaining: None, expires_at: None };
+        let none = CheckResponse {
+            eligible: false,
+            reasons: reasons_found,
+            face_value: None,
+            remaining: None,
+            expires_at: None,
+        };
         return Ok(Json(none));
     };
     if reasons_found.is_empty() {
@@ -498,10 +482,13 @@ async fn redeem_card(
     if let Some(reason) = reasons(&card, &request.brand, request.region.as_deref(), now).first() {
         return Err(match *reason {
             "card_not_found" => not_found(),
-            "card_expired" => ApiError::conflict("card_expired", format!("the card expired at {}", rfc3339(card.expires_at))),
-            "card_region_locked" => {
-                ApiError::conflict("card_region_locked", format!("the card can be used in {} only", card.program.region))
+            "card_expired" => {
+                ApiError::conflict("card_expired", format!("the card expired at {}", rfc3339(card.expires_at)))
             }
+            "card_region_locked" => ApiError::conflict(
+                "card_region_locked",
+                format!("the card can be used in {} only", card.program.region),
+            ),
             _ => ApiError::conflict("card_already_redeemed", "the card has been redeemed"),
         });
     }
@@ -603,7 +590,8 @@ async fn refund_remainder(
     let (rule, face_value) = (card.program.refund_rule, card.face_value);
     let (from_id, to_id) = (gift_account.id.clone(), to_account.id.clone());
     let pocket_record = pocket_row(&tenant, &user, &destination, &to_account, now);
-    let (tenant_for_plan, user_for_plan, card_id, to_pocket) = (tenant.clone(), user.clone(), card.id.clone(), destination.clone());
+    let (tenant_for_plan, user_for_plan, card_id, to_pocket) =
+        (tenant.clone(), user.clone(), card.id.clone(), destination.clone());
     let unit = Unit {
         open: vec![to_account],
         read: vec![gift_account.id],
@@ -637,7 +625,11 @@ async fn refund_remainder(
                 }
                 .row(n)
             };
-            let rows = vec![pocket_record.clone(), entry(&Pocket::Gift(card_id.clone()), -left, 0), entry(&to_pocket, left, 1)];
+            let rows = vec![
+                pocket_record.clone(),
+                entry(&Pocket::Gift(card_id.clone()), -left, 0),
+                entry(&to_pocket, left, 1),
+            ];
             Ok(Plan { transfers: linked(vec![moved]), rows })
         }),
     };
@@ -650,11 +642,7 @@ async fn refund_remainder(
             return Err(ApiError::conflict("invalid_state", "the card's balance changed; try again"));
         }
         let amount = transfers.iter().filter_map(|t| t.amount).map(Amount::minor_units).sum();
-        let response = RemainderRefund {
-            gift_card: card_response(&card, 0, now),
-            amount,
-            pocket: destination.name(),
-        };
+        let response = RemainderRefund { gift_card: card_response(&card, 0, now), amount, pocket: destination.name() };
         Ok(serde_json::to_string(&response).expect("a refund serializes"))
     });
     submit(&app, checked, unit, render).await

@@ -1,6 +1,10 @@
 //! The `Idempotency-Key` header: the same key with the same request answers the first
 //! response again; with a different request it is a 409 `idempotency_key_reused`.
+//!
+//! An answer that holds a secret (a TOTP enrolment) is stored sealed with the server key
+//! and opened only to be replayed: see [`check_sealed`].
 
+use anyhow::Context;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::committer::Idempotency;
+use crate::crypto::Secrets;
 use crate::store::idempotency::StoredResponse;
 use crate::store::{self, Db};
 
@@ -40,6 +45,24 @@ pub fn request_hash(path: &str, body: &Bytes) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The first answer if this key was used before with the same request (opened with
+/// `sealed` if it was stored sealed); a 409 if with another; `None` if the key is new.
+pub async fn earlier_answer(
+    db: &Db,
+    scoped_key: &str,
+    request_hash: &str,
+    sealed: Option<&Secrets>,
+) -> Result<Option<Response>, ApiError> {
+    match store::idempotency::find(db, scoped_key).await? {
+        None => Ok(None),
+        Some(first) if first.request_hash == request_hash => match sealed {
+            None => Ok(Some(replay(first))),
+            Some(secrets) => replay_sealed(first, secrets).map(Some),
+        },
+        Some(_) => Err(reused()),
+    }
+}
+
 /// A request's key and fingerprint, checked against earlier answers.
 pub struct Checked {
     scoped_key: String,
@@ -67,29 +90,49 @@ pub async fn check(
     path: &str,
     body: &Bytes,
 ) -> Result<Option<Checked>, Result<Response, ApiError>> {
-    check_stored(db, headers, tenant_id, path, body).await.map_err(|earlier| earlier.map(replay))
+    check_opening(db, None, headers, tenant_id, path, body).await
 }
 
-/// As [`check`], handing back the stored earlier answer itself.
-pub async fn check_stored(
+/// [`check`] for an endpoint whose answers are stored sealed with [`Secrets::seal`]
+/// because they hold a secret: the earlier answer is opened before it is replayed. Like
+/// every answer it is forgotten after `idempotency_retention_h`.
+pub async fn check_sealed(
     db: &Db,
+    secrets: &Secrets,
     headers: &HeaderMap,
     tenant_id: &str,
     path: &str,
     body: &Bytes,
-) -> Result<Option<Checked>, Result<StoredResponse, ApiError>> {
+) -> Result<Option<Checked>, Result<Response, ApiError>> {
+    check_opening(db, Some(secrets), headers, tenant_id, path, body).await
+}
+
+async fn check_opening(
+    db: &Db,
+    sealed: Option<&Secrets>,
+    headers: &HeaderMap,
+    tenant_id: &str,
+    path: &str,
+    body: &Bytes,
+) -> Result<Option<Checked>, Result<Response, ApiError>> {
     let Some(scoped_key) = key(headers, tenant_id).map_err(Err)? else { return Ok(None) };
     let request_hash = request_hash(path, body);
-    match store::idempotency::find(db, &scoped_key).await {
+    match earlier_answer(db, &scoped_key, &request_hash, sealed).await {
         Ok(None) => Ok(Some(Checked { scoped_key, request_hash })),
-        Ok(Some(first)) if first.request_hash == request_hash => Err(Ok(first)),
-        Ok(Some(_)) => Err(Err(reused())),
-        Err(error) => Err(Err(error.into())),
+        Ok(Some(answer)) => Err(Ok(answer)),
+        Err(error) => Err(Err(error)),
     }
 }
 
 pub fn reused() -> ApiError {
     ApiError::conflict("idempotency_key_reused", "this Idempotency-Key was used with a different request")
+}
+
+/// A first answer that was stored sealed, opened and replayed.
+pub fn replay_sealed(first: StoredResponse, secrets: &Secrets) -> Result<Response, ApiError> {
+    let opened = secrets.open(&first.body).context("opening a sealed idempotency answer")?;
+    let body = String::from_utf8(opened).context("a sealed idempotency answer is not UTF-8")?;
+    Ok(replay(StoredResponse { body, ..first }))
 }
 
 /// The stored first answer, marked as a replay.

@@ -6,6 +6,7 @@ pub mod balances;
 pub mod body;
 pub mod destinations;
 pub mod error;
+pub mod gift_cards;
 pub mod health;
 pub mod idempotency;
 pub mod ledger;
@@ -15,6 +16,7 @@ pub mod payments;
 pub mod rate_limit;
 pub mod submit;
 pub mod topups;
+pub mod totp;
 pub mod users;
 
 use std::sync::Arc;
@@ -41,6 +43,7 @@ pub struct AppState {
     pub keys: Arc<auth::KeyCache>,
     pub limiter: Arc<rate_limit::RateLimiter>,
     pub clock: Clock,
+    pub secrets: Arc<crate::crypto::Secrets>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -52,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .merge(topups::router())
         .merge(payments::router())
         .merge(balances::router())
+        .merge(gift_cards::router())
+        .merge(totp::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

@@ -25,13 +25,22 @@ use super::AppState;
         super::payments::get_payment,
         super::payments::refund_payment,
         super::balances::balances,
-        super::balances::statement
+        super::balances::statement,
+        super::totp::enrol_totp,
+        super::gift_cards::create_program,
+        super::gift_cards::get_program,
+        super::gift_cards::issue_card,
+        super::gift_cards::get_card,
+        super::gift_cards::check_card,
+        super::gift_cards::redeem_card,
+        super::gift_cards::refund_remainder
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "ledger", description = "The double-entry ledger, low level"),
         (name = "users", description = "End users and their identity checks"),
-        (name = "wallet", description = "Top-ups, payments, balances and statements")
+        (name = "wallet", description = "Top-ups, payments, balances and statements"),
+        (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds")
     )
 )]
 pub struct ApiDoc;

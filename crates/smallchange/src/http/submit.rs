@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::idempotency::{self, Checked};
 use super::AppState;
 use crate::committer::{Command, Output, Reply};
-use crate::store::idempotency::StoredResponse;
+use crate::crypto::Secrets;
 use crate::unit::{Unit, UnitOutput};
 
 /// Turns a unit's outcome into the JSON body of a 200, or the error to answer.
@@ -23,44 +23,52 @@ pub async fn submit(
     unit: Unit,
     render: Arc<Render>,
 ) -> Result<Response, ApiError> {
-    match submit_recorded(app, checked, unit, render.clone(), render).await? {
-        Submitted::Answered(body) => Ok(json(body)),
-        Submitted::Replayed(first) => Ok(idempotency::replay(first)),
-    }
+    run(app, checked, unit, render, None).await
 }
 
-/// What became of a submitted unit.
-pub enum Submitted {
-    /// The JSON body of this request's 200.
-    Answered(String),
-    /// An earlier request with the same key answered this.
-    Replayed(StoredResponse),
-}
-
-/// As [`submit`], with the answer stored under the idempotency key rendered by `record`
-/// (which may leave out or seal what must not be kept in plain text).
-pub async fn submit_recorded(
+/// As [`submit`] for an answer that holds a secret (a gift-card code): its idempotency
+/// copy is stored sealed, and a replay opens it (see [`idempotency::check_sealed`]).
+pub async fn submit_sealed(
     app: &AppState,
     checked: Option<Checked>,
     unit: Unit,
     render: Arc<Render>,
-    record: Arc<Render>,
-) -> Result<Submitted, ApiError> {
+) -> Result<Response, ApiError> {
+    run(app, checked, unit, render, Some(app.secrets.clone())).await
+}
+
+async fn run(
+    app: &AppState,
+    checked: Option<Checked>,
+    unit: Unit,
+    render: Arc<Render>,
+    sealed: Option<Arc<Secrets>>,
+) -> Result<Response, ApiError> {
+    let for_key = render.clone();
+    let opener = sealed.clone();
     let idempotency = checked.map(|c| {
-        c.with_render(Box::new(move |output: &Output| match answer(&*record, output) {
-            Ok(body) => (200, body),
-            Err(error) => error.to_parts(),
+        c.with_render(Box::new(move |output: &Output| {
+            let (status, body) = match answer(&*for_key, output) {
+                Ok(body) => (200, body),
+                Err(error) => error.to_parts(),
+            };
+            match &sealed {
+                Some(secrets) => (status, secrets.seal(body.as_bytes())),
+                None => (status, body),
+            }
         }))
     });
     match app.committer.submit(Command::Unit(unit), idempotency).await? {
-        Reply::Applied(output) => Ok(Submitted::Answered(answer(&*render, &output)?)),
-        Reply::Replayed(first) => Ok(Submitted::Replayed(first)),
+        Reply::Applied(output) => {
+            let body = answer(&*render, &output)?;
+            Ok((StatusCode::OK, [("content-type", "application/json")], body).into_response())
+        }
+        Reply::Replayed(first) => match opener {
+            Some(secrets) => idempotency::replay_sealed(first, &secrets),
+            None => Ok(idempotency::replay(first)),
+        },
         Reply::KeyReused => Err(idempotency::reused()),
     }
-}
-
-pub fn json(body: String) -> Response {
-    (StatusCode::OK, [("content-type", "application/json")], body).into_response()
 }
 
 fn answer(render: &Render, output: &Output) -> Result<String, ApiError> {

@@ -60,6 +60,8 @@ pub struct UserResponse {
     kyc_level: String,
     legal_name: Option<String>,
     created_at: String,
+    /// The user has enrolled a TOTP authenticator (`POST /v1/users/{id}/totp`).
+    totp_enrolled: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -77,12 +79,18 @@ fn response(user: User) -> UserResponse {
         name: user.name,
         kyc_level: user.kyc_level,
         legal_name: user.legal_name,
+        totp_enrolled: user.totp_enrolled,
     }
 }
 
 /// The user as JSON, or a 404 naming the id that was asked for.
 fn found(user: Option<User>, id: &str) -> Result<Json<UserResponse>, ApiError> {
-    user.map(|u| Json(response(u))).ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+    user.map(|u| Json(response(u))).ok_or_else(|| no_user(id))
+}
+
+/// The 404 for a user id the tenant does not have.
+pub fn no_user(id: &str) -> ApiError {
+    ApiError::not_found(format!("no user {id}"))
 }
 
 /// The tenant's user `id`, or a 404 naming it.

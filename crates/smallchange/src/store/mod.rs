@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod payments;
 pub mod sqlite_raw;
 pub mod tenants;
+pub mod totp;
 pub mod users;
 pub mod verify;
 pub mod wallet;

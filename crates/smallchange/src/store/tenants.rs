@@ -75,6 +75,14 @@ pub async fn tenant_exists(db: &Db, tenant_id: &str) -> anyhow::Result<bool> {
     Ok(row.is_some())
 }
 
+/// The tenant's name, if there is such a tenant.
+pub async fn tenant_name(db: &Db, tenant_id: &str) -> anyhow::Result<Option<String>> {
+    let row: Option<(String,)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT name FROM tenants WHERE id = $1").bind(tenant_id).fetch_optional(pool).await?
+    });
+    Ok(row.map(|(name,)| name))
+}
+
 /// Creates a key and returns its secret, which is not stored and cannot be shown again.
 pub async fn create_key(db: &Db, tenant_id: &str, role: Role) -> anyhow::Result<String> {
     let secret: String =

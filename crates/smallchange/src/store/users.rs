@@ -16,14 +16,16 @@ pub struct User {
     pub kyc_level: String,
     pub legal_name: Option<String>,
     pub created_at: i64,
+    /// Whether the user has a TOTP secret (see [`super::totp`]).
+    pub totp_enrolled: bool,
 }
 
-type UserRow = (String, String, String, Option<String>, String, Option<String>, i64);
+type UserRow = (String, String, String, Option<String>, String, Option<String>, i64, Option<i64>);
 
-const USER_COLUMNS: &str = "id, external_id, phone, name, kyc_level, legal_name, created_at";
+const USER_COLUMNS: &str = "id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled_at";
 
-fn from_row((id, external_id, phone, name, kyc_level, legal_name, created_at): UserRow) -> User {
-    User { id, external_id, phone, name, kyc_level, legal_name, created_at }
+fn from_row((id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled_at): UserRow) -> User {
+    User { id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled: totp_enrolled_at.is_some() }
 }
 
 /// What creating a user did.
@@ -59,6 +61,7 @@ pub async fn create(
         kyc_level: "none".into(),
         legal_name: None,
         created_at,
+        totp_enrolled: false,
     };
     let mut tx = db.begin().await?;
     if let Some(answer) = &answer {

@@ -58,8 +58,15 @@ pub async fn pockets(db: &Db, tenant: &str, user: &str, currency: &str) -> anyho
         for r in rows {
             use sqlx::Row as _;
             let pocket: PocketRow = (
-                r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?,
-                r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?,
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+                r.try_get(7)?,
+                r.try_get(8)?,
             );
             let gift: GiftRow = (r.try_get(9)?, r.try_get(10)?, r.try_get(11)?, r.try_get(12)?, r.try_get(13)?);
             read.push((pocket, gift));

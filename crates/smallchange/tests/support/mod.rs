@@ -73,15 +73,26 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
     }
 }
 
-/// Settings for a test server: its own database, a free loopback port, fast workers.
+/// Settings for a test server: its own database, a free loopback port, fast workers. On
+/// SQLite the server keeps its encryption key in a file beside the database; PostgreSQL
+/// needs the setting, see [`encryption_key`].
 pub fn test_settings(db: &TestDb) -> Settings {
     Settings {
         db: db.url.clone(),
         listen: "127.0.0.1:0".parse().unwrap(),
         expiry_poll_ms: 100,
         db_connections_max: 8,
+        encryption_key: encryption_key(&db.url).unwrap_or_default(),
         ..Settings::default()
     }
+}
+
+/// The encryption key for a PostgreSQL test database: derived from its URL, whose database
+/// name is random, so each test has its own key and every server on that database (in this
+/// process or a child) gets the same one. `None` on SQLite.
+pub fn encryption_key(db_url: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    db_url.starts_with("postgres").then(|| hex::encode(Sha256::digest(format!("test key for {db_url}"))))
 }
 
 pub async fn open(db: &TestDb) -> Db {

@@ -40,7 +40,11 @@ impl ServerProcess {
     /// Starts `smallchange serve --db <db_url> --listen 127.0.0.1:0` and waits until it
     /// says where it listens.
     pub async fn start(db_url: &str) -> ServerProcess {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        if let Some(key) = super::encryption_key(db_url) {
+            command.env("SMALLCHANGE_ENCRYPTION_KEY", key);
+        }
+        let mut child = command
             .args(["serve", "--db", db_url, "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

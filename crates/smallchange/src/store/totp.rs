@@ -1,0 +1,105 @@
+//! Users' TOTP secrets: stored sealed with the server key, set once, and checked against
+//! codes. An enrolment and the idempotency answer for the request that made it are written
+//! in one transaction.
+
+use super::idempotency::{NewRecord, StoredResponse};
+use super::{now_us, Db, Tx};
+use crate::crypto::Secrets;
+use crate::domain::totp::TotpSecret;
+use crate::{on_db, on_tx};
+
+/// What an enrolment did.
+pub enum Enrolment {
+    Enrolled,
+    /// The user has a secret already; it was left as it was.
+    AlreadyEnrolled,
+    NoUser,
+    /// The idempotency key was answered already (by this request, sent concurrently).
+    Answered(StoredResponse),
+}
+
+/// Gives the user `sealed_secret` unless they have a secret; with `record`, remembers the
+/// answer under its idempotency key in the same transaction.
+pub async fn enrol(
+    db: &Db,
+    tenant_id: &str,
+    user_id: &str,
+    sealed_secret: &str,
+    record: Option<NewRecord>,
+) -> anyhow::Result<Enrolment> {
+    let enrolled_at = now_us();
+    let mut tx = db.begin().await?;
+    if !set_secret(&mut tx, tenant_id, user_id, sealed_secret, enrolled_at).await? {
+        // On PostgreSQL a concurrent retry waited above for the first one to commit; its
+        // answer is visible now.
+        if let Some(record) = &record {
+            let earlier = super::idempotency::load(&mut tx, &[record.scoped_key.as_str()]).await?;
+            if let Some((_, first)) = earlier.into_iter().next() {
+                return Ok(Enrolment::Answered(first));
+            }
+        }
+        let exists = user_exists(&mut tx, tenant_id, user_id).await?;
+        return Ok(if exists { Enrolment::AlreadyEnrolled } else { Enrolment::NoUser });
+    }
+    if let Some(record) = record {
+        super::idempotency::insert(&mut tx, &[record], enrolled_at).await?;
+    }
+    tx.commit().await?;
+    Ok(Enrolment::Enrolled)
+}
+
+/// Sets the secret if the user exists and has none; `false` otherwise.
+async fn set_secret(tx: &mut Tx, tenant_id: &str, user_id: &str, sealed: &str, at: i64) -> anyhow::Result<bool> {
+    let done = on_tx!(tx, |c, _d| {
+        sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_enrolled_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL",
+        )
+        .bind(sealed)
+        .bind(at)
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+async fn user_exists(tx: &mut Tx, tenant_id: &str, user_id: &str) -> anyhow::Result<bool> {
+    let row: Option<(String,)> = on_tx!(tx, |c, _d| {
+        sqlx::query_as("SELECT id FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(c)
+            .await?
+    });
+    Ok(row.is_some())
+}
+
+/// Whether `code` is a current TOTP code of the user (this 30 s step or one either side).
+/// `false` for a user who is not enrolled or does not exist.
+///
+/// It does not remember codes: a caller that confirms something with a code must refuse
+/// the same code a second time itself (RFC 6238 §5.2).
+pub async fn verify_code(
+    db: &Db,
+    secrets: &Secrets,
+    tenant_id: &str,
+    user_id: &str,
+    code: &str,
+    now_unix_s: u64,
+) -> anyhow::Result<bool> {
+    let row: Option<(Option<String>,)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT totp_secret FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some(sealed) = row.and_then(|(sealed,)| sealed) else { return Ok(false) };
+    let bytes = secrets.open(&sealed).map_err(|e| e.context(format!("the TOTP secret of user {user_id}")))?;
+    let secret =
+        TotpSecret::from_bytes(bytes).ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed TOTP secret"))?;
+    Ok(secret.accepts(code, now_unix_s))
+}
