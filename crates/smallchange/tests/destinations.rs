@@ -43,6 +43,18 @@ async fn destinations_belong_to_the_user(backend: Backend) {
     assert_eq!(dest["masked"], "004 ••••••••9012");
     assert_eq!(dest["verified"], true);
     assert!(!dest.to_string().contains("789012"), "the full number is never shown: {dest}");
+    // Retried with its Idempotency-Key: the same destination, stored once.
+    let before = stored_destinations(&server).await;
+    let (s1, first) = server.post_as(&server.key, &path, bank("김민수"), Some("dst-1")).await;
+    let (s2, again) = server.post_as(&server.key, &path, bank("김민수"), Some("dst-1")).await;
+    assert_eq!((s1, s2, &first), (200, 200, &again));
+    let (s3, reused) = server.post_as(&server.key, &path, bank("김 민수"), Some("dst-1")).await;
+    assert_eq!((s3, reused["error"]["code"].as_str()), (409, Some("idempotency_key_reused")));
+    assert_eq!(stored_destinations(&server).await, before + 1);
+    let stored: String = smallchange::on_db!(server.store(), |pool, _d| {
+        sqlx::query_scalar("SELECT details FROM payout_destinations LIMIT 1").fetch_one(pool).await.unwrap()
+    });
+    assert!(!stored.contains("789012"), "the account number is stored sealed: {stored}");
 
     let (status, pickup) = server.post(&path, json!({"type": "cash_pickup", "network": "gs25"})).await;
     assert_eq!((status, pickup["holder_name"].as_str()), (200, Some("김민수")));
@@ -82,7 +94,7 @@ async fn destinations_belong_to_the_user(backend: Backend) {
             "{body}"
         );
     }
-    assert_eq!(stored_destinations(&server).await, 2, "refusals stored nothing");
+    assert_eq!(stored_destinations(&server).await, 3, "refusals stored nothing");
 
     // Latin names compare without case or spaces; a basic KYC record is not `verified`.
     let lee = user_with_kyc(&server, "lee", "basic", "Lee Ji Eun").await;
@@ -100,7 +112,7 @@ async fn destinations_belong_to_the_user(backend: Backend) {
     let readonly = server.key_for(Role::Readonly, false).await;
     let (status, _) = server.post_as(&readonly, &path, bank("김민수"), None).await;
     assert_eq!(status, 403);
-    assert_eq!(stored_destinations(&server).await, 3);
+    assert_eq!(stored_destinations(&server).await, 4);
     server.stop().await;
 }
 both_backends!(destinations_belong_to_the_user, super::destinations_belong_to_the_user);

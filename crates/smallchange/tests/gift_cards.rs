@@ -249,8 +249,10 @@ async fn program_and_issue_refusals_on(backend: Backend) {
             "{body}"
         );
     }
-    let (status, program) = server.post("/v1/gift-card-programs", ok.clone()).await;
+    let (status, program) = server.post_as(&server.key, "/v1/gift-card-programs", ok.clone(), Some("p-1")).await;
     assert_eq!(status, 200);
+    let (_, replayed) = server.post_as(&server.key, "/v1/gift-card-programs", ok.clone(), Some("p-1")).await;
+    assert_eq!(replayed, program, "a retried program is the same program");
     let id = program["id"].as_str().unwrap();
     let issue_body = json!({"program_id": id, "face_value": 1_000, "purchased_with": "card", "purchaser_ref": "o"});
     let with = |key: &str, value: Value| {

@@ -124,8 +124,18 @@ async fn the_operator_records_kyc(backend: Backend) {
     let (status, _) = server.post("/v1/users/usr_nope/kyc", kyc.clone()).await;
     assert_eq!(status, 404);
     let readonly = server.key_for(Role::Readonly, false).await;
-    let (status, _) = server.post_as(&readonly, &path, kyc, None).await;
+    let (status, _) = server.post_as(&readonly, &path, kyc.clone(), None).await;
     assert_eq!(status, 403);
+    // Retried with its Idempotency-Key: the first answer; with another body under it: 409.
+    let basic = json!({"level": "basic", "legal_name": "김민수", "birth_date": "1990-04-01", "document_ref": "doc-78"});
+    let (s1, first) = server.post_as(&server.key, &path, basic.clone(), Some("kyc-2")).await;
+    let (s2, again) = server.post_as(&server.key, &path, basic, Some("kyc-2")).await;
+    assert_eq!((s1, s2, first["kyc_level"].as_str()), (200, 200, Some("basic")));
+    assert_eq!(first, again);
+    let (s3, reused) = server.post_as(&server.key, &path, kyc, Some("kyc-2")).await;
+    assert_eq!((s3, reused["error"]["code"].as_str()), (409, Some("idempotency_key_reused")));
+    let (_, now) = server.get(&format!("/v1/users/{}", user["id"].as_str().unwrap())).await;
+    assert_eq!(now["kyc_level"], "basic", "the reused key changed nothing");
     server.stop().await;
 }
 both_backends!(the_operator_records_kyc, super::the_operator_records_kyc);

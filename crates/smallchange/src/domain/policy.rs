@@ -104,7 +104,7 @@ impl WalletPolicy {
             Pocket::Cashback if self.withdrawable.cashback => {
                 let min = self.cashback_withdrawable_min;
                 if available >= min {
-                    (true, format!("cashback is withdrawable once it reaches {min}, and it has"))
+                    (true, format!("cashback of {min} or more is withdrawable; this pocket holds {available}"))
                 } else {
                     (false, format!("cashback becomes withdrawable once it reaches {min}; it holds {available}"))
                 }

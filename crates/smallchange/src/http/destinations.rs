@@ -3,15 +3,18 @@
 //! to match the legal name the operator recorded at KYC, after normalisation.
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Operator, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
-use super::AppState;
+use super::submit::write_rows;
+use super::{idempotency, AppState};
 use crate::domain::destination::{normalized_name, Destination};
 use crate::store::{destinations, users};
 
@@ -64,16 +67,22 @@ pub struct DestinationResponse {
 
 /// Register a payout destination for a user.
 #[utoipa::path(post, path = "/v1/users/{id}/payout-destinations", request_body = DestinationRequest,
-    params(("id" = String, Path, description = "The user id")),
+    params(("id" = String, Path, description = "The user id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = DestinationResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])), tag = "users")]
 async fn create_destination(
     State(app): State<AppState>,
     operator: Operator,
     Path(user_id): Path<String>,
+    headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<Json<DestinationResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
+    let path = format!("/v1/users/{user_id}/payout-destinations");
+    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), &path, &body).await {
+        Ok(checked) => checked,
+        Err(earlier) => return earlier,
+    };
     let kind =
         serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["type"].as_str().map(str::to_string));
     if !matches!(kind.as_deref(), Some("bank_account" | "e_wallet" | "cash_pickup")) {
@@ -104,13 +113,21 @@ async fn create_destination(
         return Err(ApiError::invalid("name_mismatch", message, "holder_name"));
     }
     let verified = user.kyc_level == "verified";
-    let stored =
-        destinations::insert(&app.db, operator.tenant_id(), &user_id, &destination, &holder_name, verified).await?;
-    Ok(Json(DestinationResponse {
+    let (stored, row) = destinations::new_destination(
+        &app.secrets,
+        operator.tenant_id(),
+        &user_id,
+        &destination,
+        &holder_name,
+        verified,
+    );
+    let response = DestinationResponse {
         id: stored.id,
         type_name: stored.type_name,
         masked: stored.masked,
         holder_name: stored.holder_name,
         verified: stored.verified,
-    }))
+    };
+    let body = serde_json::to_string(&response).expect("a destination serializes");
+    write_rows(&app, checked, vec![row], body).await
 }

@@ -22,7 +22,7 @@ use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::ledger::{parse_amount, parse_currency};
-use super::submit::{refused, submit, submit_sealed};
+use super::submit::{refused, submit, submit_sealed, write_rows};
 use super::users::{existing, rfc3339};
 use super::{idempotency, AppState};
 use crate::domain::gift_card::{self, RefundRule, BPS_WHOLE};
@@ -95,14 +95,21 @@ fn program_response(program: Program) -> ProgramResponse {
 
 /// Create a gift-card program.
 #[utoipa::path(post, path = "/v1/gift-card-programs", request_body = ProgramRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = ProgramResponse), (status = 400, body = ErrorBody)),
     security(("bearer" = [])), tag = "gift cards")]
 async fn create_program(
     State(app): State<AppState>,
     operator: Operator,
+    headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<Json<ProgramResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
+    let checked =
+        match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/gift-card-programs", &body).await {
+            Ok(checked) => checked,
+            Err(earlier) => return earlier,
+        };
     let request: ProgramRequest = parse_json(&body)?;
     let brand = request.brand.trim().to_string();
     if brand.is_empty() || brand.chars().count() > BRAND_LEN_MAX || brand.chars().any(char::is_control) {
@@ -148,8 +155,9 @@ async fn create_program(
         refund_rule: rule,
         created_at,
     };
-    gift_cards::create_program(&app.db, operator.tenant_id(), &program).await?;
-    Ok(Json(program_response(program)))
+    let row = gift_cards::program_row(operator.tenant_id(), &program);
+    let body = serde_json::to_string(&program_response(program)).expect("a program serializes");
+    write_rows(&app, checked, vec![row], body).await
 }
 
 /// Read a gift-card program.

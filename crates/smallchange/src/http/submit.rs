@@ -12,7 +12,7 @@ use super::idempotency::{self, Checked};
 use super::AppState;
 use crate::committer::{Command, Output, Reply};
 use crate::crypto::Secrets;
-use crate::unit::{Unit, UnitOutput};
+use crate::unit::{Row, Unit, UnitOutput};
 
 /// Turns a unit's outcome into the JSON body of a 200, or the error to answer.
 pub type Render = dyn Fn(&UnitOutput) -> Result<String, ApiError> + Send + Sync;
@@ -24,6 +24,19 @@ pub async fn submit(
     render: Arc<Render>,
 ) -> Result<Response, ApiError> {
     run(app, checked, unit, render, None).await
+}
+
+/// Writes domain rows that move no money, with the request's idempotency answer in the same
+/// transaction. Going through the committer, a retry racing its first attempt is answered
+/// with that attempt's answer instead of writing twice.
+pub async fn write_rows(
+    app: &AppState,
+    checked: Option<Checked>,
+    rows: Vec<Row>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows);
+    submit(app, checked, unit, Arc::new(move |_: &UnitOutput| Ok(body.clone()))).await
 }
 
 /// As [`submit`] for an answer that holds a secret (a gift-card code): its idempotency

@@ -13,6 +13,7 @@ use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::idempotency;
 use super::paging::{self, PageQuery};
+use super::submit::write_rows;
 use super::AppState;
 use crate::domain::user::{Kyc, KycLevel, Phone};
 use crate::store::users::{self, Answer, Creation, User};
@@ -181,19 +182,30 @@ async fn list_users(
 
 /// Record the result of the operator's identity check.
 #[utoipa::path(post, path = "/v1/users/{id}/kyc", request_body = KycRequest,
-    params(("id" = String, Path, description = "The user id")),
+    params(("id" = String, Path, description = "The user id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])), tag = "users")]
 async fn record_kyc(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<Json<UserResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
+    let tenant_id = operator.tenant_id();
+    let path = format!("/v1/users/{id}/kyc");
+    let checked = match idempotency::check(&app.db, &headers, tenant_id, &path, &body).await {
+        Ok(checked) => checked,
+        Err(earlier) => return earlier,
+    };
     let kyc = parse_kyc(parse_json(&body)?)?;
-    let user = users::record_kyc(&app.db, operator.tenant_id(), &id, &kyc).await?;
-    found(user, &id)
+    let user = existing(&app, tenant_id, &id).await?;
+    let row = users::kyc_row(tenant_id, &user.id, &kyc);
+    let checked_user =
+        User { kyc_level: kyc.level.as_str().to_string(), legal_name: Some(kyc.legal_name.clone()), ..user };
+    let body = serde_json::to_string(&response(checked_user)).expect("a user serializes");
+    write_rows(&app, checked, vec![row], body).await
 }
 
 fn parse_kyc(request: KycRequest) -> Result<Kyc, ApiError> {

@@ -1,9 +1,11 @@
-//! Payout destinations. The rail's fields are kept as JSON in `details` (the payout
-//! workers need them); only `masked` is ever shown.
+//! Payout destinations. The rail's fields (account numbers, wallet ids) are kept as JSON
+//! in `details`, sealed with the server's key: the payout workers need them whole, nobody
+//! else sees more than `masked`.
 
-use super::{now_us, Db};
+use super::now_us;
+use crate::crypto::Secrets;
 use crate::domain::destination::Destination;
-use crate::on_db;
+use crate::unit::Row;
 
 /// A destination as shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,14 +29,15 @@ fn details(destination: &Destination) -> serde_json::Value {
     }
 }
 
-pub async fn insert(
-    db: &Db,
+/// A new destination: what is shown of it, and the row that stores it (details sealed).
+pub fn new_destination(
+    secrets: &Secrets,
     tenant_id: &str,
     user_id: &str,
     destination: &Destination,
     holder_name: &str,
     verified: bool,
-) -> anyhow::Result<StoredDestination> {
+) -> (StoredDestination, Row) {
     let stored = StoredDestination {
         id: super::tenants::new_id("dst", 20),
         type_name: destination.type_name(),
@@ -42,22 +45,20 @@ pub async fn insert(
         holder_name: holder_name.to_string(),
         verified,
     };
-    on_db!(db, |pool, _d| {
-        sqlx::query(
-            "INSERT INTO payout_destinations (id, tenant_id, user_id, type, details, masked, holder_name, verified, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&stored.id)
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(stored.type_name)
-        .bind(details(destination).to_string())
-        .bind(&stored.masked)
-        .bind(&stored.holder_name)
-        .bind(i64::from(verified))
-        .bind(now_us())
-        .execute(pool)
-        .await?;
-    });
-    Ok(stored)
+    let row = Row {
+        sql: "INSERT INTO payout_destinations (id, tenant_id, user_id, type, details, masked, holder_name, verified, \
+              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params: vec![
+            stored.id.as_str().into(),
+            tenant_id.into(),
+            user_id.into(),
+            stored.type_name.into(),
+            secrets.seal(details(destination).to_string().as_bytes()).into(),
+            stored.masked.as_str().into(),
+            stored.holder_name.as_str().into(),
+            i64::from(verified).into(),
+            now_us().into(),
+        ],
+    };
+    (stored, row)
 }

@@ -37,27 +37,26 @@ fn program_from_row(row: ProgramRow) -> anyhow::Result<Program> {
     })
 }
 
-pub async fn create_program(db: &Db, tenant: &str, program: &Program) -> anyhow::Result<()> {
-    on_db!(db, |pool, _d| {
-        sqlx::query(&format!(
-            "INSERT INTO gift_card_programs (tenant_id, {PROGRAM_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(tenant)
-        .bind(&program.id)
-        .bind(&program.brand)
-        .bind(&program.currency)
-        .bind(&program.region)
-        .bind(serde_json::to_string(&program.face_values)?)
-        .bind(program.validity_days)
-        .bind(program.refund_rule.threshold_bps_over)
-        .bind(program.refund_rule.threshold_bps_small)
-        .bind(program.refund_rule.small_face_max)
-        .bind(program.created_at)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
+/// The row that stores a new program.
+pub fn program_row(tenant: &str, program: &Program) -> Row {
+    Row {
+        sql: "INSERT INTO gift_card_programs (tenant_id, id, brand, currency, region, face_values, validity_days, \
+              threshold_bps_over, threshold_bps_small, small_face_max, created_at) \
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        params: vec![
+            tenant.into(),
+            program.id.as_str().into(),
+            program.brand.as_str().into(),
+            program.currency.as_str().into(),
+            program.region.as_str().into(),
+            serde_json::to_string(&program.face_values).expect("numbers serialize").into(),
+            program.validity_days.into(),
+            program.refund_rule.threshold_bps_over.into(),
+            program.refund_rule.threshold_bps_small.into(),
+            program.refund_rule.small_face_max.into(),
+            program.created_at.into(),
+        ],
+    }
 }
 
 pub async fn program(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Program>> {

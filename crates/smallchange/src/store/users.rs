@@ -4,6 +4,7 @@
 use super::idempotency::{NewRecord, StoredResponse};
 use super::{now_us, Db, Tx};
 use crate::domain::user::{Kyc, Phone};
+use crate::unit::Row;
 use crate::{on_db, on_tx};
 
 /// A user as stored.
@@ -120,25 +121,18 @@ pub async fn list(db: &Db, tenant_id: &str, starting_after: Option<&str>, limit:
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-/// Records the operator's identity check; `None` if there is no such user.
-pub async fn record_kyc(db: &Db, tenant_id: &str, id: &str, kyc: &Kyc) -> anyhow::Result<Option<User>> {
-    let updated = on_db!(db, |pool, _d| {
-        sqlx::query(
-            "UPDATE users SET kyc_level = $1, legal_name = $2, birth_date = $3, document_ref = $4 \
-             WHERE tenant_id = $5 AND id = $6",
-        )
-        .bind(kyc.level.as_str())
-        .bind(&kyc.legal_name)
-        .bind(&kyc.birth_date)
-        .bind(&kyc.document_ref)
-        .bind(tenant_id)
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
-    if updated == 0 {
-        return Ok(None);
+/// The row recording the operator's identity check of user `id`.
+pub fn kyc_row(tenant_id: &str, id: &str, kyc: &Kyc) -> Row {
+    Row {
+        sql: "UPDATE users SET kyc_level = $1, legal_name = $2, birth_date = $3, document_ref = $4 \
+              WHERE tenant_id = $5 AND id = $6",
+        params: vec![
+            kyc.level.as_str().into(),
+            kyc.legal_name.as_str().into(),
+            kyc.birth_date.as_str().into(),
+            kyc.document_ref.as_str().into(),
+            tenant_id.into(),
+            id.into(),
+        ],
     }
-    get(db, tenant_id, id).await
 }
