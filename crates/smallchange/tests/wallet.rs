@@ -361,3 +361,60 @@ async fn statements_carry_a_running_balance_on(backend: Backend) {
     }
     server.stop().await;
 }
+
+both_backends!(balances_refuse_what_they_cannot_answer, super::balances_refuse_what_they_cannot_answer_on);
+both_backends!(the_spec_lists_the_wallet_endpoints, super::the_spec_lists_the_wallet_endpoints_on);
+
+async fn balances_refuse_what_they_cannot_answer_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let user = server.create_user(1).await;
+    let balances = server.balances(&user).await;
+    assert_eq!((balances["currency"].as_str(), balances["total"].as_i64()), (Some("KRW"), Some(0)));
+    let pockets: Vec<&str> =
+        balances["pockets"].as_array().unwrap().iter().map(|p| p["pocket"].as_str().unwrap()).collect();
+    assert_eq!(
+        pockets,
+        ["cash", "refund", "cashback", "promo", "carrier", "card"],
+        "every pocket is shown, even empty"
+    );
+    let (status, usd) = server.get(&format!("/v1/users/{user}/balances?currency=USD")).await;
+    assert_eq!((status, usd["currency"].as_str()), (200, Some("USD")));
+    for (path, status, code) in [
+        (format!("/v1/users/{user}/balances?currency=KRWX"), 400, "invalid_currency"),
+        ("/v1/users/usr_nobody/balances".to_string(), 404, "resource_missing"),
+        ("/v1/users/usr_nobody/statement".to_string(), 404, "resource_missing"),
+        ("/v1/payments/pay_nothing".to_string(), 404, "resource_missing"),
+    ] {
+        let (got, answer) = server.get(&path).await;
+        assert_eq!((got, answer["error"]["code"].as_str()), (status, Some(code)), "{path}");
+    }
+    let other_tenant = server.key_for(smallchange::store::tenants::Role::Admin, true).await;
+    let (status, _) = server.get_as(&other_tenant, &format!("/v1/users/{user}/balances")).await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
+
+/// The generated OpenAPI document lists every wallet endpoint of API.md with its method.
+async fn the_spec_lists_the_wallet_endpoints_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let (status, spec) = server.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    for (path, method) in [
+        ("/v1/users/{id}/totp", "post"),
+        ("/v1/users/{id}/topups", "post"),
+        ("/v1/users/{id}/payments", "post"),
+        ("/v1/payments/{id}", "get"),
+        ("/v1/payments/{id}/refund", "post"),
+        ("/v1/users/{id}/balances", "get"),
+        ("/v1/users/{id}/statement", "get"),
+        ("/v1/gift-card-programs", "post"),
+        ("/v1/gift-cards", "post"),
+        ("/v1/gift-cards/check", "post"),
+        ("/v1/gift-cards/{id}", "get"),
+        ("/v1/users/{id}/gift-cards", "post"),
+        ("/v1/gift-cards/{id}/refund-remainder", "post"),
+    ] {
+        assert!(spec["paths"][path][method].is_object(), "{method} {path} missing from the spec");
+    }
+    server.stop().await;
+}
