@@ -1,10 +1,11 @@
 //! The group committer: the one path by which ledger writes reach the database.
 //!
-//! Callers submit a [`Command`] (a request's accounts or transfers) and wait. A single task
+//! Callers submit a [`Command`] (a request's accounts or transfers, or a wallet use case's
+//! [`Unit`] of transfers plus the domain rows that explain them) and wait. A single task
 //! drains the bounded queue into a batch of at most `batch_events_max` events, loads what the
 //! batch touches (locking those accounts on PostgreSQL, so several processes can share the
-//! database), applies every command in order in a [`ledger::Book`], writes the result and
-//! each command's idempotency record in one database transaction, and only then answers
+//! database), applies every command in order in a [`ledger::Book`], writes the result, the
+//! units' rows and each command's idempotency record in one database transaction, and only then answers
 //! every caller. The cost of a durable commit is shared by the whole batch.
 //!
 //! If writing a batch fails (another process inserted the same id first, say), the batch is

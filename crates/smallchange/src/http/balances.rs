@@ -91,12 +91,20 @@ async fn balances(
             pockets.push(pocket_balance(policy, pocket, 0, 0, None));
         }
     }
+    let now = app.clock.now_us();
     for p in &held {
         let pending = p.account.debits_pending.minor_units();
         let expires_at = p.gift_card_expires_at.map(rfc3339);
         let mut balance = pocket_balance(policy, &p.pocket, p.available(), pending, expires_at);
         if let Some(terms) = p.gift_card {
             balance.reason = gift_reason(terms, p.available());
+        }
+        if let Some(expired) = p.gift_card_expires_at.filter(|at| *at <= now) {
+            balance.reason = format!(
+                "gift card expired at {}: it can no longer be spent; {}",
+                rfc3339(expired),
+                "its remainder can still be refunded if the card's terms allow it"
+            );
         }
         pockets.push(balance);
     }
