@@ -73,20 +73,25 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
     let (committer, committer_task) = Committer::start(db.clone(), settings.committer(), metrics.clone())?;
-    let workers = vec![
-        tokio::spawn(workers::expiry::run(
-            db.clone(),
-            committer.clone(),
-            Duration::from_millis(settings.expiry_poll_ms),
-            stopped.clone(),
-        )),
-        tokio::spawn(workers::purge::run(db.clone(), settings.idempotency_retention_h, stopped.clone())),
-    ];
     let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
     let settings = Arc::new(settings);
     let Shared { clock, secrets } = shared;
     let state =
         AppState { db: db.clone(), committer, settings, metrics, keys: Arc::default(), limiter, clock, secrets };
+    let workers = vec![
+        tokio::spawn(workers::expiry::run(
+            db.clone(),
+            state.committer.clone(),
+            Duration::from_millis(state.settings.expiry_poll_ms),
+            stopped.clone(),
+        )),
+        tokio::spawn(workers::purge::run(db.clone(), state.settings.idempotency_retention_h, stopped.clone())),
+        tokio::spawn(workers::cashouts::run(
+            state.clone(),
+            Duration::from_millis(state.settings.cashout_poll_ms),
+            stopped.clone(),
+        )),
+    ];
     let mut until = stopped.clone();
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {

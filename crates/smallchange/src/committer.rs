@@ -256,6 +256,9 @@ fn touched(batch: &[Job]) -> Touched<'_> {
             Command::Unit(unit) => {
                 touched.accounts.extend(unit.open.iter().map(|a| a.id.0.as_str()));
                 touched.accounts.extend(unit.read.iter().map(|a| a.0.as_str()));
+                // Loaded like pending transfers: with their accounts and whether they are resolved,
+                // so a unit can both see what ran before and post or void a hold.
+                touched.pendings.extend(unit.prior.iter().map(|t| t.0.as_str()));
             }
         }
     }

@@ -13,6 +13,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::committer::CommitterSettings;
+use crate::domain::cashout_policy::CashoutPolicy;
 use crate::domain::policy::WalletPolicy;
 use crate::store::DbOptions;
 
@@ -53,6 +54,19 @@ pub struct Settings {
     pub wallet: WalletPolicy,
     /// Per-tenant wallet policies, by tenant id.
     pub wallet_tenants: BTreeMap<String, WalletPolicy>,
+    /// Where one-time codes are sent by SMS: a URL taking `POST {"to", "text"}` (empty: the
+    /// development outbox, `GET /v1/dev/sms-outbox`).
+    pub sms_gateway_url: String,
+    /// Sent as `Authorization: Bearer …` to the SMS gateway when not empty.
+    pub sms_gateway_token: String,
+    /// How long a call to the SMS gateway may take.
+    pub sms_timeout_ms: u64,
+    /// How often the cash-out worker moves cash-outs on (expiry, sandbox rail, settlement).
+    pub cashout_poll_ms: u64,
+    /// The cash-out policy of every tenant without one of its own (see docs/CASHOUT.md).
+    pub cashout: CashoutPolicy,
+    /// Per-tenant cash-out policies, by tenant id.
+    pub cashout_tenants: BTreeMap<String, CashoutPolicy>,
     /// 64 hex characters: the key that seals TOTP secrets and gift-card codes (see
     /// [`crate::crypto`]). Empty: on SQLite a key file beside the database; on PostgreSQL
     /// the server refuses to start.
@@ -80,6 +94,12 @@ impl Default for Settings {
             log_format: "text".into(),
             wallet: WalletPolicy::default(),
             wallet_tenants: BTreeMap::new(),
+            sms_gateway_url: String::new(),
+            sms_gateway_token: String::new(),
+            sms_timeout_ms: 5_000,
+            cashout_poll_ms: 500,
+            cashout: CashoutPolicy::default(),
+            cashout_tenants: BTreeMap::new(),
             encryption_key: String::new(),
         }
     }
@@ -89,8 +109,10 @@ impl Default for Settings {
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut table = toml::Table::try_from(self).map_err(|_| fmt::Error)?;
-        if !self.encryption_key.is_empty() {
-            table.insert("encryption_key".into(), "[redacted]".into());
+        for secret in ["encryption_key", "sms_gateway_token"] {
+            if table.get(secret).and_then(|v| v.as_str()).is_some_and(|v| !v.is_empty()) {
+                table.insert(secret.into(), "[redacted]".into());
+            }
         }
         write!(f, "Settings {table:?}")
     }
@@ -107,7 +129,7 @@ impl Settings {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
             let from_file: toml::Table =
                 text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
-            table.extend(from_file);
+            merge(&mut table, from_file);
         }
         for (name, value) in std::env::vars() {
             let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
@@ -136,7 +158,16 @@ impl Settings {
         for (tenant, policy) in &self.wallet_tenants {
             policy.check(&format!("wallet_tenants.{tenant}"))?;
         }
+        self.cashout.check("cashout")?;
+        for (tenant, policy) in &self.cashout_tenants {
+            policy.check(&format!("cashout_tenants.{tenant}"))?;
+        }
         Ok(())
+    }
+
+    /// The cash-out policy of `tenant`.
+    pub fn cashout_policy(&self, tenant: &str) -> &CashoutPolicy {
+        self.cashout_tenants.get(tenant).unwrap_or(&self.cashout)
     }
 
     /// The wallet policy of `tenant`.
@@ -158,6 +189,18 @@ impl Settings {
             batch_wait_max: Duration::from_micros(self.batch_wait_max_us),
             queue_commands_max: self.queue_commands_max,
             sqlite_durable: self.sqlite_durable,
+        }
+    }
+}
+
+/// Lays `over` onto `base`, table by table, so a file that sets one fee keeps the others.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(value)) => merge(inner, value),
+            (_, value) => {
+                base.insert(key, value);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod cashout;
 pub mod cli;
 pub mod clock;
 pub mod committer;

@@ -21,6 +21,9 @@ pub struct Unit {
     pub open: Vec<Account>,
     /// Other accounts the planner reads or debits; missing ones stay missing.
     pub read: Vec<AccountId>,
+    /// Transfers the planner may look up (`book.transfer`) to see whether a step already ran,
+    /// and pending transfers it may post or void.
+    pub prior: Vec<TransferId>,
     pub plan: Arc<Planner>,
 }
 
@@ -34,12 +37,13 @@ impl std::fmt::Debug for Unit {
 impl Unit {
     /// A unit whose transfers and rows do not depend on any balance.
     pub fn fixed(open: Vec<Account>, read: Vec<AccountId>, transfers: Vec<Transfer>, rows: Vec<Row>) -> Unit {
-        Unit { open, read, plan: Arc::new(move |_| Ok(Plan { transfers: transfers.clone(), rows: rows.clone() })) }
+        let plan = Arc::new(move |_: &Book| Ok(Plan { transfers: transfers.clone(), rows: rows.clone() }));
+        Unit { open, read, prior: Vec::new(), plan }
     }
 
     /// How many events the unit may add to a batch, for the batch size limit.
     pub fn events(&self) -> usize {
-        self.open.len() + self.read.len() + 1
+        self.open.len() + self.read.len() + self.prior.len() + 1
     }
 }
 

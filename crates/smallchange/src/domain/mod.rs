@@ -1,10 +1,13 @@
 //! Parsed input types: built once from a request by `parse`, so everything past the
 //! handler can rely on them being valid.
 
+pub mod cashout_policy;
 pub mod destination;
+pub mod fees;
 pub mod gift_card;
 pub mod pocket;
 pub mod policy;
+pub mod risk;
 pub mod spend;
 pub mod totp;
 pub mod user;

@@ -27,6 +27,11 @@ pub mod codes {
     pub const GIFT_CARD_REDEEM: u16 = 114;
     pub const GIFT_CARD_REMAINDER: u16 = 115;
     pub const COUNT: u16 = 119;
+    pub const CASHOUT_HOLD: u16 = 120;
+    pub const CASHOUT_RELEASE: u16 = 121;
+    pub const CASHOUT_PAY: u16 = 122;
+    pub const CASHOUT_FEE: u16 = 123;
+    pub const CASHOUT_SENT: u16 = 124;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -160,6 +165,22 @@ pub fn source_account(tenant: &str, source: Source, currency: Currency) -> Accou
 /// Where issued gift cards' value comes from.
 pub fn gift_card_float(tenant: &str, currency: Currency) -> Account {
     operator_account(tenant, "source:gift_cards", currency)
+}
+
+/// Where held cash-outs wait: credited when a hold is paid out, then emptied into the fee
+/// income and the rail's payouts.
+pub fn cashout_clearing(tenant: &str, currency: Currency) -> Account {
+    operator_account(tenant, "cashouts", currency)
+}
+
+/// The operator's cash-out fee income.
+pub fn fee_income(tenant: &str, currency: Currency) -> Account {
+    operator_account(tenant, "fees", currency)
+}
+
+/// Money that left through a rail to users' destinations.
+pub fn payouts_sent(tenant: &str, rail: &str, currency: Currency) -> Account {
+    operator_account(tenant, &format!("payouts:{rail}"), currency)
 }
 
 /// The other side of every counter (see [`counter_account`]).

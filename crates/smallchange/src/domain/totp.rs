@@ -66,10 +66,27 @@ impl TotpSecret {
         self.totp("", "").check(code, now_unix_s.max(STEP_S))
     }
 
+    /// The step whose code `code` is (this step or one either side of it), if any: a
+    /// caller remembers it to accept each code once.
+    pub fn step_of(&self, code: &str, now_unix_s: u64) -> Option<u64> {
+        if !self.accepts(code, now_unix_s) {
+            return None;
+        }
+        let now_step = now_unix_s.max(STEP_S) / STEP_S;
+        let totp = self.totp("", "");
+        (now_step - u64::from(SKEW_STEPS)..=now_step + u64::from(SKEW_STEPS))
+            .find(|step| constant_time_eq(totp.generate(step * STEP_S).as_bytes(), code.as_bytes()))
+    }
+
     fn totp(&self, issuer: &str, account: &str) -> TOTP {
         let issuer = (!issuer.is_empty()).then(|| issuer.to_string());
         TOTP::new_unchecked(Algorithm::SHA1, DIGITS, SKEW_STEPS, STEP_S, self.0.clone(), issuer, account.to_string())
     }
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of a code.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The issuer to show for a tenant: its name, without the `:` that separates issuer and
@@ -110,6 +127,9 @@ mod tests {
         for bad in ["", "12345", "1234567", "12345a", " 12345"] {
             assert!(!secret.accepts(bad, now), "{bad:?}");
         }
+        assert_eq!(secret.step_of(&code, now), Some(now / 30));
+        assert_eq!(secret.step_of(&code, now + 30), Some(now / 30));
+        assert_eq!(secret.step_of(&code, now + 90), None);
         // A clock at the epoch is refused or accepted, but never panics.
         let _ = secret.accepts(&code, 0);
     }

@@ -95,5 +95,7 @@ impl FromRequestParts<AppState> for Operator {
 
 /// Roles that may change things.
 pub const WRITERS: &[Role] = &[Role::Admin];
+/// Who may work the review queue.
+pub const REVIEWERS: &[Role] = &[Role::Admin, Role::Reviewer];
 /// Roles that may read.
 pub const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Readonly];

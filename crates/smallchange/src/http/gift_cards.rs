@@ -527,6 +527,7 @@ async fn redeem_card(
     let unit = Unit {
         open: vec![pocket_account],
         read: vec![card_account.id],
+        prior: Vec::new(),
         plan: Arc::new(move |book| {
             // The card's account holds its value until the one redemption that takes it all.
             if book.account(&card_id).map_or(0, available) < value.minor_units() {
@@ -603,6 +604,7 @@ async fn refund_remainder(
     let unit = Unit {
         open: vec![to_account],
         read: vec![gift_account.id],
+        prior: Vec::new(),
         plan: Arc::new(move |book| {
             let left = book.account(&from_id).map_or(0, available);
             if left <= 0 {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod balances;
 pub mod body;
+pub mod cashouts;
 pub mod destinations;
 pub mod error;
 pub mod gift_cards;
@@ -14,6 +15,7 @@ pub mod openapi;
 pub mod paging;
 pub mod payments;
 pub mod rate_limit;
+pub mod receipt_page;
 pub mod submit;
 pub mod topups;
 pub mod totp;
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payments::router())
         .merge(balances::router())
         .merge(gift_cards::router())
+        .merge(cashouts::router())
         .merge(totp::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -170,6 +170,7 @@ fn payment_unit(
     Unit {
         open: vec![merchant],
         read,
+        prior: Vec::new(),
         plan: Arc::new(move |book| {
             let held: Vec<i64> = pockets.iter().map(|(_, id)| book.account(id).map_or(0, available)).collect();
             let Some(taken) = spend::draw(&held, amount.minor_units()) else {
@@ -349,6 +350,7 @@ fn refund_unit(
     Ok(Unit {
         open,
         read: vec![merchant.id],
+        prior: Vec::new(),
         plan: Arc::new(move |book| {
             let refunded = book.account(&counter_id).map_or(0, |c| c.credits_posted.minor_units());
             let left = payment.amount - refunded;

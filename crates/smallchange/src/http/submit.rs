@@ -23,6 +23,17 @@ pub async fn submit(
     unit: Unit,
     render: Arc<Render>,
 ) -> Result<Response, ApiError> {
+    run(app, checked, unit, render, None).await.map(|(response, _)| response)
+}
+
+/// As [`submit`], also handing back the unit's outcome when it ran now (not on a replay),
+/// for work that must follow it once (sending a code).
+pub async fn submit_then(
+    app: &AppState,
+    checked: Option<Checked>,
+    unit: Unit,
+    render: Arc<Render>,
+) -> Result<(Response, Option<UnitOutput>), ApiError> {
     run(app, checked, unit, render, None).await
 }
 
@@ -47,7 +58,7 @@ pub async fn submit_sealed(
     unit: Unit,
     render: Arc<Render>,
 ) -> Result<Response, ApiError> {
-    run(app, checked, unit, render, Some(app.secrets.clone())).await
+    run(app, checked, unit, render, Some(app.secrets.clone())).await.map(|(response, _)| response)
 }
 
 async fn run(
@@ -56,7 +67,7 @@ async fn run(
     unit: Unit,
     render: Arc<Render>,
     sealed: Option<Arc<Secrets>>,
-) -> Result<Response, ApiError> {
+) -> Result<(Response, Option<UnitOutput>), ApiError> {
     let for_key = render.clone();
     let opener = sealed.clone();
     let idempotency = checked.map(|c| {
@@ -74,11 +85,15 @@ async fn run(
     match app.committer.submit(Command::Unit(unit), idempotency).await? {
         Reply::Applied(output) => {
             let body = answer(&*render, &output)?;
-            Ok((StatusCode::OK, [("content-type", "application/json")], body).into_response())
+            let outcome = match output {
+                Output::Unit(outcome) => Some(outcome),
+                _ => None,
+            };
+            Ok(((StatusCode::OK, [("content-type", "application/json")], body).into_response(), outcome))
         }
         Reply::Replayed(first) => match opener {
-            Some(secrets) => idempotency::replay_sealed(first, &secrets),
-            None => Ok(idempotency::replay(first)),
+            Some(secrets) => Ok((idempotency::replay_sealed(first, &secrets)?, None)),
+            None => Ok((idempotency::replay(first), None)),
         },
         Reply::KeyReused => Err(idempotency::reused()),
     }

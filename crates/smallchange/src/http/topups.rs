@@ -197,6 +197,7 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     Unit {
         open,
         read: Vec::new(),
+        prior: Vec::new(),
         plan: Arc::new(move |book| {
             let used = book.account(&counter_id).map_or(0, |c| c.credits_posted.minor_units());
             if used + amount > limit {

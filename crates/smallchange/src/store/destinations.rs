@@ -62,3 +62,35 @@ pub fn new_destination(
     };
     (stored, row)
 }
+
+/// A destination as recorded, with its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationRecord {
+    pub id: String,
+    pub user_id: String,
+    pub type_name: String,
+    pub masked: String,
+    pub holder_name: String,
+    pub verified: bool,
+}
+
+pub async fn get(db: &super::Db, tenant_id: &str, id: &str) -> anyhow::Result<Option<DestinationRecord>> {
+    let row: Option<(String, String, String, String, String, i64)> = crate::on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT id, user_id, type, masked, holder_name, verified FROM payout_destinations \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.map(|(id, user_id, type_name, masked, holder_name, verified)| DestinationRecord {
+        id,
+        user_id,
+        type_name,
+        masked,
+        holder_name,
+        verified: verified != 0,
+    }))
+}

@@ -9,6 +9,7 @@
 //! connection of their own, see [`batch`].
 
 pub mod batch;
+pub mod cashouts;
 pub mod destinations;
 pub mod dialect;
 pub mod gift_cards;
@@ -31,6 +32,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 
 pub use dialect::Dialect;
+
+use crate::unit::{Param, Row};
 
 /// How long a writer waits for SQLite's lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -178,6 +181,30 @@ impl Tx {
             Tx::Postgres(tx) => tx.commit().await,
         }
     }
+}
+
+/// Runs domain rows in a transaction, in order; returns how many rows each changed.
+pub async fn execute_rows(tx: &mut Tx, rows: &[Row]) -> anyhow::Result<Vec<u64>> {
+    let mut changed = Vec::with_capacity(rows.len());
+    for row in rows {
+        changed.push(execute(tx, row.sql, &row.params).await?);
+    }
+    Ok(changed)
+}
+
+/// Runs one statement with `$1…$n` placeholders; returns how many rows it changed.
+pub async fn execute(tx: &mut Tx, sql: &str, params: &[Param]) -> anyhow::Result<u64> {
+    Ok(on_tx!(tx, |c, _d| {
+        let mut query = sqlx::query(sql);
+        for param in params {
+            query = match param {
+                Param::Text(text) => query.bind(text.as_str()),
+                Param::Int(value) => query.bind(*value),
+                Param::Null => query.bind(None::<String>),
+            };
+        }
+        query.execute(c).await?.rows_affected()
+    }))
 }
 
 /// Microseconds since the Unix epoch, the unit every time column uses.

@@ -103,3 +103,42 @@ pub async fn verify_code(
         TotpSecret::from_bytes(bytes).ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed TOTP secret"))?;
     Ok(secret.accepts(code, now_unix_s))
 }
+
+/// Whether `code` is a current TOTP code of the user that has not been used before; if so
+/// it is used up now. The step is recorded with a conditional update, so of two requests
+/// racing with one code only one succeeds.
+pub async fn use_code(
+    db: &Db,
+    secrets: &Secrets,
+    tenant_id: &str,
+    user_id: &str,
+    code: &str,
+    now_unix_s: u64,
+) -> anyhow::Result<bool> {
+    let row: Option<(Option<String>,)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT totp_secret FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some(sealed) = row.and_then(|(sealed,)| sealed) else { return Ok(false) };
+    let bytes = secrets.open(&sealed).map_err(|e| e.context(format!("the TOTP secret of user {user_id}")))?;
+    let secret =
+        TotpSecret::from_bytes(bytes).ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed TOTP secret"))?;
+    let Some(step) = secret.step_of(code, now_unix_s) else { return Ok(false) };
+    let step = i64::try_from(step)?;
+    let used = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(used == 1)
+}

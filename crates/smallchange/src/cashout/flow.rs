@@ -1,0 +1,215 @@
+//! A cash-out's life after its hold is placed: confirmation with a one-time code (and the
+//! lockout after too many wrong ones), the risk decision, review, cancellation, expiry, and
+//! the rail's progress — each a status change, followed by the money it calls for.
+//!
+//! The status changes first (a conditional update: of two racing requests one wins), then
+//! the hold is released or paid out through the committer. If that second step does not
+//! happen (a crash), the cash-out worker finds the hold still `held` and finishes it.
+
+use crate::committer::{Command, Output, Reply};
+use crate::domain::risk::{self, Decision, Facts};
+use crate::http::error::ApiError;
+use crate::http::AppState;
+use crate::store::cashouts::{self, Cashout, Transition};
+use crate::store::{totp, users};
+use crate::unit::{Param, UnitOutput};
+
+use super::money;
+use super::quote::{kyc_sufficient, usage};
+
+/// States from which a cash-out may still be called off: nothing has gone to a rail yet.
+pub const CANCELABLE: [&str; 2] = ["awaiting_confirmation", "in_review"];
+/// States in which the hold is released.
+pub const RELEASING: [&str; 3] = ["failed", "canceled", "expired"];
+
+pub async fn load(app: &AppState, tenant: &str, id: &str) -> Result<Cashout, ApiError> {
+    let found = cashouts::get(&app.db, tenant, id).await?;
+    found.ok_or_else(|| ApiError::not_found(format!("no cash-out {id}")))
+}
+
+/// Moves a cash-out to `to` if it is in one of `from`; then releases or pays out its hold
+/// if `to` calls for it. `false` if it was not in one of `from`.
+pub async fn change(app: &AppState, transition: Transition<'_>) -> anyhow::Result<bool> {
+    let (tenant, id, to) = (transition.tenant.to_string(), transition.id.to_string(), transition.to.to_string());
+    if !cashouts::transition(&app.db, transition).await? {
+        return Ok(false);
+    }
+    if RELEASING.contains(&to.as_str()) || to == "paid" {
+        if let Some(cashout) = cashouts::get(&app.db, &tenant, &id).await? {
+            follow_money(app, &tenant, &cashout).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// Writes what the cash-out's status says should happen to its hold, if not done yet.
+pub async fn follow_money(app: &AppState, tenant: &str, cashout: &Cashout) -> anyhow::Result<()> {
+    if cashout.hold_state != "held" {
+        return Ok(());
+    }
+    let unit = if cashout.status == "paid" {
+        money::settle_unit(tenant, cashout)?
+    } else if RELEASING.contains(&cashout.status.as_str()) {
+        money::release_unit(tenant, cashout, app.clock.now_us())?
+    } else {
+        return Ok(());
+    };
+    match app.committer.submit(Command::Unit(unit), None).await? {
+        Reply::Applied(Output::Unit(UnitOutput::Applied { results, .. })) if results.iter().all(|r| r.is_ok()) => {
+            Ok(())
+        }
+        other => anyhow::bail!("the hold of {} could not follow its status {}: {other:?}", cashout.id, cashout.status),
+    }
+}
+
+fn transition<'a>(
+    tenant: &'a str,
+    id: &'a str,
+    from: &'a [&'a str],
+    to: &'a str,
+    note: impl Into<String>,
+    at: i64,
+) -> Transition<'a> {
+    Transition { tenant, id, from, to, note: note.into(), at, set: Vec::new(), rows: Vec::new() }
+}
+
+/// Confirms a cash-out with its one-time code, then decides: to the rail, to review, or
+/// refused. Wrong codes are counted; the last allowed one cancels the cash-out.
+pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Result<Cashout, ApiError> {
+    let cashout = load(app, tenant, id).await?;
+    let policy = app.settings.cashout_policy(tenant).clone();
+    let now = app.clock.now_us();
+    if cashout.status != "awaiting_confirmation" {
+        return Err(not_awaiting(&cashout));
+    }
+    if now >= cashout.confirm_by {
+        expire(app, tenant, &cashout, now).await?;
+        return Err(ApiError::conflict(
+            "invalid_state",
+            "the cash-out expired before it was confirmed; its hold is released",
+        ));
+    }
+    let right = match (cashout.otp_channel.as_str(), &cashout.otp_hash) {
+        ("sms", Some(stored)) => super::otp::matches(&app.secrets, &cashout.id, code, stored),
+        _ => {
+            let now_s = u64::try_from(now / 1_000_000).unwrap_or(0);
+            totp::use_code(&app.db, &app.secrets, tenant, &cashout.quote.user_id, code.trim(), now_s).await?
+        }
+    };
+    if !right {
+        return Err(wrong_code(app, tenant, &cashout, policy.otp_attempts_max, now).await?);
+    }
+    let verdict = risk::decide(&facts(app, tenant, &cashout, now).await?, &policy.risk);
+    let reasons = serde_json::to_string(&verdict.reasons).expect("reasons serialize");
+    let (to, note) = match verdict.decision {
+        Decision::Allow => ("processing", "confirmed".to_string()),
+        Decision::Review => ("in_review", format!("confirmed; held for review: {}", verdict.reasons.join(", "))),
+        Decision::Deny => ("canceled", format!("refused: {}", verdict.reasons.join(", "))),
+    };
+    let mut t = transition(tenant, id, &["awaiting_confirmation"], to, note, now);
+    t.set = vec![
+        ("confirmed_at", now.into()),
+        ("risk_decision", verdict.decision.as_str().into()),
+        ("risk_reasons", reasons.into()),
+    ];
+    if verdict.decision == Decision::Deny {
+        t.set.push(("failure_reason", Param::from(verdict.reasons.join(","))));
+    }
+    if !change(app, t).await? {
+        return Err(not_awaiting(&load(app, tenant, id).await?));
+    }
+    if verdict.decision == Decision::Deny {
+        let code = verdict.reasons.first().copied().unwrap_or("limit_exceeded");
+        let message = format!("the cash-out was refused ({}) and its hold released", verdict.reasons.join(", "));
+        return Err(ApiError::conflict(code, message));
+    }
+    load(app, tenant, id).await
+}
+
+/// The error for a confirmation of a cash-out that no longer waits for one.
+fn not_awaiting(cashout: &Cashout) -> ApiError {
+    if cashout.failure_reason.as_deref() == Some("otp_locked") {
+        ApiError::conflict("otp_locked", "too many wrong codes: the cash-out was canceled and no code is accepted")
+    } else {
+        ApiError::conflict("invalid_state", format!("the cash-out is {}, not awaiting confirmation", cashout.status))
+    }
+}
+
+async fn wrong_code(
+    app: &AppState,
+    tenant: &str,
+    cashout: &Cashout,
+    allowed: i64,
+    now: i64,
+) -> Result<ApiError, ApiError> {
+    let Some(wrong) = cashouts::count_wrong_code(&app.db, tenant, &cashout.id).await? else {
+        return Ok(not_awaiting(&load(app, tenant, &cashout.id).await?));
+    };
+    if wrong < allowed {
+        let message = format!("the code is wrong; {} attempt(s) left", allowed - wrong);
+        return Ok(ApiError::invalid("otp_invalid", message, "otp"));
+    }
+    let mut t = transition(tenant, &cashout.id, &["awaiting_confirmation"], "canceled", "too many wrong codes", now);
+    t.set = vec![("failure_reason", "otp_locked".into())];
+    change(app, t).await?;
+    Ok(ApiError::conflict("otp_locked", "too many wrong codes: the cash-out is canceled and its hold released"))
+}
+
+/// What the risk rules look at, loaded now.
+async fn facts(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<Facts> {
+    let policy = app.settings.cashout_policy(tenant);
+    let wallet = app.settings.wallet_policy(tenant);
+    let user = users::get(&app.db, tenant, &cashout.quote.user_id).await?.ok_or_else(|| anyhow::anyhow!("no user"))?;
+    let window_start = now - policy.risk.velocity_window_s * 1_000_000;
+    let (count, gross) = cashouts::withdrawn_since(&app.db, tenant, &user.id, window_start).await?;
+    // This cash-out is counted in what is withdrawn already (its hold is placed).
+    let (recent_count, recent_gross) = ((count - 1).max(0), (gross - cashout.quote.gross).max(0));
+    // Usage counts this cash-out already: its hold is placed.
+    let usage = usage(&app.db, tenant, &user.id, wallet, now).await?;
+    let within_limits = policy.limits_for(&user.kyc_level).is_some_and(|l| usage.within(l, cashout.quote.gross));
+    Ok(Facts {
+        kyc_sufficient: kyc_sufficient(&user, policy),
+        within_limits,
+        recent_count,
+        recent_gross,
+        gross: cashout.quote.gross,
+        new_destination: !cashouts::destination_used(&app.db, tenant, &user.id, &cashout.quote.destination_id).await?,
+    })
+}
+
+/// Expires an unconfirmed cash-out and releases its hold.
+pub async fn expire(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
+    let t = transition(tenant, &cashout.id, &["awaiting_confirmation"], "expired", "not confirmed in time", now);
+    change(app, t).await
+}
+
+/// Calls a cash-out off before it reaches a rail; its hold is released.
+pub async fn cancel(app: &AppState, tenant: &str, id: &str, note: &str) -> Result<Cashout, ApiError> {
+    let now = app.clock.now_us();
+    let mut t = transition(tenant, id, &CANCELABLE, "canceled", note, now);
+    t.set = vec![("failure_reason", "canceled".into())];
+    if !change(app, t).await? {
+        let cashout = load(app, tenant, id).await?;
+        let message = format!("a cash-out that is {} can no longer be canceled", cashout.status);
+        return Err(ApiError::conflict("invalid_state", message));
+    }
+    load(app, tenant, id).await
+}
+
+/// An operator's review: approve sends it to the rail, reject cancels it.
+pub async fn review(app: &AppState, tenant: &str, id: &str, approve: bool, note: &str) -> Result<Cashout, ApiError> {
+    let now = app.clock.now_us();
+    let mut t = if approve {
+        transition(tenant, id, &["in_review"], "processing", format!("approved: {note}"), now)
+    } else {
+        transition(tenant, id, &["in_review"], "canceled", format!("rejected: {note}"), now)
+    };
+    if !approve {
+        t.set = vec![("failure_reason", "rejected".into())];
+    }
+    if !change(app, t).await? {
+        let cashout = load(app, tenant, id).await?;
+        return Err(ApiError::conflict("invalid_state", format!("the cash-out is {}, not in review", cashout.status)));
+    }
+    load(app, tenant, id).await
+}

@@ -1,0 +1,68 @@
+//! One-time codes by SMS for users without TOTP: a random code, kept only as a keyed hash,
+//! sent through the operator's HTTP SMS gateway — or, when none is configured (development
+//! and `--demo`), put in an outbox the operator can read.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::crypto::Secrets;
+use crate::store::{cashouts, Db};
+
+/// What a code hash is keyed for.
+const PURPOSE: &str = "cashout_sms_code";
+
+/// A new six-digit code.
+pub fn new_code() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+/// The code as stored: bound to its cash-out, so a hash says nothing about another's code.
+pub fn hash(secrets: &Secrets, cashout_id: &str, code: &str) -> String {
+    secrets.lookup_hash(PURPOSE, &format!("{cashout_id}:{code}"))
+}
+
+/// Whether `code` is the one sent for this cash-out; compares in constant time.
+pub fn matches(secrets: &Secrets, cashout_id: &str, code: &str, stored: &str) -> bool {
+    let given = hash(secrets, cashout_id, code.trim());
+    given.len() == stored.len() && given.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// Where codes go.
+pub struct Gateway {
+    pub url: String,
+    pub token: String,
+    pub timeout: Duration,
+}
+
+/// Sends `text` to `phone`: a JSON `POST {to, text}` to the gateway, or the outbox when
+/// there is no gateway. Never called inside a database transaction.
+pub async fn send(db: &Db, gateway: &Gateway, tenant: &str, phone: &str, text: &str, at: i64) -> anyhow::Result<()> {
+    if gateway.url.is_empty() {
+        return cashouts::record_sms(db, tenant, phone, text, at).await;
+    }
+    let client = reqwest::Client::builder().timeout(gateway.timeout).build()?;
+    let mut request = client.post(&gateway.url).json(&serde_json::json!({"to": phone, "text": text}));
+    if !gateway.token.is_empty() {
+        request = request.bearer_auth(&gateway.token);
+    }
+    let response = request.send().await?;
+    anyhow::ensure!(response.status().is_success(), "the SMS gateway answered {}", response.status());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_only_their_cash_out() {
+        let secrets = Secrets::from_key([7; 32]);
+        let code = new_code();
+        assert_eq!(code.len(), 6);
+        let stored = hash(&secrets, "po_1", &code);
+        assert!(matches(&secrets, "po_1", &code, &stored));
+        assert!(!matches(&secrets, "po_2", &code, &stored));
+        assert!(!matches(&secrets, "po_1", "12345", &stored));
+    }
+}

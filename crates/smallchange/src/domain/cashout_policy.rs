@@ -1,0 +1,200 @@
+//! A tenant's cash-out policy: fees per rail and speed, the minimum, limits per KYC level,
+//! how long quotes and unconfirmed cash-outs live, the risk thresholds, and the operator's
+//! registered name for receipts. Read from `[cashout]` (and `[cashout_tenants."<id>"]`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::fees::FeeSchedule;
+use super::user::KycLevel;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CashoutPolicy {
+    /// The smallest gross amount that may be withdrawn, in minor units.
+    pub minimum: i64,
+    /// How long a quote binds.
+    pub quote_ttl_s: i64,
+    /// How long a cash-out waits for its one-time code before it expires and its hold is released.
+    pub confirm_ttl_s: i64,
+    /// The lowest KYC level that may cash out: `basic` or `verified`.
+    pub kyc_level_required: String,
+    /// Wrong codes allowed; the last one locks the cash-out and releases its hold.
+    pub otp_attempts_max: i64,
+    /// A payout not paid this long after submission raises an operator alert.
+    pub sla_hours: i64,
+    /// Printed on receipts.
+    pub business_name: String,
+    pub business_registration_number: String,
+    /// Limits by KYC level (`basic`, `verified`).
+    pub limits: BTreeMap<String, Limits>,
+    /// Fees by rail, then speed (`standard`, `instant`).
+    pub fees: BTreeMap<String, BTreeMap<String, FeeSchedule>>,
+    /// Promised time to arrival by rail, then speed, in seconds.
+    pub eta_s: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Which rail pays each kind of destination.
+    pub rails: Rails,
+    pub risk: RiskThresholds,
+    /// The sandbox rail settles this long after submission.
+    pub sandbox_settle_s: i64,
+}
+
+/// How much one user may withdraw: at once, per day and per calendar month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub per_transaction: i64,
+    pub daily: i64,
+    pub monthly: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rails {
+    pub bank_account: String,
+    pub e_wallet: String,
+    pub cash_pickup: String,
+}
+
+/// When a cash-out goes to review instead of straight to the rail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskThresholds {
+    /// The window over which velocity is counted.
+    pub velocity_window_s: i64,
+    /// More cash-outs than this in the window → review.
+    pub velocity_count_max: i64,
+    /// More gross than this in the window → review.
+    pub velocity_amount_max: i64,
+    /// The first cash-out to a destination goes to review.
+    pub review_new_destination: bool,
+}
+
+/// The rails smallchange knows.
+pub const RAILS: [&str; 4] = ["bank_transfer", "e_wallet", "cash_pickup", "sandbox"];
+pub const SPEEDS: [&str; 2] = ["standard", "instant"];
+
+fn schedule(bps: i64, fixed: i64, min: i64, max: i64) -> FeeSchedule {
+    FeeSchedule { bps, fixed, min, max }
+}
+
+impl Default for CashoutPolicy {
+    /// Won amounts: ₩5,000 minimum, flat ₩500 for a standard bank transfer.
+    fn default() -> CashoutPolicy {
+        let speeds = |standard: FeeSchedule, instant: FeeSchedule| {
+            BTreeMap::from([("standard".to_string(), standard), ("instant".to_string(), instant)])
+        };
+        let bank = speeds(schedule(0, 500, 500, 500), schedule(100, 500, 1_000, 5_000));
+        let fees = BTreeMap::from([
+            ("bank_transfer".to_string(), bank.clone()),
+            ("sandbox".to_string(), bank),
+            ("e_wallet".to_string(), speeds(schedule(50, 0, 300, 3_000), schedule(150, 0, 500, 5_000))),
+            (
+                "cash_pickup".to_string(),
+                speeds(schedule(200, 1_000, 1_500, 10_000), schedule(200, 1_000, 1_500, 10_000)),
+            ),
+        ]);
+        let etas = |standard: i64, instant: i64| {
+            BTreeMap::from([("standard".to_string(), standard), ("instant".to_string(), instant)])
+        };
+        let eta_s = BTreeMap::from([
+            ("bank_transfer".to_string(), etas(24 * 3600, 600)),
+            ("sandbox".to_string(), etas(60, 10)),
+            ("e_wallet".to_string(), etas(3600, 60)),
+            ("cash_pickup".to_string(), etas(600, 600)),
+        ]);
+        let limits = BTreeMap::from([
+            ("basic".to_string(), Limits { per_transaction: 500_000, daily: 1_000_000, monthly: 3_000_000 }),
+            ("verified".to_string(), Limits { per_transaction: 2_000_000, daily: 5_000_000, monthly: 20_000_000 }),
+        ]);
+        CashoutPolicy {
+            minimum: 5_000,
+            quote_ttl_s: 600,
+            confirm_ttl_s: 900,
+            kyc_level_required: "basic".into(),
+            otp_attempts_max: 5,
+            sla_hours: 24,
+            business_name: "smallchange demo operator".into(),
+            business_registration_number: "000-00-00000".into(),
+            limits,
+            fees,
+            eta_s,
+            rails: Rails::default(),
+            risk: RiskThresholds::default(),
+            sandbox_settle_s: 2,
+        }
+    }
+}
+
+impl Default for Rails {
+    fn default() -> Rails {
+        Rails { bank_account: "bank_transfer".into(), e_wallet: "e_wallet".into(), cash_pickup: "cash_pickup".into() }
+    }
+}
+
+impl Default for RiskThresholds {
+    fn default() -> RiskThresholds {
+        RiskThresholds {
+            velocity_window_s: 3600,
+            velocity_count_max: 3,
+            velocity_amount_max: 1_000_000,
+            review_new_destination: true,
+        }
+    }
+}
+
+impl CashoutPolicy {
+    pub fn check(&self, name: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(self.minimum > 0, "{name}.minimum must be positive");
+        anyhow::ensure!(
+            self.quote_ttl_s > 0 && self.confirm_ttl_s > 0,
+            "{name}: quote and confirm TTLs must be positive"
+        );
+        anyhow::ensure!(
+            matches!(KycLevel::parse(&self.kyc_level_required), Some(KycLevel::Basic | KycLevel::Verified)),
+            "{name}.kyc_level_required is basic or verified"
+        );
+        anyhow::ensure!(self.otp_attempts_max >= 1, "{name}.otp_attempts_max must be at least 1");
+        for (rail, speeds) in &self.fees {
+            anyhow::ensure!(RAILS.contains(&rail.as_str()), "{name}.fees: unknown rail {rail:?}");
+            for (speed, schedule) in speeds {
+                anyhow::ensure!(SPEEDS.contains(&speed.as_str()), "{name}.fees.{rail}: unknown speed {speed:?}");
+                schedule.check(&format!("{name}.fees.{rail}.{speed}"))?;
+            }
+        }
+        for rail in [&self.rails.bank_account, &self.rails.e_wallet, &self.rails.cash_pickup] {
+            anyhow::ensure!(RAILS.contains(&rail.as_str()), "{name}.rails: unknown rail {rail:?}");
+        }
+        for (level, limits) in &self.limits {
+            anyhow::ensure!(KycLevel::parse(level).is_some(), "{name}.limits: unknown KYC level {level:?}");
+            anyhow::ensure!(
+                limits.per_transaction > 0 && limits.daily > 0 && limits.monthly > 0,
+                "{name}.limits.{level} must be positive"
+            );
+        }
+        Ok(())
+    }
+
+    /// The rail that pays a destination of this type.
+    pub fn rail_for(&self, destination_type: &str) -> &str {
+        match destination_type {
+            "bank_account" => &self.rails.bank_account,
+            "e_wallet" => &self.rails.e_wallet,
+            _ => &self.rails.cash_pickup,
+        }
+    }
+
+    pub fn fee_schedule(&self, rail: &str, speed: &str) -> Option<FeeSchedule> {
+        self.fees.get(rail)?.get(speed).copied()
+    }
+
+    pub fn eta_s(&self, rail: &str, speed: &str) -> i64 {
+        self.eta_s.get(rail).and_then(|s| s.get(speed)).copied().unwrap_or(24 * 3600)
+    }
+
+    /// The limits for a KYC level; none (nothing may be withdrawn) if the policy has none.
+    pub fn limits_for(&self, level: &str) -> Option<Limits> {
+        self.limits.get(level).copied()
+    }
+}

@@ -1,0 +1,437 @@
+//! Quotes and cash-outs as stored, their timelines, and status changes.
+//!
+//! A status change that moves no money is a conditional `UPDATE … WHERE status IN (…)` in
+//! a transaction of its own, with its timeline entry and any follow-up rows: of two
+//! requests racing to move a cash-out on, exactly one does. Money follows a status change
+//! through the committer (placing, releasing or paying out the hold), and `hold_state`
+//! records which of those has been written, so a sweeper can finish what a crash left.
+
+use serde::{Deserialize, Serialize};
+
+use super::payments::Leg;
+use super::{execute, execute_rows, Db};
+use crate::domain::fees::FeeLine;
+use crate::on_db;
+use crate::unit::{Param, Row};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub id: String,
+    pub user_id: String,
+    pub destination_id: String,
+    pub rail: String,
+    pub speed: String,
+    pub currency: String,
+    pub gross: i64,
+    pub fees: Vec<FeeLine>,
+    pub fee: i64,
+    pub net: i64,
+    pub sources: Vec<Leg>,
+    pub eta_s: i64,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+const QUOTE_COLUMNS: &str =
+    "id, user_id, destination_id, rail, speed, currency, gross, fees, fee, net, sources, eta_s, expires_at, created_at";
+
+type QuoteRow = (String, String, String, String, String, String, i64, String, i64, i64, String, i64, i64, i64);
+
+fn quote_from_row(row: QuoteRow) -> anyhow::Result<Quote> {
+    let (
+        id,
+        user_id,
+        destination_id,
+        rail,
+        speed,
+        currency,
+        gross,
+        fees,
+        fee,
+        net,
+        sources,
+        eta_s,
+        expires_at,
+        created_at,
+    ) = row;
+    Ok(Quote {
+        id,
+        user_id,
+        destination_id,
+        rail,
+        speed,
+        currency,
+        gross,
+        fees: serde_json::from_str(&fees)?,
+        fee,
+        net,
+        sources: serde_json::from_str(&sources)?,
+        eta_s,
+        expires_at,
+        created_at,
+    })
+}
+
+pub async fn insert_quote(db: &Db, tenant: &str, q: &Quote) -> anyhow::Result<()> {
+    on_db!(db, |pool, _d| {
+        sqlx::query(&format!(
+            "INSERT INTO cashout_quotes (tenant_id, {QUOTE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ))
+        .bind(tenant)
+        .bind(&q.id)
+        .bind(&q.user_id)
+        .bind(&q.destination_id)
+        .bind(&q.rail)
+        .bind(&q.speed)
+        .bind(&q.currency)
+        .bind(q.gross)
+        .bind(serde_json::to_string(&q.fees)?)
+        .bind(q.fee)
+        .bind(q.net)
+        .bind(serde_json::to_string(&q.sources)?)
+        .bind(q.eta_s)
+        .bind(q.expires_at)
+        .bind(q.created_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn quote(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Quote>> {
+    let row: Option<QuoteRow> = on_db!(db, |pool, _d| {
+        let sql = format!("SELECT {QUOTE_COLUMNS} FROM cashout_quotes WHERE tenant_id = $1 AND id = $2");
+        sqlx::query_as(&sql).bind(tenant).bind(id).fetch_optional(pool).await?
+    });
+    row.map(quote_from_row).transpose()
+}
+
+/// A cash-out as stored: its quote's terms, where it is, and how it got there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cashout {
+    pub id: String,
+    pub quote: Quote,
+    pub status: String,
+    pub hold_state: String,
+    pub otp_channel: String,
+    pub otp_hash: Option<String>,
+    pub otp_attempts: i64,
+    pub confirm_by: i64,
+    pub risk_decision: Option<String>,
+    pub risk_reasons: Vec<String>,
+    pub rail_reference: Option<String>,
+    pub failure_reason: Option<String>,
+    pub confirmed_at: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub paid_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Cashout {
+    /// The row that records a new cash-out, awaiting its one-time code.
+    pub fn insert_row(&self, tenant: &str) -> Row {
+        let q = &self.quote;
+        Row {
+            sql:
+                "INSERT INTO cashouts (id, tenant_id, user_id, quote_id, destination_id, rail, speed, currency, gross, \
+                  fees, fee, net, sources, status, hold_state, otp_channel, otp_hash, otp_attempts, confirm_by, \
+                  created_at, updated_at) \
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $19, $19)",
+            params: vec![
+                self.id.as_str().into(),
+                tenant.into(),
+                q.user_id.as_str().into(),
+                q.id.as_str().into(),
+                q.destination_id.as_str().into(),
+                q.rail.as_str().into(),
+                q.speed.as_str().into(),
+                q.currency.as_str().into(),
+                q.gross.into(),
+                serde_json::to_string(&q.fees).expect("fees serialize").into(),
+                q.fee.into(),
+                q.net.into(),
+                serde_json::to_string(&q.sources).expect("legs serialize").into(),
+                self.status.as_str().into(),
+                self.hold_state.as_str().into(),
+                self.otp_channel.as_str().into(),
+                Param::from(self.otp_hash.clone()),
+                self.confirm_by.into(),
+                self.created_at.into(),
+            ],
+        }
+    }
+}
+
+const CASHOUT_COLUMNS: &str = "c.id, c.status, c.hold_state, c.otp_channel, c.otp_hash, c.otp_attempts, c.confirm_by, \
+     c.risk_decision, c.risk_reasons, c.rail_reference, c.failure_reason, c.confirmed_at, c.submitted_at, c.paid_at, \
+     c.created_at, c.updated_at";
+
+/// Loads cash-outs matching `condition` (on `c`, the cash-out; `binds` fill `$1…`), with
+/// their quotes.
+async fn select(db: &Db, condition: &str, binds: &[&str], limit: i64) -> anyhow::Result<Vec<Cashout>> {
+    let quote_columns: String = QUOTE_COLUMNS.split(", ").map(|c| format!("q.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {CASHOUT_COLUMNS}, {quote_columns} FROM cashouts c JOIN cashout_quotes q ON q.id = c.quote_id \
+         WHERE {condition} ORDER BY c.id LIMIT {limit}"
+    );
+    let rows = on_db!(db, |pool, _d| {
+        let mut query = sqlx::query(&sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let rows = query.fetch_all(pool).await?;
+        let mut read = Vec::with_capacity(rows.len());
+        for r in rows {
+            use sqlx::Row as _;
+            let quote: QuoteRow = (
+                r.try_get(16)?,
+                r.try_get(17)?,
+                r.try_get(18)?,
+                r.try_get(19)?,
+                r.try_get(20)?,
+                r.try_get(21)?,
+                r.try_get(22)?,
+                r.try_get(23)?,
+                r.try_get(24)?,
+                r.try_get(25)?,
+                r.try_get(26)?,
+                r.try_get(27)?,
+                r.try_get(28)?,
+                r.try_get(29)?,
+            );
+            let reasons: Option<String> = r.try_get(8)?;
+            read.push(Cashout {
+                id: r.try_get(0)?,
+                status: r.try_get(1)?,
+                hold_state: r.try_get(2)?,
+                otp_channel: r.try_get(3)?,
+                otp_hash: r.try_get(4)?,
+                otp_attempts: r.try_get(5)?,
+                confirm_by: r.try_get(6)?,
+                risk_decision: r.try_get(7)?,
+                risk_reasons: reasons.map(|r| serde_json::from_str(&r)).transpose()?.unwrap_or_default(),
+                rail_reference: r.try_get(9)?,
+                failure_reason: r.try_get(10)?,
+                confirmed_at: r.try_get(11)?,
+                submitted_at: r.try_get(12)?,
+                paid_at: r.try_get(13)?,
+                created_at: r.try_get(14)?,
+                updated_at: r.try_get(15)?,
+                quote: quote_from_row(quote)?,
+            });
+        }
+        read
+    });
+    Ok(rows)
+}
+
+pub async fn get(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Cashout>> {
+    Ok(select(db, "c.tenant_id = $1 AND c.id = $2", &[tenant, id], 1).await?.pop())
+}
+
+/// Cash-outs in `status` (every tenant), oldest first: for the workers.
+pub async fn in_status(db: &Db, status: &str, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
+    let sql = format!("SELECT tenant_id, id FROM cashouts WHERE status = $1 ORDER BY updated_at LIMIT {limit}");
+    let ids: Vec<(String, String)> = on_db!(db, |pool, _d| sqlx::query_as(&sql).bind(status).fetch_all(pool).await?);
+    let mut found = Vec::with_capacity(ids.len());
+    for (tenant, id) in ids {
+        if let Some(cashout) = get(db, &tenant, &id).await? {
+            found.push((tenant, cashout));
+        }
+    }
+    Ok(found)
+}
+
+/// Cash-outs whose hold still waits for the money to follow their status.
+pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
+    let sql = format!(
+        "SELECT tenant_id, id FROM cashouts WHERE hold_state = 'held' \
+         AND status IN ('paid', 'failed', 'canceled', 'expired') ORDER BY updated_at LIMIT {limit}"
+    );
+    let ids: Vec<(String, String)> = on_db!(db, |pool, _d| sqlx::query_as(&sql).fetch_all(pool).await?);
+    let mut found = Vec::with_capacity(ids.len());
+    for (tenant, id) in ids {
+        if let Some(cashout) = get(db, &tenant, &id).await? {
+            found.push((tenant, cashout));
+        }
+    }
+    Ok(found)
+}
+
+/// The review queue: cash-outs in review, oldest first.
+pub async fn in_review(db: &Db, tenant: &str, after: Option<&str>, limit: i64) -> anyhow::Result<Vec<Cashout>> {
+    select(db, "c.tenant_id = $1 AND c.status = 'in_review' AND c.id > $2", &[tenant, after.unwrap_or("")], limit).await
+}
+
+/// A status change: from one of `from` to `to`, with a timeline note, the extra column
+/// updates in `set` and any follow-up rows, all in one transaction. `false` (and nothing
+/// written) if the cash-out was not in one of `from`.
+pub struct Transition<'a> {
+    pub tenant: &'a str,
+    pub id: &'a str,
+    pub from: &'a [&'a str],
+    pub to: &'a str,
+    pub note: String,
+    pub at: i64,
+    /// Extra columns to set, e.g. `("rail_reference", …)`; names are ours, never input.
+    pub set: Vec<(&'static str, Param)>,
+    pub rows: Vec<Row>,
+}
+
+pub async fn transition(db: &Db, t: Transition<'_>) -> anyhow::Result<bool> {
+    let mut assignments = String::from("status = $1, updated_at = $2");
+    let mut params: Vec<Param> = vec![t.to.into(), t.at.into()];
+    for (column, value) in &t.set {
+        params.push(value.clone());
+        assignments.push_str(&format!(", {column} = ${}", params.len()));
+    }
+    params.push(t.tenant.into());
+    let tenant_n = params.len();
+    params.push(t.id.into());
+    let id_n = params.len();
+    let mut states = Vec::new();
+    for from in t.from {
+        params.push((*from).into());
+        states.push(format!("${}", params.len()));
+    }
+    let sql = format!(
+        "UPDATE cashouts SET {assignments} WHERE tenant_id = ${tenant_n} AND id = ${id_n} AND status IN ({})",
+        states.join(", ")
+    );
+    // The statement text is built from our own column names and placeholders only.
+    let mut tx = db.begin().await?;
+    if execute(&mut tx, &sql, &params).await? != 1 {
+        return Ok(false);
+    }
+    // The update holds the cash-out's row, so counting its steps here cannot race.
+    let seq: i64 = crate::on_tx!(&mut tx, |c, _d| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM cashout_events WHERE cashout_id = $1").bind(t.id).fetch_one(c).await?
+    });
+    let mut rows = vec![event_row(t.id, seq, t.to, &t.note, t.at)];
+    rows.extend(t.rows);
+    execute_rows(&mut tx, &rows).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The `seq`th entry of a cash-out's timeline.
+pub fn event_row(cashout_id: &str, seq: i64, status: &str, note: &str, at: i64) -> Row {
+    Row {
+        sql: "INSERT INTO cashout_events (cashout_id, seq, status, note, at) VALUES ($1, $2, $3, $4, $5)",
+        params: vec![cashout_id.into(), seq.into(), status.into(), note.into(), at.into()],
+    }
+}
+
+/// One step of a cash-out's timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub status: String,
+    pub note: Option<String>,
+    pub at: i64,
+}
+
+pub async fn timeline(db: &Db, cashout_id: &str) -> anyhow::Result<Vec<Event>> {
+    let rows: Vec<(String, Option<String>, i64)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT status, note, at FROM cashout_events WHERE cashout_id = $1 ORDER BY seq")
+            .bind(cashout_id)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows.into_iter().map(|(status, note, at)| Event { status, note, at }).collect())
+}
+
+/// Counts a wrong code; returns how many wrong codes the cash-out has had, or `None` if it
+/// no longer waits for one.
+pub async fn count_wrong_code(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<i64>> {
+    let attempts: Option<i64> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar(
+            "UPDATE cashouts SET otp_attempts = otp_attempts + 1 \
+             WHERE tenant_id = $1 AND id = $2 AND status = 'awaiting_confirmation' RETURNING otp_attempts",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(attempts)
+}
+
+/// What the user has withdrawn (or is withdrawing: anything not failed, canceled or
+/// expired) since `since_us`: how many cash-outs and their gross.
+pub async fn withdrawn_since(db: &Db, tenant: &str, user: &str, since_us: i64) -> anyhow::Result<(i64, i64)> {
+    let row: (i64, Option<i64>) = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(gross) AS BIGINT) FROM cashouts WHERE tenant_id = $1 AND user_id = $2 \
+             AND created_at >= $3 AND status NOT IN ('failed', 'canceled', 'expired')",
+        )
+        .bind(tenant)
+        .bind(user)
+        .bind(since_us)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok((row.0, row.1.unwrap_or(0)))
+}
+
+/// Whether the user has had a cash-out to this destination paid before.
+pub async fn destination_used(db: &Db, tenant: &str, user: &str, destination: &str) -> anyhow::Result<bool> {
+    let found: Option<String> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar(
+            "SELECT id FROM cashouts WHERE tenant_id = $1 AND user_id = $2 AND destination_id = $3 \
+             AND status = 'paid' LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(user)
+        .bind(destination)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(found.is_some())
+}
+
+/// The row that marks which way the hold went.
+pub fn hold_state_row(id: &str, state: &str) -> Row {
+    Row { sql: "UPDATE cashouts SET hold_state = $1 WHERE id = $2", params: vec![state.into(), id.into()] }
+}
+
+/// Records a code sent by SMS where no gateway is configured.
+pub async fn record_sms(db: &Db, tenant: &str, phone: &str, text: &str, at: i64) -> anyhow::Result<()> {
+    on_db!(db, |pool, _d| {
+        sqlx::query("INSERT INTO sms_outbox (id, tenant_id, phone, text, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(crate::ids::time_ordered("sms", at))
+            .bind(tenant)
+            .bind(phone)
+            .bind(text)
+            .bind(at)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The development SMS outbox of a tenant, newest first.
+pub async fn sms_outbox(db: &Db, tenant: &str, limit: i64) -> anyhow::Result<Vec<(String, String, i64)>> {
+    let rows = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT phone, text, created_at FROM sms_outbox WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2")
+            .bind(tenant)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows)
+}
+
+/// Marks a cash-out's SLA alert as raised; `false` if it was raised before.
+pub async fn mark_sla_alerted(db: &Db, id: &str, at: i64) -> anyhow::Result<bool> {
+    let changed = on_db!(db, |pool, _d| {
+        sqlx::query("UPDATE cashouts SET sla_alerted_at = $1 WHERE id = $2 AND sla_alerted_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed == 1)
+}
