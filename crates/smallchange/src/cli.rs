@@ -126,6 +126,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(listen) = listen {
                 settings.listen = listen;
             }
+            if demo {
+                demo::adjust(&mut settings);
+            }
             let running = app::start(settings).await?;
             println!("smallchange listening on http://{}", running.addr);
             if demo {

@@ -465,3 +465,74 @@ async fn receipts_pay_the_quoted_net_under_random_fees_on(backend: Backend) {
         server.stop().await;
     }
 }
+
+both_backends!(codes_go_through_the_sms_gateway, super::codes_go_through_the_sms_gateway_on);
+
+/// An SMS gateway on loopback that keeps what it is sent, or fails while told to.
+struct Gateway {
+    url: String,
+    sent: Arc<std::sync::Mutex<Vec<Value>>>,
+    failing: Arc<std::sync::atomic::AtomicBool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+async fn gateway() -> Gateway {
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    type Shared = (Arc<std::sync::Mutex<Vec<Value>>>, Arc<std::sync::atomic::AtomicBool>);
+    async fn receive(
+        State((sent, failing)): State<Shared>,
+        headers: HeaderMap,
+        axum::Json(body): axum::Json<Value>,
+    ) -> StatusCode {
+        if failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+        assert_eq!(headers.get("authorization").and_then(|h| h.to_str().ok()), Some("Bearer gw-token"));
+        sent.lock().unwrap().push(body);
+        StatusCode::OK
+    }
+    let shared: Shared = Default::default();
+    let app = axum::Router::new().route("/sms", axum::routing::post(receive)).with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Gateway { url, sent: shared.0, failing: shared.1, server }
+}
+
+async fn codes_go_through_the_sms_gateway_on(backend: Backend) {
+    let gateway = gateway().await;
+    let url = gateway.url.clone();
+    let (server, clock) = server_at(backend, move |s: &mut Settings| {
+        settings(false)(s);
+        s.sms_gateway_url = url;
+        s.sms_gateway_token = "gw-token".into();
+    })
+    .await;
+    let c = customer(&server, 1, "basic", false).await;
+    server.topup(&c.id, "bank_transfer", 50_000).await;
+    // The gateway is down: the cash-out stands, and a new code can be asked for.
+    gateway.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (_, q) = quote(&server, &c, json!(10_000)).await;
+    let (status, cashout) = create(&server, q["id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{cashout}");
+    let id = cashout["id"].as_str().unwrap().to_string();
+    assert!(gateway.sent.lock().unwrap().is_empty());
+    let (status, _) = server.get("/v1/dev/sms-outbox").await;
+    assert_eq!(status, 404, "with a gateway there is no outbox");
+    gateway.failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (status, _) = server.post(&format!("/v1/cashouts/{id}/resend-code"), json!({})).await;
+    assert_eq!(status, 200);
+    let message = gateway.sent.lock().unwrap()[0].clone();
+    assert_eq!(message["to"], "+821000000001");
+    let code: String = message["text"].as_str().unwrap().split(": ").nth(1).unwrap().chars().take(6).collect();
+    let (status, confirmed) = confirm(&server, &id, &code).await;
+    assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
+    wait_for(&server, &id, "in_transit").await;
+    clock.set(START_US + 5_000_000);
+    wait_for(&server, &id, "paid").await;
+    let (status, again) = server.post(&format!("/v1/cashouts/{id}/resend-code"), json!({})).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (409, Some("invalid_state")));
+    server.stop().await;
+    gateway.server.abort();
+}

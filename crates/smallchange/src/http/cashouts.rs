@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/cashouts/{id}", get(get_cashout))
         .route("/v1/cashouts/{id}/confirm", post(confirm_cashout))
         .route("/v1/cashouts/{id}/cancel", post(cancel_cashout))
+        .route("/v1/cashouts/{id}/resend-code", post(resend_code))
         .route("/v1/cashouts/{id}/receipt", get(receipt))
         .route("/v1/cashouts/{id}/approve", post(approve))
         .route("/v1/cashouts/{id}/reject", post(reject))
@@ -287,21 +288,50 @@ async fn create_cashout(
     let (response, outcome) = submit_then(&app, checked, unit, render).await?;
     let placed = matches!(&outcome, Some(UnitOutput::Applied { results, .. }) if results.iter().all(|r| r.is_ok()));
     if let (true, Some(code)) = (placed, code) {
-        let text = format!(
-            "[{}] Your code to confirm a cash-out of {} {}: {code}. Never share it.",
-            policy.business_name, cashout.quote.net, cashout.quote.currency
-        );
-        let gateway = otp::Gateway {
-            url: app.settings.sms_gateway_url.clone(),
-            token: app.settings.sms_gateway_token.clone(),
-            timeout: std::time::Duration::from_millis(app.settings.sms_timeout_ms),
-        };
-        // The cash-out stands either way; a code that did not go out can be asked for again.
-        if let Err(error) = otp::send(&app.db, &gateway, &tenant, &user.phone, &text, now).await {
-            tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
-        }
+        send_code(&app, &tenant, &cashout, &user.phone, &code).await;
     }
     Ok(response)
+}
+
+/// Sends a cash-out's SMS code. The cash-out stands either way: a code that did not go
+/// out can be sent again (`resend-code`).
+async fn send_code(app: &AppState, tenant: &str, cashout: &Cashout, phone: &str, code: &str) {
+    let policy = app.settings.cashout_policy(tenant);
+    let text = format!(
+        "[{}] Your code to confirm a cash-out of {} {}: {code}. Never share it.",
+        policy.business_name, cashout.quote.net, cashout.quote.currency
+    );
+    let gateway = otp::Gateway {
+        url: app.settings.sms_gateway_url.clone(),
+        token: app.settings.sms_gateway_token.clone(),
+        timeout: std::time::Duration::from_millis(app.settings.sms_timeout_ms),
+    };
+    if let Err(error) = otp::send(&app.db, &gateway, tenant, phone, &text, app.clock.now_us()).await {
+        tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
+    }
+}
+
+/// Send a new SMS code for a cash-out awaiting confirmation (the old one stops working).
+#[utoipa::path(post, path = "/v1/cashouts/{id}/resend-code", params(("id" = String, Path, description = "The cash-out id")),
+    responses((status = 200, body = CashoutResponse), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`invalid_state`: not awaiting an SMS code")),
+    security(("bearer" = [])), tag = "cash-out")]
+async fn resend_code(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<CashoutResponse>, ApiError> {
+    operator.require(WRITERS)?;
+    let tenant = operator.tenant_id();
+    let cashout = flow::load(&app, tenant, &id).await?;
+    let code = otp::new_code();
+    let stored = otp::hash(&app.secrets, &cashout.id, &code);
+    if !cashouts::replace_code(&app.db, tenant, &id, &stored, app.clock.now_us()).await? {
+        return Err(ApiError::conflict("invalid_state", "the cash-out is not waiting for an SMS code"));
+    }
+    let user = existing(&app, tenant, &cashout.quote.user_id).await?;
+    send_code(&app, tenant, &cashout, &user.phone, &code).await;
+    Ok(Json(cashout_response(&app, tenant, &cashout).await?))
 }
 
 /// The answer for a cash-out about to be created (its timeline is its first step).

@@ -435,3 +435,21 @@ pub async fn mark_sla_alerted(db: &Db, id: &str, at: i64) -> anyhow::Result<bool
     });
     Ok(changed == 1)
 }
+
+/// Replaces the SMS code of a cash-out still waiting for one; `false` if it no longer waits.
+pub async fn replace_code(db: &Db, tenant: &str, id: &str, otp_hash: &str, at: i64) -> anyhow::Result<bool> {
+    let changed = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE cashouts SET otp_hash = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND status = 'awaiting_confirmation' AND otp_channel = 'sms'",
+        )
+        .bind(otp_hash)
+        .bind(at)
+        .bind(tenant)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(changed == 1)
+}
