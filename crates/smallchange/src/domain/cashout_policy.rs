@@ -38,6 +38,24 @@ pub struct CashoutPolicy {
     pub risk: RiskThresholds,
     /// The sandbox rail settles this long after submission.
     pub sandbox_settle_s: i64,
+    /// The operator's account that bank payouts are paid from (the pain.001 debtor).
+    pub bank: BankAccount,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BankAccount {
+    pub name: String,
+    /// An IBAN, or the domestic account number.
+    pub account: String,
+    /// A BIC, or the domestic bank code.
+    pub bank_code: String,
+}
+
+impl Default for BankAccount {
+    fn default() -> BankAccount {
+        BankAccount { name: "smallchange demo operator".into(), account: "000-000000-00-000".into(), bank_code: "004".into() }
+    }
 }
 
 /// How much one user may withdraw: at once, per day and per calendar month.
@@ -123,6 +141,7 @@ impl Default for CashoutPolicy {
             rails: Rails::default(),
             risk: RiskThresholds::default(),
             sandbox_settle_s: 2,
+            bank: BankAccount::default(),
         }
     }
 }

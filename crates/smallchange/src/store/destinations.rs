@@ -94,3 +94,21 @@ pub async fn get(db: &super::Db, tenant_id: &str, id: &str) -> anyhow::Result<Op
         verified: verified != 0,
     }))
 }
+
+/// The rail's fields of a destination, opened: what a payout needs and nothing shows.
+pub async fn details_of(
+    db: &super::Db,
+    secrets: &Secrets,
+    tenant_id: &str,
+    id: &str,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let sealed: Option<String> = crate::on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT details FROM payout_destinations WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some(sealed) = sealed else { return Ok(None) };
+    Ok(Some(serde_json::from_slice(&secrets.open(&sealed)?)?))
+}

@@ -16,6 +16,7 @@ pub mod gift_cards;
 pub mod idempotency;
 pub mod ledger;
 pub mod payments;
+pub mod payout_batches;
 pub mod sqlite_raw;
 pub mod tenants;
 pub mod totp;
