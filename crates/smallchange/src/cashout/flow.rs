@@ -10,7 +10,8 @@ use crate::committer::{Command, Output, Reply};
 use crate::domain::risk::{self, Decision, Facts};
 use crate::http::error::ApiError;
 use crate::http::AppState;
-use crate::store::cashouts::{self, Cashout, Transition};
+use crate::store::cashouts::{self, Cashout, Quote, Transition};
+use crate::store::users::User;
 use crate::store::{totp, users};
 use crate::unit::{Param, UnitOutput};
 
@@ -25,6 +26,34 @@ pub const RELEASING: [&str; 3] = ["failed", "canceled", "expired"];
 pub async fn load(app: &AppState, tenant: &str, id: &str) -> Result<Cashout, ApiError> {
     let found = cashouts::get(&app.db, tenant, id).await?;
     found.ok_or_else(|| ApiError::not_found(format!("no cash-out {id}")))
+}
+
+/// A new cash-out from `quote`, awaiting its code: TOTP if the user has enrolled, else an
+/// SMS code (returned, to send once the hold is placed).
+pub fn new_cashout(app: &AppState, tenant: &str, quote: Quote, user: &User, now: i64) -> (Cashout, Option<String>) {
+    let policy = app.settings.cashout_policy(tenant);
+    let id = crate::ids::time_ordered("po", now);
+    let (channel, code) = if user.totp_enrolled { ("totp", None) } else { ("sms", Some(super::otp::new_code())) };
+    let cashout = Cashout {
+        otp_hash: code.as_ref().map(|c| super::otp::hash(&app.secrets, &id, c)),
+        id,
+        status: "awaiting_confirmation".into(),
+        hold_state: "held".into(),
+        otp_channel: channel.into(),
+        otp_attempts: 0,
+        confirm_by: now + policy.confirm_ttl_s * 1_000_000,
+        risk_decision: None,
+        risk_reasons: Vec::new(),
+        rail_reference: None,
+        failure_reason: None,
+        confirmed_at: None,
+        submitted_at: None,
+        paid_at: None,
+        created_at: now,
+        updated_at: now,
+        quote,
+    };
+    (cashout, code)
 }
 
 /// Moves a cash-out to `to` if it is in one of `from`; then releases or pays out its hold
@@ -99,11 +128,19 @@ pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Resu
     if !right {
         return Err(wrong_code(app, tenant, &cashout, policy.otp_attempts_max, now).await?);
     }
-    let verdict = risk::decide(&facts(app, tenant, &cashout, now).await?, &policy.risk);
+    proceed(app, tenant, &cashout, "confirmed", now).await
+}
+
+/// A confirmed cash-out (by its code, or by a standing authorisation) meets the risk
+/// rules: to the rail, to review, or refused with its hold released.
+pub async fn proceed(app: &AppState, tenant: &str, cashout: &Cashout, how: &str, now: i64) -> Result<Cashout, ApiError> {
+    let id = cashout.id.as_str();
+    let policy = app.settings.cashout_policy(tenant);
+    let verdict = risk::decide(&facts(app, tenant, cashout, now).await?, &policy.risk);
     let reasons = serde_json::to_string(&verdict.reasons).expect("reasons serialize");
     let (to, note) = match verdict.decision {
-        Decision::Allow => ("processing", "confirmed".to_string()),
-        Decision::Review => ("in_review", format!("confirmed; held for review: {}", verdict.reasons.join(", "))),
+        Decision::Allow => ("processing", how.to_string()),
+        Decision::Review => ("in_review", format!("{how}; held for review: {}", verdict.reasons.join(", "))),
         Decision::Deny => ("canceled", format!("refused: {}", verdict.reasons.join(", "))),
     };
     let mut t = transition(tenant, id, &["awaiting_confirmation"], to, note, now);

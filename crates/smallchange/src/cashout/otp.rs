@@ -51,6 +51,24 @@ pub async fn send(db: &Db, gateway: &Gateway, tenant: &str, phone: &str, text: &
     Ok(())
 }
 
+/// Sends a cash-out's SMS code. The cash-out stands either way: a code that did not go
+/// out can be sent again (`resend-code`).
+pub async fn send_code(app: &crate::http::AppState, tenant: &str, cashout: &crate::store::cashouts::Cashout, phone: &str, code: &str) {
+    let policy = app.settings.cashout_policy(tenant);
+    let text = format!(
+        "[{}] Your code to confirm a cash-out of {} {}: {code}. Never share it.",
+        policy.business_name, cashout.quote.net, cashout.quote.currency
+    );
+    let gateway = Gateway {
+        url: app.settings.sms_gateway_url.clone(),
+        token: app.settings.sms_gateway_token.clone(),
+        timeout: Duration::from_millis(app.settings.sms_timeout_ms),
+    };
+    if let Err(error) = send(&app.db, &gateway, tenant, phone, &text, app.clock.now_us()).await {
+        tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

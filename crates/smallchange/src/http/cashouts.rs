@@ -250,28 +250,7 @@ async fn create_cashout(
         return Err(ApiError::conflict("quote_expired", "the quote has expired: ask for a new one"));
     }
     let user = existing(&app, &tenant, &quote.user_id).await?;
-    let policy = app.settings.cashout_policy(&tenant);
-    let id = crate::ids::time_ordered("po", now);
-    let (channel, code) = if user.totp_enrolled { ("totp", None) } else { ("sms", Some(otp::new_code())) };
-    let cashout = Cashout {
-        id: id.clone(),
-        status: "awaiting_confirmation".into(),
-        hold_state: "held".into(),
-        otp_channel: channel.into(),
-        otp_hash: code.as_ref().map(|c| otp::hash(&app.secrets, &id, c)),
-        otp_attempts: 0,
-        confirm_by: now + policy.confirm_ttl_s * 1_000_000,
-        risk_decision: None,
-        risk_reasons: Vec::new(),
-        rail_reference: None,
-        failure_reason: None,
-        confirmed_at: None,
-        submitted_at: None,
-        paid_at: None,
-        created_at: now,
-        updated_at: now,
-        quote,
-    };
+    let (cashout, code) = flow::new_cashout(&app, &tenant, quote, &user, now);
     let unit = money::hold_unit(&tenant, &cashout, Vec::new())?;
     let shown = cashout_response_new(&app, &tenant, &cashout).await?;
     let render = Arc::new(move |outcome: &UnitOutput| {
@@ -288,27 +267,9 @@ async fn create_cashout(
     let (response, outcome) = submit_then(&app, checked, unit, render).await?;
     let placed = matches!(&outcome, Some(UnitOutput::Applied { results, .. }) if results.iter().all(|r| r.is_ok()));
     if let (true, Some(code)) = (placed, code) {
-        send_code(&app, &tenant, &cashout, &user.phone, &code).await;
+        otp::send_code(&app, &tenant, &cashout, &user.phone, &code).await;
     }
     Ok(response)
-}
-
-/// Sends a cash-out's SMS code. The cash-out stands either way: a code that did not go
-/// out can be sent again (`resend-code`).
-async fn send_code(app: &AppState, tenant: &str, cashout: &Cashout, phone: &str, code: &str) {
-    let policy = app.settings.cashout_policy(tenant);
-    let text = format!(
-        "[{}] Your code to confirm a cash-out of {} {}: {code}. Never share it.",
-        policy.business_name, cashout.quote.net, cashout.quote.currency
-    );
-    let gateway = otp::Gateway {
-        url: app.settings.sms_gateway_url.clone(),
-        token: app.settings.sms_gateway_token.clone(),
-        timeout: std::time::Duration::from_millis(app.settings.sms_timeout_ms),
-    };
-    if let Err(error) = otp::send(&app.db, &gateway, tenant, phone, &text, app.clock.now_us()).await {
-        tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
-    }
 }
 
 /// Send a new SMS code for a cash-out awaiting confirmation (the old one stops working).
@@ -330,7 +291,7 @@ async fn resend_code(
         return Err(ApiError::conflict("invalid_state", "the cash-out is not waiting for an SMS code"));
     }
     let user = existing(&app, tenant, &cashout.quote.user_id).await?;
-    send_code(&app, tenant, &cashout, &user.phone, &code).await;
+    otp::send_code(&app, tenant, &cashout, &user.phone, &code).await;
     Ok(Json(cashout_response(&app, tenant, &cashout).await?))
 }
 
