@@ -40,6 +40,9 @@ pub struct CashoutPolicy {
     pub sandbox_settle_s: i64,
     /// The operator's account that bank payouts are paid from (the pain.001 debtor).
     pub bank: BankAccount,
+    /// Auto-cash-outs go ahead without a one-time code, on the user's standing consent
+    /// given when they turned auto-cash-out on. Off: each needs its code like any other.
+    pub auto_standing_authorisation: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +145,7 @@ impl Default for CashoutPolicy {
             risk: RiskThresholds::default(),
             sandbox_settle_s: 2,
             bank: BankAccount::default(),
+            auto_standing_authorisation: false,
         }
     }
 }

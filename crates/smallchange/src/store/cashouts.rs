@@ -453,3 +453,82 @@ pub async fn replace_code(db: &Db, tenant: &str, id: &str, otp_hash: &str, at: i
     });
     Ok(changed == 1)
 }
+
+/// A user's auto-cash-out setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutoCashout {
+    pub user_id: String,
+    pub enabled: bool,
+    pub threshold: i64,
+    pub destination_id: String,
+    pub updated_at: i64,
+}
+
+pub async fn set_auto(db: &Db, tenant: &str, auto: &AutoCashout) -> anyhow::Result<()> {
+    on_db!(db, |pool, _d| {
+        sqlx::query(
+            "INSERT INTO auto_cashouts (tenant_id, user_id, enabled, threshold, destination_id, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id) DO UPDATE SET \
+             enabled = excluded.enabled, threshold = excluded.threshold, destination_id = excluded.destination_id, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(&auto.user_id)
+        .bind(i64::from(auto.enabled))
+        .bind(auto.threshold)
+        .bind(&auto.destination_id)
+        .bind(auto.updated_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+type AutoRow = (String, String, i64, i64, String, i64);
+
+fn auto_from_row((_, user_id, enabled, threshold, destination_id, updated_at): AutoRow) -> AutoCashout {
+    AutoCashout { user_id, enabled: enabled != 0, threshold, destination_id, updated_at }
+}
+
+pub async fn auto(db: &Db, tenant: &str, user: &str) -> anyhow::Result<Option<AutoCashout>> {
+    let row: Option<AutoRow> = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT tenant_id, user_id, enabled, threshold, destination_id, updated_at FROM auto_cashouts \
+             WHERE tenant_id = $1 AND user_id = $2",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.map(auto_from_row))
+}
+
+/// Every enabled auto-cash-out (all tenants), with its tenant.
+pub async fn autos_enabled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, AutoCashout)>> {
+    let rows: Vec<AutoRow> = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT tenant_id, user_id, enabled, threshold, destination_id, updated_at FROM auto_cashouts \
+             WHERE enabled = 1 ORDER BY tenant_id, user_id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|row| (row.0.clone(), auto_from_row(row))).collect())
+}
+
+/// Whether the user has a cash-out on its way (not yet paid, failed, canceled or expired).
+pub async fn has_open(db: &Db, tenant: &str, user: &str) -> anyhow::Result<bool> {
+    let found: Option<String> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar(
+            "SELECT id FROM cashouts WHERE tenant_id = $1 AND user_id = $2 \
+             AND status IN ('awaiting_confirmation', 'in_review', 'processing', 'in_transit') LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(found.is_some())
+}
