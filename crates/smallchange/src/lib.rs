@@ -21,4 +21,5 @@ pub mod signature;
 pub mod store;
 pub mod telemetry;
 pub mod unit;
+pub mod webhooks;
 pub mod workers;

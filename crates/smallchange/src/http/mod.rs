@@ -18,6 +18,7 @@ pub mod submit;
 pub mod topups;
 pub mod totp;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(balances::router())
         .merge(gift_cards::router())
         .merge(totp::router())
+        .merge(webhooks::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

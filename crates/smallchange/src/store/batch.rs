@@ -12,7 +12,6 @@ use super::idempotency::{NewRecord, StoredResponse};
 use super::ledger::{account_from_row, transfer_flags, transfer_from_row, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use super::sqlite_raw::{RawConnection, Statement};
 use super::{Db, Tx};
-use crate::on_tx;
 use crate::unit::{Param, Row};
 
 /// One write transaction at a time: begin, load, write, then commit or roll back.
@@ -77,21 +76,7 @@ impl BatchStore for SqlxBatch {
     }
 
     async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()> {
-        let tx = self.tx()?;
-        for row in rows {
-            on_tx!(tx, |c, _d| {
-                let mut query = sqlx::query(row.sql);
-                for param in &row.params {
-                    query = match param {
-                        Param::Text(text) => query.bind(text.as_str()),
-                        Param::Int(value) => query.bind(*value),
-                        Param::Null => query.bind(None::<String>),
-                    };
-                }
-                query.execute(c).await?;
-            });
-        }
-        Ok(())
+        super::write_rows(self.tx()?, rows).await
     }
 
     async fn commit(&mut self) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ pub mod destinations;
 pub mod dialect;
 pub mod gift_cards;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
 pub mod payments;
 pub mod sqlite_raw;
@@ -21,6 +22,7 @@ pub mod totp;
 pub mod users;
 pub mod verify;
 pub mod wallet;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,6 +33,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 
 pub use dialect::Dialect;
+
+use crate::unit::{Param, Row};
 
 /// How long a writer waits for SQLite's lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -178,6 +182,25 @@ impl Tx {
             Tx::Postgres(tx) => tx.commit().await,
         }
     }
+}
+
+/// Writes rows (see [`crate::unit::Row`]) in `tx`, in order: the group committer's way on
+/// PostgreSQL, and the way for rows written outside a unit (a worker enqueuing jobs).
+pub async fn write_rows(tx: &mut Tx, rows: &[Row]) -> anyhow::Result<()> {
+    for row in rows {
+        on_tx!(tx, |c, _d| {
+            let mut query = sqlx::query(row.sql);
+            for param in &row.params {
+                query = match param {
+                    Param::Text(text) => query.bind(text.as_str()),
+                    Param::Int(value) => query.bind(*value),
+                    Param::Null => query.bind(None::<String>),
+                };
+            }
+            query.execute(c).await?;
+        });
+    }
+    Ok(())
 }
 
 /// Microseconds since the Unix epoch, the unit every time column uses.
