@@ -1,5 +1,6 @@
-//! Assembles a running server: database, migrations, committer, workers and HTTP, and
-//! takes them down in order so that the batch in flight is finished before exit.
+//! Assembles a running server: database, migrations, committer, workers (the job runner
+//! among them) and HTTP, and takes them down in order so that the jobs and the batch in
+//! flight are finished before exit.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,9 +74,19 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
     let (committer, committer_task) = Committer::start(db.clone(), settings.committer(), metrics.clone())?;
-    let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
     let settings = Arc::new(settings);
     let Shared { clock, secrets } = shared;
+    // Scoped: a committer handle kept to the end would stop the committer from draining.
+    let handlers = {
+        let deps = workers::Deps {
+            db: db.clone(),
+            committer: committer.clone(),
+            settings: settings.clone(),
+            secrets: secrets.clone(),
+        };
+        workers::handlers(&deps).context("setting up the job handlers")?
+    };
+    let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
     let state =
         AppState { db: db.clone(), committer, settings, metrics, keys: Arc::default(), limiter, clock, secrets };
     let workers = vec![
@@ -85,7 +96,13 @@ async fn serve(
             Duration::from_millis(state.settings.expiry_poll_ms),
             stopped.clone(),
         )),
-        tokio::spawn(workers::purge::run(db.clone(), state.settings.idempotency_retention_h, stopped.clone())),
+        tokio::spawn(workers::purge::run(
+            db.clone(),
+            state.settings.idempotency_retention_h,
+            state.settings.jobs_retention_h,
+            stopped.clone(),
+        )),
+        tokio::spawn(workers::jobs::run(db.clone(), handlers, state.settings.jobs(), stopped.clone())),
         tokio::spawn(workers::cashouts::run(
             state.clone(),
             Duration::from_millis(state.settings.cashout_poll_ms),

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::committer::CommitterSettings;
 use crate::domain::cashout_policy::CashoutPolicy;
 use crate::domain::policy::WalletPolicy;
+use crate::store::jobs::Backoff;
 use crate::store::DbOptions;
+use crate::workers::jobs::RunnerSettings;
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -71,6 +73,23 @@ pub struct Settings {
     /// [`crate::crypto`]). Empty: on SQLite a key file beside the database; on PostgreSQL
     /// the server refuses to start.
     pub encryption_key: String,
+    /// How often the job runner looks for due jobs when it found none.
+    pub jobs_poll_ms: u64,
+    /// Most jobs one runner has claimed and running at once.
+    pub jobs_batch_max: i64,
+    /// How long a claimed job is reserved for its runner; one still running then (its
+    /// runner died) is claimed again.
+    pub jobs_lease_s: u64,
+    /// The wait after a job's first failure; it doubles with every further one.
+    pub jobs_backoff_base_ms: u64,
+    /// The longest wait between two attempts of a job.
+    pub jobs_backoff_max_s: u64,
+    /// After this many attempts a failing job is marked dead.
+    pub jobs_attempts_max: i64,
+    /// How long finished (done or dead) jobs are kept.
+    pub jobs_retention_h: u32,
+    /// How long one webhook delivery may take, connecting included.
+    pub webhook_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -101,6 +120,14 @@ impl Default for Settings {
             cashout: CashoutPolicy::default(),
             cashout_tenants: BTreeMap::new(),
             encryption_key: String::new(),
+            jobs_poll_ms: 200,
+            jobs_batch_max: 32,
+            jobs_lease_s: 60,
+            jobs_backoff_base_ms: 1_000,
+            jobs_backoff_max_s: 3_600,
+            jobs_attempts_max: 12,
+            jobs_retention_h: 7 * 24,
+            webhook_timeout_ms: 5_000,
         }
     }
 }
@@ -154,6 +181,7 @@ impl Settings {
         anyhow::ensure!(self.amount_max > 0, "amount_max must be positive");
         anyhow::ensure!(self.db_connections_max >= 2, "db_connections_max must be at least 2");
         anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format is text or json");
+        self.check_jobs()?;
         self.wallet.check("wallet")?;
         for (tenant, policy) in &self.wallet_tenants {
             policy.check(&format!("wallet_tenants.{tenant}"))?;
@@ -168,6 +196,39 @@ impl Settings {
     /// The cash-out policy of `tenant`.
     pub fn cashout_policy(&self, tenant: &str) -> &CashoutPolicy {
         self.cashout_tenants.get(tenant).unwrap_or(&self.cashout)
+    }
+
+    /// Job and webhook settings that cannot work: a job that could outlive its lease would
+    /// be claimed again while it still runs.
+    fn check_jobs(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.jobs_poll_ms >= 1, "jobs_poll_ms must be at least 1");
+        anyhow::ensure!(self.jobs_batch_max >= 1, "jobs_batch_max must be at least 1");
+        anyhow::ensure!(self.jobs_attempts_max >= 1, "jobs_attempts_max must be at least 1");
+        anyhow::ensure!(self.jobs_backoff_base_ms >= 1, "jobs_backoff_base_ms must be at least 1");
+        anyhow::ensure!(
+            self.jobs_backoff_max_s.saturating_mul(1_000) >= self.jobs_backoff_base_ms,
+            "jobs_backoff_max_s must be at least jobs_backoff_base_ms"
+        );
+        anyhow::ensure!(self.webhook_timeout_ms >= 1, "webhook_timeout_ms must be at least 1");
+        anyhow::ensure!(
+            self.jobs_lease_s.saturating_mul(1_000) >= self.webhook_timeout_ms.saturating_mul(2),
+            "jobs_lease_s must be at least twice webhook_timeout_ms, so a delivery ends within its lease"
+        );
+        Ok(())
+    }
+
+    /// The job runner's settings.
+    pub fn jobs(&self) -> RunnerSettings {
+        RunnerSettings {
+            poll: Duration::from_millis(self.jobs_poll_ms),
+            batch_max: self.jobs_batch_max,
+            lease: Duration::from_secs(self.jobs_lease_s),
+            backoff: Backoff {
+                base: Duration::from_millis(self.jobs_backoff_base_ms),
+                max: Duration::from_secs(self.jobs_backoff_max_s),
+                max_attempts: self.jobs_attempts_max,
+            },
+        }
     }
 
     /// The wallet policy of `tenant`.
@@ -212,4 +273,27 @@ fn env_value(raw: &str) -> toml::Value {
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_settings_that_cannot_work_are_refused() {
+        assert!(Settings::default().check().is_ok());
+        let refused = [
+            Settings { jobs_batch_max: 0, ..Settings::default() },
+            Settings { jobs_attempts_max: 0, ..Settings::default() },
+            Settings { jobs_poll_ms: 0, ..Settings::default() },
+            Settings { jobs_backoff_base_ms: 5_000, jobs_backoff_max_s: 4, ..Settings::default() },
+            Settings { jobs_lease_s: 9, webhook_timeout_ms: 5_000, ..Settings::default() },
+        ];
+        for settings in refused {
+            assert!(settings.check().is_err(), "{settings:?}");
+        }
+        let jobs = Settings::default().jobs();
+        assert_eq!((jobs.poll, jobs.batch_max, jobs.lease), (Duration::from_millis(200), 32, Duration::from_secs(60)));
+        assert_eq!((jobs.backoff.base, jobs.backoff.max_attempts), (Duration::from_secs(1), 12));
+    }
 }

@@ -20,6 +20,7 @@ pub mod submit;
 pub mod topups;
 pub mod totp;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(gift_cards::router())
         .merge(cashouts::router())
         .merge(totp::router())
+        .merge(webhooks::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

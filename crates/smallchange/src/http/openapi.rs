@@ -33,14 +33,20 @@ use super::AppState;
         super::gift_cards::get_card,
         super::gift_cards::check_card,
         super::gift_cards::redeem_card,
-        super::gift_cards::refund_remainder
+        super::gift_cards::refund_remainder,
+        super::webhooks::create_endpoint,
+        super::webhooks::list_endpoints,
+        super::webhooks::get_endpoint,
+        super::webhooks::delete_endpoint,
+        super::webhooks::list_deliveries
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "ledger", description = "The double-entry ledger, low level"),
         (name = "users", description = "End users and their identity checks"),
         (name = "wallet", description = "Top-ups, payments, balances and statements"),
-        (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds")
+        (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds"),
+        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs")
     )
 )]
 pub struct ApiDoc;

@@ -50,6 +50,18 @@ pub async fn write_rows(
     submit(app, checked, unit, Arc::new(move |_: &UnitOutput| Ok(body.clone()))).await
 }
 
+/// As [`write_rows`] for an answer that holds a secret (a webhook signing secret): its
+/// idempotency copy is stored sealed, as with [`submit_sealed`].
+pub async fn write_rows_sealed(
+    app: &AppState,
+    checked: Option<Checked>,
+    rows: Vec<Row>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows);
+    submit_sealed(app, checked, unit, Arc::new(move |_: &UnitOutput| Ok(body.clone()))).await
+}
+
 /// As [`submit`] for an answer that holds a secret (a gift-card code): its idempotency
 /// copy is stored sealed, and a replay opens it (see [`idempotency::check_sealed`]).
 pub async fn submit_sealed(

@@ -61,6 +61,16 @@ impl Dialect {
             Dialect::Postgres => " FOR UPDATE",
         }
     }
+
+    /// The suffix that locks selected rows and passes over rows another transaction has
+    /// locked, so concurrent claimers of a queue take different rows instead of waiting.
+    /// SQLite's one writer claims alone, so it needs none.
+    pub fn for_update_skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
 }
 
 /// `($1, $2, …), (…)` for `rows` rows of `columns` parameters each, numbered from `$1` on

@@ -14,6 +14,7 @@ pub mod destinations;
 pub mod dialect;
 pub mod gift_cards;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
 pub mod payments;
 pub mod payout_batches;
@@ -23,6 +24,7 @@ pub mod totp;
 pub mod users;
 pub mod verify;
 pub mod wallet;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -206,6 +208,12 @@ pub async fn execute(tx: &mut Tx, sql: &str, params: &[Param]) -> anyhow::Result
         }
         query.execute(c).await?.rows_affected()
     }))
+}
+
+/// Writes rows (see [`crate::unit::Row`]) in `tx`, in order: for rows written outside a
+/// unit (a worker enqueuing jobs).
+pub async fn write_rows(tx: &mut Tx, rows: &[Row]) -> anyhow::Result<()> {
+    execute_rows(tx, rows).await.map(|_| ())
 }
 
 /// Microseconds since the Unix epoch, the unit every time column uses.

@@ -1,7 +1,37 @@
-//! Background work that happens after a request: pending-transfer timeouts, the clean-up
-//! of old idempotency records, and cash-outs moving on. Each worker stops when told to,
-//! between rounds.
+//! Background work that happens after a request: pending-transfer timeouts, the clean-up of
+//! old records, cash-outs moving on, and durable jobs (the outbox: see [`jobs`]) such as
+//! webhook deliveries. Each worker stops when told to, between rounds.
+//!
+//! Every job handler is registered in [`handlers`], in one place: a new kind of job is a
+//! [`jobs::Handler`] and one line there.
 
 pub mod cashouts;
 pub mod expiry;
+pub mod jobs;
 pub mod purge;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use crate::committer::Committer;
+use crate::config::Settings;
+use crate::crypto::Secrets;
+use crate::store::Db;
+use jobs::Handler;
+
+/// What job handlers may use.
+#[derive(Clone)]
+pub struct Deps {
+    pub db: Db,
+    pub committer: Committer,
+    pub settings: Arc<Settings>,
+    pub secrets: Arc<Secrets>,
+}
+
+/// Every job handler the server runs.
+pub fn handlers(deps: &Deps) -> anyhow::Result<Vec<Arc<dyn Handler>>> {
+    Ok(vec![
+        Arc::new(webhooks::FanOut::new(deps.db.clone())),
+        Arc::new(webhooks::Deliver::new(deps.db.clone(), deps.secrets.clone(), &deps.settings)?),
+    ])
+}

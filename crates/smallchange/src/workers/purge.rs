@@ -1,4 +1,5 @@
-//! Forgets idempotency records once they are older than the retention (at least 24 h).
+//! Forgets what is no longer needed: idempotency records older than their retention (at
+//! least 24 h), and finished jobs older than theirs.
 
 use std::time::Duration;
 
@@ -8,14 +9,21 @@ use crate::store::{self, Db};
 
 /// How often old records are looked for.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+const HOUR_US: i64 = 3_600_000_000;
 
-pub async fn run(db: Db, retention_h: u32, mut stop: watch::Receiver<bool>) {
+pub async fn run(db: Db, idempotency_retention_h: u32, jobs_retention_h: u32, mut stop: watch::Receiver<bool>) {
     loop {
-        let before = store::now_us() - i64::from(retention_h) * 3_600_000_000;
+        let now = store::now_us();
+        let before = now - i64::from(idempotency_retention_h) * HOUR_US;
         match store::idempotency::purge(&db, before).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "old idempotency records removed"),
             Err(error) => tracing::warn!(error = %format!("{error:#}"), "idempotency purge failed"),
+        }
+        match store::jobs::purge(&db, now - i64::from(jobs_retention_h) * HOUR_US).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "finished jobs removed"),
+            Err(error) => tracing::warn!(error = %format!("{error:#}"), "job purge failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(PURGE_EVERY) => {}

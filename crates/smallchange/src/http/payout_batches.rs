@@ -1,0 +1,94 @@
+//! The bank rail for operators: list payout batches, download a batch as pain.001, and
+//! upload the bank's status reports (pain.002 or camt.054).
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{Operator, READERS, WRITERS};
+use super::body::RawBody;
+use super::error::{ApiError, ErrorBody};
+use super::paging;
+use super::users::rfc3339;
+use super::AppState;
+use crate::cashout::bank::{self, Applied};
+use crate::store::payout_batches;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/payout-batches", get(list_batches))
+        .route("/v1/payout-batches/{id}/pain001", get(download_pain001))
+        .route("/v1/payout-batches/status-reports", post(upload_report))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct BatchQuery {
+    /// `bank_transfer` (the only batched rail).
+    rail: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchResponse {
+    id: String,
+    rail: String,
+    currency: String,
+    /// Payments in the batch, and their total (the net of each cash-out).
+    count: i64,
+    total: i64,
+    created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchList {
+    data: Vec<BatchResponse>,
+    has_more: bool,
+}
+
+/// Payout batches, oldest first.
+#[utoipa::path(get, path = "/v1/payout-batches", params(BatchQuery),
+    responses((status = 200, body = BatchList), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])), tag = "rails")]
+async fn list_batches(State(app): State<AppState>, operator: Operator, Query(query): Query<BatchQuery>) -> Result<Json<BatchList>, ApiError> {
+    operator.require(READERS)?;
+    let rail = query.rail.as_deref().unwrap_or(bank::RAIL);
+    if rail != bank::RAIL {
+        return Err(ApiError::invalid("invalid_rail", "only bank_transfer payouts are batched", "rail"));
+    }
+    let page = paging::PageQuery { limit: query.limit, starting_after: query.starting_after };
+    let limit = page.limit()?;
+    let found = payout_batches::list(&app.db, operator.tenant_id(), rail, page.starting_after()?, limit + 1).await?;
+    let (found, has_more) = paging::page(found, limit);
+    let data = found
+        .into_iter()
+        .map(|b| BatchResponse { id: b.id, rail: b.rail, currency: b.currency, count: b.count, total: b.total, created_at: rfc3339(b.created_at) })
+        .collect();
+    Ok(Json(BatchList { data, has_more }))
+}
+
+/// A batch as an ISO 20022 pain.001.001.09 file for the operator's bank.
+#[utoipa::path(get, path = "/v1/payout-batches/{id}/pain001", params(("id" = String, Path, description = "The batch id")),
+    responses((status = 200, description = "pain.001.001.09 XML", content_type = "application/xml"), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "rails")]
+async fn download_pain001(State(app): State<AppState>, operator: Operator, Path(id): Path<String>) -> Result<Response, ApiError> {
+    operator.require(READERS)?;
+    let tenant = operator.tenant_id();
+    let batch = payout_batches::get(&app.db, tenant, &id).await?.ok_or_else(|| ApiError::not_found(format!("no payout batch {id}")))?;
+    let xml = bank::pain001(&app, tenant, &batch).await?;
+    let disposition = format!("attachment; filename=\"{}.pain001.xml\"", batch.id);
+    Ok(([("content-type", "application/xml".to_string()), ("content-disposition", disposition)], xml).into_response())
+}
+
+/// Apply a bank status report (pain.002 or camt.054): payments paid or failed.
+#[utoipa::path(post, path = "/v1/payout-batches/status-reports", request_body(content = String, content_type = "application/xml"),
+    responses((status = 200, body = Applied), (status = 400, body = ErrorBody, description = "`invalid_report`")),
+    security(("bearer" = [])), tag = "rails")]
+async fn upload_report(State(app): State<AppState>, operator: Operator, RawBody(body): RawBody) -> Result<Json<Applied>, ApiError> {
+    operator.require(WRITERS)?;
+    let xml = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_report", "the report is not UTF-8 text"))?;
+    Ok(Json(bank::apply_report(&app, operator.tenant_id(), xml).await?))
+}

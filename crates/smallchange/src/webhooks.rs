@@ -1,0 +1,133 @@
+//! Webhook events: what a service records when something a tenant may want to hear about
+//! happens (a cash-out is paid, a gift card is about to expire), and the shape in which it
+//! is delivered.
+//!
+//! A service adds [`event_rows`] to the unit that makes the change, so the event exists iff
+//! the change committed; code outside a unit calls [`emit`]. Either way the event is stored
+//! once and one `webhook_event` job is enqueued with it. That job fans out — one
+//! `webhook_delivery` job per enabled endpoint of the tenant subscribed to the type — and
+//! each delivery POSTs the event, signed with its endpoint's secret (see
+//! [`crate::signature`]), retried with backoff by the job runner. The handlers are in
+//! [`crate::workers::webhooks`].
+
+use serde_json::{json, Value};
+
+use crate::ids;
+use crate::store::webhooks::Event;
+use crate::store::{self, jobs, Db};
+use crate::unit::Row;
+
+/// Every event type an endpoint may subscribe to.
+pub const EVENT_TYPES: &[&str] = &[
+    "cashout.paid",
+    "cashout.failed",
+    "cashout.in_review",
+    "cashout.canceled",
+    "cashout.expired",
+    "balance.threshold_reached",
+    "gift_card.expiring",
+];
+/// The subscription to every type, present and future.
+pub const ALL_EVENTS: &str = "*";
+/// The job that fans an event out to the endpoints subscribed to it.
+pub const EVENT_JOB: &str = "webhook_event";
+/// The job that delivers one event to one endpoint.
+pub const DELIVERY_JOB: &str = "webhook_delivery";
+
+/// The rows that record the event and enqueue its fan-out: add them to the unit that makes
+/// the change, so the event exists iff the change committed. `at_us` is when it happened.
+pub fn event_rows(tenant_id: &str, event_type: &str, data: &Value, at_us: i64) -> Vec<Row> {
+    recorded(tenant_id, event_type, data, at_us).1
+}
+
+/// Records an event now, outside any unit (for code that changes nothing else, and tests).
+/// Returns the event's id.
+pub async fn emit(db: &Db, tenant_id: &str, event_type: &str, data: &Value) -> anyhow::Result<String> {
+    let (id, rows) = recorded(tenant_id, event_type, data, store::now_us());
+    let mut tx = db.begin().await?;
+    store::write_rows(&mut tx, &rows).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The event's id and the rows of [`event_rows`]. The fan-out is due at once, whatever
+/// `at_us` says: the runner decides by the real clock.
+fn recorded(tenant_id: &str, event_type: &str, data: &Value, at_us: i64) -> (String, Vec<Row>) {
+    assert!(EVENT_TYPES.contains(&event_type), "{event_type:?} is not a webhook event type");
+    let event = Event {
+        id: ids::time_ordered("evt", at_us),
+        event_type: event_type.to_string(),
+        data: data.clone(),
+        created_at: at_us,
+    };
+    let fan_out = jobs::enqueue_row(tenant_id, EVENT_JOB, &json!({ "event_id": event.id }), store::now_us());
+    let rows = vec![store::webhooks::event_row(tenant_id, &event), fan_out];
+    (event.id, rows)
+}
+
+/// Whether an endpoint subscribed to `events` wants events of `event_type`.
+pub fn subscribed(events: &[String], event_type: &str) -> bool {
+    events.iter().any(|e| e == ALL_EVENTS || e == event_type)
+}
+
+/// The body every delivery of `event` POSTs: `{"id", "type", "created_at", "data"}`.
+pub fn body(event: &Event) -> Vec<u8> {
+    let body = json!({
+        "id": event.id,
+        "type": event.event_type,
+        "created_at": rfc3339(event.created_at),
+        "data": event.data,
+    });
+    serde_json::to_vec(&body).expect("JSON values serialize")
+}
+
+/// Microseconds since the epoch as RFC 3339 UTC, like every time in the API.
+fn rfc3339(us: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriptions_match_the_type_or_everything() {
+        let some = vec!["cashout.paid".to_string(), "cashout.failed".to_string()];
+        assert!(subscribed(&some, "cashout.paid"));
+        assert!(!subscribed(&some, "gift_card.expiring"));
+        assert!(subscribed(&["*".to_string()], "gift_card.expiring"));
+        assert!(!subscribed(&[], "cashout.paid"));
+    }
+
+    #[test]
+    fn an_event_is_one_row_and_one_job() {
+        let rows = event_rows("ten_1", "cashout.paid", &json!({"cashout_id": "po_1"}), 1_700_000_000_000_000);
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].sql.contains("webhook_events"), "{}", rows[0].sql);
+        assert!(rows[1].sql.contains("INSERT INTO jobs"), "{}", rows[1].sql);
+        assert!(rows[1].params.contains(&EVENT_JOB.into()));
+    }
+
+    #[test]
+    #[should_panic(expected = "not a webhook event type")]
+    fn unknown_types_are_a_programming_error() {
+        event_rows("ten_1", "cashout.teleported", &json!({}), 0);
+    }
+
+    #[test]
+    fn the_body_has_the_documented_shape() {
+        let event = Event {
+            id: "evt_1".into(),
+            event_type: "cashout.paid".into(),
+            data: json!({"amount": 5000}),
+            created_at: 1_700_000_000_000_000,
+        };
+        let body: Value = serde_json::from_slice(&body(&event)).unwrap();
+        assert_eq!(
+            body,
+            json!({"id": "evt_1", "type": "cashout.paid", "created_at": "2023-11-14T22:13:20Z", "data": {"amount": 5000}})
+        );
+    }
+}
