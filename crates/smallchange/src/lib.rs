@@ -17,6 +17,7 @@ pub mod domain;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod rails;
 pub mod store;
 pub mod telemetry;
 pub mod unit;
