@@ -141,6 +141,7 @@ async fn unit_jobs_exist_iff_the_unit_commits(backend: Backend) {
     let refusing = Unit {
         open: vec![],
         read: vec![],
+        prior: vec![],
         plan: Arc::new(move |_| {
             let _never_written = &row;
             Err(Refusal::new("insufficient_funds", "refused for the test"))

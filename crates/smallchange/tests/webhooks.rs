@@ -237,6 +237,7 @@ async fn events_reach_subscribed_endpoints_signed(backend: Backend) {
     let refusing = Unit {
         open: vec![],
         read: vec![],
+        prior: vec![],
         plan: Arc::new(move |_| {
             let _never_written = &refused_rows;
             Err(Refusal::new("invalid_state", "refused for the test"))

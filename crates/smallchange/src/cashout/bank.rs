@@ -16,8 +16,8 @@ use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::rails::iso20022::{self, CreditTransfer, Debtor, Outcome, ReportKind};
 use crate::store::cashouts::{self, Cashout, Transition};
-use crate::store::payout_batches::{self, Batch};
 use crate::store::destinations;
+use crate::store::payout_batches::{self, Batch};
 use crate::unit::Param;
 
 pub const RAIL: &str = "bank_transfer";
@@ -71,14 +71,16 @@ pub async fn pain001(app: &AppState, tenant: &str, batch: &Batch) -> Result<Stri
         payments.push(CreditTransfer {
             end_to_end_id: cashout.id.clone(),
             amount_minor: cashout.quote.net,
-            currency: Currency::parse(&cashout.quote.currency).map_err(|_| ApiError::internal("bad stored currency"))?,
+            currency: Currency::parse(&cashout.quote.currency)
+                .map_err(|_| ApiError::internal("bad stored currency"))?,
             creditor_name: destination.holder_name.clone(),
             creditor_account: field("account_number"),
             creditor_bank_code: field("bank_code"),
             remittance: format!("{} cash-out {}", policy.business_name, cashout.id),
         });
     }
-    let created = time::OffsetDateTime::from_unix_timestamp(batch.created_at / 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let created = time::OffsetDateTime::from_unix_timestamp(batch.created_at / 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Ok(iso20022::pain001(&batch.id, created, &debtor, &payments))
 }
 
@@ -118,14 +120,22 @@ pub async fn apply_report(app: &AppState, tenant: &str, xml: &str) -> Result<App
         unknown: Vec::new(),
     };
     for entry in report.entries {
-        let Some(cashout) = cashouts::get(&app.db, tenant, &entry.end_to_end_id).await?.filter(|c| c.quote.rail == RAIL) else {
+        let Some(cashout) =
+            cashouts::get(&app.db, tenant, &entry.end_to_end_id).await?.filter(|c| c.quote.rail == RAIL)
+        else {
             applied.unknown.push(entry.end_to_end_id);
             continue;
         };
         let now = app.clock.now_us();
         let (outcome, changed) = match entry.outcome {
             Outcome::Paid => {
-                let mut t = transition(tenant, &cashout.id, "paid", format!("bank reports it paid ({})", report.message_id), now);
+                let mut t = transition(
+                    tenant,
+                    &cashout.id,
+                    "paid",
+                    format!("bank reports it paid ({})", report.message_id),
+                    now,
+                );
                 t.set = vec![("paid_at", now.into())];
                 ("paid", flow::change(app, t).await?)
             }

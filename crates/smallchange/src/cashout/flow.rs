@@ -133,7 +133,13 @@ pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Resu
 
 /// A confirmed cash-out (by its code, or by a standing authorisation) meets the risk
 /// rules: to the rail, to review, or refused with its hold released.
-pub async fn proceed(app: &AppState, tenant: &str, cashout: &Cashout, how: &str, now: i64) -> Result<Cashout, ApiError> {
+pub async fn proceed(
+    app: &AppState,
+    tenant: &str,
+    cashout: &Cashout,
+    how: &str,
+    now: i64,
+) -> Result<Cashout, ApiError> {
     let id = cashout.id.as_str();
     let policy = app.settings.cashout_policy(tenant);
     let verdict = risk::decide(&facts(app, tenant, cashout, now).await?, &policy.risk);

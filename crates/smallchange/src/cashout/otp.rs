@@ -53,7 +53,13 @@ pub async fn send(db: &Db, gateway: &Gateway, tenant: &str, phone: &str, text: &
 
 /// Sends a cash-out's SMS code. The cash-out stands either way: a code that did not go
 /// out can be sent again (`resend-code`).
-pub async fn send_code(app: &crate::http::AppState, tenant: &str, cashout: &crate::store::cashouts::Cashout, phone: &str, code: &str) {
+pub async fn send_code(
+    app: &crate::http::AppState,
+    tenant: &str,
+    cashout: &crate::store::cashouts::Cashout,
+    phone: &str,
+    code: &str,
+) {
     let policy = app.settings.cashout_policy(tenant);
     let text = format!(
         "[{}] Your code to confirm a cash-out of {} {}: {code}. Never share it.",

@@ -57,7 +57,11 @@ pub struct BankAccount {
 
 impl Default for BankAccount {
     fn default() -> BankAccount {
-        BankAccount { name: "smallchange demo operator".into(), account: "000-000000-00-000".into(), bank_code: "004".into() }
+        BankAccount {
+            name: "smallchange demo operator".into(),
+            account: "000-000000-00-000".into(),
+            bank_code: "004".into(),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod paging;
 pub mod payments;
+pub mod payout_batches;
 pub mod rate_limit;
 pub mod receipt_page;
 pub mod submit;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(balances::router())
         .merge(gift_cards::router())
         .merge(cashouts::router())
+        .merge(payout_batches::router())
         .merge(totp::router())
         .merge(webhooks::router())
         .merge(health::router())

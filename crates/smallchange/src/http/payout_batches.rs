@@ -53,7 +53,11 @@ pub struct BatchList {
 #[utoipa::path(get, path = "/v1/payout-batches", params(BatchQuery),
     responses((status = 200, body = BatchList), (status = 400, body = ErrorBody)),
     security(("bearer" = [])), tag = "rails")]
-async fn list_batches(State(app): State<AppState>, operator: Operator, Query(query): Query<BatchQuery>) -> Result<Json<BatchList>, ApiError> {
+async fn list_batches(
+    State(app): State<AppState>,
+    operator: Operator,
+    Query(query): Query<BatchQuery>,
+) -> Result<Json<BatchList>, ApiError> {
     operator.require(READERS)?;
     let rail = query.rail.as_deref().unwrap_or(bank::RAIL);
     if rail != bank::RAIL {
@@ -65,7 +69,14 @@ async fn list_batches(State(app): State<AppState>, operator: Operator, Query(que
     let (found, has_more) = paging::page(found, limit);
     let data = found
         .into_iter()
-        .map(|b| BatchResponse { id: b.id, rail: b.rail, currency: b.currency, count: b.count, total: b.total, created_at: rfc3339(b.created_at) })
+        .map(|b| BatchResponse {
+            id: b.id,
+            rail: b.rail,
+            currency: b.currency,
+            count: b.count,
+            total: b.total,
+            created_at: rfc3339(b.created_at),
+        })
         .collect();
     Ok(Json(BatchList { data, has_more }))
 }
@@ -74,10 +85,16 @@ async fn list_batches(State(app): State<AppState>, operator: Operator, Query(que
 #[utoipa::path(get, path = "/v1/payout-batches/{id}/pain001", params(("id" = String, Path, description = "The batch id")),
     responses((status = 200, description = "pain.001.001.09 XML", content_type = "application/xml"), (status = 404, body = ErrorBody)),
     security(("bearer" = [])), tag = "rails")]
-async fn download_pain001(State(app): State<AppState>, operator: Operator, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn download_pain001(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     operator.require(READERS)?;
     let tenant = operator.tenant_id();
-    let batch = payout_batches::get(&app.db, tenant, &id).await?.ok_or_else(|| ApiError::not_found(format!("no payout batch {id}")))?;
+    let batch = payout_batches::get(&app.db, tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no payout batch {id}")))?;
     let xml = bank::pain001(&app, tenant, &batch).await?;
     let disposition = format!("attachment; filename=\"{}.pain001.xml\"", batch.id);
     Ok(([("content-type", "application/xml".to_string()), ("content-disposition", disposition)], xml).into_response())
@@ -87,8 +104,13 @@ async fn download_pain001(State(app): State<AppState>, operator: Operator, Path(
 #[utoipa::path(post, path = "/v1/payout-batches/status-reports", request_body(content = String, content_type = "application/xml"),
     responses((status = 200, body = Applied), (status = 400, body = ErrorBody, description = "`invalid_report`")),
     security(("bearer" = [])), tag = "rails")]
-async fn upload_report(State(app): State<AppState>, operator: Operator, RawBody(body): RawBody) -> Result<Json<Applied>, ApiError> {
+async fn upload_report(
+    State(app): State<AppState>,
+    operator: Operator,
+    RawBody(body): RawBody,
+) -> Result<Json<Applied>, ApiError> {
     operator.require(WRITERS)?;
-    let xml = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_report", "the report is not UTF-8 text"))?;
+    let xml = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("invalid_report", "the report is not UTF-8 text"))?;
     Ok(Json(bank::apply_report(&app, operator.tenant_id(), xml).await?))
 }

@@ -16,14 +16,16 @@ pub struct Batch {
 
 pub async fn create(db: &Db, tenant: &str, id: &str, rail: &str, currency: &str, at: i64) -> anyhow::Result<()> {
     on_db!(db, |pool, _d| {
-        sqlx::query("INSERT INTO payout_batches (id, tenant_id, rail, currency, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(tenant)
-            .bind(rail)
-            .bind(currency)
-            .bind(at)
-            .execute(pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO payout_batches (id, tenant_id, rail, currency, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(rail)
+        .bind(currency)
+        .bind(at)
+        .execute(pool)
+        .await?;
     });
     Ok(())
 }
