@@ -58,8 +58,14 @@ pub fn new_cashout(app: &AppState, tenant: &str, quote: Quote, user: &User, now:
 
 /// Moves a cash-out to `to` if it is in one of `from`; then releases or pays out its hold
 /// if `to` calls for it. `false` if it was not in one of `from`.
-pub async fn change(app: &AppState, transition: Transition<'_>) -> anyhow::Result<bool> {
+pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::Result<bool> {
     let (tenant, id, to) = (transition.tenant.to_string(), transition.id.to_string(), transition.to.to_string());
+    let event = format!("cashout.{to}");
+    if crate::webhooks::EVENT_TYPES.contains(&event.as_str()) {
+        // The event is recorded with the change, so an operator hears of every one, once.
+        let data = serde_json::json!({"id": id, "status": to, "note": transition.note});
+        transition.rows.extend(crate::webhooks::event_rows(&tenant, &event, &data, transition.at));
+    }
     if !cashouts::transition(&app.db, transition).await? {
         return Ok(false);
     }

@@ -3,6 +3,8 @@
 //! - unconfirmed cash-outs past their deadline expire, and their holds are released;
 //! - the sandbox rail takes `processing` cash-outs (`in_transit`) and pays them after its
 //!   settle delay (`paid`), so the demo shows the whole life of a cash-out;
+//! - bank-transfer cash-outs are gathered into payout batches (`in_transit`) for the
+//!   operator to send to its bank as pain.001;
 //! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
 //!   crash between the two steps) is paid out or released;
 //! - a payout past its SLA raises an operator alert, once.
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::flow;
+use crate::cashout::{bank, flow};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::unit::Param;
@@ -41,11 +43,13 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
             flow::expire(app, &tenant, &cashout, now).await?;
         }
     }
-    for (tenant, cashout) in cashouts::in_status(&app.db, "processing", PASS_LIMIT).await? {
+    let processing = cashouts::in_status(&app.db, "processing", PASS_LIMIT).await?;
+    for (tenant, cashout) in &processing {
         if cashout.quote.rail == "sandbox" {
-            sandbox_submit(app, &tenant, &cashout, now).await?;
+            sandbox_submit(app, tenant, cashout, now).await?;
         }
     }
+    bank::gather(app, processing).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "in_transit", PASS_LIMIT).await? {
         if cashout.quote.rail == "sandbox" {
             sandbox_settle(app, &tenant, &cashout, now).await?;

@@ -1,0 +1,213 @@
+//! The bank-transfer rail on both backends: confirmed cash-outs gathered into a payout
+//! batch, the batch downloaded as pain.001 and validated against the official XSD, status
+//! reports (pain.002 and camt.054, built from the fixtures with our ids) applied — paid
+//! cash-outs post their holds, rejected ones fail and release them — and applying a report
+//! twice changing nothing. Cash-out events reach a webhook endpoint on loopback.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use smallchange::clock::Clock;
+use smallchange::config::Settings;
+use support::{fresh_db, spawn_with_clock, Backend, TestServer};
+
+both_backends!(batches_reports_and_webhooks, super::batches_reports_and_webhooks_on);
+
+const START_US: i64 = 1_794_279_600_000_000;
+
+fn fixture(path: &str) -> String {
+    let file: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "iso20022", path].iter().collect();
+    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+fn assert_schema_valid(xsd: &str, xml: &str) {
+    let schema: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "iso20022", "xsd", xsd].iter().collect();
+    let mut file = tempfile::Builder::new().suffix(".xml").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, xml.as_bytes()).unwrap();
+    let output = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .arg(file.path())
+        .output()
+        .expect("xmllint runs (scripts/test installs libxml2-utils)");
+    assert!(output.status.success(), "not valid against {xsd}: {}\n{xml}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A webhook receiver on loopback keeping the event types it hears.
+async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keep = heard.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |axum::Json(event): axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push(event["type"].as_str().unwrap_or_default().to_string());
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, heard)
+}
+
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn status_of(server: &TestServer, id: &str) -> String {
+    server.get(&format!("/v1/cashouts/{id}")).await.1["status"].as_str().unwrap().to_string()
+}
+
+/// A user with money, a bank destination and a confirmed SMS cash-out per amount.
+async fn confirmed_cashouts(server: &TestServer, clock: &Clock, amounts: &[i64]) -> (String, Vec<String>) {
+    let user = server.create_user(1).await;
+    let kyc =
+        json!({"level": "verified", "legal_name": "Kim & Lee <Ltd>", "birth_date": "1990-01-01", "document_ref": "d"});
+    server.post(&format!("/v1/users/{user}/kyc"), kyc).await;
+    let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "Kim & Lee <Ltd>"});
+    let (_, destination) = server.post(&format!("/v1/users/{user}/payout-destinations"), bank).await;
+    server.topup(&user, "bank_transfer", 500_000).await;
+    let mut ids = Vec::new();
+    for amount in amounts {
+        // A second apart, so the newest code is first in the outbox.
+        clock.set(clock.now_us() + 1_000_000);
+        let body = json!({"amount": amount, "currency": "KRW", "destination_id": destination["id"]});
+        let (status, quote) = server.post(&format!("/v1/users/{user}/cashout-quotes"), body).await;
+        assert_eq!(status, 200, "{quote}");
+        let (_, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
+        let id = cashout["id"].as_str().unwrap().to_string();
+        let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
+        let text = outbox[0]["text"].as_str().unwrap();
+        let code: String = text.split(": ").nth(1).unwrap().chars().take(6).collect();
+        let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": code})).await;
+        assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
+        ids.push(id);
+    }
+    (user, ids)
+}
+
+async fn batches_reports_and_webhooks_on(backend: Backend) {
+    let clock = Clock::fixed(START_US);
+    let adjust = |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.jobs_poll_ms = 20;
+        s.cashout.risk.review_new_destination = false;
+        s.cashout.risk.velocity_count_max = 10;
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    let (url, heard) = receiver().await;
+    let endpoint = json!({"url": url, "events": ["cashout.paid", "cashout.failed"]});
+    let (status, _) = server.post("/v1/webhook-endpoints", endpoint).await;
+    assert_eq!(status, 200);
+    let (user, ids) = confirmed_cashouts(&server, &clock, &[20_000, 30_000, 40_000]).await;
+    for id in &ids {
+        until("the batch", || async { status_of(&server, id).await == "in_transit" }).await;
+    }
+    // The worker gathers what is waiting on each pass: one batch or several, every payment once.
+    let (status, batches) = server.get("/v1/payout-batches?rail=bank_transfer").await;
+    assert_eq!(status, 200, "{batches}");
+    let batches = batches["data"].as_array().unwrap().clone();
+    let count: i64 = batches.iter().map(|b| b["count"].as_i64().unwrap()).sum();
+    let total: i64 = batches.iter().map(|b| b["total"].as_i64().unwrap()).sum();
+    assert_eq!((count, total), (3, 19_500 + 29_500 + 39_500), "{batches:?}");
+    let (_, cashout) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
+    assert!(batches.iter().any(|b| b["id"] == cashout["rail_reference"]), "{cashout}");
+    let mut files = String::new();
+    for batch in &batches {
+        let response = server
+            .client
+            .get(format!("{}/v1/payout-batches/{}/pain001", server.base, batch["id"].as_str().unwrap()))
+            .bearer_auth(&server.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-type"], "application/xml");
+        let pain001 = response.text().await.unwrap();
+        assert_schema_valid("pain.001.001.09.xsd", &pain001);
+        files.push_str(&pain001);
+    }
+    for id in &ids {
+        assert_eq!(files.matches(&format!("<EndToEndId>{id}</EndToEndId>")).count(), 1, "{files}");
+    }
+    assert!(
+        files.contains("Kim &amp; Lee &lt;Ltd&gt;") && files.contains("<InstdAmt Ccy=\"KRW\">19500</InstdAmt>"),
+        "{files}"
+    );
+
+    // pain.002: the first paid, the second rejected (AC01), one reference unknown.
+    let report = fixture("derived/pain.002.001.12-batch.xml")
+        .replace("po_0lmbq7v2c1k01a4r8tq", &ids[0])
+        .replace("po_0lmbq7v2c1k02b7x2mz", &ids[1]);
+    assert_schema_valid("pain.002.001.12.xsd", &report);
+    let upload = |xml: String| {
+        let request =
+            server.client.post(format!("{}/v1/payout-batches/status-reports", server.base)).bearer_auth(&server.key);
+        async move {
+            let response = request.header("content-type", "application/xml").body(xml).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, applied) = upload(report.clone()).await;
+    assert_eq!(status, 200, "{applied}");
+    assert_eq!(applied["kind"], "pain.002");
+    let results: Vec<(String, String, bool)> = applied["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["cashout_id"].as_str().unwrap().into(),
+                r["status"].as_str().unwrap().into(),
+                r["changed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(results.contains(&(ids[0].clone(), "paid".into(), true)), "{applied}");
+    assert!(results.contains(&(ids[1].clone(), "failed".into(), true)), "{applied}");
+    assert_eq!((results.len(), applied["unknown"].as_array().unwrap().len()), (2, 0), "{applied}");
+    let (_, failed) = server.get(&format!("/v1/cashouts/{}", ids[1])).await;
+    assert_eq!(failed["failure_reason"], "bank:AC01");
+    // The same report again changes nothing.
+    let (_, again) = upload(report).await;
+    assert!(again["results"].as_array().unwrap().iter().all(|r| r["changed"] == false), "{again}");
+
+    // camt.054: the third booked.
+    let camt = fixture("derived/camt.054.001.08-mixed.xml").replace("po_0lmbq7v2c1k06f5g0ur", &ids[2]);
+    let (status, applied) = upload(camt).await;
+    assert_eq!((status, applied["kind"].as_str()), (200, Some("camt.054")), "{applied}");
+    let unknown: Vec<&str> = applied["unknown"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect();
+    assert!(unknown.contains(&"po_0lmbq7v2c1k07g7h2ts"), "references of no cash-out are reported back: {applied}");
+    until("the third paid", || async { status_of(&server, &ids[2]).await == "paid" }).await;
+    // Money: paid holds posted, the rejected one released back to cash.
+    until("the holds to follow", || async {
+        let balances = server.balances(&user).await;
+        balances["total"] == 500_000 - 20_000 - 40_000 && balances["pending"] == 0
+    })
+    .await;
+    let sent = format!("{}/:payouts:bank_transfer:KRW", server.tenant);
+    assert_eq!(server.counters_of(&sent).await[3], 19_500 + 39_500);
+    // Bad reports: 400 with a code, nothing changed.
+    let (status, bad) = upload("<Document><nope/></Document>".into()).await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_report")), "{bad}");
+    let (status, _) = server.get("/v1/payout-batches/pb_nothing/pain001").await;
+    assert_eq!(status, 404);
+    // Webhooks: two paid and one failed, delivered and signed (the signature is checked in tests/webhooks.rs).
+    until("the webhook deliveries", || async { heard.lock().unwrap().len() >= 3 }).await;
+    let mut types = heard.lock().unwrap().clone();
+    types.sort();
+    assert_eq!(types, ["cashout.failed", "cashout.paid", "cashout.paid"]);
+    server.assert_verified().await;
+    server.stop().await;
+}
