@@ -536,3 +536,71 @@ async fn codes_go_through_the_sms_gateway_on(backend: Backend) {
     server.stop().await;
     gateway.server.abort();
 }
+
+both_backends!(auto_cash_out_at_the_threshold, super::auto_cash_out_at_the_threshold_on);
+
+async fn cashouts_of(server: &TestServer, user: &str) -> Vec<Value> {
+    let (status, list) = server.get(&format!("/v1/users/{user}/cashouts")).await;
+    assert_eq!(status, 200, "{list}");
+    list["data"].as_array().unwrap().clone()
+}
+
+async fn auto_cash_out_at_the_threshold_on(backend: Backend) {
+    for standing in [false, true] {
+        let (server, clock) = server_at(backend, move |s: &mut Settings| {
+            settings(false)(s);
+            s.cashout.auto_standing_authorisation = standing;
+        })
+        .await;
+        let c = customer(&server, 1, "basic", false).await;
+        let path = format!("/v1/users/{}/auto-cashout", c.id);
+        let put = |body: Value| {
+            let request = server.client.put(format!("{}{path}", server.base)).bearer_auth(&server.key).json(&body);
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status().as_u16(), response.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, refused) =
+            put(json!({"enabled": true, "threshold": 4_999, "destination_id": c.destination})).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("invalid_threshold")));
+        let (status, refused) = put(json!({"enabled": true, "threshold": 30_000, "destination_id": "dst_nope"})).await;
+        assert_eq!((status, refused["error"]["param"].as_str()), (400, Some("destination_id")));
+        let (status, set) = put(json!({"enabled": true, "threshold": 30_000, "destination_id": c.destination})).await;
+        assert_eq!((status, set["standing_authorisation"].as_bool()), (200, Some(standing)), "{set}");
+        server.topup(&c.id, "bank_transfer", 20_000).await;
+        server.topup(&c.id, "carrier_billing", 50_000).await;
+        // Withdrawable is ₩20,000 (carrier value never counts): under the threshold, nothing happens.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(cashouts_of(&server, &c.id).await.is_empty());
+        server.topup(&c.id, "earning", 15_000).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let cashout = loop {
+            if let Some(first) = cashouts_of(&server, &c.id).await.first() {
+                break first.clone();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no auto-cash-out was created");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(cashout["quote"]["gross"], 35_000, "everything withdrawable: {cashout}");
+        let id = cashout["id"].as_str().unwrap().to_string();
+        if standing {
+            wait_for(&server, &id, "in_transit").await;
+            clock.set(START_US + 10_000_000);
+            let paid = wait_for(&server, &id, "paid").await;
+            assert!(paid["timeline"].to_string().contains("standing auto-cash-out authorisation"), "{paid}");
+        } else {
+            assert_eq!(cashout["status"], "awaiting_confirmation");
+            let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
+            let code: String =
+                outbox[0]["text"].as_str().unwrap().split(": ").nth(1).unwrap().chars().take(6).collect();
+            let (status, confirmed) = confirm(&server, &id, &code).await;
+            assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
+        }
+        // One at a time: no second auto-cash-out while this one is open.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(cashouts_of(&server, &c.id).await.len(), 1);
+        server.assert_verified().await;
+        server.stop().await;
+    }
+}

@@ -3,6 +3,7 @@
 //!
 //! See docs/CASHOUT.md for the states and the rules.
 
+pub mod auto;
 pub mod bank;
 pub mod flow;
 pub mod money;

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/cashouts/{id}/approve", post(approve))
         .route("/v1/cashouts/{id}/reject", post(reject))
         .route("/v1/review-queue", get(review_queue))
+        .route("/v1/users/{id}/auto-cashout", get(get_auto).put(put_auto))
+        .route("/v1/users/{id}/cashouts", get(list_cashouts))
         .route("/v1/dev/sms-outbox", get(sms_outbox))
 }
 
@@ -416,6 +418,29 @@ pub struct ReviewQueue {
     has_more: bool,
 }
 
+/// A user's cash-outs, oldest first.
+#[utoipa::path(get, path = "/v1/users/{id}/cashouts", params(("id" = String, Path, description = "The user id"), PageQuery),
+    responses((status = 200, body = ReviewQueue), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "cash-out")]
+async fn list_cashouts(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<ReviewQueue>, ApiError> {
+    operator.require(READERS)?;
+    let tenant = operator.tenant_id();
+    let user = existing(&app, tenant, &user_id).await?;
+    let limit = page.limit()?;
+    let found = cashouts::for_user(&app.db, tenant, &user.id, page.starting_after()?, limit + 1).await?;
+    let (found, has_more) = super::paging::page(found, limit);
+    let mut data = Vec::with_capacity(found.len());
+    for cashout in &found {
+        data.push(cashout_response(&app, tenant, cashout).await?);
+    }
+    Ok(Json(ReviewQueue { data, has_more }))
+}
+
 /// Cash-outs waiting for a reviewer, oldest first.
 #[utoipa::path(get, path = "/v1/review-queue", params(PageQuery),
     responses((status = 200, body = ReviewQueue), (status = 403, body = ErrorBody)),
@@ -564,4 +589,88 @@ async fn sms_outbox(
     let limit = super::paging::limit(query.limit.as_deref(), super::paging::PAGE_LIMIT_MAX)?;
     let messages = cashouts::sms_outbox(&app.db, operator.tenant_id(), limit).await?;
     Ok(Json(messages.into_iter().map(|(to, text, at)| OutboxMessage { to, text, created_at: rfc3339(at) }).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoCashoutRequest {
+    enabled: bool,
+    /// Withdrawable amount at which a cash-out is created (at least the minimum).
+    threshold: i64,
+    /// The user's destination to pay.
+    destination_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AutoCashoutResponse {
+    user_id: String,
+    enabled: bool,
+    threshold: i64,
+    destination_id: String,
+    /// Whether auto-cash-outs go ahead without a code, on the user's standing consent (a tenant setting).
+    standing_authorisation: bool,
+    updated_at: String,
+}
+
+fn auto_response(app: &AppState, tenant: &str, auto: cashouts::AutoCashout) -> AutoCashoutResponse {
+    AutoCashoutResponse {
+        standing_authorisation: app.settings.cashout_policy(tenant).auto_standing_authorisation,
+        updated_at: rfc3339(auto.updated_at),
+        user_id: auto.user_id,
+        enabled: auto.enabled,
+        threshold: auto.threshold,
+        destination_id: auto.destination_id,
+    }
+}
+
+/// Turn auto-cash-out on or off, with its threshold and destination.
+#[utoipa::path(put, path = "/v1/users/{id}/auto-cashout", request_body = AutoCashoutRequest,
+    params(("id" = String, Path, description = "The user id")),
+    responses((status = 200, body = AutoCashoutResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "cash-out")]
+async fn put_auto(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<AutoCashoutResponse>, ApiError> {
+    operator.require(WRITERS)?;
+    let tenant = operator.tenant_id();
+    let request: AutoCashoutRequest = parse_json(&body)?;
+    let minimum = app.settings.cashout_policy(tenant).minimum;
+    if request.threshold < minimum || request.threshold > app.settings.amount_max {
+        let message = format!("threshold is at least the cash-out minimum, {minimum}");
+        return Err(ApiError::invalid("invalid_threshold", message, "threshold"));
+    }
+    let user = existing(&app, tenant, &user_id).await?;
+    destinations::get(&app.db, tenant, &request.destination_id).await?.filter(|d| d.user_id == user.id).ok_or_else(
+        || ApiError::invalid("unknown_destination", "no such destination of this user", "destination_id"),
+    )?;
+    let auto = cashouts::AutoCashout {
+        user_id: user.id,
+        enabled: request.enabled,
+        threshold: request.threshold,
+        destination_id: request.destination_id,
+        updated_at: app.clock.now_us(),
+    };
+    cashouts::set_auto(&app.db, tenant, &auto).await?;
+    Ok(Json(auto_response(&app, tenant, auto)))
+}
+
+/// A user's auto-cash-out setting.
+#[utoipa::path(get, path = "/v1/users/{id}/auto-cashout", params(("id" = String, Path, description = "The user id")),
+    responses((status = 200, body = AutoCashoutResponse), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "cash-out")]
+async fn get_auto(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+) -> Result<Json<AutoCashoutResponse>, ApiError> {
+    operator.require(READERS)?;
+    let tenant = operator.tenant_id();
+    let user = existing(&app, tenant, &user_id).await?;
+    let auto = cashouts::auto(&app.db, tenant, &user.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("auto-cash-out was never set for this user"))?;
+    Ok(Json(auto_response(&app, tenant, auto)))
 }

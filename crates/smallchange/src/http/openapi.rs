@@ -38,7 +38,24 @@ use super::AppState;
         super::webhooks::list_endpoints,
         super::webhooks::get_endpoint,
         super::webhooks::delete_endpoint,
-        super::webhooks::list_deliveries
+        super::webhooks::list_deliveries,
+        super::cashouts::create_quote,
+        super::cashouts::create_cashout,
+        super::cashouts::get_cashout,
+        super::cashouts::confirm_cashout,
+        super::cashouts::cancel_cashout,
+        super::cashouts::resend_code,
+        super::cashouts::receipt,
+        super::cashouts::approve,
+        super::cashouts::reject,
+        super::cashouts::review_queue,
+        super::cashouts::sms_outbox,
+        super::cashouts::put_auto,
+        super::cashouts::get_auto,
+        super::cashouts::list_cashouts,
+        super::payout_batches::list_batches,
+        super::payout_batches::download_pain001,
+        super::payout_batches::upload_report
     ),
     modifiers(&BearerAuth),
     tags(
@@ -46,7 +63,9 @@ use super::AppState;
         (name = "users", description = "End users and their identity checks"),
         (name = "wallet", description = "Top-ups, payments, balances and statements"),
         (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds"),
-        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs")
+        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs"),
+        (name = "cash-out", description = "Quotes, cash-outs, confirmation, review, receipts, auto-cash-out"),
+        (name = "rails", description = "Payout rails: bank batches (ISO 20022) and status reports")
     )
 )]
 pub struct ApiDoc;

@@ -260,6 +260,17 @@ pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Casho
     Ok(found)
 }
 
+/// A user's cash-outs, oldest first.
+pub async fn for_user(
+    db: &Db,
+    tenant: &str,
+    user: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<Cashout>> {
+    select(db, "c.tenant_id = $1 AND c.user_id = $2 AND c.id > $3", &[tenant, user, after.unwrap_or("")], limit).await
+}
+
 /// The review queue: cash-outs in review, oldest first.
 pub async fn in_review(db: &Db, tenant: &str, after: Option<&str>, limit: i64) -> anyhow::Result<Vec<Cashout>> {
     select(db, "c.tenant_id = $1 AND c.status = 'in_review' AND c.id > $2", &[tenant, after.unwrap_or("")], limit).await

@@ -7,6 +7,7 @@
 //!   operator to send to its bank as pain.001;
 //! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
 //!   crash between the two steps) is paid out or released;
+//! - users whose withdrawable balance reached their auto-cash-out threshold get a cash-out;
 //! - a payout past its SLA raises an operator alert, once.
 //!
 //! Every step is a conditional status change, so several workers (processes) may run.
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::{bank, flow};
+use crate::cashout::{auto, bank, flow};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::unit::Param;
@@ -55,6 +56,7 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
             sandbox_settle(app, &tenant, &cashout, now).await?;
         }
     }
+    auto::pass(app).await?;
     for (tenant, cashout) in cashouts::unsettled(&app.db, PASS_LIMIT).await? {
         flow::follow_money(app, &tenant, &cashout).await?;
     }

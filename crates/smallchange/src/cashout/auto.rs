@@ -1,0 +1,74 @@
+//! Auto-cash-out: when what a user may withdraw reaches the threshold they set, a cash-out
+//! of everything withdrawable (within their limits) to their saved destination is created.
+//! It still needs its one-time code — unless the tenant enables standing authorisation, in
+//! which case the user's consent given when they turned auto-cash-out on confirms it.
+//! Either way it meets the same risk rules as any cash-out.
+
+use crate::cashout::quote::{self, QuoteInput, Wanted};
+use crate::committer::{Command, Output, Reply};
+use crate::http::AppState;
+use crate::store::cashouts::{self, AutoCashout};
+use crate::store::{destinations, users};
+use crate::unit::UnitOutput;
+
+use super::{flow, money, otp};
+
+/// Most auto-cash-out settings one pass looks at.
+const PASS_LIMIT: i64 = 500;
+
+/// Creates the auto-cash-outs that are due.
+pub async fn pass(app: &AppState) -> anyhow::Result<()> {
+    for (tenant, auto) in cashouts::autos_enabled(&app.db, PASS_LIMIT).await? {
+        if let Err(error) = consider(app, &tenant, &auto).await {
+            tracing::warn!(user = %auto.user_id, error = %format!("{error:#}"), "auto-cash-out failed; trying again later");
+        }
+    }
+    Ok(())
+}
+
+async fn consider(app: &AppState, tenant: &str, auto: &AutoCashout) -> anyhow::Result<()> {
+    // One cash-out at a time: a new one waits until the last one is paid or ended.
+    if cashouts::has_open(&app.db, tenant, &auto.user_id).await? {
+        return Ok(());
+    }
+    let Some(user) = users::get(&app.db, tenant, &auto.user_id).await? else { return Ok(()) };
+    let Some(destination) = destinations::get(&app.db, tenant, &auto.destination_id).await? else { return Ok(()) };
+    let wallet = app.settings.wallet_policy(tenant);
+    let now = app.clock.now_us();
+    let input = QuoteInput {
+        tenant,
+        user: &user,
+        destination: &destination,
+        wanted: Wanted::Max,
+        currency: wallet.currency(),
+        speed: "standard",
+        now,
+    };
+    let policy = app.settings.cashout_policy(tenant);
+    let Ok(quote) = quote::build(&app.db, policy, wallet, input).await? else { return Ok(()) };
+    if quote.gross < auto.threshold {
+        return Ok(());
+    }
+    cashouts::insert_quote(&app.db, tenant, &quote).await?;
+    let (cashout, code) = flow::new_cashout(app, tenant, quote, &user, now);
+    // The operator hears of it with the cash-out, in the same transaction.
+    let data = serde_json::json!({"user_id": user.id, "threshold": auto.threshold, "withdrawable": cashout.quote.gross,
+        "cashout_id": cashout.id});
+    let event = crate::webhooks::event_rows(tenant, "balance.threshold_reached", &data, now);
+    let reply = app.committer.submit(Command::Unit(money::hold_unit(tenant, &cashout, event)?), None).await?;
+    match reply {
+        Reply::Applied(Output::Unit(UnitOutput::Applied { results, .. })) if results.iter().all(|r| r.is_ok()) => {}
+        // The balance moved since the quote: next pass.
+        _ => return Ok(()),
+    }
+    tracing::info!(cashout = %cashout.id, user = %user.id, gross = cashout.quote.gross, "auto-cash-out created");
+    if policy.auto_standing_authorisation {
+        let how = "confirmed by the user's standing auto-cash-out authorisation";
+        if let Err(error) = flow::proceed(app, tenant, &cashout, how, now).await {
+            tracing::info!(cashout = %cashout.id, error = ?error, "auto-cash-out refused by the risk rules");
+        }
+    } else if let Some(code) = code {
+        otp::send_code(app, tenant, &cashout, &user.phone, &code).await;
+    }
+    Ok(())
+}
