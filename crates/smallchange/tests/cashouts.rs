@@ -604,3 +604,64 @@ async fn auto_cash_out_at_the_threshold_on(backend: Backend) {
         server.stop().await;
     }
 }
+
+both_backends!(disputes_are_resolved_once, super::disputes_are_resolved_once_on);
+
+async fn disputes_are_resolved_once_on(backend: Backend) {
+    let (server, clock) = server_at(backend, settings(false)).await;
+    let c = customer(&server, 1, "basic", true).await;
+    server.topup(&c.id, "bank_transfer", 50_000).await;
+    server.topup(&c.id, "refund", 10_000).await;
+    let (_, q) = quote(&server, &c, json!(30_000)).await;
+    assert_eq!(q["sources"], json!([{"pocket": "refund", "amount": 10_000}, {"pocket": "cash", "amount": 20_000}]));
+    let (_, cashout) = create(&server, q["id"].as_str().unwrap()).await;
+    let id = cashout["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/cashouts/{id}/disputes");
+    let (status, early) = server.post(&path, json!({"reason": "not confirmed yet"})).await;
+    assert_eq!((status, early["error"]["code"].as_str()), (409, Some("invalid_state")));
+    confirm(&server, &id, &code_at(&c, &clock)).await;
+    wait_for(&server, &id, "in_transit").await;
+    clock.set(START_US + 10_000_000);
+    wait_for(&server, &id, "paid").await;
+    let (status, dispute) = server.post(&path, json!({"reason": "the money never arrived"})).await;
+    assert_eq!((status, dispute["status"].as_str()), (200, Some("open")), "{dispute}");
+    let (status, second) = server.post(&path, json!({"reason": "again"})).await;
+    assert_eq!((status, second["error"]["code"].as_str()), (409, Some("invalid_state")), "one open dispute at a time");
+    let resolve = format!("/v1/disputes/{}/resolve", dispute["id"].as_str().unwrap());
+    let readonly = server.key_for(smallchange::store::tenants::Role::Readonly, false).await;
+    let (status, _) = server.post_as(&readonly, &resolve, json!({"outcome": "rejected"}), None).await;
+    assert_eq!(status, 403);
+    for (body, code) in [
+        (json!({"outcome": "upheld", "adjustment": 30_001}), "invalid_adjustment"),
+        (json!({"outcome": "upheld", "adjustment": 0}), "invalid_adjustment"),
+        (json!({"outcome": "rejected", "adjustment": 100}), "invalid_adjustment"),
+        (json!({"outcome": "maybe"}), "invalid_outcome"),
+    ] {
+        let (status, answer) = server.post(&resolve, body.clone()).await;
+        assert_eq!((status, answer["error"]["code"].as_str()), (400, Some(code)), "{body}");
+    }
+    let before = server.balances(&c.id).await;
+    // Upheld with ₩25,000 back: the last source (cash, 20,000) first, then refund (5,000).
+    let (status, upheld) =
+        server.post(&resolve, json!({"outcome": "upheld", "adjustment": 25_000, "note": "bank confirmed"})).await;
+    assert_eq!(
+        (status, upheld["status"].as_str(), upheld["adjustment"].as_i64()),
+        (200, Some("upheld"), Some(25_000)),
+        "{upheld}"
+    );
+    let after = server.balances(&c.id).await;
+    assert_eq!(pocket(&after, "cash").0 - pocket(&before, "cash").0, 20_000);
+    assert_eq!(pocket(&after, "refund").0 - pocket(&before, "refund").0, 5_000);
+    let (status, twice) = server.post(&resolve, json!({"outcome": "rejected"})).await;
+    assert_eq!((status, twice["error"]["code"].as_str()), (409, Some("invalid_state")));
+    // A second dispute can pay back at most what is left (₩5,000), and a rejection pays nothing.
+    let (_, another) = server.post(&path, json!({"reason": "fee dispute"})).await;
+    let resolve = format!("/v1/disputes/{}/resolve", another["id"].as_str().unwrap());
+    let (status, _) = server.post(&resolve, json!({"outcome": "upheld", "adjustment": 5_001})).await;
+    assert_eq!(status, 400);
+    let (status, rejected) = server.post(&resolve, json!({"outcome": "rejected", "note": "fee was quoted"})).await;
+    assert_eq!((status, rejected["status"].as_str()), (200, Some("rejected")));
+    assert_eq!(server.balances(&c.id).await, after);
+    server.assert_verified().await;
+    server.stop().await;
+}

@@ -5,6 +5,7 @@
 
 pub mod auto;
 pub mod bank;
+pub mod disputes;
 pub mod flow;
 pub mod money;
 pub mod otp;

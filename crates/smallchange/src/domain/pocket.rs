@@ -32,6 +32,7 @@ pub mod codes {
     pub const CASHOUT_PAY: u16 = 122;
     pub const CASHOUT_FEE: u16 = 123;
     pub const CASHOUT_SENT: u16 = 124;
+    pub const DISPUTE_ADJUSTMENT: u16 = 125;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -181,6 +182,11 @@ pub fn fee_income(tenant: &str, currency: Currency) -> Account {
 /// Money that left through a rail to users' destinations.
 pub fn payouts_sent(tenant: &str, rail: &str, currency: Currency) -> Account {
     operator_account(tenant, &format!("payouts:{rail}"), currency)
+}
+
+/// Where dispute adjustments paid to users come from (the operator's cost).
+pub fn operator_adjustments(tenant: &str, currency: Currency) -> Account {
+    operator_account(tenant, "adjustments", currency)
 }
 
 /// The other side of every counter (see [`counter_account`]).

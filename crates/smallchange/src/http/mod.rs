@@ -6,6 +6,7 @@ pub mod balances;
 pub mod body;
 pub mod cashouts;
 pub mod destinations;
+pub mod disputes;
 pub mod error;
 pub mod gift_cards;
 pub mod health;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(gift_cards::router())
         .merge(cashouts::router())
         .merge(payout_batches::router())
+        .merge(disputes::router())
         .merge(totp::router())
         .merge(webhooks::router())
         .merge(health::router())

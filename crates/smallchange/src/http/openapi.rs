@@ -53,6 +53,9 @@ use super::AppState;
         super::cashouts::put_auto,
         super::cashouts::get_auto,
         super::cashouts::list_cashouts,
+        super::disputes::open_dispute,
+        super::disputes::get_dispute,
+        super::disputes::resolve_dispute,
         super::payout_batches::list_batches,
         super::payout_batches::download_pain001,
         super::payout_batches::upload_report

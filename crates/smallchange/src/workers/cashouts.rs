@@ -8,6 +8,7 @@
 //! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
 //!   crash between the two steps) is paid out or released;
 //! - users whose withdrawable balance reached their auto-cash-out threshold get a cash-out;
+//! - an upheld dispute whose adjustment was not paid (a crash) is paid;
 //! - a payout past its SLA raises an operator alert, once.
 //!
 //! Every step is a conditional status change, so several workers (processes) may run.
@@ -16,9 +17,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::{auto, bank, flow};
+use crate::cashout::{auto, bank, disputes as adjustments, flow};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
+use crate::store::disputes;
 use crate::unit::Param;
 
 /// Most cash-outs one pass looks at per step.
@@ -57,6 +59,9 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
         }
     }
     auto::pass(app).await?;
+    for (tenant, dispute) in disputes::resolving(&app.db, PASS_LIMIT).await? {
+        adjustments::settle(app, &tenant, &dispute).await?;
+    }
     for (tenant, cashout) in cashouts::unsettled(&app.db, PASS_LIMIT).await? {
         flow::follow_money(app, &tenant, &cashout).await?;
     }

@@ -1,0 +1,128 @@
+//! Disputes about cash-outs, as stored. Status changes are conditional updates: a dispute
+//! is resolved once, however many operators press the button.
+
+use super::Db;
+use crate::on_db;
+use crate::unit::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dispute {
+    pub id: String,
+    pub cashout_id: String,
+    pub user_id: String,
+    pub reason: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+    pub adjustment: i64,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+type DisputeRow = (String, String, String, String, String, Option<String>, Option<String>, i64, i64, Option<i64>);
+
+const COLUMNS: &str = "id, cashout_id, user_id, reason, status, outcome, note, adjustment, created_at, resolved_at";
+
+fn from_row(row: DisputeRow) -> Dispute {
+    let (id, cashout_id, user_id, reason, status, outcome, note, adjustment, created_at, resolved_at) = row;
+    Dispute { id, cashout_id, user_id, reason, status, outcome, note, adjustment, created_at, resolved_at }
+}
+
+/// Opens a dispute; `false` if the cash-out has an open one already.
+pub async fn open(db: &Db, tenant: &str, d: &Dispute) -> anyhow::Result<bool> {
+    let inserted = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "INSERT INTO disputes (id, tenant_id, cashout_id, user_id, reason, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&d.id)
+        .bind(tenant)
+        .bind(&d.cashout_id)
+        .bind(&d.user_id)
+        .bind(&d.reason)
+        .bind(d.created_at)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(inserted == 1)
+}
+
+pub async fn get(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Dispute>> {
+    let row: Option<DisputeRow> = on_db!(db, |pool, _d| {
+        let sql = format!("SELECT {COLUMNS} FROM disputes WHERE tenant_id = $1 AND id = $2");
+        sqlx::query_as(&sql).bind(tenant).bind(id).fetch_optional(pool).await?
+    });
+    Ok(row.map(from_row))
+}
+
+/// Disputes left between decision and money (every tenant), for the worker.
+pub async fn resolving(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Dispute)>> {
+    let rows: Vec<(String, String)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT tenant_id, id FROM disputes WHERE status = 'resolving' ORDER BY id LIMIT $1")
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    let mut found = Vec::with_capacity(rows.len());
+    for (tenant, id) in rows {
+        if let Some(dispute) = get(db, &tenant, &id).await? {
+            found.push((tenant, dispute));
+        }
+    }
+    Ok(found)
+}
+
+/// Records the operator's decision on an open dispute: straight to `rejected` or
+/// `upheld` when no money moves, or to `resolving` with the adjustment still to pay.
+/// `false` if the dispute was not open.
+pub async fn decide(
+    db: &Db,
+    tenant: &str,
+    id: &str,
+    status: &str,
+    outcome: &str,
+    note: &str,
+    adjustment: i64,
+    at: i64,
+) -> anyhow::Result<bool> {
+    let resolved_at = (status != "resolving").then_some(at);
+    let changed = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_at = $5 \
+             WHERE tenant_id = $6 AND id = $7 AND status = 'open'",
+        )
+        .bind(status)
+        .bind(outcome)
+        .bind(note)
+        .bind(adjustment)
+        .bind(resolved_at)
+        .bind(tenant)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
+/// The row that ends a `resolving` dispute once its adjustment is paid.
+pub fn settled_row(id: &str, at: i64) -> Row {
+    Row {
+        sql: "UPDATE disputes SET status = 'upheld', resolved_at = $1 WHERE id = $2 AND status = 'resolving'",
+        params: vec![at.into(), id.into()],
+    }
+}
+
+/// What upheld disputes have paid back on a cash-out so far.
+pub async fn adjusted(db: &Db, cashout_id: &str) -> anyhow::Result<i64> {
+    let total: Option<i64> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar(
+            "SELECT CAST(SUM(adjustment) AS BIGINT) FROM disputes WHERE cashout_id = $1 AND status = 'upheld'",
+        )
+        .bind(cashout_id)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(total.unwrap_or(0))
+}
