@@ -172,7 +172,8 @@ async fn resolve_dispute(
     };
     let adjustment = request.adjustment.unwrap_or(0);
     let now = app.clock.now_us();
-    if !disputes::decide(&app.db, tenant, &id, status, &request.outcome, &note, adjustment, now).await? {
+    let decision = disputes::Decision { status, outcome: &request.outcome, note: &note, adjustment, at: now };
+    if !disputes::decide(&app.db, tenant, &id, &decision).await? {
         return Err(ApiError::conflict("invalid_state", "the dispute is resolved already"));
     }
     if status == "resolving" {

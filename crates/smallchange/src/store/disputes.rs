@@ -73,29 +73,29 @@ pub async fn resolving(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Dispu
     Ok(found)
 }
 
-/// Records the operator's decision on an open dispute: straight to `rejected` or
-/// `upheld` when no money moves, or to `resolving` with the adjustment still to pay.
-/// `false` if the dispute was not open.
-pub async fn decide(
-    db: &Db,
-    tenant: &str,
-    id: &str,
-    status: &str,
-    outcome: &str,
-    note: &str,
-    adjustment: i64,
-    at: i64,
-) -> anyhow::Result<bool> {
-    let resolved_at = (status != "resolving").then_some(at);
+/// The operator's decision on a dispute.
+pub struct Decision<'a> {
+    /// `rejected`, `upheld`, or `resolving` (upheld, with an adjustment still to pay).
+    pub status: &'a str,
+    /// `upheld` or `rejected`, as the operator said.
+    pub outcome: &'a str,
+    pub note: &'a str,
+    pub adjustment: i64,
+    pub at: i64,
+}
+
+/// Records the decision on an open dispute; `false` if the dispute was not open.
+pub async fn decide(db: &Db, tenant: &str, id: &str, d: &Decision<'_>) -> anyhow::Result<bool> {
+    let resolved_at = (d.status != "resolving").then_some(d.at);
     let changed = on_db!(db, |pool, _d| {
         sqlx::query(
             "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_at = $5 \
              WHERE tenant_id = $6 AND id = $7 AND status = 'open'",
         )
-        .bind(status)
-        .bind(outcome)
-        .bind(note)
-        .bind(adjustment)
+        .bind(d.status)
+        .bind(d.outcome)
+        .bind(d.note)
+        .bind(d.adjustment)
         .bind(resolved_at)
         .bind(tenant)
         .bind(id)
