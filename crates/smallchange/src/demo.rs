@@ -15,10 +15,11 @@ use crate::store::Db;
 
 const DEMO_TENANT_NAME: &str = "demo";
 
-/// The demo's settings: bank-account cash-outs go to the sandbox rail, which pays them a
-/// few seconds after submission, so a cash-out can be watched from quote to `paid`.
+/// The demo's settings: e-wallet cash-outs go to the sandbox rail, which pays them a few
+/// seconds after submission, so a cash-out can be watched from quote to `paid`; bank
+/// accounts keep the real bank rail (pain.001 batches and status reports).
 pub fn adjust(settings: &mut crate::config::Settings) {
-    settings.cashout.rails.bank_account = "sandbox".into();
+    settings.cashout.rails.e_wallet = "sandbox".into();
     settings.cashout.sandbox_settle_s = settings.cashout.sandbox_settle_s.max(5);
 }
 
@@ -34,7 +35,7 @@ pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
         "users: minji {} (every pocket, three gift cards), junho {} (cash and carrier)",
         seeded.minji, seeded.junho
     );
-    println!("minji's bank account for cash-outs: {}", seeded.destination);
+    println!("minji's destinations: e-wallet {} (sandbox rail, pays itself), bank account {} (bank rail, pain.001)", seeded.e_wallet, seeded.bank);
     println!("an unredeemed gift card: brand CultureLand, code {}", seeded.spare_code);
     println!("try: curl -s http://{addr}/v1/users/{}/balances -H 'Authorization: Bearer {key}'", seeded.minji);
     println!("guides: docs/WALLET.md, docs/CASHOUT.md · API explorer: http://{addr}/docs");
@@ -61,8 +62,9 @@ impl Api {
 struct Seeded {
     minji: String,
     junho: String,
-    /// Minji's bank account (paid through the sandbox rail in the demo).
-    destination: String,
+    /// Minji's bank account (the bank rail: pain.001) and e-wallet (the sandbox rail).
+    bank: String,
+    e_wallet: String,
     spare_code: String,
 }
 
@@ -79,7 +81,9 @@ async fn fill(api: &Api) -> anyhow::Result<Seeded> {
         json!({"level": "verified", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "demo-id-1"});
     api.post(&format!("/v1/users/{minji}/kyc"), kyc).await?;
     let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "김민지"});
-    let destination = id(&api.post(&format!("/v1/users/{minji}/payout-destinations"), bank).await?);
+    let bank = id(&api.post(&format!("/v1/users/{minji}/payout-destinations"), bank).await?);
+    let wallet = json!({"type": "e_wallet", "provider": "kakaopay", "wallet_id": "minji-0412", "holder_name": "김민지"});
+    let e_wallet = id(&api.post(&format!("/v1/users/{minji}/payout-destinations"), wallet).await?);
     let topup = |source: &str, amount: i64, refund_of: Option<&str>| {
         let mut body =
             json!({"source": source, "amount": amount, "currency": "KRW", "reference": format!("demo-{source}")});
@@ -122,7 +126,7 @@ async fn fill(api: &Api) -> anyhow::Result<Seeded> {
     redeem_new_card(api, &minji, &culture, "CultureLand", 30_000, "carrier_billing").await?;
     api.post(&format!("/v1/users/{junho}/payments"), pay("music-app", 4_900, "monthly plan")).await?;
     let spare = api.post("/v1/gift-cards", issue(&culture, 5_000, "bank_transfer")).await?;
-    Ok(Seeded { minji, junho, destination, spare_code: spare["code"].as_str().unwrap_or_default().to_string() })
+    Ok(Seeded { minji, junho, bank, e_wallet, spare_code: spare["code"].as_str().unwrap_or_default().to_string() })
 }
 
 fn issue(program: &str, face_value: i64, purchased_with: &str) -> Value {
