@@ -35,7 +35,10 @@ pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
         "users: minji {} (every pocket, three gift cards), junho {} (cash and carrier)",
         seeded.minji, seeded.junho
     );
-    println!("minji's destinations: e-wallet {} (sandbox rail, pays itself), bank account {} (bank rail, pain.001)", seeded.e_wallet, seeded.bank);
+    println!(
+        "minji's destinations: e-wallet {} (sandbox rail, pays itself), bank account {} (bank rail, pain.001)",
+        seeded.e_wallet, seeded.bank
+    );
     println!("an unredeemed gift card: brand CultureLand, code {}", seeded.spare_code);
     println!("try: curl -s http://{addr}/v1/users/{}/balances -H 'Authorization: Bearer {key}'", seeded.minji);
     println!("guides: docs/WALLET.md, docs/CASHOUT.md · API explorer: http://{addr}/docs");
@@ -82,7 +85,8 @@ async fn fill(api: &Api) -> anyhow::Result<Seeded> {
     api.post(&format!("/v1/users/{minji}/kyc"), kyc).await?;
     let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "김민지"});
     let bank = id(&api.post(&format!("/v1/users/{minji}/payout-destinations"), bank).await?);
-    let wallet = json!({"type": "e_wallet", "provider": "kakaopay", "wallet_id": "minji-0412", "holder_name": "김민지"});
+    let wallet =
+        json!({"type": "e_wallet", "provider": "kakaopay", "wallet_id": "minji-0412", "holder_name": "김민지"});
     let e_wallet = id(&api.post(&format!("/v1/users/{minji}/payout-destinations"), wallet).await?);
     let topup = |source: &str, amount: i64, refund_of: Option<&str>| {
         let mut body =

@@ -24,6 +24,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "cashout.in_review",
     "cashout.canceled",
     "cashout.expired",
+    "cashout.sla_breached",
     "balance.threshold_reached",
     "gift_card.expiring",
 ];

@@ -211,3 +211,30 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     server.assert_verified().await;
     server.stop().await;
 }
+
+both_backends!(late_payouts_raise_an_alert, super::late_payouts_raise_an_alert_on);
+
+/// A bank payout still not paid a day after submission raises `cashout.sla_breached`, once.
+async fn late_payouts_raise_an_alert_on(backend: Backend) {
+    let clock = Clock::fixed(START_US);
+    let adjust = |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.jobs_poll_ms = 20;
+        s.cashout.risk.review_new_destination = false;
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    let (url, heard) = receiver().await;
+    let (status, _) =
+        server.post("/v1/webhook-endpoints", json!({"url": url, "events": ["cashout.sla_breached"]})).await;
+    assert_eq!(status, 200);
+    let (_, ids) = confirmed_cashouts(&server, &clock, &[10_000]).await;
+    until("the batch", || async { status_of(&server, &ids[0]).await == "in_transit" }).await;
+    clock.set(clock.now_us() + 23 * 3_600_000_000);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(heard.lock().unwrap().is_empty(), "not late yet");
+    clock.set(clock.now_us() + 2 * 3_600_000_000);
+    until("the SLA alert", || async { !heard.lock().unwrap().is_empty() }).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(heard.lock().unwrap().as_slice(), ["cashout.sla_breached"], "raised once");
+    server.stop().await;
+}

@@ -115,6 +115,9 @@ async fn alert_if_late(app: &AppState, tenant: &str, cashout: &Cashout, now: i64
     }
     if cashouts::mark_sla_alerted(&app.db, &cashout.id, now).await? {
         tracing::error!(cashout = %cashout.id, tenant, status = %cashout.status, "a payout is past its SLA: an operator must look at it");
+        let data =
+            serde_json::json!({"id": cashout.id, "status": cashout.status, "rail": cashout.quote.rail, "since": since});
+        crate::webhooks::emit(&app.db, tenant, "cashout.sla_breached", &data).await?;
     }
     Ok(())
 }
