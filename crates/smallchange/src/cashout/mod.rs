@@ -7,4 +7,5 @@ pub mod bank;
 pub mod flow;
 pub mod money;
 pub mod otp;
+pub mod pickup;
 pub mod quote;

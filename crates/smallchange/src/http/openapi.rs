@@ -38,7 +38,9 @@ use super::AppState;
         super::webhooks::list_endpoints,
         super::webhooks::get_endpoint,
         super::webhooks::delete_endpoint,
-        super::webhooks::list_deliveries
+        super::webhooks::list_deliveries,
+        super::cash_pickups::create_agent,
+        super::cash_pickups::redeem
     ),
     modifiers(&BearerAuth),
     tags(
@@ -46,7 +48,8 @@ use super::AppState;
         (name = "users", description = "End users and their identity checks"),
         (name = "wallet", description = "Top-ups, payments, balances and statements"),
         (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds"),
-        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs")
+        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs"),
+        (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (agent key)")
     )
 )]
 pub struct ApiDoc;

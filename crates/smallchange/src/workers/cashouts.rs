@@ -5,6 +5,8 @@
 //!   settle delay (`paid`), so the demo shows the whole life of a cash-out;
 //! - bank-transfer cash-outs are gathered into payout batches (`in_transit`) for the
 //!   operator to send to its bank as pain.001;
+//! - cash-pickup cash-outs get a voucher sent by SMS (`in_transit`), and vouchers past
+//!   their expiry fail their cash-outs (holds released);
 //! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
 //!   crash between the two steps) is paid out or released;
 //! - a payout past its SLA raises an operator alert, once.
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::{bank, flow};
+use crate::cashout::{bank, flow, pickup};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::unit::Param;
@@ -49,6 +51,7 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
             sandbox_submit(app, tenant, cashout, now).await?;
         }
     }
+    pickup::pass(app, &processing, now).await?;
     bank::gather(app, processing).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "in_transit", PASS_LIMIT).await? {
         if cashout.quote.rail == "sandbox" {
