@@ -97,6 +97,13 @@ impl Secrets {
         hex::encode(hmac_sha256(&subkey, value.as_bytes()))
     }
 
+    /// Whether `value` has the `stored` lookup hash for `purpose`: for checking a typed
+    /// secret (a code, a PIN) kept only as its hash. Compares in constant time.
+    pub fn lookup_matches(&self, purpose: &str, value: &str, stored: &str) -> bool {
+        let given = self.lookup_hash(purpose, value);
+        given.len() == stored.len() && given.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new_from_slice(&self.key).expect("a 32-byte key")
     }
@@ -244,6 +251,10 @@ mod tests {
         assert_ne!(hash, s.lookup_hash("gift_card", "ABCD-1235"));
         assert_ne!(hash, s.lookup_hash("voucher", "ABCD-1234"));
         assert_ne!(hash, secrets(8).lookup_hash("gift_card", "ABCD-1234"));
+        assert!(s.lookup_matches("gift_card", "ABCD-1234", &hash));
+        assert!(!s.lookup_matches("gift_card", "ABCD-1235", &hash));
+        assert!(!s.lookup_matches("voucher", "ABCD-1234", &hash));
+        assert!(!s.lookup_matches("gift_card", "ABCD-1234", &hash[..63]));
     }
 
     fn settings(db: &str, encryption_key: &str) -> Settings {

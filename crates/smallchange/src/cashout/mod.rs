@@ -9,4 +9,5 @@ pub mod disputes;
 pub mod flow;
 pub mod money;
 pub mod otp;
+pub mod pickup;
 pub mod quote;

@@ -24,8 +24,7 @@ pub fn hash(secrets: &Secrets, cashout_id: &str, code: &str) -> String {
 
 /// Whether `code` is the one sent for this cash-out; compares in constant time.
 pub fn matches(secrets: &Secrets, cashout_id: &str, code: &str, stored: &str) -> bool {
-    let given = hash(secrets, cashout_id, code.trim());
-    given.len() == stored.len() && given.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    secrets.lookup_matches(PURPOSE, &format!("{cashout_id}:{}", code.trim()), stored)
 }
 
 /// Where codes go.
@@ -33,6 +32,17 @@ pub struct Gateway {
     pub url: String,
     pub token: String,
     pub timeout: Duration,
+}
+
+impl Gateway {
+    /// The gateway the settings name (none: the development outbox).
+    pub fn of(settings: &crate::config::Settings) -> Gateway {
+        Gateway {
+            url: settings.sms_gateway_url.clone(),
+            token: settings.sms_gateway_token.clone(),
+            timeout: Duration::from_millis(settings.sms_timeout_ms),
+        }
+    }
 }
 
 /// Sends `text` to `phone`: a JSON `POST {to, text}` to the gateway, or the outbox when
@@ -65,12 +75,7 @@ pub async fn send_code(
         "[{}] Your code to confirm a cash-out of {} {}: {code}. Never share it.",
         policy.business_name, cashout.quote.net, cashout.quote.currency
     );
-    let gateway = Gateway {
-        url: app.settings.sms_gateway_url.clone(),
-        token: app.settings.sms_gateway_token.clone(),
-        timeout: Duration::from_millis(app.settings.sms_timeout_ms),
-    };
-    if let Err(error) = send(&app.db, &gateway, tenant, phone, &text, app.clock.now_us()).await {
+    if let Err(error) = send(&app.db, &Gateway::of(&app.settings), tenant, phone, &text, app.clock.now_us()).await {
         tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
     }
 }

@@ -43,6 +43,8 @@ pub struct CashoutPolicy {
     /// Auto-cash-outs go ahead without a one-time code, on the user's standing consent
     /// given when they turned auto-cash-out on. Off: each needs its code like any other.
     pub auto_standing_authorisation: bool,
+    /// Vouchers of the cash-pickup rail.
+    pub pickup: CashPickup,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +64,23 @@ impl Default for BankAccount {
             account: "000-000000-00-000".into(),
             bank_code: "004".into(),
         }
+    }
+}
+
+/// The cash-pickup rail: how long a voucher may be collected, and how many wrong PINs an
+/// agent may type before it locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CashPickup {
+    /// A voucher not redeemed this long after it is issued expires; its hold is released.
+    pub voucher_ttl_h: i64,
+    /// Wrong PINs allowed; the last one locks the voucher and fails its cash-out.
+    pub pin_attempts_max: i64,
+}
+
+impl Default for CashPickup {
+    fn default() -> CashPickup {
+        CashPickup { voucher_ttl_h: 72, pin_attempts_max: 5 }
     }
 }
 
@@ -150,6 +169,7 @@ impl Default for CashoutPolicy {
             sandbox_settle_s: 2,
             bank: BankAccount::default(),
             auto_standing_authorisation: false,
+            pickup: CashPickup::default(),
         }
     }
 }
@@ -183,6 +203,8 @@ impl CashoutPolicy {
             "{name}.kyc_level_required is basic or verified"
         );
         anyhow::ensure!(self.otp_attempts_max >= 1, "{name}.otp_attempts_max must be at least 1");
+        anyhow::ensure!(self.pickup.voucher_ttl_h >= 1, "{name}.pickup.voucher_ttl_h must be at least 1");
+        anyhow::ensure!(self.pickup.pin_attempts_max >= 1, "{name}.pickup.pin_attempts_max must be at least 1");
         for (rail, speeds) in &self.fees {
             anyhow::ensure!(RAILS.contains(&rail.as_str()), "{name}.fees: unknown rail {rail:?}");
             for (speed, schedule) in speeds {

@@ -61,22 +61,7 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Operator, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthenticated("missing_api_key", "send Authorization: Bearer <secret key>"))?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.split_once(' '))
-            // The scheme name is case-insensitive (RFC 9110).
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, secret)| secret.trim())
-            .filter(|secret| !secret.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthenticated("invalid_api_key", "the Authorization header is not `Bearer <secret key>`")
-            })?;
-        let hash = tenants::hash_secret(secret);
+        let hash = tenants::hash_secret(bearer(parts)?);
         let ttl = Duration::from_secs(app.settings.key_cache_s);
         let owner = match app.keys.get(&hash, ttl) {
             Some(owner) => owner,
@@ -91,6 +76,26 @@ impl FromRequestParts<AppState> for Operator {
         app.limiter.check(&hash).map_err(ApiError::rate_limited)?;
         Ok(Operator(owner))
     }
+}
+
+/// The secret of `Authorization: Bearer <secret>`: an operator's key, or another kind of
+/// key (a cash-pickup agent's) that its own extractor looks up.
+pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthenticated("missing_api_key", "send Authorization: Bearer <secret key>"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|value| value.split_once(' '))
+        // The scheme name is case-insensitive (RFC 9110).
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
+        .filter(|secret| !secret.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthenticated("invalid_api_key", "the Authorization header is not `Bearer <secret key>`")
+        })
 }
 
 /// Roles that may change things.

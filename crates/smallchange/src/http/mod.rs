@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod balances;
 pub mod body;
+pub mod cash_pickups;
 pub mod cashouts;
 pub mod destinations;
 pub mod disputes;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cashouts::router())
         .merge(payout_batches::router())
         .merge(disputes::router())
+        .merge(cash_pickups::router())
         .merge(totp::router())
         .merge(webhooks::router())
         .merge(health::router())

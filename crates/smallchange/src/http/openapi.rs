@@ -58,7 +58,9 @@ use super::AppState;
         super::disputes::resolve_dispute,
         super::payout_batches::list_batches,
         super::payout_batches::download_pain001,
-        super::payout_batches::upload_report
+        super::payout_batches::upload_report,
+        super::cash_pickups::create_agent,
+        super::cash_pickups::redeem
     ),
     modifiers(&BearerAuth),
     tags(
@@ -68,7 +70,8 @@ use super::AppState;
         (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds"),
         (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs"),
         (name = "cash-out", description = "Quotes, cash-outs, confirmation, review, receipts, auto-cash-out"),
-        (name = "rails", description = "Payout rails: bank batches (ISO 20022) and status reports")
+        (name = "rails", description = "Payout rails: bank batches (ISO 20022) and status reports"),
+        (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (agent key)")
     )
 )]
 pub struct ApiDoc;

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod payments;
 pub mod payout_batches;
+pub mod pickup;
 pub mod sqlite_raw;
 pub mod tenants;
 pub mod totp;

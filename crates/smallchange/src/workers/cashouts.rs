@@ -5,6 +5,8 @@
 //!   settle delay (`paid`), so the demo shows the whole life of a cash-out;
 //! - bank-transfer cash-outs are gathered into payout batches (`in_transit`) for the
 //!   operator to send to its bank as pain.001;
+//! - cash-pickup cash-outs get a voucher sent by SMS (`in_transit`), and vouchers past
+//!   their expiry fail their cash-outs (holds released);
 //! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
 //!   crash between the two steps) is paid out or released;
 //! - users whose withdrawable balance reached their auto-cash-out threshold get a cash-out;
@@ -17,7 +19,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::{auto, bank, disputes as adjustments, flow};
+use crate::cashout::{auto, bank, disputes as adjustments, flow, pickup};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::disputes;
@@ -52,6 +54,7 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
             sandbox_submit(app, tenant, cashout, now).await?;
         }
     }
+    pickup::pass(app, &processing, now).await?;
     bank::gather(app, processing).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "in_transit", PASS_LIMIT).await? {
         if cashout.quote.rail == "sandbox" {

@@ -1,0 +1,262 @@
+//! The cash-pickup rail: a `processing` cash-out gets a voucher — a 12-digit code and a
+//! 6-digit PIN sent to the user by SMS — and an agent of the operator pays the net out in
+//! cash to whoever shows both, before the voucher expires.
+//!
+//! Neither the code nor the PIN is kept: the code as a keyed hash (so the code an agent
+//! types finds its voucher) and its last four digits, the PIN as a keyed hash bound to its
+//! voucher. So a voucher's SMS can never be sent again; one that did not arrive expires and
+//! its hold is released. Every change of a voucher is written in the same transaction as
+//! its cash-out's status change, conditional on the cash-out's state: of two agents (or an
+//! agent and the expiry sweep) racing for one voucher, exactly one moves it on.
+
+use rand::Rng;
+
+use super::{flow, otp};
+use crate::http::error::ApiError;
+use crate::http::users::rfc3339;
+use crate::http::AppState;
+use crate::store::cashouts::{Cashout, Transition};
+use crate::store::pickup::{self, Agent, Voucher};
+use crate::store::{destinations, users};
+use crate::unit::Param;
+
+pub const RAIL: &str = "cash_pickup";
+/// What the keyed hashes of codes and PINs are for.
+const CODE_PURPOSE: &str = "cash_pickup_code";
+const PIN_PURPOSE: &str = "cash_pickup_pin";
+/// Digits in a voucher code (10¹² codes), shown in groups of four; and in a PIN.
+const CODE_DIGITS: usize = 12;
+const PIN_DIGITS: usize = 6;
+/// Most expired vouchers one pass closes.
+const EXPIRE_LIMIT: i64 = 200;
+const HOUR_US: i64 = 3_600 * 1_000_000;
+
+/// The worker's step: issues a voucher for every `processing` cash-pickup cash-out, then
+/// closes the vouchers whose time ran out.
+pub async fn pass(app: &AppState, processing: &[(String, Cashout)], now: i64) -> anyhow::Result<()> {
+    for (tenant, cashout) in processing.iter().filter(|(_, c)| c.quote.rail == RAIL) {
+        issue(app, tenant, cashout, now).await?;
+    }
+    for voucher in pickup::due(&app.db, now, EXPIRE_LIMIT).await? {
+        close(app, &voucher, Closing::Expired, now).await?;
+    }
+    Ok(())
+}
+
+/// `n` random decimal digits.
+fn digits(n: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
+}
+
+/// A code as printed: `1234-5678-9012`.
+fn grouped(code: &str) -> String {
+    code.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
+}
+
+/// The digits of a code as typed (groups, spaces and dashes are ignored), if it is one.
+fn normalized(typed: &str) -> Option<String> {
+    let code: String = typed.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    (code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+}
+
+fn code_lookup(app: &AppState, tenant: &str, code: &str) -> String {
+    app.secrets.lookup_hash(CODE_PURPOSE, &format!("{tenant}/{code}"))
+}
+
+fn pin_input(voucher_id: &str, pin: &str) -> String {
+    format!("{voucher_id}:{}", pin.trim())
+}
+
+/// Issues the voucher and moves the cash-out `in_transit` in one transaction; then, only
+/// if that happened here, texts the code and PIN to the user.
+async fn issue(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
+    let policy = app.settings.cashout_policy(tenant).pickup;
+    let (code, pin) = (digits(CODE_DIGITS), digits(PIN_DIGITS));
+    let id = crate::ids::time_ordered("cpv", now);
+    let voucher = Voucher {
+        code_lookup: code_lookup(app, tenant, &code),
+        code_last4: code[CODE_DIGITS - 4..].to_string(),
+        pin_hash: app.secrets.lookup_hash(PIN_PURPOSE, &pin_input(&id, &pin)),
+        pin_attempts: 0,
+        status: "issued".into(),
+        expires_at: now + policy.voucher_ttl_h * HOUR_US,
+        redeemed_by: None,
+        redeemed_at: None,
+        created_at: now,
+        tenant_id: tenant.to_string(),
+        cashout_id: cashout.id.clone(),
+        id,
+    };
+    let t = Transition {
+        tenant,
+        id: &cashout.id,
+        from: &["processing"],
+        to: "in_transit",
+        note: format!("cash-pickup voucher {} issued (code ending {})", voucher.id, voucher.code_last4),
+        at: now,
+        set: vec![("rail_reference", Param::from(voucher.id.clone())), ("submitted_at", now.into())],
+        rows: vec![voucher.insert_row()],
+    };
+    if flow::change(app, t).await? {
+        // The cash-out has moved on either way: a message that does not go out is logged,
+        // and the voucher then expires unused and its hold is released.
+        if let Err(error) = send_voucher(app, tenant, cashout, &voucher, &code, &pin).await {
+            tracing::warn!(cashout = %cashout.id, voucher = %voucher.id, error = %format!("{error:#}"),
+                "the cash-pickup voucher could not be sent; it will expire unused");
+        }
+    }
+    Ok(())
+}
+
+/// Texts the code and PIN to the user, through the SMS gateway or the development outbox.
+async fn send_voucher(
+    app: &AppState,
+    tenant: &str,
+    cashout: &Cashout,
+    voucher: &Voucher,
+    code: &str,
+    pin: &str,
+) -> anyhow::Result<()> {
+    let user = users::get(&app.db, tenant, &cashout.quote.user_id).await?;
+    let user = user.ok_or_else(|| anyhow::anyhow!("cash-out {} has no user", cashout.id))?;
+    let network = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked);
+    let q = &cashout.quote;
+    let text = format!(
+        "[{}] Collect {} {} in cash at {}: voucher code {}, PIN {pin}, until {}. Show them only to the agent.",
+        app.settings.cashout_policy(tenant).business_name,
+        q.net,
+        q.currency,
+        network.as_deref().unwrap_or("a pickup point"),
+        grouped(code),
+        rfc3339(voucher.expires_at),
+    );
+    otp::send(&app.db, &otp::Gateway::of(&app.settings), tenant, &user.phone, &text, app.clock.now_us()).await
+}
+
+/// How an issued voucher ends unpaid; its cash-out fails and its hold is released.
+#[derive(Clone, Copy)]
+enum Closing {
+    Locked,
+    Expired,
+}
+
+async fn close(app: &AppState, voucher: &Voucher, how: Closing, now: i64) -> anyhow::Result<bool> {
+    let (status, reason, note) = match how {
+        Closing::Locked => ("locked", "voucher_locked", "too many wrong PINs at the pickup point"),
+        Closing::Expired => ("expired", "voucher_expired", "the cash-pickup voucher was not collected in time"),
+    };
+    let t = Transition {
+        tenant: &voucher.tenant_id,
+        id: &voucher.cashout_id,
+        from: &["in_transit"],
+        to: "failed",
+        note: note.into(),
+        at: now,
+        set: vec![("failure_reason", reason.into())],
+        rows: vec![pickup::closed_row(&voucher.id, status)],
+    };
+    flow::change(app, t).await
+}
+
+/// A voucher paid out.
+pub struct Payout {
+    pub cashout: Cashout,
+    pub voucher_id: String,
+    pub redeemed_at: i64,
+}
+
+/// An agent pays a voucher out: the right PIN marks it redeemed and the cash-out `paid`
+/// (its hold posted); a wrong one is counted, and the last allowed one locks the voucher.
+pub async fn redeem(app: &AppState, agent: &Agent, code: &str, pin: &str) -> Result<Payout, ApiError> {
+    let tenant = agent.tenant_id.as_str();
+    let not_found = || ApiError::not_found("no cash-pickup voucher has this code");
+    let lookup = normalized(code).map(|code| code_lookup(app, tenant, &code)).ok_or_else(not_found)?;
+    let voucher = pickup::by_code(&app.db, tenant, &lookup).await?.ok_or_else(not_found)?;
+    let now = app.clock.now_us();
+    if voucher.status != "issued" {
+        return Err(not_redeemable(&voucher));
+    }
+    if now >= voucher.expires_at {
+        close(app, &voucher, Closing::Expired, now).await?;
+        return Err(not_redeemable(&reload(app, &voucher).await?));
+    }
+    if !app.secrets.lookup_matches(PIN_PURPOSE, &pin_input(&voucher.id, pin), &voucher.pin_hash) {
+        return Err(wrong_pin(app, &voucher, now).await?);
+    }
+    let t = Transition {
+        tenant,
+        id: &voucher.cashout_id,
+        from: &["in_transit"],
+        to: "paid",
+        note: format!("paid out in cash by agent {} ({})", agent.id, agent.name),
+        at: now,
+        set: vec![("paid_at", now.into())],
+        rows: vec![pickup::redeemed_row(&voucher.id, &agent.id, now)],
+    };
+    if !flow::change(app, t).await? {
+        return Err(not_redeemable(&reload(app, &voucher).await?));
+    }
+    let cashout = flow::load(app, tenant, &voucher.cashout_id).await?;
+    Ok(Payout { cashout, voucher_id: voucher.id, redeemed_at: now })
+}
+
+async fn reload(app: &AppState, voucher: &Voucher) -> Result<Voucher, ApiError> {
+    let found = pickup::get(&app.db, &voucher.tenant_id, &voucher.id).await?;
+    found.ok_or_else(|| ApiError::internal(format!("voucher {} vanished", voucher.id)))
+}
+
+/// Counts a wrong PIN: `pin_invalid` with the attempts left, or, at the last one allowed,
+/// the voucher locked (its cash-out failed, the hold released) and `voucher_locked`.
+async fn wrong_pin(app: &AppState, voucher: &Voucher, now: i64) -> Result<ApiError, ApiError> {
+    let allowed = app.settings.cashout_policy(&voucher.tenant_id).pickup.pin_attempts_max;
+    let Some(wrong) = pickup::count_wrong_pin(&app.db, &voucher.tenant_id, &voucher.id).await? else {
+        return Ok(not_redeemable(&reload(app, voucher).await?));
+    };
+    if wrong < allowed {
+        let message = format!("the PIN is wrong; {} attempt(s) left", allowed - wrong);
+        return Ok(ApiError::invalid("pin_invalid", message, "pin"));
+    }
+    close(app, voucher, Closing::Locked, now).await?;
+    Ok(not_redeemable(&reload(app, voucher).await?))
+}
+
+/// The error for a voucher that can no longer be paid out.
+fn not_redeemable(voucher: &Voucher) -> ApiError {
+    match voucher.status.as_str() {
+        "locked" => ApiError::conflict(
+            "voucher_locked",
+            "too many wrong PINs: the voucher is locked, and the cash-out failed with its hold released",
+        ),
+        "expired" => ApiError::conflict(
+            "voucher_expired",
+            "the voucher expired unredeemed: the cash-out failed and its hold is released",
+        ),
+        "redeemed" => {
+            let by = voucher.redeemed_by.as_deref().unwrap_or_default();
+            let at = voucher.redeemed_at.map(rfc3339).unwrap_or_default();
+            ApiError::conflict("invalid_state", format!("the voucher was paid out already, by agent {by} at {at}"))
+        }
+        other => ApiError::conflict("invalid_state", format!("the voucher is {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_twelve_digits_typed_with_or_without_groups() {
+        let code = digits(CODE_DIGITS);
+        assert_eq!(code.len(), 12);
+        assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(grouped("123456789012"), "1234-5678-9012");
+        for typed in ["1234-5678-9012", "123456789012", " 1234 5678 9012 "] {
+            assert_eq!(normalized(typed).as_deref(), Some("123456789012"), "{typed:?}");
+        }
+        for typed in ["1234-5678-901", "1234-5678-901x", "", "1234567890123"] {
+            assert_eq!(normalized(typed), None, "{typed:?}");
+        }
+        assert_eq!(digits(PIN_DIGITS).len(), 6);
+    }
+}

@@ -1,0 +1,153 @@
+//! The cash-pickup rail over HTTP: operators register the agents who pay vouchers out
+//! (each gets a key of its own, shown once), and an agent redeems a voucher with its code
+//! and PIN. Agent keys are not operator keys: they reach the redeem route only, and an
+//! operator key does not reach it at all. The rules live in [`crate::cashout::pickup`].
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{self, Operator, WRITERS};
+use super::body::{parse_json, RawBody};
+use super::error::{ApiError, ErrorBody};
+use super::submit::write_rows_sealed;
+use super::users::rfc3339;
+use super::{idempotency, AppState};
+use crate::cashout::pickup;
+use crate::store::pickup::{self as store, Agent};
+use crate::store::tenants::{hash_secret, new_id};
+
+const AGENTS_PATH: &str = "/v1/cash-pickup-agents";
+/// Longest agent name, in characters.
+const AGENT_NAME_LEN_MAX: usize = 100;
+/// Random characters in an agent key after `cpk_`: 36⁴⁰ ≈ 2²⁰⁶.
+const AGENT_KEY_CHARS: usize = 40;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(AGENTS_PATH, post(create_agent)).route("/v1/cash-pickups/{code}/redeem", post(redeem))
+}
+
+/// The agent whose key is in `Authorization: Bearer <agent key>`.
+pub struct AgentKey(pub Agent);
+
+impl FromRequestParts<AppState> for AgentKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<AgentKey, ApiError> {
+        let hash = hash_secret(auth::bearer(parts)?);
+        let agent = store::agent_by_key(&app.db, &hash).await?.ok_or_else(|| {
+            ApiError::unauthenticated("invalid_agent_key", "this is not the key of a cash-pickup agent")
+        })?;
+        app.limiter.check(&hash).map_err(ApiError::rate_limited)?;
+        Ok(AgentKey(agent))
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentRequest {
+    /// Who the agent is, e.g. the shop: 1 to 100 characters.
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentResponse {
+    /// `cpa_…`: the agent names itself with it when redeeming.
+    id: String,
+    name: String,
+    /// The agent's key (`cpk_…`), shown only in this answer; kept only as a hash.
+    key: String,
+    created_at: String,
+}
+
+/// Register a cash-pickup agent; the answer shows its key, once.
+#[utoipa::path(post, path = "/v1/cash-pickup-agents", request_body = AgentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = AgentResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])), tag = "cash pickup")]
+async fn create_agent(
+    State(app): State<AppState>,
+    operator: Operator,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    operator.require(WRITERS)?;
+    let tenant = operator.tenant_id();
+    let checked = match idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, AGENTS_PATH, &body).await {
+        Ok(checked) => checked,
+        Err(earlier) => return earlier,
+    };
+    let request: AgentRequest = parse_json(&body)?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > AGENT_NAME_LEN_MAX {
+        return Err(ApiError::invalid("invalid_name", "name is 1 to 100 characters", "name"));
+    }
+    let created_at = app.clock.now_us();
+    let agent = Agent {
+        id: crate::ids::time_ordered("cpa", created_at),
+        tenant_id: tenant.to_string(),
+        name: name.to_string(),
+        created_at,
+    };
+    let key = new_id("cpk", AGENT_KEY_CHARS);
+    let row = store::agent_row(&agent, &hash_secret(&key));
+    let answer = AgentResponse { id: agent.id, name: agent.name, key, created_at: rfc3339(created_at) };
+    let body = serde_json::to_string(&answer).expect("an agent serializes");
+    write_rows_sealed(&app, checked, vec![row], body).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    /// The six-digit PIN the user was sent with the code.
+    pin: String,
+    /// The agent paying out: the agent of the key.
+    agent_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RedeemResponse {
+    cashout_id: String,
+    voucher_id: String,
+    /// What to hand over in cash: the quote's net, in minor units.
+    amount: i64,
+    currency: String,
+    /// `paid`.
+    status: String,
+    redeemed_at: String,
+}
+
+/// Pay a cash-pickup voucher out (agent key): the right PIN marks the cash-out paid.
+#[utoipa::path(post, path = "/v1/cash-pickups/{code}/redeem", request_body = RedeemRequest,
+    params(("code" = String, Path, description = "The voucher code, e.g. 1234-5678-9012 (dashes optional)")),
+    responses((status = 200, body = RedeemResponse), (status = 400, body = ErrorBody, description = "`pin_invalid`, with the attempts left"),
+        (status = 401, body = ErrorBody, description = "not an agent's key"), (status = 403, body = ErrorBody, description = "`agent_id` is not the key's agent"),
+        (status = 404, body = ErrorBody, description = "no voucher has this code"),
+        (status = 409, body = ErrorBody, description = "`voucher_locked`, `voucher_expired`, `invalid_state` (paid out already)")),
+    security(("bearer" = [])), tag = "cash pickup")]
+async fn redeem(
+    State(app): State<AppState>,
+    AgentKey(agent): AgentKey,
+    Path(code): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<RedeemResponse>, ApiError> {
+    let request: RedeemRequest = parse_json(&body)?;
+    if request.agent_id != agent.id {
+        return Err(ApiError::forbidden("agent_id is not the agent this key belongs to"));
+    }
+    let payout = pickup::redeem(&app, &agent, &code, &request.pin).await?;
+    let q = &payout.cashout.quote;
+    Ok(Json(RedeemResponse {
+        cashout_id: payout.cashout.id.clone(),
+        voucher_id: payout.voucher_id,
+        amount: q.net,
+        currency: q.currency.clone(),
+        status: payout.cashout.status.clone(),
+        redeemed_at: rfc3339(payout.redeemed_at),
+    }))
+}

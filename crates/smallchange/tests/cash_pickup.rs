@@ -1,0 +1,335 @@
+//! The cash-pickup rail on both backends: a confirmed cash-out gets a voucher whose code and
+//! PIN reach the user by SMS; an agent with its own key pays it out (the cash-out `paid`,
+//! its hold posted, exactly the quoted net sent); wrong PINs lock the voucher and an
+//! uncollected one expires, both failing the cash-out and releasing its hold; only the
+//! key's own agent may redeem; ten agents racing for one voucher pay it once; and neither
+//! the code nor the PIN is stored.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use smallchange::clock::Clock;
+use smallchange::config::Settings;
+use smallchange::store::tenants::Role;
+use support::{fresh_db, spawn_with_clock, Backend, TestServer};
+
+both_backends!(a_voucher_is_paid_out_in_cash, super::a_voucher_is_paid_out_in_cash_on);
+both_backends!(wrong_pins_lock_the_voucher, super::wrong_pins_lock_the_voucher_on);
+both_backends!(an_uncollected_voucher_expires, super::an_uncollected_voucher_expires_on);
+both_backends!(only_the_keys_own_agent_redeems, super::only_the_keys_own_agent_redeems_on);
+both_backends!(racing_agents_pay_a_voucher_once, super::racing_agents_pay_a_voucher_once_on);
+
+/// 2026-11-10 03:00 UTC: mid-month, so day and month limits are not crossed by accident.
+const START_US: i64 = 1_794_279_600_000_000;
+const SECOND_US: i64 = 1_000_000;
+const TOPUP: i64 = 100_000;
+/// ₩50,000 on cash pickup: 2 % + ₩1,000 = ₩2,000 fee, ₩48,000 in cash.
+const GROSS: i64 = 50_000;
+const FEE: i64 = 2_000;
+const NET: i64 = 48_000;
+
+async fn server_at(backend: Backend) -> (TestServer, Clock) {
+    let clock = Clock::fixed(START_US);
+    let adjust = |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.cashout.risk.review_new_destination = false;
+        s.cashout.risk.velocity_count_max = 20;
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    (server, clock)
+}
+
+/// A user with a KYC record, a cash-pickup destination and ₩100,000 of cash.
+struct Customer {
+    id: String,
+    destination: String,
+}
+
+async fn customer(server: &TestServer) -> Customer {
+    let id = server.create_user(1).await;
+    let kyc = json!({"level": "basic", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "id-1"});
+    let (status, answer) = server.post(&format!("/v1/users/{id}/kyc"), kyc).await;
+    assert_eq!(status, 200, "{answer}");
+    let pickup = json!({"type": "cash_pickup", "network": "gs25"});
+    let (status, destination) = server.post(&format!("/v1/users/{id}/payout-destinations"), pickup).await;
+    assert_eq!(status, 200, "{destination}");
+    server.topup(&id, "bank_transfer", TOPUP).await;
+    Customer { id, destination: destination["id"].as_str().unwrap().to_string() }
+}
+
+/// An agent registered by the operator: its id and key.
+async fn agent(server: &TestServer, key: &str, name: &str) -> (String, String) {
+    let (status, agent) = server.post_as(key, "/v1/cash-pickup-agents", json!({"name": name}), None).await;
+    assert_eq!(status, 200, "{agent}");
+    let id = agent["id"].as_str().unwrap().to_string();
+    let secret = agent["key"].as_str().unwrap().to_string();
+    assert!(id.starts_with("cpa_") && secret.starts_with("cpk_"), "{agent}");
+    (id, secret)
+}
+
+/// The newest SMS in the development outbox that contains `marker`, once there is one: the
+/// voucher's SMS goes out after the cash-out is `in_transit`.
+async fn newest_sms(server: &TestServer, marker: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, outbox) = server.get("/v1/dev/sms-outbox").await;
+        assert_eq!(status, 200, "{outbox}");
+        let texts = outbox.as_array().unwrap().iter().filter_map(|m| m["text"].as_str());
+        if let Some(text) = texts.into_iter().find(|text| text.contains(marker)) {
+            return text.to_string();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no SMS with {marker:?}: {outbox}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The `len` characters after `label` in `text`.
+fn after(text: &str, label: &str, len: usize) -> String {
+    let start = text.find(label).unwrap_or_else(|| panic!("no {label:?} in {text:?}")) + label.len();
+    text[start..].chars().take(len).collect()
+}
+
+/// Polls the cash-out until it reaches `status` (the worker moves it on its own time).
+async fn wait_for(server: &TestServer, id: &str, status: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
+        if cashout["status"] == status {
+            return cashout;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{id} never became {status}: {cashout}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls the user's balances until `(total, pending)` are as expected.
+async fn wait_for_balance(server: &TestServer, user: &str, total: i64, pending: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let balances = server.balances(user).await;
+        if balances["total"] == total && balances["pending"] == pending {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never ({total}, {pending}): {balances}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A cash-out quoted, created and confirmed with its SMS code, its voucher issued: the
+/// quote, the cash-out id, and the voucher's code and PIN as texted to the user.
+struct Issued {
+    quote: Value,
+    cashout: String,
+    code: String,
+    pin: String,
+}
+
+async fn issued(server: &TestServer, clock: &Clock, c: &Customer) -> Issued {
+    clock.set(clock.now_us() + SECOND_US);
+    let body = json!({"amount": GROSS, "currency": "KRW", "destination_id": c.destination});
+    let (status, quote) = server.post(&format!("/v1/users/{}/cashout-quotes", c.id), body).await;
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!((quote["rail"].as_str(), quote["net"].as_i64()), (Some("cash_pickup"), Some(NET)), "{quote}");
+    let (status, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
+    assert_eq!((status, cashout["otp_channel"].as_str()), (200, Some("sms")), "{cashout}");
+    let id = cashout["id"].as_str().unwrap().to_string();
+    let otp = after(&newest_sms(server, "confirm a cash-out").await, "cash-out of 48000 KRW: ", 6);
+    // A second later, so the voucher's SMS is newer than the code's.
+    clock.set(clock.now_us() + SECOND_US);
+    let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": otp})).await;
+    assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
+    let in_transit = wait_for(server, &id, "in_transit").await;
+    assert!(in_transit["rail_reference"].as_str().unwrap().starts_with("cpv_"), "{in_transit}");
+    let text = newest_sms(server, "voucher code").await;
+    assert!(text.contains("48000 KRW") && text.contains("gs25"), "{text}");
+    let (code, pin) = (after(&text, "voucher code ", 14), after(&text, "PIN ", 6));
+    let shape: Vec<usize> = code.split('-').map(|group| group.len()).collect();
+    assert!(shape == [4, 4, 4] && code.replace('-', "").bytes().all(|b| b.is_ascii_digit()), "{text}");
+    assert!(pin.bytes().all(|b| b.is_ascii_digit()), "{text}");
+    Issued { quote, cashout: id, code, pin }
+}
+
+async fn redeem(server: &TestServer, key: &str, code: &str, pin: &str, agent_id: &str) -> (u16, Value) {
+    let body = json!({"pin": pin, "agent_id": agent_id});
+    server.post_as(key, &format!("/v1/cash-pickups/{code}/redeem"), body, None).await
+}
+
+fn error_code(answer: &Value) -> Option<&str> {
+    answer["error"]["code"].as_str()
+}
+
+async fn a_voucher_is_paid_out_in_cash_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let v = issued(&server, &clock, &c).await;
+    wait_for_balance(&server, &c.id, TOPUP, GROSS).await;
+
+    let (status, paid) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(
+        (paid["cashout_id"].as_str(), paid["amount"].as_i64(), paid["currency"].as_str(), paid["status"].as_str()),
+        (Some(v.cashout.as_str()), Some(NET), Some("KRW"), Some("paid")),
+        "{paid}"
+    );
+    let cashout = wait_for(&server, &v.cashout, "paid").await;
+    let statuses: Vec<&str> =
+        cashout["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"]);
+    let (status, receipt) = server.get(&format!("/v1/cashouts/{}/receipt", v.cashout)).await;
+    assert_eq!(status, 200, "{receipt}");
+    assert_eq!((receipt["net"].clone(), receipt["gross"].clone()), (v.quote["net"].clone(), v.quote["gross"].clone()));
+    assert_eq!(receipt["rail_reference"], paid["voucher_id"]);
+    assert!(receipt["paid_at"].is_string(), "{receipt}");
+    // The hold is posted: the fee is the operator's, exactly the net left in cash.
+    wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
+    let tenant = &server.tenant;
+    assert_eq!(server.counters_of(&format!("{tenant}/:payouts:cash_pickup:KRW")).await[3], NET);
+    assert_eq!(server.counters_of(&format!("{tenant}/:fees:KRW")).await[3], FEE);
+    // Once only; and dashes are optional.
+    let (status, again) = redeem(&server, &agent_key, &v.code.replace('-', ""), &v.pin, &agent_id).await;
+    assert_eq!((status, error_code(&again)), (409, Some("invalid_state")), "{again}");
+
+    // Neither the code nor the PIN is stored: only keyed hashes and the code's last four.
+    let voucher_id = paid["voucher_id"].as_str().unwrap();
+    let stored = smallchange::store::pickup::get(server.store(), tenant, voucher_id).await.unwrap().unwrap();
+    let digits = v.code.replace('-', "");
+    assert_eq!((stored.status.as_str(), stored.redeemed_by.as_deref()), ("redeemed", Some(agent_id.as_str())));
+    assert_eq!(stored.code_last4, digits[8..]);
+    for hash in [&stored.pin_hash, &stored.code_lookup] {
+        assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{stored:?}");
+        assert!(!hash.contains(&v.pin) && !hash.contains(&digits), "{stored:?}");
+    }
+
+    // Both routes are in the machine-readable spec.
+    let (_, spec) = server.get("/openapi.json").await;
+    for path in ["/v1/cash-pickup-agents", "/v1/cash-pickups/{code}/redeem"] {
+        assert!(spec["paths"][path]["post"].is_object(), "POST {path} missing from the spec");
+    }
+    server.assert_verified().await;
+    server.stop().await;
+}
+
+async fn wrong_pins_lock_the_voucher_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "CU Samseong").await;
+    let v = issued(&server, &clock, &c).await;
+    let wrong = if v.pin == "000000" { "111111" } else { "000000" };
+    for left in (1..=4).rev() {
+        let (status, answer) = redeem(&server, &agent_key, &v.code, wrong, &agent_id).await;
+        assert_eq!((status, error_code(&answer)), (400, Some("pin_invalid")), "{answer}");
+        assert_eq!(answer["error"]["param"], "pin");
+        assert!(answer["error"]["message"].as_str().unwrap().contains(&format!("{left} attempt")), "{answer}");
+    }
+    let (status, locked) = redeem(&server, &agent_key, &v.code, wrong, &agent_id).await;
+    assert_eq!((status, error_code(&locked)), (409, Some("voucher_locked")), "{locked}");
+    let (status, after) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
+    assert_eq!((status, error_code(&after)), (409, Some("voucher_locked")), "no PIN is accepted after that: {after}");
+    let failed = wait_for(&server, &v.cashout, "failed").await;
+    assert_eq!(failed["failure_reason"], "voucher_locked");
+    wait_for_balance(&server, &c.id, TOPUP, 0).await;
+    assert_eq!(TestServer::pocket(&server.balances(&c.id).await, "cash"), TOPUP, "the hold is released");
+    server.assert_verified().await;
+    server.stop().await;
+}
+
+async fn an_uncollected_voucher_expires_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "7-Eleven Gangnam").await;
+    let v = issued(&server, &clock, &c).await;
+    // Still good just before the 72 hours are up (a wrong PIN is only counted).
+    clock.set(clock.now_us() + 72 * 3_600 * SECOND_US - 60 * SECOND_US);
+    let wrong = if v.pin == "000000" { "111111" } else { "000000" };
+    let (status, answer) = redeem(&server, &agent_key, &v.code, wrong, &agent_id).await;
+    assert_eq!((status, error_code(&answer)), (400, Some("pin_invalid")), "{answer}");
+    assert_eq!(wait_for(&server, &v.cashout, "in_transit").await["status"], "in_transit");
+    clock.set(clock.now_us() + 61 * SECOND_US);
+    let failed = wait_for(&server, &v.cashout, "failed").await;
+    assert_eq!(failed["failure_reason"], "voucher_expired");
+    wait_for_balance(&server, &c.id, TOPUP, 0).await;
+    let (status, late) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
+    assert_eq!((status, error_code(&late)), (409, Some("voucher_expired")), "{late}");
+    server.assert_verified().await;
+    server.stop().await;
+}
+
+async fn only_the_keys_own_agent_redeems_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let (other_id, other_key) = agent(&server, &server.key, "CU Samseong").await;
+    let v = issued(&server, &clock, &c).await;
+    // Another agent's id with this key, or this agent's id with another's key: 403.
+    let (status, answer) = redeem(&server, &other_key, &v.code, &v.pin, &agent_id).await;
+    assert_eq!((status, error_code(&answer)), (403, Some("permission_denied")), "{answer}");
+    let (status, _) = redeem(&server, &agent_key, &v.code, &v.pin, &other_id).await;
+    assert_eq!(status, 403);
+    // An operator's key (even an admin's), a made-up key, or none: 401.
+    for key in [server.key.as_str(), "cpk_nothing"] {
+        let (status, answer) = redeem(&server, key, &v.code, &v.pin, &agent_id).await;
+        assert_eq!((status, error_code(&answer)), (401, Some("invalid_agent_key")), "{answer}");
+    }
+    let path = format!("{}/v1/cash-pickups/{}/redeem", server.base, v.code);
+    let bare = server.client.post(path).json(&json!({"pin": v.pin, "agent_id": agent_id})).send().await.unwrap();
+    assert_eq!(bare.status().as_u16(), 401);
+    // Another tenant's agent does not find this tenant's voucher; unknown codes are 404.
+    let elsewhere = server.key_for(Role::Admin, true).await;
+    let (foreign_id, foreign_key) = agent(&server, &elsewhere, "Elsewhere").await;
+    for (key, code, id) in [
+        (foreign_key.as_str(), v.code.as_str(), foreign_id.as_str()),
+        (agent_key.as_str(), "0000-0000-0000", agent_id.as_str()),
+        (agent_key.as_str(), "not-a-code", agent_id.as_str()),
+    ] {
+        let (status, answer) = redeem(&server, key, code, &v.pin, id).await;
+        assert_eq!(status, 404, "{code}: {answer}");
+    }
+    // Registering agents is for admin keys, and takes a name.
+    let readonly = server.key_for(Role::Readonly, false).await;
+    let (status, _) = server.post_as(&readonly, "/v1/cash-pickup-agents", json!({"name": "x"}), None).await;
+    assert_eq!(status, 403);
+    let (status, answer) = server.post("/v1/cash-pickup-agents", json!({"name": "  "})).await;
+    assert_eq!(
+        (status, error_code(&answer), answer["error"]["param"].as_str()),
+        (400, Some("invalid_name"), Some("name"))
+    );
+    let (status, answer) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("paid")),
+        "none of that counted as a wrong PIN: {answer}"
+    );
+    server.assert_verified().await;
+    server.stop().await;
+}
+
+async fn racing_agents_pay_a_voucher_once_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let v = issued(&server, &clock, &c).await;
+    let server = Arc::new(server);
+    let tries = (0..10).map(|_| {
+        let (server, key, code, pin, id) =
+            (server.clone(), agent_key.clone(), v.code.clone(), v.pin.clone(), agent_id.clone());
+        tokio::spawn(async move { redeem(&server, &key, &code, &pin, &id).await })
+    });
+    let mut paid = 0;
+    for attempt in futures::future::join_all(tries).await {
+        let (status, answer) = attempt.unwrap();
+        match status {
+            200 => paid += 1,
+            409 => assert_eq!(error_code(&answer), Some("invalid_state"), "{answer}"),
+            other => panic!("unexpected {other}: {answer}"),
+        }
+    }
+    assert_eq!(paid, 1, "exactly one agent pays the voucher out");
+    wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
+    assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
+    server.assert_verified().await;
+    Arc::into_inner(server).expect("every try has finished").stop().await;
+}
