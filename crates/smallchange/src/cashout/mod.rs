@@ -4,6 +4,7 @@
 //! See docs/CASHOUT.md for the states and the rules.
 
 pub mod bank;
+pub mod ewallet;
 pub mod flow;
 pub mod money;
 pub mod otp;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::ewallet_partner::EwalletPartner;
 use super::fees::FeeSchedule;
 use super::user::KycLevel;
 
@@ -43,6 +44,8 @@ pub struct CashoutPolicy {
     /// Auto-cash-outs go ahead without a one-time code, on the user's standing consent
     /// given when they turned auto-cash-out on. Off: each needs its code like any other.
     pub auto_standing_authorisation: bool,
+    /// The e-wallet partner payouts on the `e_wallet` rail go to (unset: the rail is off).
+    pub ewallet: EwalletPartner,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +153,7 @@ impl Default for CashoutPolicy {
             sandbox_settle_s: 2,
             bank: BankAccount::default(),
             auto_standing_authorisation: false,
+            ewallet: EwalletPartner::default(),
         }
     }
 }
@@ -193,6 +197,7 @@ impl CashoutPolicy {
         for rail in [&self.rails.bank_account, &self.rails.e_wallet, &self.rails.cash_pickup] {
             anyhow::ensure!(RAILS.contains(&rail.as_str()), "{name}.rails: unknown rail {rail:?}");
         }
+        self.ewallet.check(&format!("{name}.ewallet"))?;
         for (level, limits) in &self.limits {
             anyhow::ensure!(KycLevel::parse(level).is_some(), "{name}.limits: unknown KYC level {level:?}");
             anyhow::ensure!(

@@ -7,6 +7,7 @@ pub mod body;
 pub mod cashouts;
 pub mod destinations;
 pub mod error;
+pub mod ewallet;
 pub mod gift_cards;
 pub mod health;
 pub mod idempotency;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(gift_cards::router())
         .merge(cashouts::router())
         .merge(payout_batches::router())
+        .merge(ewallet::router())
         .merge(totp::router())
         .merge(webhooks::router())
         .merge(health::router())

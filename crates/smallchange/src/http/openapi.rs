@@ -38,7 +38,8 @@ use super::AppState;
         super::webhooks::list_endpoints,
         super::webhooks::get_endpoint,
         super::webhooks::delete_endpoint,
-        super::webhooks::list_deliveries
+        super::webhooks::list_deliveries,
+        super::ewallet::ewallet_callback
     ),
     modifiers(&BearerAuth),
     tags(
@@ -46,7 +47,8 @@ use super::AppState;
         (name = "users", description = "End users and their identity checks"),
         (name = "wallet", description = "Top-ups, payments, balances and statements"),
         (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds"),
-        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs")
+        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs"),
+        (name = "rails", description = "Payout rails: the e-wallet partner's signed callbacks")
     )
 )]
 pub struct ApiDoc;

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod cashouts;
 pub mod destinations;
 pub mod dialect;
+pub mod ewallet;
 pub mod gift_cards;
 pub mod idempotency;
 pub mod jobs;

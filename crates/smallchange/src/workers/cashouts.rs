@@ -5,6 +5,7 @@
 //!   settle delay (`paid`), so the demo shows the whole life of a cash-out;
 //! - bank-transfer cash-outs are gathered into payout batches (`in_transit`) for the
 //!   operator to send to its bank as pain.001;
+//! - e-wallet cash-outs go `in_transit` with a payout job for their partner;
 //! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
 //!   crash between the two steps) is paid out or released;
 //! - a payout past its SLA raises an operator alert, once.
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::{bank, flow};
+use crate::cashout::{bank, ewallet, flow};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::unit::Param;
@@ -49,6 +50,7 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
             sandbox_submit(app, tenant, cashout, now).await?;
         }
     }
+    ewallet::submit(app, &processing).await?;
     bank::gather(app, processing).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "in_transit", PASS_LIMIT).await? {
         if cashout.quote.rail == "sandbox" {
