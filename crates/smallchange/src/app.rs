@@ -76,19 +76,22 @@ async fn serve(
     let (committer, committer_task) = Committer::start(db.clone(), settings.committer(), metrics.clone())?;
     let settings = Arc::new(settings);
     let Shared { clock, secrets } = shared;
+    let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
+    let state = AppState {
+        db: db.clone(),
+        committer: committer.clone(),
+        settings: settings.clone(),
+        metrics,
+        keys: Arc::default(),
+        limiter,
+        clock,
+        secrets: secrets.clone(),
+    };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
     let handlers = {
-        let deps = workers::Deps {
-            db: db.clone(),
-            committer: committer.clone(),
-            settings: settings.clone(),
-            secrets: secrets.clone(),
-        };
+        let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: state.clone() };
         workers::handlers(&deps).context("setting up the job handlers")?
     };
-    let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
-    let state =
-        AppState { db: db.clone(), committer, settings, metrics, keys: Arc::default(), limiter, clock, secrets };
     let workers = vec![
         tokio::spawn(workers::expiry::run(
             db.clone(),

@@ -141,7 +141,19 @@ impl fmt::Debug for Settings {
                 table.insert(secret.into(), "[redacted]".into());
             }
         }
+        redact_partner_secret(table.get_mut("cashout"));
+        if let Some(tenants) = table.get_mut("cashout_tenants").and_then(toml::Value::as_table_mut) {
+            tenants.iter_mut().for_each(|(_, policy)| redact_partner_secret(Some(policy)));
+        }
         write!(f, "Settings {table:?}")
+    }
+}
+
+/// Hides the e-wallet partner's secret in a cash-out policy (as a TOML value).
+fn redact_partner_secret(policy: Option<&mut toml::Value>) {
+    let partner = policy.and_then(|p| p.get_mut("ewallet")).and_then(toml::Value::as_table_mut);
+    if let Some(partner) = partner.filter(|p| p.get("secret").and_then(|v| v.as_str()).is_some_and(|v| !v.is_empty())) {
+        partner.insert("secret".into(), "[redacted]".into());
     }
 }
 
@@ -214,6 +226,12 @@ impl Settings {
             self.jobs_lease_s.saturating_mul(1_000) >= self.webhook_timeout_ms.saturating_mul(2),
             "jobs_lease_s must be at least twice webhook_timeout_ms, so a delivery ends within its lease"
         );
+        for policy in std::iter::once(&self.cashout).chain(self.cashout_tenants.values()) {
+            anyhow::ensure!(
+                self.jobs_lease_s.saturating_mul(1_000) >= policy.ewallet.timeout_ms.saturating_mul(2),
+                "jobs_lease_s must be at least twice every ewallet.timeout_ms, so a payout call ends within its lease"
+            );
+        }
         Ok(())
     }
 
@@ -295,5 +313,16 @@ mod tests {
         let jobs = Settings::default().jobs();
         assert_eq!((jobs.poll, jobs.batch_max, jobs.lease), (Duration::from_millis(200), 32, Duration::from_secs(60)));
         assert_eq!((jobs.backoff.base, jobs.backoff.max_attempts), (Duration::from_secs(1), 12));
+    }
+
+    #[test]
+    fn partner_secrets_stay_out_of_debug_output() {
+        let mut settings = Settings::default();
+        settings.cashout.ewallet.secret = "ewsec_default".into();
+        let mut tenant = settings.cashout.clone();
+        tenant.ewallet.secret = "ewsec_tenant".into();
+        settings.cashout_tenants.insert("ten_1".into(), tenant);
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("ewsec_") && shown.contains("[redacted]"), "{shown}");
     }
 }

@@ -6,6 +6,7 @@
 pub mod auto;
 pub mod bank;
 pub mod disputes;
+pub mod ewallet;
 pub mod flow;
 pub mod money;
 pub mod otp;

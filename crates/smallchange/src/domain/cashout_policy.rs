@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::ewallet_partner::EwalletPartner;
 use super::fees::FeeSchedule;
 use super::user::KycLevel;
 
@@ -45,6 +46,8 @@ pub struct CashoutPolicy {
     pub auto_standing_authorisation: bool,
     /// Vouchers of the cash-pickup rail.
     pub pickup: CashPickup,
+    /// The e-wallet partner payouts on the `e_wallet` rail go to (unset: the rail is off).
+    pub ewallet: EwalletPartner,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +173,7 @@ impl Default for CashoutPolicy {
             bank: BankAccount::default(),
             auto_standing_authorisation: false,
             pickup: CashPickup::default(),
+            ewallet: EwalletPartner::default(),
         }
     }
 }
@@ -215,6 +219,7 @@ impl CashoutPolicy {
         for rail in [&self.rails.bank_account, &self.rails.e_wallet, &self.rails.cash_pickup] {
             anyhow::ensure!(RAILS.contains(&rail.as_str()), "{name}.rails: unknown rail {rail:?}");
         }
+        self.ewallet.check(&format!("{name}.ewallet"))?;
         for (level, limits) in &self.limits {
             anyhow::ensure!(KycLevel::parse(level).is_some(), "{name}.limits: unknown KYC level {level:?}");
             anyhow::ensure!(

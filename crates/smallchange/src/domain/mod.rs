@@ -3,6 +3,7 @@
 
 pub mod cashout_policy;
 pub mod destination;
+pub mod ewallet_partner;
 pub mod fees;
 pub mod gift_card;
 pub mod pocket;

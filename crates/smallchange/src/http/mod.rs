@@ -9,6 +9,7 @@ pub mod cashouts;
 pub mod destinations;
 pub mod disputes;
 pub mod error;
+pub mod ewallet;
 pub mod gift_cards;
 pub mod health;
 pub mod idempotency;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payout_batches::router())
         .merge(disputes::router())
         .merge(cash_pickups::router())
+        .merge(ewallet::router())
         .merge(totp::router())
         .merge(webhooks::router())
         .merge(health::router())

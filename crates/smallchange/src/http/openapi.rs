@@ -60,7 +60,8 @@ use super::AppState;
         super::payout_batches::download_pain001,
         super::payout_batches::upload_report,
         super::cash_pickups::create_agent,
-        super::cash_pickups::redeem
+        super::cash_pickups::redeem,
+        super::ewallet::ewallet_callback
     ),
     modifiers(&BearerAuth),
     tags(
@@ -70,7 +71,7 @@ use super::AppState;
         (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds"),
         (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs"),
         (name = "cash-out", description = "Quotes, cash-outs, confirmation, review, receipts, auto-cash-out"),
-        (name = "rails", description = "Payout rails: bank batches (ISO 20022) and status reports"),
+        (name = "rails", description = "Payout rails: bank batches (ISO 20022), status reports, e-wallet callbacks"),
         (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (agent key)")
     )
 )]

@@ -1,3 +1,4 @@
 //! Payout rails: how a cash-out leaves smallchange, one module per partner's language.
 
+pub mod ewallet;
 pub mod iso20022;

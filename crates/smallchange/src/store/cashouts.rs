@@ -231,6 +231,34 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Casho
     Ok(select(db, "c.tenant_id = $1 AND c.id = $2", &[tenant, id], 1).await?.pop())
 }
 
+/// The tenant a cash-out belongs to, found by its id alone (ids are unique across tenants):
+/// for a partner's callback, which names the cash-out but not the tenant.
+pub async fn tenant_of(db: &Db, id: &str) -> anyhow::Result<Option<String>> {
+    let tenant = on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT tenant_id FROM cashouts WHERE id = $1").bind(id).fetch_optional(pool).await?
+    });
+    Ok(tenant)
+}
+
+/// Records the rail's reference of a cash-out still `in_transit`, without a status change
+/// (the rail took it and will say later how it ended). `false` if it is no longer in transit.
+pub async fn note_reference(db: &Db, tenant: &str, id: &str, reference: &str, at: i64) -> anyhow::Result<bool> {
+    let changed = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE cashouts SET rail_reference = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND status = 'in_transit'",
+        )
+        .bind(reference)
+        .bind(at)
+        .bind(tenant)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
 /// Cash-outs in `status` (every tenant), oldest first: for the workers.
 pub async fn in_status(db: &Db, status: &str, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
     let sql = format!("SELECT tenant_id, id FROM cashouts WHERE status = $1 ORDER BY updated_at LIMIT {limit}");

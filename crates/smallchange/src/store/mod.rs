@@ -13,6 +13,7 @@ pub mod cashouts;
 pub mod destinations;
 pub mod dialect;
 pub mod disputes;
+pub mod ewallet;
 pub mod gift_cards;
 pub mod idempotency;
 pub mod jobs;

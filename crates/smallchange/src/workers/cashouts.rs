@@ -7,6 +7,7 @@
 //!   operator to send to its bank as pain.001;
 //! - cash-pickup cash-outs get a voucher sent by SMS (`in_transit`), and vouchers past
 //!   their expiry fail their cash-outs (holds released);
+//! - e-wallet cash-outs go `in_transit` with a payout job for their partner;
 //! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
 //!   crash between the two steps) is paid out or released;
 //! - users whose withdrawable balance reached their auto-cash-out threshold get a cash-out;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::{auto, bank, disputes as adjustments, flow, pickup};
+use crate::cashout::{auto, bank, disputes as adjustments, ewallet, flow, pickup};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::disputes;
@@ -55,6 +56,7 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
         }
     }
     pickup::pass(app, &processing, now).await?;
+    ewallet::submit(app, &processing).await?;
     bank::gather(app, processing).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "in_transit", PASS_LIMIT).await? {
         if cashout.quote.rail == "sandbox" {

@@ -6,6 +6,7 @@
 //! [`jobs::Handler`] and one line there.
 
 pub mod cashouts;
+pub mod ewallet;
 pub mod expiry;
 pub mod jobs;
 pub mod purge;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use crate::committer::Committer;
 use crate::config::Settings;
 use crate::crypto::Secrets;
+use crate::http::AppState;
 use crate::store::Db;
 use jobs::Handler;
 
@@ -26,6 +28,8 @@ pub struct Deps {
     pub committer: Committer,
     pub settings: Arc<Settings>,
     pub secrets: Arc<Secrets>,
+    /// The server's state, for handlers that move cash-outs on (see [`crate::cashout::flow`]).
+    pub app: AppState,
 }
 
 /// Every job handler the server runs.
@@ -33,5 +37,6 @@ pub fn handlers(deps: &Deps) -> anyhow::Result<Vec<Arc<dyn Handler>>> {
     Ok(vec![
         Arc::new(webhooks::FanOut::new(deps.db.clone())),
         Arc::new(webhooks::Deliver::new(deps.db.clone(), deps.secrets.clone(), &deps.settings)?),
+        Arc::new(ewallet::Payout::new(deps.app.clone())?),
     ])
 }
