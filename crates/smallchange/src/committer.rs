@@ -138,6 +138,15 @@ impl Committer {
         Ok((Committer { sender }, task))
     }
 
+    /// Applies a unit with no idempotency key; `true` if every transfer it planned was
+    /// created, `false` if it refused or a transfer failed.
+    pub async fn apply_unit(&self, unit: Unit) -> Result<bool, CommitError> {
+        Ok(match self.submit(Command::Unit(unit), None).await? {
+            Reply::Applied(Output::Unit(outcome)) => outcome.succeeded(),
+            _ => false,
+        })
+    }
+
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Result<Reply, CommitError> {
         let (reply, answer) = oneshot::channel();
         let job = Job { command, idempotency, reply };

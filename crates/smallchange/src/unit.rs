@@ -76,6 +76,13 @@ pub enum UnitOutput {
     },
 }
 
+impl UnitOutput {
+    /// Whether the unit planned and every transfer it planned was created.
+    pub fn succeeded(&self) -> bool {
+        matches!(self, UnitOutput::Applied { results, .. } if results.iter().all(|r| r.is_ok()))
+    }
+}
+
 /// One domain row to write, as SQL with `$1…$n` placeholders (valid on both backends).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {

@@ -5,11 +5,9 @@
 //! Either way it meets the same risk rules as any cash-out.
 
 use crate::cashout::quote::{self, QuoteInput, Wanted};
-use crate::committer::{Command, Output, Reply};
 use crate::http::AppState;
 use crate::store::cashouts::{self, AutoCashout};
 use crate::store::{destinations, users};
-use crate::unit::UnitOutput;
 
 use super::{flow, money, otp};
 
@@ -55,11 +53,9 @@ async fn consider(app: &AppState, tenant: &str, auto: &AutoCashout) -> anyhow::R
     let data = serde_json::json!({"user_id": user.id, "threshold": auto.threshold, "withdrawable": cashout.quote.gross,
         "cashout_id": cashout.id});
     let event = crate::webhooks::event_rows(tenant, "balance.threshold_reached", &data, now);
-    let reply = app.committer.submit(Command::Unit(money::hold_unit(tenant, &cashout, event)?), None).await?;
-    match reply {
-        Reply::Applied(Output::Unit(UnitOutput::Applied { results, .. })) if results.iter().all(|r| r.is_ok()) => {}
+    if !app.committer.apply_unit(money::hold_unit(tenant, &cashout, event)?).await? {
         // The balance moved since the quote: next pass.
-        _ => return Ok(()),
+        return Ok(());
     }
     tracing::info!(cashout = %cashout.id, user = %user.id, gross = cashout.quote.gross, "auto-cash-out created");
     if policy.auto_standing_authorisation {

@@ -67,17 +67,11 @@ pub fn adjustment_unit(
 
 /// Pays a `resolving` dispute's adjustment and marks it upheld (or finds it done already).
 pub async fn settle(app: &crate::http::AppState, tenant: &str, dispute: &Dispute) -> anyhow::Result<()> {
-    use crate::committer::{Command, Output, Reply};
-    use crate::unit::UnitOutput;
     let cashout = crate::store::cashouts::get(&app.db, tenant, &dispute.cashout_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("dispute {} names no cash-out", dispute.id))?;
     let before = crate::store::disputes::adjusted(&app.db, &cashout.id).await?;
     let unit = adjustment_unit(tenant, &cashout, dispute, before, app.clock.now_us())?;
-    match app.committer.submit(Command::Unit(unit), None).await? {
-        Reply::Applied(Output::Unit(UnitOutput::Applied { results, .. })) if results.iter().all(|r| r.is_ok()) => {
-            Ok(())
-        }
-        other => anyhow::bail!("the adjustment of dispute {} was not paid: {other:?}", dispute.id),
-    }
+    anyhow::ensure!(app.committer.apply_unit(unit).await?, "the adjustment of dispute {} was not paid", dispute.id);
+    Ok(())
 }

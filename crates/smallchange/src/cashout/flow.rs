@@ -6,14 +6,13 @@
 //! the hold is released or paid out through the committer. If that second step does not
 //! happen (a crash), the cash-out worker finds the hold still `held` and finishes it.
 
-use crate::committer::{Command, Output, Reply};
 use crate::domain::risk::{self, Decision, Facts};
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Quote, Transition};
 use crate::store::users::User;
 use crate::store::{totp, users};
-use crate::unit::{Param, UnitOutput};
+use crate::unit::Param;
 
 use super::money;
 use super::quote::{kyc_sufficient, usage};
@@ -89,12 +88,9 @@ pub async fn follow_money(app: &AppState, tenant: &str, cashout: &Cashout) -> an
     } else {
         return Ok(());
     };
-    match app.committer.submit(Command::Unit(unit), None).await? {
-        Reply::Applied(Output::Unit(UnitOutput::Applied { results, .. })) if results.iter().all(|r| r.is_ok()) => {
-            Ok(())
-        }
-        other => anyhow::bail!("the hold of {} could not follow its status {}: {other:?}", cashout.id, cashout.status),
-    }
+    let done = app.committer.apply_unit(unit).await?;
+    anyhow::ensure!(done, "the hold of {} could not follow its status {}", cashout.id, cashout.status);
+    Ok(())
 }
 
 fn transition<'a>(

@@ -78,10 +78,7 @@ async fn create_agent(
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
-    let checked = match idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, AGENTS_PATH, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, AGENTS_PATH, &body));
     let request: AgentRequest = parse_json(&body)?;
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > AGENT_NAME_LEN_MAX {

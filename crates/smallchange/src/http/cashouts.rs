@@ -239,10 +239,7 @@ async fn create_cashout(
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
-    let checked = match idempotency::check(&app.db, &headers, &tenant, "/v1/cashouts", &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &tenant, "/v1/cashouts", &body));
     let request: CashoutRequest = parse_json(&body)?;
     let quote = cashouts::quote(&app.db, &tenant, &request.quote_id)
         .await?
@@ -267,7 +264,7 @@ async fn create_cashout(
         }
     });
     let (response, outcome) = submit_then(&app, checked, unit, render).await?;
-    let placed = matches!(&outcome, Some(UnitOutput::Applied { results, .. }) if results.iter().all(|r| r.is_ok()));
+    let placed = outcome.as_ref().is_some_and(UnitOutput::succeeded);
     if let (true, Some(code)) = (placed, code) {
         otp::send_code(&app, &tenant, &cashout, &user.phone, &code).await;
     }

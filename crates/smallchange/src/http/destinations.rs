@@ -79,10 +79,7 @@ async fn create_destination(
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let path = format!("/v1/users/{user_id}/payout-destinations");
-    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, operator.tenant_id(), &path, &body));
     let kind =
         serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["type"].as_str().map(str::to_string));
     if !matches!(kind.as_deref(), Some("bank_account" | "e_wallet" | "cash_pickup")) {

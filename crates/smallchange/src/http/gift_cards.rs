@@ -106,10 +106,7 @@ async fn create_program(
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let checked =
-        match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/gift-card-programs", &body).await {
-            Ok(checked) => checked,
-            Err(earlier) => return earlier,
-        };
+        crate::keyed!(idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/gift-card-programs", &body));
     let request: ProgramRequest = parse_json(&body)?;
     let brand = request.brand.trim().to_string();
     if brand.is_empty() || brand.chars().count() > BRAND_LEN_MAX || brand.chars().any(char::is_control) {
@@ -256,10 +253,7 @@ async fn issue_card(
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
     let checked =
-        match idempotency::check_sealed(&app.db, &app.secrets, &headers, &tenant, "/v1/gift-cards", &body).await {
-            Ok(checked) => checked,
-            Err(earlier) => return earlier,
-        };
+        crate::keyed!(idempotency::check_sealed(&app.db, &app.secrets, &headers, &tenant, "/v1/gift-cards", &body));
     let request: IssueRequest = parse_json(&body)?;
     let program = gift_cards::program(&app.db, &tenant, &request.program_id)
         .await?
@@ -474,10 +468,7 @@ async fn redeem_card(
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
     let path = format!("/v1/users/{user_id}/gift-cards");
-    let checked = match idempotency::check(&app.db, &headers, &tenant, &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &tenant, &path, &body));
     let request: RedeemRequest = parse_json(&body)?;
     let user = existing(&app, &tenant, &user_id).await?;
     if !gift_cards::brand_supported(&app.db, &tenant, &request.brand).await? {
@@ -578,10 +569,7 @@ async fn refund_remainder(
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
     let path = format!("/v1/gift-cards/{id}/refund-remainder");
-    let checked = match idempotency::check(&app.db, &headers, &tenant, &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &tenant, &path, &body));
     let card = found(&app, &tenant, &id).await?;
     let Some(user) = card.redeemed_by.clone() else {
         return Err(ApiError::conflict("invalid_state", "the card is not redeemed: there is no remainder to refund"));

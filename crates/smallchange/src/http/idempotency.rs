@@ -81,6 +81,19 @@ impl Checked {
     }
 }
 
+/// The request's checked `Idempotency-Key` (if any) from [`check`] or [`check_sealed`];
+/// when the key was used before, the calling handler returns that earlier answer (or the
+/// 409) at once, like `?` returns an error.
+#[macro_export]
+macro_rules! keyed {
+    ($check:expr) => {
+        match $check.await {
+            Ok(checked) => checked,
+            Err(earlier) => return earlier,
+        }
+    };
+}
+
 /// Checks the key (if any) before the body is even parsed: `Err` carries the earlier answer
 /// (or the 409) to send instead of doing the work again.
 pub async fn check(

@@ -178,10 +178,7 @@ async fn accept<R: serde::de::DeserializeOwned>(
     to_command: impl FnOnce(R) -> Result<(Vec<String>, Command), ApiError>,
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
-    let checked = match idempotency::check(&app.db, headers, operator.tenant_id(), path, body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, headers, operator.tenant_id(), path, body));
     let (ids, command) = to_command(parse_json(body)?)?;
     submit(app, checked, ids, command).await
 }

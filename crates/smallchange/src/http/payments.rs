@@ -115,10 +115,7 @@ async fn create_payment(
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
     let path = format!("/v1/users/{user_id}/payments");
-    let checked = match idempotency::check(&app.db, &headers, &tenant, &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &tenant, &path, &body));
     let request: PaymentRequest = parse_json(&body)?;
     let amount = parse_amount(request.amount, &app.settings, "amount".into())?;
     let currency = parse_currency(&request.currency, "currency".into())?;
@@ -291,10 +288,7 @@ async fn refund_payment(
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
     let path = format!("/v1/payments/{id}/refund");
-    let checked = match idempotency::check(&app.db, &headers, &tenant, &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &tenant, &path, &body));
     let request: RefundRequest = if body.is_empty() { RefundRequest { amount: None } } else { parse_json(&body)? };
     let amount = request.amount.map(|a| parse_amount(a, &app.settings, "amount".into())).transpose()?;
     let payment = found(&app, &tenant, &id).await?;

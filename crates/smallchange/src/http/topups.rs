@@ -90,10 +90,7 @@ async fn create_topup(
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id().to_string();
     let path = format!("/v1/users/{user_id}/topups");
-    let checked = match idempotency::check(&app.db, &headers, &tenant, &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &tenant, &path, &body));
     let request: TopupRequest = parse_json(&body)?;
     let policy = app.settings.wallet_policy(&tenant).clone();
     let user = existing(&app, &tenant, &user_id).await?;

@@ -57,10 +57,7 @@ async fn enrol_totp(
     operator.require(WRITERS)?;
     let path = format!("/v1/users/{user_id}/totp");
     let tenant_id = operator.tenant_id();
-    let checked = match idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant_id, &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant_id, &path, &body));
     if !body.iter().all(u8::is_ascii_whitespace) {
         parse_json::<TotpRequest>(&body)?;
     }

@@ -119,10 +119,7 @@ async fn create_user(
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
-    let checked = match idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/users", &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/users", &body));
     let request: CreateUserRequest = parse_json(&body)?;
     let external_id = request.external_id.trim();
     if external_id.is_empty() || external_id.len() > EXTERNAL_ID_LEN_MAX || external_id.chars().any(char::is_control) {
@@ -195,10 +192,7 @@ async fn record_kyc(
     operator.require(WRITERS)?;
     let tenant_id = operator.tenant_id();
     let path = format!("/v1/users/{id}/kyc");
-    let checked = match idempotency::check(&app.db, &headers, tenant_id, &path, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, tenant_id, &path, &body));
     let kyc = parse_kyc(parse_json(&body)?)?;
     let user = existing(&app, tenant_id, &id).await?;
     let row = users::kyc_row(tenant_id, &user.id, &kyc);

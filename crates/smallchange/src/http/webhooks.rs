@@ -99,10 +99,7 @@ async fn create_endpoint(
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
-    let checked = match idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, PATH, &body).await {
-        Ok(checked) => checked,
-        Err(earlier) => return earlier,
-    };
+    let checked = crate::keyed!(idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, PATH, &body));
     let request: EndpointRequest = parse_json(&body)?;
     let url = parse_url(&request.url)?;
     let events = parse_events(request.events)?;

@@ -259,10 +259,8 @@ pub async fn note_reference(db: &Db, tenant: &str, id: &str, reference: &str, at
     Ok(changed == 1)
 }
 
-/// Cash-outs in `status` (every tenant), oldest first: for the workers.
-pub async fn in_status(db: &Db, status: &str, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
-    let sql = format!("SELECT tenant_id, id FROM cashouts WHERE status = $1 ORDER BY updated_at LIMIT {limit}");
-    let ids: Vec<(String, String)> = on_db!(db, |pool, _d| sqlx::query_as(&sql).bind(status).fetch_all(pool).await?);
+/// The cash-outs named by `(tenant, id)` pairs, with their tenants, in that order.
+async fn load_each(db: &Db, ids: Vec<(String, String)>) -> anyhow::Result<Vec<(String, Cashout)>> {
     let mut found = Vec::with_capacity(ids.len());
     for (tenant, id) in ids {
         if let Some(cashout) = get(db, &tenant, &id).await? {
@@ -272,6 +270,13 @@ pub async fn in_status(db: &Db, status: &str, limit: i64) -> anyhow::Result<Vec<
     Ok(found)
 }
 
+/// Cash-outs in `status` (every tenant), oldest first: for the workers.
+pub async fn in_status(db: &Db, status: &str, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
+    let sql = format!("SELECT tenant_id, id FROM cashouts WHERE status = $1 ORDER BY updated_at LIMIT {limit}");
+    let ids: Vec<(String, String)> = on_db!(db, |pool, _d| sqlx::query_as(&sql).bind(status).fetch_all(pool).await?);
+    load_each(db, ids).await
+}
+
 /// Cash-outs whose hold still waits for the money to follow their status.
 pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
     let sql = format!(
@@ -279,13 +284,7 @@ pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Casho
          AND status IN ('paid', 'failed', 'canceled', 'expired') ORDER BY updated_at LIMIT {limit}"
     );
     let ids: Vec<(String, String)> = on_db!(db, |pool, _d| sqlx::query_as(&sql).fetch_all(pool).await?);
-    let mut found = Vec::with_capacity(ids.len());
-    for (tenant, id) in ids {
-        if let Some(cashout) = get(db, &tenant, &id).await? {
-            found.push((tenant, cashout));
-        }
-    }
-    Ok(found)
+    load_each(db, ids).await
 }
 
 /// A user's cash-outs, oldest first.

@@ -77,6 +77,22 @@ async fn user_exists(tx: &mut Tx, tenant_id: &str, user_id: &str) -> anyhow::Res
     Ok(row.is_some())
 }
 
+/// The user's TOTP secret, opened; `None` for a user who is not enrolled or does not exist.
+async fn secret_of(db: &Db, secrets: &Secrets, tenant_id: &str, user_id: &str) -> anyhow::Result<Option<TotpSecret>> {
+    let row: Option<(Option<String>,)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT totp_secret FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some(sealed) = row.and_then(|(sealed,)| sealed) else { return Ok(None) };
+    let bytes = secrets.open(&sealed).map_err(|e| e.context(format!("the TOTP secret of user {user_id}")))?;
+    let secret =
+        TotpSecret::from_bytes(bytes).ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed TOTP secret"))?;
+    Ok(Some(secret))
+}
+
 /// Whether `code` is a current TOTP code of the user (this 30 s step or one either side).
 /// `false` for a user who is not enrolled or does not exist.
 ///
@@ -90,17 +106,7 @@ pub async fn verify_code(
     code: &str,
     now_unix_s: u64,
 ) -> anyhow::Result<bool> {
-    let row: Option<(Option<String>,)> = on_db!(db, |pool, _d| {
-        sqlx::query_as("SELECT totp_secret FROM users WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-    });
-    let Some(sealed) = row.and_then(|(sealed,)| sealed) else { return Ok(false) };
-    let bytes = secrets.open(&sealed).map_err(|e| e.context(format!("the TOTP secret of user {user_id}")))?;
-    let secret =
-        TotpSecret::from_bytes(bytes).ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed TOTP secret"))?;
+    let Some(secret) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(false) };
     Ok(secret.accepts(code, now_unix_s))
 }
 
@@ -115,17 +121,7 @@ pub async fn use_code(
     code: &str,
     now_unix_s: u64,
 ) -> anyhow::Result<bool> {
-    let row: Option<(Option<String>,)> = on_db!(db, |pool, _d| {
-        sqlx::query_as("SELECT totp_secret FROM users WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-    });
-    let Some(sealed) = row.and_then(|(sealed,)| sealed) else { return Ok(false) };
-    let bytes = secrets.open(&sealed).map_err(|e| e.context(format!("the TOTP secret of user {user_id}")))?;
-    let secret =
-        TotpSecret::from_bytes(bytes).ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed TOTP secret"))?;
+    let Some(secret) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(false) };
     let Some(step) = secret.step_of(code, now_unix_s) else { return Ok(false) };
     let step = i64::try_from(step)?;
     let used = on_db!(db, |pool, _d| {
