@@ -2,52 +2,115 @@
 //! 20022 pain.001 file the operator sends to its bank; the bank's pain.002 or camt.054
 //! reports come back and mark each payment paid (hold posted) or failed (hold released).
 //!
+//! When the tenant has a bank link (`[cashout.bank_link]`), the same files travel over
+//! HTTP: each closed batch is uploaded by a `bank_upload` job, and a `bank_reports` job
+//! polls the bank for new reports (see [`crate::workers::bank`]).
+//!
 //! A payment's EndToEndId is its cash-out id, so a report is matched without any state of
 //! its own, and applying a report twice changes nothing the second time: each status
 //! change is conditional on the state before it.
 
 use std::collections::BTreeMap;
 
+use futures::future::BoxFuture;
 use ledger::Currency;
 use serde::Serialize;
+use serde_json::json;
 
 use super::flow;
+use super::rail::{Rail, Waiting};
+use crate::config::Settings;
+use crate::domain::bank_link::BankLink;
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::rails::iso20022::{self, CreditTransfer, Debtor, Outcome, ReportKind};
 use crate::store::cashouts::{self, Cashout, Transition};
-use crate::store::destinations;
 use crate::store::payout_batches::{self, Batch};
+use crate::store::{self, bank_link, destinations, jobs};
 use crate::unit::Param;
 
 pub const RAIL: &str = "bank_transfer";
+/// The job that uploads one closed batch to the tenant's bank link.
+pub const UPLOAD_JOB: &str = "bank_upload";
+/// The job that fetches and applies a bank link's new status reports.
+pub const REPORTS_JOB: &str = "bank_reports";
+/// A batch still open this long after it was made had its gathering cut short (a crash):
+/// it is closed as it is.
+const STALE_OPEN_US: i64 = 60 * 1_000_000;
 
-/// Puts every `processing` bank-transfer cash-out into a new batch per tenant and currency
-/// and marks it `in_transit`: from here the operator's bank has it.
-pub async fn gather(app: &AppState, waiting: Vec<(String, Cashout)>) -> anyhow::Result<()> {
-    let mut groups: BTreeMap<(String, String), Vec<Cashout>> = BTreeMap::new();
-    for (tenant, cashout) in waiting.into_iter().filter(|(_, c)| c.quote.rail == RAIL) {
-        groups.entry((tenant, cashout.quote.currency.clone())).or_default().push(cashout);
+pub struct Bank;
+
+impl Rail for Bank {
+    fn name(&self) -> &'static str {
+        RAIL
     }
-    for ((tenant, currency), cashouts) in groups {
-        let now = app.clock.now_us();
-        let batch_id = crate::ids::time_ordered("pb", now);
-        payout_batches::create(&app.db, &tenant, &batch_id, RAIL, &currency, now).await?;
-        for cashout in cashouts {
-            let t = Transition {
-                tenant: &tenant,
-                id: &cashout.id,
-                from: &["processing"],
-                to: "in_transit",
-                note: format!("in bank batch {batch_id}"),
-                at: now,
-                set: vec![("rail_reference", Param::from(batch_id.clone())), ("submitted_at", now.into())],
-                rows: vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)],
-            };
-            flow::change(app, t).await?;
-        }
+
+    /// Puts the cash-outs into a new batch per tenant and currency, each `in_transit` (from
+    /// here the operator's bank has it), then closes the batch: only then may it be
+    /// downloaded, or uploaded when the tenant has a bank link.
+    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let mut groups: BTreeMap<(String, String), Vec<Cashout>> = BTreeMap::new();
+            for (tenant, cashout) in waiting {
+                groups.entry((tenant, cashout.quote.currency.clone())).or_default().push(cashout);
+            }
+            for ((tenant, currency), cashouts) in groups {
+                let batch_id = crate::ids::time_ordered("pb", now);
+                payout_batches::create(&app.db, &tenant, &batch_id, RAIL, &currency, now).await?;
+                for cashout in cashouts {
+                    let t = Transition {
+                        tenant: &tenant,
+                        id: &cashout.id,
+                        from: &["processing"],
+                        to: "in_transit",
+                        note: format!("in bank batch {batch_id}"),
+                        at: now,
+                        set: vec![("rail_reference", Param::from(batch_id.clone())), ("submitted_at", now.into())],
+                        rows: vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)],
+                    };
+                    flow::change(app, t).await?;
+                }
+                close(app, &tenant, &batch_id, now).await?;
+            }
+            Ok(())
+        })
     }
-    Ok(())
+
+    /// Closes batches whose gathering was cut short, and asks each bank link that is due
+    /// for its new status reports.
+    fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            for (tenant, batch_id) in payout_batches::open_before(&app.db, now - STALE_OPEN_US, 100).await? {
+                close(app, &tenant, &batch_id, now).await?;
+            }
+            for link in links(&app.settings) {
+                let job = jobs::enqueue_row("", REPORTS_JOB, &json!({ "link": link.url }), store::now_us());
+                bank_link::claim_poll(&app.db, &link.url, now, link.reports_poll_s * 1_000_000, job).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Closes a batch, with its upload job when the tenant's bank is reached over HTTP.
+async fn close(app: &AppState, tenant: &str, batch_id: &str, now: i64) -> anyhow::Result<bool> {
+    let mut then = Vec::new();
+    if app.settings.cashout_policy(tenant).bank_link.configured() {
+        then.push(jobs::enqueue_row(tenant, UPLOAD_JOB, &json!({ "batch_id": batch_id }), store::now_us()));
+    }
+    payout_batches::close(&app.db, batch_id, now, then).await
+}
+
+/// Every bank link configured, each once.
+pub fn links(settings: &Settings) -> Vec<BankLink> {
+    let mut links: Vec<BankLink> = std::iter::once(&settings.cashout)
+        .chain(settings.cashout_tenants.values())
+        .map(|policy| policy.bank_link.clone())
+        .filter(BankLink::configured)
+        .collect();
+    links.sort_by(|a, b| a.url.cmp(&b.url));
+    links.dedup_by(|a, b| a.url == b.url);
+    links
 }
 
 /// The pain.001 file of a batch.
@@ -107,9 +170,30 @@ pub struct PaymentResult {
     pub status: String,
 }
 
-/// Applies a pain.002 or camt.054 report to the tenant's bank cash-outs.
-pub async fn apply_report(app: &AppState, tenant: &str, xml: &str) -> Result<Applied, ApiError> {
+/// Which cash-outs a report may move: those of the tenant that uploaded it, or of the
+/// tenants whose bank link it was fetched from.
+pub enum Scope<'a> {
+    Tenant(&'a str),
+    Link(&'a str),
+}
+
+impl Scope<'_> {
+    fn covers(&self, app: &AppState, tenant: &str) -> bool {
+        match self {
+            Scope::Tenant(own) => *own == tenant,
+            Scope::Link(url) => app.settings.cashout_policy(tenant).bank_link.url == *url,
+        }
+    }
+}
+
+/// Applies a pain.002 or camt.054 report to the bank cash-outs in `scope`.
+pub async fn apply_report(app: &AppState, scope: Scope<'_>, xml: &str) -> Result<Applied, ApiError> {
     let report = iso20022::parse_report(xml).map_err(|e| ApiError::bad_request("invalid_report", e.to_string()))?;
+    Ok(apply(app, scope, report).await?)
+}
+
+/// Applies a report that was read already.
+pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -> anyhow::Result<Applied> {
     let mut applied = Applied {
         kind: match report.kind {
             ReportKind::Pain002 => "pain.002",
@@ -120,6 +204,12 @@ pub async fn apply_report(app: &AppState, tenant: &str, xml: &str) -> Result<App
         unknown: Vec::new(),
     };
     for entry in report.entries {
+        let Some(tenant) = cashouts::tenant_of(&app.db, &entry.end_to_end_id).await?.filter(|t| scope.covers(app, t))
+        else {
+            applied.unknown.push(entry.end_to_end_id);
+            continue;
+        };
+        let tenant = tenant.as_str();
         let Some(cashout) =
             cashouts::get(&app.db, tenant, &entry.end_to_end_id).await?.filter(|c| c.quote.rail == RAIL)
         else {
@@ -147,7 +237,7 @@ pub async fn apply_report(app: &AppState, tenant: &str, xml: &str) -> Result<App
             }
             Outcome::Pending => ("pending", false),
         };
-        let status = flow::load(app, tenant, &cashout.id).await?.status;
+        let status = cashouts::get(&app.db, tenant, &cashout.id).await?.map(|c| c.status).unwrap_or_default();
         applied.results.push(PaymentResult { cashout_id: cashout.id, outcome, reason: entry.reason, changed, status });
     }
     Ok(applied)

@@ -11,10 +11,12 @@
 //! its id is unique across tenants, so it finds the tenant, and only that tenant's secret
 //! may sign for it.
 
+use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::json;
 
 use super::flow;
+use super::rail::{Rail, Waiting};
 use crate::domain::ewallet_partner::EwalletPartner;
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -29,25 +31,39 @@ pub const RAIL: &str = "e_wallet";
 pub const PAYOUT_JOB: &str = "ewallet_payout";
 const IN_TRANSIT: [&str; 1] = ["in_transit"];
 
-/// Hands every `processing` e-wallet cash-out to the rail: `in_transit`, with its payout job
-/// enqueued in the same transaction.
-pub async fn submit(app: &AppState, waiting: &[(String, Cashout)]) -> anyhow::Result<()> {
-    for (tenant, cashout) in waiting.iter().filter(|(_, c)| c.quote.rail == RAIL) {
-        let now = app.clock.now_us();
-        let payload = json!({"tenant": tenant, "cashout_id": cashout.id});
-        let t = Transition {
-            tenant,
-            id: &cashout.id,
-            from: &["processing"],
-            to: "in_transit",
-            note: "sent to e-wallet partner".into(),
-            at: now,
-            set: vec![("submitted_at", now.into())],
-            rows: vec![jobs::enqueue_row(tenant, PAYOUT_JOB, &payload, store::now_us())],
-        };
-        flow::change(app, t).await?;
+pub struct Ewallet;
+
+impl Rail for Ewallet {
+    fn name(&self) -> &'static str {
+        RAIL
     }
-    Ok(())
+
+    /// Hands each cash-out to the partner: `in_transit`, with its payout job enqueued in the
+    /// same transaction.
+    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            for (tenant, cashout) in &waiting {
+                let payload = json!({"tenant": tenant, "cashout_id": cashout.id});
+                let t = Transition {
+                    tenant,
+                    id: &cashout.id,
+                    from: &["processing"],
+                    to: "in_transit",
+                    note: "sent to e-wallet partner".into(),
+                    at: now,
+                    set: vec![("submitted_at", now.into())],
+                    rows: vec![jobs::enqueue_row(tenant, PAYOUT_JOB, &payload, store::now_us())],
+                };
+                flow::change(app, t).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Nothing: the payout job and the partner's callbacks move its cash-outs on.
+    fn advance<'a>(&'a self, _app: &'a AppState, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A payout ready to send, or why this cash-out can never be sent.

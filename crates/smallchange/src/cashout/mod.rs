@@ -12,3 +12,5 @@ pub mod money;
 pub mod otp;
 pub mod pickup;
 pub mod quote;
+pub mod rail;
+pub mod sandbox;

@@ -4,14 +4,16 @@
 //!
 //! Neither the code nor the PIN is kept: the code as a keyed hash (so the code an agent
 //! types finds its voucher) and its last four digits, the PIN as a keyed hash bound to its
-//! voucher. So a voucher's SMS can never be sent again; one that did not arrive expires and
-//! its hold is released. Every change of a voucher is written in the same transaction as
+//! voucher. The SMS carrying them is a job, sealed, retried with backoff while the gateway
+//! fails; one that never arrives leaves the voucher to expire and its hold to be released. Every change of a voucher is written in the same transaction as
 //! its cash-out's status change, conditional on the cash-out's state: of two agents (or an
 //! agent and the expiry sweep) racing for one voucher, exactly one moves it on.
 
+use futures::future::BoxFuture;
 use rand::Rng;
 
-use super::{flow, otp};
+use super::flow;
+use super::rail::{Rail, Waiting};
 use crate::http::error::ApiError;
 use crate::http::users::rfc3339;
 use crate::http::AppState;
@@ -19,6 +21,7 @@ use crate::store::cashouts::{Cashout, Transition};
 use crate::store::pickup::{self, Agent, Voucher};
 use crate::store::{destinations, users};
 use crate::unit::Param;
+use crate::workers::sms;
 
 pub const RAIL: &str = "cash_pickup";
 /// What the keyed hashes of codes and PINs are for.
@@ -31,16 +34,36 @@ const PIN_DIGITS: usize = 6;
 const EXPIRE_LIMIT: i64 = 200;
 const HOUR_US: i64 = 3_600 * 1_000_000;
 
-/// The worker's step: issues a voucher for every `processing` cash-pickup cash-out, then
-/// closes the vouchers whose time ran out.
-pub async fn pass(app: &AppState, processing: &[(String, Cashout)], now: i64) -> anyhow::Result<()> {
-    for (tenant, cashout) in processing.iter().filter(|(_, c)| c.quote.rail == RAIL) {
-        issue(app, tenant, cashout, now).await?;
+pub struct Pickup;
+
+impl Rail for Pickup {
+    fn name(&self) -> &'static str {
+        RAIL
     }
-    for voucher in pickup::due(&app.db, now, EXPIRE_LIMIT).await? {
-        close(app, &voucher, Closing::Expired, now).await?;
+
+    /// Issues a voucher for each cash-out.
+    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            for (tenant, cashout) in &waiting {
+                issue(app, tenant, cashout, now).await?;
+            }
+            Ok(())
+        })
     }
-    Ok(())
+
+    /// Closes the vouchers whose time ran out.
+    fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            for voucher in pickup::due(&app.db, now, EXPIRE_LIMIT).await? {
+                close(app, &voucher, Closing::Expired, now).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn waits_on_user(&self) -> bool {
+        true
+    }
 }
 
 /// `n` random decimal digits.
@@ -68,8 +91,9 @@ fn pin_input(voucher_id: &str, pin: &str) -> String {
     format!("{voucher_id}:{}", pin.trim())
 }
 
-/// Issues the voucher and moves the cash-out `in_transit` in one transaction; then, only
-/// if that happened here, texts the code and PIN to the user.
+/// Issues the voucher, moves the cash-out `in_transit` and queues the SMS that texts the
+/// code and PIN to the user, in one transaction: the message is sent (and retried) by the
+/// `sms` job, sealed until then.
 async fn issue(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
     let policy = app.settings.cashout_policy(tenant).pickup;
     let (code, pin) = (digits(CODE_DIGITS), digits(PIN_DIGITS));
@@ -88,6 +112,9 @@ async fn issue(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> any
         cashout_id: cashout.id.clone(),
         id,
     };
+    let user = users::get(&app.db, tenant, &cashout.quote.user_id).await?;
+    let user = user.ok_or_else(|| anyhow::anyhow!("cash-out {} has no user", cashout.id))?;
+    let text = voucher_text(app, tenant, cashout, &voucher, &code, &pin).await?;
     let t = Transition {
         tenant,
         id: &cashout.id,
@@ -96,33 +123,24 @@ async fn issue(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> any
         note: format!("cash-pickup voucher {} issued (code ending {})", voucher.id, voucher.code_last4),
         at: now,
         set: vec![("rail_reference", Param::from(voucher.id.clone())), ("submitted_at", now.into())],
-        rows: vec![voucher.insert_row()],
+        rows: vec![voucher.insert_row(), sms::job_row(&app.secrets, tenant, &user.phone, &text)],
     };
-    if flow::change(app, t).await? {
-        // The cash-out has moved on either way: a message that does not go out is logged,
-        // and the voucher then expires unused and its hold is released.
-        if let Err(error) = send_voucher(app, tenant, cashout, &voucher, &code, &pin).await {
-            tracing::warn!(cashout = %cashout.id, voucher = %voucher.id, error = %format!("{error:#}"),
-                "the cash-pickup voucher could not be sent; it will expire unused");
-        }
-    }
+    flow::change(app, t).await?;
     Ok(())
 }
 
-/// Texts the code and PIN to the user, through the SMS gateway or the development outbox.
-async fn send_voucher(
+/// The SMS that gives the user the code and PIN.
+async fn voucher_text(
     app: &AppState,
     tenant: &str,
     cashout: &Cashout,
     voucher: &Voucher,
     code: &str,
     pin: &str,
-) -> anyhow::Result<()> {
-    let user = users::get(&app.db, tenant, &cashout.quote.user_id).await?;
-    let user = user.ok_or_else(|| anyhow::anyhow!("cash-out {} has no user", cashout.id))?;
+) -> anyhow::Result<String> {
     let network = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked);
     let q = &cashout.quote;
-    let text = format!(
+    Ok(format!(
         "[{}] Collect {} {} in cash at {}: voucher code {}, PIN {pin}, until {}. Show them only to the agent.",
         app.settings.cashout_policy(tenant).business_name,
         q.net,
@@ -130,8 +148,7 @@ async fn send_voucher(
         network.as_deref().unwrap_or("a pickup point"),
         grouped(code),
         rfc3339(voucher.expires_at),
-    );
-    otp::send(&app.db, &otp::Gateway::of(&app.settings), tenant, &user.phone, &text, app.clock.now_us()).await
+    ))
 }
 
 /// How an issued voucher ends unpaid; its cash-out fails and its hold is released.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::bank_link::BankLink;
 use super::ewallet_partner::EwalletPartner;
 use super::fees::FeeSchedule;
 use super::user::KycLevel;
@@ -41,6 +42,8 @@ pub struct CashoutPolicy {
     pub sandbox_settle_s: i64,
     /// The operator's account that bank payouts are paid from (the pain.001 debtor).
     pub bank: BankAccount,
+    /// How the bank is reached over HTTP (unset: the operator carries the files).
+    pub bank_link: BankLink,
     /// Auto-cash-outs go ahead without a one-time code, on the user's standing consent
     /// given when they turned auto-cash-out on. Off: each needs its code like any other.
     pub auto_standing_authorisation: bool,
@@ -171,6 +174,7 @@ impl Default for CashoutPolicy {
             risk: RiskThresholds::default(),
             sandbox_settle_s: 2,
             bank: BankAccount::default(),
+            bank_link: BankLink::default(),
             auto_standing_authorisation: false,
             pickup: CashPickup::default(),
             ewallet: EwalletPartner::default(),
@@ -220,6 +224,7 @@ impl CashoutPolicy {
             anyhow::ensure!(RAILS.contains(&rail.as_str()), "{name}.rails: unknown rail {rail:?}");
         }
         self.ewallet.check(&format!("{name}.ewallet"))?;
+        self.bank_link.check(&format!("{name}.bank_link"))?;
         for (level, limits) in &self.limits {
             anyhow::ensure!(KycLevel::parse(level).is_some(), "{name}.limits: unknown KYC level {level:?}");
             anyhow::ensure!(

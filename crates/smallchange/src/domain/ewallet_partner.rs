@@ -63,7 +63,7 @@ impl EwalletPartner {
 
 /// An absolute `https://` URL without credentials, or `http://` to a loopback host (for
 /// development and tests): the signature, not the URL, authenticates.
-fn check_url(text: &str) -> Result<(), &'static str> {
+pub(crate) fn check_url(text: &str) -> Result<(), &'static str> {
     let url = reqwest::Url::parse(text).map_err(|_| "is not an absolute URL")?;
     let host = url.host_str().filter(|h| !h.is_empty()).ok_or("names no host")?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');

@@ -1,6 +1,7 @@
 //! Parsed input types: built once from a request by `parse`, so everything past the
 //! handler can rely on them being valid.
 
+pub mod bank_link;
 pub mod cashout_policy;
 pub mod destination;
 pub mod ewallet_partner;

@@ -14,7 +14,7 @@ use super::error::{ApiError, ErrorBody};
 use super::paging;
 use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::bank::{self, Applied};
+use crate::cashout::bank::{self, Applied, Scope};
 use crate::store::payout_batches;
 
 pub fn router() -> Router<AppState> {
@@ -41,6 +41,10 @@ pub struct BatchResponse {
     count: i64,
     total: i64,
     created_at: String,
+    /// When the bank link took the file (only with `[cashout.bank_link]`).
+    uploaded_at: Option<String>,
+    /// Why the bank link refused the file for good: send it by hand.
+    upload_error: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,6 +80,8 @@ async fn list_batches(
             count: b.count,
             total: b.total,
             created_at: rfc3339(b.created_at),
+            uploaded_at: b.uploaded_at.map(rfc3339),
+            upload_error: b.upload_error,
         })
         .collect();
     Ok(Json(BatchList { data, has_more }))
@@ -112,5 +118,5 @@ async fn upload_report(
     operator.require(WRITERS)?;
     let xml = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_report", "the report is not UTF-8 text"))?;
-    Ok(Json(bank::apply_report(&app, operator.tenant_id(), xml).await?))
+    Ok(Json(bank::apply_report(&app, Scope::Tenant(operator.tenant_id()), xml).await?))
 }

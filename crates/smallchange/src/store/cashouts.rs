@@ -277,6 +277,27 @@ pub async fn in_status(db: &Db, status: &str, limit: i64) -> anyhow::Result<Vec<
     load_each(db, ids).await
 }
 
+/// Cash-outs of one rail in `status` (every tenant), oldest first: for that rail.
+pub async fn in_status_on(db: &Db, rail: &str, status: &str, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
+    let sql =
+        format!("SELECT tenant_id, id FROM cashouts WHERE rail = $1 AND status = $2 ORDER BY updated_at LIMIT {limit}");
+    let ids: Vec<(String, String)> =
+        on_db!(db, |pool, _d| sqlx::query_as(&sql).bind(rail).bind(status).fetch_all(pool).await?);
+    load_each(db, ids).await
+}
+
+/// Payouts under way (`processing`, `in_transit`) that no SLA alert was raised for yet and
+/// that have been under way since before `since`, oldest first.
+pub async fn not_yet_alerted(db: &Db, since: i64, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
+    let sql = format!(
+        "SELECT tenant_id, id FROM cashouts WHERE status IN ('processing', 'in_transit') \
+         AND sla_alerted_at IS NULL AND COALESCE(submitted_at, confirmed_at, created_at) < $1 \
+         ORDER BY updated_at LIMIT {limit}"
+    );
+    let ids: Vec<(String, String)> = on_db!(db, |pool, _d| sqlx::query_as(&sql).bind(since).fetch_all(pool).await?);
+    load_each(db, ids).await
+}
+
 /// Cash-outs whose hold still waits for the money to follow their status.
 pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
     let sql = format!(

@@ -107,7 +107,7 @@ impl Payout {
             Err(error) => return Sent::Retry(format!("the request failed: {}", error.without_url())),
         };
         match response.status().as_u16() {
-            200..=299 => match read_capped(response).await {
+            200..=299 => match read_capped(response, ANSWER_BYTES_MAX).await {
                 Ok(bytes) => parse_answer(&bytes).map_or_else(Sent::Retry, Sent::Answered),
                 Err(why) => Sent::Retry(why),
             },
@@ -118,12 +118,12 @@ impl Payout {
     }
 }
 
-/// The answer's body, up to [`ANSWER_BYTES_MAX`].
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+/// An answer's body, up to `cap` bytes.
+pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| format!("reading the answer failed: {e}"))? {
-        if body.len() + chunk.len() > ANSWER_BYTES_MAX {
-            return Err(format!("the answer is longer than {ANSWER_BYTES_MAX} bytes"));
+        if body.len() + chunk.len() > cap {
+            return Err(format!("the answer is longer than {cap} bytes"));
         }
         body.extend_from_slice(&chunk);
     }

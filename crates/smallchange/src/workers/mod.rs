@@ -5,11 +5,13 @@
 //! Every job handler is registered in [`handlers`], in one place: a new kind of job is a
 //! [`jobs::Handler`] and one line there.
 
+pub mod bank;
 pub mod cashouts;
 pub mod ewallet;
 pub mod expiry;
 pub mod jobs;
 pub mod purge;
+pub mod sms;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -38,5 +40,8 @@ pub fn handlers(deps: &Deps) -> anyhow::Result<Vec<Arc<dyn Handler>>> {
         Arc::new(webhooks::FanOut::new(deps.db.clone())),
         Arc::new(webhooks::Deliver::new(deps.db.clone(), deps.secrets.clone(), &deps.settings)?),
         Arc::new(ewallet::Payout::new(deps.app.clone())?),
+        Arc::new(sms::Send::new(deps.app.clone())),
+        Arc::new(bank::Upload::new(deps.app.clone())?),
+        Arc::new(bank::Reports::new(deps.app.clone())?),
     ])
 }
