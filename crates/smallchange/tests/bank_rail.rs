@@ -71,8 +71,8 @@ async fn status_of(server: &TestServer, id: &str) -> String {
 }
 
 /// A user with money, a bank destination and a confirmed SMS cash-out per amount.
-async fn confirmed_cashouts(server: &TestServer, clock: &Clock, amounts: &[i64]) -> (String, Vec<String>) {
-    let user = server.create_user(1).await;
+async fn confirmed_cashouts(server: &TestServer, clock: &Clock, n: u32, amounts: &[i64]) -> (String, Vec<String>) {
+    let user = server.create_user(n).await;
     let kyc =
         json!({"level": "verified", "legal_name": "Kim & Lee <Ltd>", "birth_date": "1990-01-01", "document_ref": "d"});
     server.post(&format!("/v1/users/{user}/kyc"), kyc).await;
@@ -111,7 +111,7 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     let endpoint = json!({"url": url, "events": ["cashout.paid", "cashout.failed"]});
     let (status, _) = server.post("/v1/webhook-endpoints", endpoint).await;
     assert_eq!(status, 200);
-    let (user, ids) = confirmed_cashouts(&server, &clock, &[20_000, 30_000, 40_000]).await;
+    let (user, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000, 30_000, 40_000]).await;
     for id in &ids {
         until("the batch", || async { status_of(&server, id).await == "in_transit" }).await;
     }
@@ -227,7 +227,7 @@ async fn late_payouts_raise_an_alert_on(backend: Backend) {
     let (status, _) =
         server.post("/v1/webhook-endpoints", json!({"url": url, "events": ["cashout.sla_breached"]})).await;
     assert_eq!(status, 200);
-    let (_, ids) = confirmed_cashouts(&server, &clock, &[10_000]).await;
+    let (_, ids) = confirmed_cashouts(&server, &clock, 1, &[10_000]).await;
     until("the batch", || async { status_of(&server, &ids[0]).await == "in_transit" }).await;
     clock.set(clock.now_us() + 23 * 3_600_000_000);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -236,5 +236,166 @@ async fn late_payouts_raise_an_alert_on(backend: Backend) {
     until("the SLA alert", || async { !heard.lock().unwrap().is_empty() }).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(heard.lock().unwrap().as_slice(), ["cashout.sla_breached"], "raised once");
+    server.stop().await;
+}
+
+both_backends!(a_bank_link_carries_the_files, super::a_bank_link_carries_the_files_on);
+
+/// A bank's host-to-host interface on loopback: it takes payment files by PUT (failing the
+/// first `unavailable` of them with a 503, refusing all with a 422 while `refusing`), and
+/// serves the reports the test gives it, counting each fetch.
+#[derive(Clone, Default)]
+struct FakeBank {
+    files: Arc<Mutex<std::collections::BTreeMap<String, String>>>,
+    reports: Arc<Mutex<Vec<(String, String)>>>,
+    fetches: Arc<Mutex<Vec<String>>>,
+    unavailable: Arc<std::sync::atomic::AtomicUsize>,
+    refusing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+const BANK_TOKEN: &str = "h2h-token-1";
+
+async fn fake_bank() -> (String, FakeBank) {
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::atomic::Ordering;
+    fn authorised(headers: &HeaderMap) -> bool {
+        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {BANK_TOKEN}"))
+    }
+    let bank = FakeBank::default();
+    let app = axum::Router::new()
+        .route(
+            "/h2h/payment-files/{id}",
+            axum::routing::put(
+                |State(bank): State<FakeBank>, Path(id): Path<String>, headers: HeaderMap, body: String| async move {
+                    if !authorised(&headers) {
+                        return StatusCode::UNAUTHORIZED;
+                    }
+                    if bank.refusing.load(Ordering::SeqCst) {
+                        return StatusCode::UNPROCESSABLE_ENTITY;
+                    }
+                    if bank.unavailable.load(Ordering::SeqCst) > 0 {
+                        bank.unavailable.fetch_sub(1, Ordering::SeqCst);
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    bank.files.lock().unwrap().insert(id, body);
+                    StatusCode::CREATED
+                },
+            ),
+        )
+        .route(
+            "/h2h/reports",
+            axum::routing::get(|State(bank): State<FakeBank>, headers: HeaderMap| async move {
+                if !authorised(&headers) {
+                    return Err(StatusCode::UNAUTHORIZED);
+                }
+                let ids: Vec<Value> = bank.reports.lock().unwrap().iter().map(|(id, _)| json!({"id": id})).collect();
+                Ok(axum::Json(json!({"reports": ids})))
+            }),
+        )
+        .route(
+            "/h2h/reports/{id}",
+            axum::routing::get(|State(bank): State<FakeBank>, Path(id): Path<String>, headers: HeaderMap| async move {
+                if !authorised(&headers) {
+                    return Err(StatusCode::UNAUTHORIZED);
+                }
+                bank.fetches.lock().unwrap().push(id.clone());
+                let found = bank.reports.lock().unwrap().iter().find(|(r, _)| *r == id).map(|(_, xml)| xml.clone());
+                found.ok_or(StatusCode::NOT_FOUND)
+            }),
+        )
+        .with_state(bank.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/h2h/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, bank)
+}
+
+/// With `[cashout.bank_link]`, batches are uploaded (a 503 retried, a 422 recorded on the
+/// batch) and reports are fetched on each poll, each applied once; an unreadable report is
+/// recorded and not fetched again.
+async fn a_bank_link_carries_the_files_on(backend: Backend) {
+    use std::sync::atomic::Ordering;
+    let clock = Clock::fixed(START_US);
+    let (url, bank) = fake_bank().await;
+    bank.unavailable.store(1, Ordering::SeqCst);
+    let link_url = url.clone();
+    let adjust = move |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.jobs_poll_ms = 20;
+        s.jobs_backoff_base_ms = 20;
+        s.jobs_backoff_max_s = 1;
+        s.cashout.risk.review_new_destination = false;
+        s.cashout.risk.velocity_count_max = 10;
+        s.cashout.bank_link.url = link_url;
+        s.cashout.bank_link.token = BANK_TOKEN.into();
+        s.cashout.bank_link.reports_poll_s = 60;
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    let (user, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000, 30_000]).await;
+    // Uploaded (one 503 retried); the worker may have gathered one batch or two.
+    let all_files = || bank.files.lock().unwrap().values().cloned().collect::<Vec<_>>().concat();
+    until("the uploads", || async { ids.iter().all(|id| all_files().contains(id.as_str())) }).await;
+    for file in bank.files.lock().unwrap().values() {
+        assert_schema_valid("pain.001.001.09.xsd", file);
+    }
+    for id in &ids {
+        assert_eq!(all_files().matches(&format!("<EndToEndId>{id}</EndToEndId>")).count(), 1);
+    }
+    until("the uploads to be recorded", || async {
+        let (_, batches) = server.get("/v1/payout-batches").await;
+        batches["data"].as_array().unwrap().iter().all(|b| b["uploaded_at"].is_string())
+    })
+    .await;
+    let (_, batches) = server.get("/v1/payout-batches").await;
+    let listed: Vec<&str> = batches["data"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, bank.files.lock().unwrap().keys().collect::<Vec<_>>(), "each batch uploaded under its id");
+    assert_eq!(bank.unavailable.load(Ordering::SeqCst), 0, "the 503 was retried");
+
+    // The bank publishes a pain.002 (first paid, second rejected), junk, and an id we will not use.
+    let report = fixture("derived/pain.002.001.12-batch.xml")
+        .replace("po_0lmbq7v2c1k01a4r8tq", &ids[0])
+        .replace("po_0lmbq7v2c1k02b7x2mz", &ids[1]);
+    bank.reports.lock().unwrap().extend([
+        ("r-1".to_string(), report),
+        ("r-junk".to_string(), "<Document><nope/></Document>".to_string()),
+        ("../../etc".to_string(), "<x/>".to_string()),
+    ]);
+    clock.set(clock.now_us() + 61_000_000);
+    until("the report to apply", || async {
+        status_of(&server, &ids[0]).await == "paid" && status_of(&server, &ids[1]).await == "failed"
+    })
+    .await;
+    until("the holds to follow", || async {
+        let balances = server.balances(&user).await;
+        balances["total"] == 500_000 - 20_000 && balances["pending"] == 0
+    })
+    .await;
+    // Polled again: nothing fetched twice, the implausible id never.
+    until("the junk to be recorded", || async { bank.fetches.lock().unwrap().len() == 2 }).await;
+    clock.set(clock.now_us() + 61_000_000);
+    until("a second poll", || async {
+        let done = smallchange::store::jobs::Status::Done;
+        smallchange::store::jobs::ids_of(server.store(), "bank_reports", done, 10).await.unwrap().len() >= 2
+    })
+    .await;
+    let mut fetched = bank.fetches.lock().unwrap().clone();
+    fetched.sort();
+    assert_eq!(fetched, ["r-1", "r-junk"]);
+
+    // A bank that refuses a file: the batch says why, its cash-out stays in transit.
+    bank.refusing.store(true, Ordering::SeqCst);
+    let (_, more) = confirmed_cashouts(&server, &clock, 2, &[10_000]).await;
+    until("the refusal to be recorded", || async {
+        let (_, batches) = server.get("/v1/payout-batches").await;
+        batches["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["upload_error"].as_str().is_some_and(|e| e.contains("422")))
+    })
+    .await;
+    assert_eq!(status_of(&server, &more[0]).await, "in_transit");
+    server.assert_verified().await;
     server.stop().await;
 }

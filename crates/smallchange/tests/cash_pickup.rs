@@ -21,6 +21,7 @@ both_backends!(wrong_pins_lock_the_voucher, super::wrong_pins_lock_the_voucher_o
 both_backends!(an_uncollected_voucher_expires, super::an_uncollected_voucher_expires_on);
 both_backends!(only_the_keys_own_agent_redeems, super::only_the_keys_own_agent_redeems_on);
 both_backends!(racing_agents_pay_a_voucher_once, super::racing_agents_pay_a_voucher_once_on);
+both_backends!(a_voucher_sms_outlasts_a_failing_gateway, super::a_voucher_sms_outlasts_a_failing_gateway_on);
 
 /// 2026-11-10 03:00 UTC: mid-month, so day and month limits are not crossed by accident.
 const START_US: i64 = 1_794_279_600_000_000;
@@ -332,4 +333,72 @@ async fn racing_agents_pay_a_voucher_once_on(backend: Backend) {
     assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
     server.assert_verified().await;
     Arc::into_inner(server).expect("every try has finished").stop().await;
+}
+
+/// An SMS gateway on loopback that keeps every text it accepts and answers 503 to the
+/// first `failures` voucher messages.
+async fn flaky_gateway(failures: usize) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let accepted: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let keep = accepted.clone();
+    let app = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(move |axum::Json(message): axum::Json<Value>| {
+            let (keep, refused) = (keep.clone(), refused.clone());
+            async move {
+                let text = message["text"].as_str().unwrap_or_default().to_string();
+                let voucher = text.contains("voucher code");
+                if voucher && refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < failures {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                keep.lock().unwrap().push(text);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, accepted)
+}
+
+/// The voucher's code and PIN exist only in its SMS, so a gateway failing is retried until
+/// the message goes out; the code and PIN it carries then pay the voucher out.
+async fn a_voucher_sms_outlasts_a_failing_gateway_on(backend: Backend) {
+    let (url, accepted) = flaky_gateway(2).await;
+    let clock = Clock::fixed(START_US);
+    let adjust = move |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.jobs_poll_ms = 20;
+        s.jobs_backoff_base_ms = 20;
+        s.jobs_backoff_max_s = 1;
+        s.sms_gateway_url = url;
+        s.cashout.risk.review_new_destination = false;
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let body = json!({"amount": GROSS, "currency": "KRW", "destination_id": c.destination});
+    let (_, quote) = server.post(&format!("/v1/users/{}/cashout-quotes", c.id), body).await;
+    let (_, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
+    let id = cashout["id"].as_str().unwrap().to_string();
+    let code_text = accepted.lock().unwrap().last().cloned().expect("the code went out");
+    let otp = after(&code_text, "cash-out of 48000 KRW: ", 6);
+    let (status, _) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": otp})).await;
+    assert_eq!(status, 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        if let Some(text) = accepted.lock().unwrap().iter().find(|t| t.contains("voucher code")) {
+            break text.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the voucher SMS never went out");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (code, pin) = (after(&text, "voucher code ", 14), after(&text, "PIN ", 6));
+    let (status, paid) = redeem(&server, &agent_key, &code, &pin, &agent_id).await;
+    assert_eq!((status, paid["status"].as_str()), (200, Some("paid")), "{paid}");
+    assert_eq!(accepted.lock().unwrap().iter().filter(|t| t.contains("voucher code")).count(), 1, "sent once");
+    wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
+    server.assert_verified().await;
+    server.stop().await;
 }

@@ -14,6 +14,7 @@ use support::{fresh_db, spawn_with_clock, Backend, TestServer};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 both_backends!(a_cash_out_goes_from_quote_to_paid, super::a_cash_out_goes_from_quote_to_paid_on);
+both_backends!(the_sandbox_rejects_a_closed_account, super::the_sandbox_rejects_a_closed_account_on);
 both_backends!(sms_codes_and_the_lockout, super::sms_codes_and_the_lockout_on);
 both_backends!(quotes_refuse_what_they_must, super::quotes_refuse_what_they_must_on);
 both_backends!(cancel_expiry_and_a_used_quote, super::cancel_expiry_and_a_used_quote_on);
@@ -172,6 +173,41 @@ async fn a_cash_out_goes_from_quote_to_paid_on(backend: Backend) {
     let (_, second) = create(&server, q2["id"].as_str().unwrap()).await;
     let (status, reused) = confirm(&server, second["id"].as_str().unwrap(), &code_at(&c, &clock)).await;
     assert_eq!((status, reused["error"]["code"].as_str()), (400, Some("otp_invalid")), "{reused}");
+    server.assert_verified().await;
+    server.stop().await;
+}
+
+/// The sandbox's failure path: a destination ending in 0000 is a closed account, so the
+/// cash-out fails and the money goes back to the pockets it was held from.
+async fn the_sandbox_rejects_a_closed_account_on(backend: Backend) {
+    let (server, clock) = server_at(backend, settings(false)).await;
+    let mut c = customer(&server, 1, "verified", true).await;
+    server.topup(&c.id, "bank_transfer", 30_000).await;
+    server.topup(&c.id, "cashback", 20_000).await;
+    let closed = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-780000", "holder_name": "김민지"});
+    let (status, destination) = server.post(&format!("/v1/users/{}/payout-destinations", c.id), closed).await;
+    assert_eq!(status, 200, "{destination}");
+    c.destination = destination["id"].as_str().unwrap().to_string();
+    let before = server.balances(&c.id).await;
+    let (_, q) = quote(&server, &c, json!(45_000)).await;
+    assert_eq!(q["sources"].as_array().unwrap().len(), 2, "drawn from cash and cashback: {q}");
+    let (_, cashout) = create(&server, q["id"].as_str().unwrap()).await;
+    let id = cashout["id"].as_str().unwrap().to_string();
+    let (status, _) = confirm(&server, &id, &code_at(&c, &clock)).await;
+    assert_eq!(status, 200);
+    wait_for(&server, &id, "in_transit").await;
+    clock.set(START_US + 3_000_000);
+    let failed = wait_for(&server, &id, "failed").await;
+    assert_eq!(failed["failure_reason"], "sandbox:AC04", "{failed}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while server.balances(&c.id).await["pending"] != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the hold was never released");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let after = server.balances(&c.id).await;
+    assert_eq!(pocket(&after, "cash"), pocket(&before, "cash"));
+    assert_eq!(pocket(&after, "cashback"), pocket(&before, "cashback"));
+    assert_eq!(after["withdrawable"], before["withdrawable"]);
     server.assert_verified().await;
     server.stop().await;
 }
