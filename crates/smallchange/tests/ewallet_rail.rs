@@ -32,6 +32,7 @@ use tokio::task::JoinHandle;
 both_backends!(accepted_then_a_signed_callback_pays_it_once, super::accepted_then_a_signed_callback_pays_it_once);
 both_backends!(rejected_or_refused_payouts_release_the_hold, super::rejected_or_refused_payouts_release_the_hold);
 both_backends!(server_errors_are_retried_and_it_is_paid_once, super::server_errors_are_retried_and_it_is_paid_once);
+both_backends!(a_refusal_after_a_lost_answer_keeps_the_hold, super::a_refusal_after_a_lost_answer_keeps_the_hold);
 both_backends!(callbacks_need_a_fresh_signature, super::callbacks_need_a_fresh_signature);
 both_backends!(only_the_tenants_own_secret_settles_it, super::only_the_tenants_own_secret_settles_it);
 both_backends!(an_unconfigured_rail_fails_its_cash_outs, super::an_unconfigured_rail_fails_its_cash_outs);
@@ -379,6 +380,27 @@ async fn server_errors_are_retried_and_it_is_paid_once(backend: Backend) {
     assert_eq!(net, 50_000 - 300, "0.5 % of 50,000 is 250: raised to the minimum");
     eventually("the hold paid out", || async { money(&server, &who.0).await == (100_000 - 50_000, 0) }).await;
     assert_eq!(server.counters_of(&format!("{}/:payouts:e_wallet:KRW", server.tenant)).await[3], net, "paid once");
+    server.assert_verified().await;
+    server.stop().await;
+    partner.stop().await;
+}
+
+/// A 503 may hide a payout the partner made; a 404 on the retry then proves nothing, so the
+/// money stays held, in transit, until the partner's callback says what happened.
+async fn a_refusal_after_a_lost_answer_keeps_the_hold(backend: Backend) {
+    let partner = Partner::start().await;
+    partner.answer(&[(503, json!({"error": "try later"})), (404, json!({"error": "no such route"}))]);
+    let (server, clock) = server_on(fresh_db(backend).await, settings(&partner.url)).await;
+    let who = customer(&server).await;
+    let (id, _) = confirmed(&server, &clock, &who, 50_000).await;
+    eventually("the job dead", || async { !job_states(&server, Status::Dead).await.is_empty() }).await;
+    let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
+    assert_eq!(cashout["status"], "in_transit", "{cashout}");
+    assert_eq!(money(&server, &who.0).await, (100_000, 50_000), "still held");
+    let paid = json!({"id": id, "status": "paid", "reference": "ew_late_1"});
+    let (status, applied) = callback(&server, &paid, SECRET, 0).await;
+    assert_eq!((status, applied["changed"].as_bool()), (200, Some(true)), "{applied}");
+    eventually("the hold paid out", || async { money(&server, &who.0).await == (50_000, 0) }).await;
     server.assert_verified().await;
     server.stop().await;
     partner.stop().await;

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::flow;
-use super::rail::{Rail, Waiting};
+use super::rail::{carry_on, Rail, Waiting};
 use crate::config::Settings;
 use crate::domain::bank_link::BankLink;
 use crate::http::error::ApiError;
@@ -68,7 +68,7 @@ impl Rail for Bank {
                         set: vec![("rail_reference", Param::from(batch_id.clone())), ("submitted_at", now.into())],
                         rows: vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)],
                     };
-                    flow::change(app, t).await?;
+                    carry_on(flow::change(app, t).await, "adding to a bank batch", &cashout.id);
                 }
                 close(app, &tenant, &batch_id, now).await?;
             }
@@ -144,6 +144,10 @@ pub async fn pain001(app: &AppState, tenant: &str, batch: &Batch) -> Result<Stri
     }
     let created = time::OffsetDateTime::from_unix_timestamp(batch.created_at / 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    if let Some(problem) = iso20022::problem(&batch.id, &debtor, &payments) {
+        let message = format!("batch {} cannot be written as pain.001: {problem}", batch.id);
+        return Err(ApiError::conflict("invalid_state", message));
+    }
     Ok(iso20022::pain001(&batch.id, created, &debtor, &payments))
 }
 

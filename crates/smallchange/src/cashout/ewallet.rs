@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::flow;
-use super::rail::{Rail, Waiting};
+use super::rail::{carry_on, Rail, Waiting};
 use crate::domain::ewallet_partner::EwalletPartner;
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -54,7 +54,7 @@ impl Rail for Ewallet {
                     set: vec![("submitted_at", now.into())],
                     rows: vec![jobs::enqueue_row(tenant, PAYOUT_JOB, &payload, store::now_us())],
                 };
-                flow::change(app, t).await?;
+                carry_on(flow::change(app, t).await, "handing to the e-wallet partner", &cashout.id);
             }
             Ok(())
         })

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use rand::Rng;
 
 use super::flow;
-use super::rail::{Rail, Waiting};
+use super::rail::{carry_on, Rail, Waiting};
 use crate::http::error::ApiError;
 use crate::http::users::rfc3339;
 use crate::http::AppState;
@@ -45,7 +45,7 @@ impl Rail for Pickup {
     fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in &waiting {
-                issue(app, tenant, cashout, now).await?;
+                carry_on(issue(app, tenant, cashout, now).await, "issuing a voucher", &cashout.id);
             }
             Ok(())
         })
@@ -55,7 +55,7 @@ impl Rail for Pickup {
     fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for voucher in pickup::due(&app.db, now, EXPIRE_LIMIT).await? {
-                close(app, &voucher, Closing::Expired, now).await?;
+                carry_on(close(app, &voucher, Closing::Expired, now).await, "expiring a voucher", &voucher.id);
             }
             Ok(())
         })

@@ -35,6 +35,14 @@ pub trait Rail: Send + Sync {
     }
 }
 
+/// Logs a step that failed for one cash-out and lets the pass go on to the next: one that
+/// keeps failing must not hold up every other (the next pass tries it again).
+pub fn carry_on<T>(result: anyhow::Result<T>, step: &str, id: &str) {
+    if let Err(error) = result {
+        tracing::warn!(id, error = %format!("{error:#}"), "{step} failed; trying again next pass");
+    }
+}
+
 /// Every rail smallchange runs.
 pub const ALL: [&dyn Rail; 4] = [&sandbox::Sandbox, &bank::Bank, &ewallet::Ewallet, &pickup::Pickup];
 

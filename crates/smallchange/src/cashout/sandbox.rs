@@ -7,7 +7,7 @@
 use futures::future::BoxFuture;
 
 use super::flow;
-use super::rail::{Rail, Waiting};
+use super::rail::{carry_on, Rail, Waiting};
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::destinations;
@@ -44,7 +44,7 @@ impl Rail for Sandbox {
                     ],
                     rows: Vec::new(),
                 };
-                flow::change(app, t).await?;
+                carry_on(flow::change(app, t).await, "submitting to the sandbox", &cashout.id);
             }
             Ok(())
         })
@@ -55,7 +55,7 @@ impl Rail for Sandbox {
             for (tenant, cashout) in cashouts::in_status_on(&app.db, RAIL, "in_transit", PASS_LIMIT).await? {
                 let settle_us = app.settings.cashout_policy(&tenant).sandbox_settle_s * 1_000_000;
                 if cashout.submitted_at.is_none_or(|at| at + settle_us <= now) {
-                    settle(app, &tenant, &cashout, now).await?;
+                    carry_on(settle(app, &tenant, &cashout, now).await, "settling on the sandbox", &cashout.id);
                 }
             }
             Ok(())

@@ -220,8 +220,21 @@ impl CashoutPolicy {
                 schedule.check(&format!("{name}.fees.{rail}.{speed}"))?;
             }
         }
-        for rail in [&self.rails.bank_account, &self.rails.e_wallet, &self.rails.cash_pickup] {
-            anyhow::ensure!(RAILS.contains(&rail.as_str()), "{name}.rails: unknown rail {rail:?}");
+        // Each kind of destination only on a rail that can pay it (or the sandbox).
+        let rails = [
+            ("bank_account", &self.rails.bank_account, "bank_transfer"),
+            ("e_wallet", &self.rails.e_wallet, "e_wallet"),
+            ("cash_pickup", &self.rails.cash_pickup, "cash_pickup"),
+        ];
+        for (kind, rail, fits) in rails {
+            anyhow::ensure!(
+                rail == fits || rail == "sandbox",
+                "{name}.rails.{kind} is {fits:?} or \"sandbox\", not {rail:?}"
+            );
+        }
+        anyhow::ensure!(!self.bank.name.trim().is_empty(), "{name}.bank.name is the debtor's name on pain.001 files");
+        if let Some(problem) = crate::rails::iso20022::account_problem(&self.bank.account, &self.bank.bank_code) {
+            anyhow::bail!("{name}.bank: the {problem}");
         }
         self.ewallet.check(&format!("{name}.ewallet"))?;
         self.bank_link.check(&format!("{name}.bank_link"))?;
@@ -255,5 +268,35 @@ impl CashoutPolicy {
     /// The limits for a KYC level; none (nothing may be withdrawn) if the policy has none.
     pub fn limits_for(&self, level: &str) -> Option<Limits> {
         self.limits.get(level).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_destination_goes_to_a_rail_that_can_pay_it() {
+        assert!(CashoutPolicy::default().check("cashout").is_ok());
+        let mut wrong = CashoutPolicy::default();
+        wrong.rails.e_wallet = "bank_transfer".into();
+        let error = wrong.check("cashout").unwrap_err().to_string();
+        assert!(error.contains("cashout.rails.e_wallet"), "{error}");
+        let mut sandboxed = CashoutPolicy::default();
+        sandboxed.rails.bank_account = "sandbox".into();
+        assert!(sandboxed.check("cashout").is_ok());
+    }
+
+    #[test]
+    fn the_debtor_account_must_fit_a_pain001() {
+        let mut blank = CashoutPolicy::default();
+        blank.bank.account = " ".into();
+        assert!(blank.check("cashout").unwrap_err().to_string().contains("cashout.bank"));
+        let mut long = CashoutPolicy::default();
+        long.bank.account = "1".repeat(35);
+        assert!(long.check("cashout").is_err());
+        let mut nameless = CashoutPolicy::default();
+        nameless.bank.name = String::new();
+        assert!(nameless.check("cashout").is_err());
     }
 }

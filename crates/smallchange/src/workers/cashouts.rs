@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::{auto, disputes as adjustments, flow, rail};
+use crate::cashout::rail::{self, carry_on};
+use crate::cashout::{auto, disputes as adjustments, flow};
 use crate::domain::cashout_policy::CashoutPolicy;
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout};
@@ -44,26 +45,26 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
     let now = app.clock.now_us();
     for (tenant, cashout) in cashouts::in_status(&app.db, "awaiting_confirmation", PASS_LIMIT).await? {
         if cashout.confirm_by <= now {
-            flow::expire(app, &tenant, &cashout, now).await?;
+            carry_on(flow::expire(app, &tenant, &cashout, now).await, "expiring", &cashout.id);
         }
     }
     for rail in rail::ALL {
         let waiting = cashouts::in_status_on(&app.db, rail.name(), "processing", PASS_LIMIT).await?;
         if !waiting.is_empty() {
-            rail.submit(app, waiting, now).await?;
+            carry_on(rail.submit(app, waiting, now).await, "submitting", rail.name());
         }
-        rail.advance(app, now).await?;
+        carry_on(rail.advance(app, now).await, "advancing", rail.name());
     }
     auto::pass(app).await?;
     for (tenant, dispute) in disputes::resolving(&app.db, PASS_LIMIT).await? {
-        adjustments::settle(app, &tenant, &dispute).await?;
+        carry_on(adjustments::settle(app, &tenant, &dispute).await, "paying a dispute's adjustment", &dispute.id);
     }
     for (tenant, cashout) in cashouts::unsettled(&app.db, PASS_LIMIT).await? {
-        flow::follow_money(app, &tenant, &cashout).await?;
+        carry_on(flow::follow_money(app, &tenant, &cashout).await, "moving a hold", &cashout.id);
     }
     let shortest_sla_us = policies(app).map(|p| p.sla_hours).min().unwrap_or(24) * HOUR_US;
     for (tenant, cashout) in cashouts::not_yet_alerted(&app.db, now - shortest_sla_us, PASS_LIMIT).await? {
-        alert_if_late(app, &tenant, &cashout, now).await?;
+        carry_on(alert_if_late(app, &tenant, &cashout, now).await, "raising an SLA alert", &cashout.id);
     }
     Ok(())
 }

@@ -9,8 +9,10 @@
 //! - no answer, a 5xx, or 408 / 409 / 425 / 429 (the partner asks us to come back): retried
 //!   with backoff — the partner may have paid, so the money stays held; if every attempt
 //!   fails the cash-out stays `in_transit` for an operator (the SLA alert finds it);
-//! - any other 4xx: the partner refused the request for good, so the cash-out fails and its
-//!   hold is released; likewise when no partner is configured.
+//! - any other 4xx: the partner refused the request for good. On the first attempt the
+//!   cash-out fails and its hold is released (likewise when no partner is configured); on a
+//!   later one an earlier attempt may have been paid unheard, so the money stays held for
+//!   the partner's callback or an operator.
 
 use std::time::Duration;
 
@@ -67,10 +69,7 @@ impl Payout {
         }
         let (partner, body) = match ewallet::prepare(app, tenant, &cashout).await? {
             Prepared::Ready { partner, body } => (partner, body),
-            Prepared::Unpayable { reason, why } => {
-                ewallet::fail(app, tenant, id, reason, None, why.clone()).await?;
-                return Err(JobError::Permanent(why));
-            }
+            Prepared::Unpayable { reason, why } => return Err(refused(app, job, id, reason, why).await?),
         };
         match self.post(&partner, id, body).await {
             Sent::Answered(answer) => {
@@ -79,8 +78,7 @@ impl Payout {
             }
             Sent::Refused(status) => {
                 let why = format!("the e-wallet partner refused the payout: HTTP {status}");
-                ewallet::fail(app, tenant, id, &format!("http_{status}"), None, why.clone()).await?;
-                Err(JobError::Permanent(why))
+                Err(refused(app, job, id, &format!("http_{status}"), why).await?)
             }
             Sent::Retry(why) => Err(JobError::Retry(why)),
         }
@@ -116,6 +114,23 @@ impl Payout {
             status => Sent::Retry(format!("the partner answered HTTP {status}")),
         }
     }
+}
+
+/// A payout that cannot be sent. On the first attempt nothing reached the partner, so the
+/// cash-out fails and its hold is released. On a later one an earlier attempt may have been
+/// paid without our hearing the answer: the money stays held and the cash-out `in_transit`
+/// until the partner's callback settles it or an operator does (the SLA alert says so).
+async fn refused(app: &AppState, job: &Job, id: &str, reason: &str, why: String) -> anyhow::Result<JobError> {
+    if job.attempts <= 1 {
+        ewallet::fail(app, &job.tenant_id, id, reason, None, why.clone()).await?;
+    } else {
+        tracing::error!(
+            cashout = id,
+            attempt = job.attempts,
+            "{why}; an earlier attempt may have been paid, so the hold stays until the partner's callback settles it"
+        );
+    }
+    Ok(JobError::Permanent(why))
 }
 
 /// An answer's body, up to `cap` bytes.

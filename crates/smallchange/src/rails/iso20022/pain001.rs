@@ -61,7 +61,9 @@ pub struct CreditTransfer {
 /// 35 characters or holds control characters, when two payments share an `end_to_end_id`,
 /// when an amount is not positive, or when an account or bank code is blank or too long.
 pub fn pain001(message_id: &str, created_at: OffsetDateTime, debtor: &Debtor, payments: &[CreditTransfer]) -> String {
-    assert_batch_is_well_formed(message_id, debtor, payments);
+    if let Some(problem) = problem(message_id, debtor, payments) {
+        panic!("{problem}");
+    }
     let batch = Batch { message_id, created_at, debtor, by_currency: by_currency(payments) };
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     write_document(&mut writer, &batch).expect("writing XML into memory cannot fail");
@@ -80,29 +82,53 @@ struct Batch<'a> {
 
 type Xml = Writer<Vec<u8>>;
 
-fn assert_batch_is_well_formed(message_id: &str, debtor: &Debtor, payments: &[CreditTransfer]) {
-    assert!(!payments.is_empty(), "a pain.001 needs at least one payment");
-    assert!(is_iso_id(message_id), "message id {message_id:?} is not 1 to 35 printable characters");
-    assert_account_and_bank(&debtor.account, &debtor.bank_code);
+/// Why these payments cannot be written as a pain.001, if they cannot: no payments, an id
+/// that is not 1 to 35 printable characters or appears twice, an amount that is not
+/// positive, an account or bank code blank or too long.
+pub fn problem(message_id: &str, debtor: &Debtor, payments: &[CreditTransfer]) -> Option<String> {
+    if payments.is_empty() {
+        return Some("a pain.001 needs at least one payment".into());
+    }
+    if !is_iso_id(message_id) {
+        return Some(format!("message id {message_id:?} is not 1 to 35 printable characters"));
+    }
+    if let Some(problem) = account_problem(&debtor.account, &debtor.bank_code) {
+        return Some(format!("the debtor's {problem}"));
+    }
     let mut seen = HashSet::new();
     for payment in payments {
         let id = &payment.end_to_end_id;
-        assert!(is_iso_id(id), "end-to-end id {id:?} is not 1 to 35 printable characters");
-        assert!(seen.insert(id.as_str()), "end-to-end id {id:?} appears twice in one batch");
-        assert!(payment.amount_minor > 0, "payment {id:?} has a non-positive amount");
-        assert_account_and_bank(&payment.creditor_account, &payment.creditor_bank_code);
+        if !is_iso_id(id) {
+            return Some(format!("end-to-end id {id:?} is not 1 to 35 printable characters"));
+        }
+        if !seen.insert(id.as_str()) {
+            return Some(format!("end-to-end id {id:?} appears twice in one batch"));
+        }
+        if payment.amount_minor <= 0 {
+            return Some(format!("payment {id:?} has a non-positive amount"));
+        }
+        if let Some(problem) = account_problem(&payment.creditor_account, &payment.creditor_bank_code) {
+            return Some(format!("payment {id:?}: the creditor's {problem}"));
+        }
     }
+    None
 }
 
 fn is_iso_id(id: &str) -> bool {
     !id.trim().is_empty() && id.chars().count() <= ID_LEN_MAX_CHARS && !id.chars().any(char::is_control)
 }
 
-fn assert_account_and_bank(account: &str, bank_code: &str) {
+/// What is wrong with an account and bank code for a pain.001, if anything.
+pub fn account_problem(account: &str, bank_code: &str) -> Option<String> {
     let account_len = compact(account).chars().count();
-    assert!((1..=ACCOUNT_LEN_MAX_CHARS).contains(&account_len), "account {account:?} is blank or too long");
+    if !(1..=ACCOUNT_LEN_MAX_CHARS).contains(&account_len) {
+        return Some(format!("account {account:?} is blank or too long"));
+    }
     let bank_len = bank_code.trim().chars().count();
-    assert!((1..=ID_LEN_MAX_CHARS).contains(&bank_len), "bank code {bank_code:?} is blank or too long");
+    if !(1..=ID_LEN_MAX_CHARS).contains(&bank_len) {
+        return Some(format!("bank code {bank_code:?} is blank or too long"));
+    }
+    None
 }
 
 fn by_currency(payments: &[CreditTransfer]) -> BTreeMap<Currency, Vec<&CreditTransfer>> {
