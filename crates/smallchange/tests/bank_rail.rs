@@ -115,7 +115,13 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     for id in &ids {
         until("the batch", || async { status_of(&server, id).await == "in_transit" }).await;
     }
-    // The worker gathers what is waiting on each pass: one batch or several, every payment once.
+    // The worker gathers what is waiting on each pass: one batch or several, every payment
+    // once, each batch listed once it is closed.
+    let listed = || async {
+        let (_, batches) = server.get("/v1/payout-batches?rail=bank_transfer").await;
+        batches["data"].as_array().unwrap().iter().map(|b| b["count"].as_i64().unwrap()).sum::<i64>()
+    };
+    until("the batches closed", || async { listed().await == 3 }).await;
     let (status, batches) = server.get("/v1/payout-batches?rail=bank_transfer").await;
     assert_eq!(status, 200, "{batches}");
     let batches = batches["data"].as_array().unwrap().clone();
@@ -396,6 +402,71 @@ async fn a_bank_link_carries_the_files_on(backend: Backend) {
     })
     .await;
     assert_eq!(status_of(&server, &more[0]).await, "in_transit");
+    server.assert_verified().await;
+    server.stop().await;
+}
+
+both_backends!(a_returned_payment_gives_the_money_back, super::a_returned_payment_gives_the_money_back_on);
+
+/// A payment the bank reported made and later returns (a reversal) fails, and the whole
+/// gross — fee included — goes back to the pockets it came from. Within one report the
+/// later entry for a payment is the news that counts.
+async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
+    let clock = Clock::fixed(START_US);
+    let adjust = |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.cashout.risk.review_new_destination = false;
+        s.cashout.risk.velocity_count_max = 10;
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    let (user, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000, 30_000]).await;
+    for id in &ids {
+        until("the batch", || async { status_of(&server, id).await == "in_transit" }).await;
+    }
+    let upload = |xml: String| {
+        let request =
+            server.client.post(format!("{}/v1/payout-batches/status-reports", server.base)).bearer_auth(&server.key);
+        async move {
+            let response = request.header("content-type", "application/xml").body(xml).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    // The fixture's first entry is ACSC, its second RJCT (AC01).
+    let fixture = fixture("derived/pain.002.001.12-batch.xml");
+    let report = |paid: &str, rejected: &str| {
+        fixture.replace("po_0lmbq7v2c1k01a4r8tq", paid).replace("po_0lmbq7v2c1k02b7x2mz", rejected)
+    };
+    // One report, the second payment booked then returned: only the return counts.
+    let (status, applied) = upload(report(&ids[0], &ids[1]).replace(&ids[0], &ids[1])).await;
+    assert_eq!(status, 200, "{applied}");
+    assert_eq!(applied["results"].as_array().unwrap().len(), 1, "{applied}");
+    assert_eq!(status_of(&server, &ids[1]).await, "failed");
+    // The first paid; then a later report returns it.
+    upload(report(&ids[0], "po_unknown_1")).await;
+    until("the payout posted", || async {
+        let balances = server.balances(&user).await;
+        balances["total"] == 500_000 - 20_000 && balances["pending"] == 0
+    })
+    .await;
+    let sent = format!("{}/:payouts:bank_transfer:KRW", server.tenant);
+    assert_eq!(server.counters_of(&sent).await[3], 19_500);
+    let (status, applied) = upload(report("po_unknown_2", &ids[0])).await;
+    assert_eq!(status, 200, "{applied}");
+    let result = &applied["results"][0];
+    assert_eq!((result["changed"].as_bool(), result["status"].as_str()), (Some(true), Some("failed")), "{applied}");
+    until("the money back", || async { server.balances(&user).await["total"] == 500_000 }).await;
+    let (_, returned) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
+    assert_eq!(returned["failure_reason"], "bank:AC01");
+    let statuses: Vec<&str> =
+        returned["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid", "failed"]);
+    let counters = server.counters_of(&sent).await;
+    assert_eq!(counters[3] - counters[1], 0, "the net came back from the rail's payouts: {counters:?}");
+    // The return is given once, however often the report comes.
+    let (_, again) = upload(report("po_unknown_2", &ids[0])).await;
+    assert_eq!(again["results"][0]["changed"], false, "{again}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.balances(&user).await["total"], 500_000);
     server.assert_verified().await;
     server.stop().await;
 }

@@ -8,7 +8,8 @@
 //!
 //! A payment's EndToEndId is its cash-out id, so a report is matched without any state of
 //! its own, and applying a report twice changes nothing the second time: each status
-//! change is conditional on the state before it.
+//! change is conditional on the state before it. A payment the bank reports made and later
+//! returns (a reversal) goes from `paid` to `failed`, and its whole gross goes back.
 
 use std::collections::BTreeMap;
 
@@ -207,7 +208,7 @@ pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -
         results: Vec::new(),
         unknown: Vec::new(),
     };
-    for entry in report.entries {
+    for entry in latest_news(report.entries) {
         let Some(tenant) = cashouts::tenant_of(&app.db, &entry.end_to_end_id).await?.filter(|t| scope.covers(app, t))
         else {
             applied.unknown.push(entry.end_to_end_id);
@@ -235,7 +236,15 @@ pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -
             }
             Outcome::Rejected => {
                 let reason = entry.reason.clone().unwrap_or_else(|| "rejected".into());
-                let mut t = transition(tenant, &cashout.id, "failed", format!("bank rejected it: {reason}"), now);
+                // A payment reported made may still come back (returned, reversed): then
+                // the whole gross goes back to the user's pockets.
+                let note = if cashout.status == "paid" {
+                    format!("the bank returned it after paying it: {reason}")
+                } else {
+                    format!("bank rejected it: {reason}")
+                };
+                let mut t = transition(tenant, &cashout.id, "failed", note, now);
+                t.from = &["in_transit", "paid"];
                 t.set = vec![("failure_reason", Param::from(format!("bank:{reason}")))];
                 ("rejected", flow::change(app, t).await?)
             }
@@ -245,6 +254,23 @@ pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -
         applied.results.push(PaymentResult { cashout_id: cashout.id, outcome, reason: entry.reason, changed, status });
     }
     Ok(applied)
+}
+
+/// Each payment's last entry, in the order payments first appear: a report may name one
+/// payment twice (booked, then reversed), and the later entry is the later news.
+fn latest_news(entries: Vec<iso20022::ReportEntry>) -> Vec<iso20022::ReportEntry> {
+    let mut latest: Vec<iso20022::ReportEntry> = Vec::with_capacity(entries.len());
+    let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for entry in entries {
+        match position.get(&entry.end_to_end_id) {
+            Some(&at) => latest[at] = entry,
+            None => {
+                position.insert(entry.end_to_end_id.clone(), latest.len());
+                latest.push(entry);
+            }
+        }
+    }
+    latest
 }
 
 fn transition<'a>(tenant: &'a str, id: &'a str, to: &'a str, note: String, at: i64) -> Transition<'a> {

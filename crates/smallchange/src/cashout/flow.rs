@@ -78,6 +78,12 @@ pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::R
 
 /// Writes what the cash-out's status says should happen to its hold, if not done yet.
 pub async fn follow_money(app: &AppState, tenant: &str, cashout: &Cashout) -> anyhow::Result<()> {
+    if cashout.hold_state == "settled" && cashout.status == "failed" {
+        // Paid out, then returned by the rail: the money comes back.
+        let unit = money::return_unit(tenant, cashout, app.clock.now_us())?;
+        anyhow::ensure!(app.committer.apply_unit(unit).await?, "the return of {} could not be written", cashout.id);
+        return Ok(());
+    }
     if cashout.hold_state != "held" {
         return Ok(());
     }

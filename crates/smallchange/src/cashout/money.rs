@@ -1,6 +1,7 @@
 //! The money of a cash-out, as units for the committer: the hold placed when it is created
 //! (pending transfers from each source pocket), and later either its release (void) or its
-//! payment (post, then the fee to the operator and the net out through the rail).
+//! payment (post, then the fee to the operator and the net out through the rail) — and,
+//! should the rail return a payment it reported made, the whole gross given back.
 //!
 //! Each step's transfer ids derive from the cash-out, and each unit looks them up first,
 //! so running a step twice (a retry, or the sweeper finishing after a crash) writes it once.
@@ -165,6 +166,40 @@ pub fn settle_unit(tenant: &str, cashout: &Cashout) -> anyhow::Result<Unit> {
     let mut unit =
         follow_up(transfers, vec![hold_state_row(&cashout.id, "settled")], holds(tenant, cashout, legs.len()));
     unit.open = vec![clearing, fees, sent];
+    Ok(unit)
+}
+
+/// Gives back a paid cash-out the rail returned (a bank's return after it reported the
+/// payment made): the net comes back from the rail's payouts and the fee from the
+/// operator's income, and the whole gross goes to the pockets it was drawn from.
+pub fn return_unit(tenant: &str, cashout: &Cashout, at: i64) -> anyhow::Result<Unit> {
+    let currency = currency_of(cashout)?;
+    let legs = sources(tenant, cashout, currency)?;
+    let clearing = pocket::cashout_clearing(tenant, currency);
+    let fees = pocket::fee_income(tenant, currency);
+    let sent = pocket::payouts_sent(tenant, &cashout.quote.rail, currency);
+    let id = |n: usize| format!("{tenant}/{}:return:{n}", cashout.id);
+    let net = Amount::new(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
+    let mut transfers = vec![transfer(id(0), &sent.id, &clearing.id, net, currency, codes::CASHOUT_RETURN)];
+    if let Some(fee) = Amount::new(cashout.quote.fee) {
+        transfers.push(transfer(id(1), &fees.id, &clearing.id, fee, currency, codes::CASHOUT_RETURN));
+    }
+    for (_, account, amount) in &legs {
+        let value =
+            Amount::new(*amount).ok_or_else(|| anyhow::anyhow!("a source of {} is not positive", cashout.id))?;
+        transfers.push(transfer(
+            id(transfers.len()),
+            &clearing.id,
+            &account.id,
+            value,
+            currency,
+            codes::CASHOUT_RETURN,
+        ));
+    }
+    let mut rows = vec![hold_state_row(&cashout.id, "released")];
+    rows.extend(entry_rows(tenant, cashout, &legs, 1, "cashout_returned", at));
+    let mut unit = follow_up(transfers, rows, Vec::new());
+    unit.open = [clearing, fees, sent].into_iter().chain(legs.into_iter().map(|(_, account, _)| account)).collect();
     Ok(unit)
 }
 

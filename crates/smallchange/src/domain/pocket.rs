@@ -33,6 +33,7 @@ pub mod codes {
     pub const CASHOUT_FEE: u16 = 123;
     pub const CASHOUT_SENT: u16 = 124;
     pub const DISPUTE_ADJUSTMENT: u16 = 125;
+    pub const CASHOUT_RETURN: u16 = 126;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

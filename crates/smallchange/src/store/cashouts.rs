@@ -301,8 +301,9 @@ pub async fn not_yet_alerted(db: &Db, since: i64, limit: i64) -> anyhow::Result<
 /// Cash-outs whose hold still waits for the money to follow their status.
 pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
     let sql = format!(
-        "SELECT tenant_id, id FROM cashouts WHERE hold_state = 'held' \
-         AND status IN ('paid', 'failed', 'canceled', 'expired') ORDER BY updated_at LIMIT {limit}"
+        "SELECT tenant_id, id FROM cashouts WHERE (hold_state = 'held' \
+         AND status IN ('paid', 'failed', 'canceled', 'expired')) \
+         OR (hold_state = 'settled' AND status = 'failed') ORDER BY updated_at LIMIT {limit}"
     );
     let ids: Vec<(String, String)> = on_db!(db, |pool, _d| sqlx::query_as(&sql).fetch_all(pool).await?);
     load_each(db, ids).await
