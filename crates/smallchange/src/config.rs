@@ -231,6 +231,10 @@ impl Settings {
                 self.jobs_lease_s.saturating_mul(1_000) >= policy.ewallet.timeout_ms.saturating_mul(2),
                 "jobs_lease_s must be at least twice every ewallet.timeout_ms, so a payout call ends within its lease"
             );
+            anyhow::ensure!(
+                self.jobs_lease_s.saturating_mul(1_000) >= policy.bank_link.timeout_ms.saturating_mul(2),
+                "jobs_lease_s must be at least twice every bank_link.timeout_ms, so a bank call ends within its lease"
+            );
         }
         Ok(())
     }

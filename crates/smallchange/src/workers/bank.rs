@@ -159,7 +159,14 @@ impl Reports {
         };
         let listing: Listing = serde_json::from_slice(&self.get(&link, "reports", LIST_BYTES_MAX).await?)
             .map_err(|e| JobError::Retry(format!("the list of reports is not understood: {e}")))?;
+        // Each call may take the link's timeout; starting none after one timeout has passed
+        // keeps the job within twice that, and so within its lease. The rest waits for the
+        // next poll.
+        let started = std::time::Instant::now();
         for listed in listing.reports {
+            if started.elapsed() >= Duration::from_millis(link.timeout_ms) {
+                break;
+            }
             if !plausible(&listed.id) {
                 tracing::warn!(link = url, id = %listed.id.escape_debug(), "the bank lists a report id we will not use");
                 continue;
