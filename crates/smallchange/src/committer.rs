@@ -274,9 +274,39 @@ fn touched(batch: &[Job]) -> Touched<'_> {
     touched
 }
 
+/// How often a batch is tried again when another process wrote the same new row first.
+const RACE_RETRIES: usize = 3;
+
 /// Applies a batch in one transaction and returns each job's reply, in order. On any error
 /// the transaction is rolled back and nothing of the batch remains.
+///
+/// Another process may create an account this batch also creates (it did not exist, so
+/// it could not be locked), or write a transfer between our load and our write: the
+/// database refuses the second insert. The batch is then tried again, and this time
+/// loads what the other process wrote.
 async fn commit(store: &mut impl BatchStore, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
+    let mut tries = 0;
+    loop {
+        match commit_once(store, batch).await {
+            Err(error) if tries < RACE_RETRIES && lost_a_race(&error) => {
+                tries += 1;
+                tracing::debug!(error = %format!("{error:#}"), tries, "another process wrote first; trying the batch again");
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Whether the database refused a row because another transaction inserted it first.
+fn lost_a_race(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(|e| matches!(e, sqlx::Error::Database(d) if d.is_unique_violation()))
+    })
+}
+
+async fn commit_once(store: &mut impl BatchStore, batch: &[Job]) -> anyhow::Result<Vec<Reply>> {
     store.begin().await?;
     let outcome = async {
         let replies = load_apply_write(store, batch).await?;

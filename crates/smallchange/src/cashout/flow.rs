@@ -77,25 +77,29 @@ pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::R
 }
 
 /// Writes what the cash-out's status says should happen to its hold, if not done yet.
+///
+/// Another server (or this one's worker) may be doing the same at the same moment: its
+/// unit and ours derive the same transfer ids, so one commits and the other is refused.
+/// A refused unit is fine when the hold has moved on meanwhile.
 pub async fn follow_money(app: &AppState, tenant: &str, cashout: &Cashout) -> anyhow::Result<()> {
-    if cashout.hold_state == "settled" && cashout.status == "failed" {
+    let now = app.clock.now_us();
+    let unit = match (cashout.hold_state.as_str(), cashout.status.as_str()) {
         // Paid out, then returned by the rail: the money comes back.
-        let unit = money::return_unit(tenant, cashout, app.clock.now_us())?;
-        anyhow::ensure!(app.committer.apply_unit(unit).await?, "the return of {} could not be written", cashout.id);
-        return Ok(());
-    }
-    if cashout.hold_state != "held" {
-        return Ok(());
-    }
-    let unit = if cashout.status == "paid" {
-        money::settle_unit(tenant, cashout)?
-    } else if RELEASING.contains(&cashout.status.as_str()) {
-        money::release_unit(tenant, cashout, app.clock.now_us())?
-    } else {
-        return Ok(());
+        ("settled", "failed") => money::return_unit(tenant, cashout, now)?,
+        ("held", "paid") => money::settle_unit(tenant, cashout)?,
+        ("held", status) if RELEASING.contains(&status) => money::release_unit(tenant, cashout, now)?,
+        _ => return Ok(()),
     };
-    let done = app.committer.apply_unit(unit).await?;
-    anyhow::ensure!(done, "the hold of {} could not follow its status {}", cashout.id, cashout.status);
+    if app.committer.apply_unit(unit).await? {
+        return Ok(());
+    }
+    let now_state = cashouts::get(&app.db, tenant, &cashout.id).await?.map(|c| c.hold_state);
+    anyhow::ensure!(
+        now_state.as_deref() != Some(cashout.hold_state.as_str()),
+        "the hold of {} could not follow its status {}",
+        cashout.id,
+        cashout.status
+    );
     Ok(())
 }
 
