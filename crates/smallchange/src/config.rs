@@ -90,6 +90,9 @@ pub struct Settings {
     pub jobs_retention_h: u32,
     /// How long one webhook delivery may take, connecting included.
     pub webhook_timeout_ms: u64,
+    /// Webhook endpoints may be on loopback and private networks (development and tests
+    /// only: otherwise a tenant could make the server call into its own network).
+    pub webhook_private_hosts: bool,
 }
 
 impl Default for Settings {
@@ -128,6 +131,7 @@ impl Default for Settings {
             jobs_attempts_max: 12,
             jobs_retention_h: 7 * 24,
             webhook_timeout_ms: 5_000,
+            webhook_private_hosts: false,
         }
     }
 }

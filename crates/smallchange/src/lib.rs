@@ -18,6 +18,7 @@ pub mod domain;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod public_net;
 pub mod rails;
 pub mod signature;
 pub mod store;

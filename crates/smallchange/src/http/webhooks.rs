@@ -101,7 +101,7 @@ async fn create_endpoint(
     let tenant = operator.tenant_id();
     let checked = crate::keyed!(idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, PATH, &body));
     let request: EndpointRequest = parse_json(&body)?;
-    let url = parse_url(&request.url)?;
+    let url = parse_url(&request.url, app.settings.webhook_private_hosts)?;
     let events = parse_events(request.events)?;
     if webhooks::enabled_count(&app.db, tenant).await? >= ENDPOINTS_PER_TENANT_MAX {
         let message = format!("a tenant may have at most {ENDPOINTS_PER_TENANT_MAX} enabled webhook endpoints");
@@ -124,13 +124,18 @@ async fn create_endpoint(
 }
 
 /// An absolute `https://` URL without credentials, or `http://` to a loopback host.
-fn parse_url(text: &str) -> Result<String, ApiError> {
+/// An endpoint URL: https (plain http to loopback only), no credentials, and a public host
+/// unless `private_hosts` allows loopback and private networks.
+fn parse_url(text: &str, private_hosts: bool) -> Result<String, ApiError> {
     let invalid = |message: &str| ApiError::invalid("invalid_url", message, "url");
     if text.len() > URL_LEN_MAX {
         return Err(invalid("url is at most 2048 characters"));
     }
     let url = reqwest::Url::parse(text.trim()).map_err(|_| invalid("url is an absolute URL such as https://…"))?;
     let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| invalid("url names a host"))?;
+    if !private_hosts && !is_public_host(host) {
+        return Err(invalid("url must name a public host: loopback and private networks are not allowed"));
+    }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(host) => {}
@@ -141,6 +146,15 @@ fn parse_url(text: &str) -> Result<String, ApiError> {
         return Err(invalid("url must not hold credentials: receivers check the signature instead"));
     }
     Ok(url.to_string())
+}
+
+/// A name (checked again when it resolves, see [`crate::public_net`]) or a public address.
+fn is_public_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => crate::public_net::is_public(ip),
+        Err(_) => !host.eq_ignore_ascii_case("localhost") && !host.to_ascii_lowercase().ends_with(".localhost"),
+    }
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -287,7 +301,7 @@ mod tests {
             "http://localhost/h",
             "http://[::1]:80/h",
         ] {
-            assert!(parse_url(good).is_ok(), "{good}");
+            assert!(parse_url(good, true).is_ok(), "{good}");
         }
         for bad in [
             "",
@@ -299,10 +313,26 @@ mod tests {
             "https://",
             "file:///etc/passwd",
         ] {
-            let error = parse_url(bad).unwrap_err();
+            let error = parse_url(bad, true).unwrap_err();
             assert_eq!(error.code(), "invalid_url", "{bad}");
         }
-        assert!(parse_url(&format!("https://example.com/{}", "a".repeat(URL_LEN_MAX))).is_err());
+        assert!(parse_url(&format!("https://example.com/{}", "a".repeat(URL_LEN_MAX)), true).is_err());
+    }
+
+    #[test]
+    fn without_private_hosts_only_public_ones_are_endpoints() {
+        assert!(parse_url("https://hooks.example.com/h", false).is_ok());
+        assert!(parse_url("https://93.184.216.34/h", false).is_ok());
+        for private in [
+            "http://127.0.0.1:9000/h",
+            "http://localhost/h",
+            "https://10.0.0.5:8443/h",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[fd00::1]/h",
+            "https://admin.localhost/h",
+        ] {
+            assert_eq!(parse_url(private, false).unwrap_err().code(), "invalid_url", "{private}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::jobs::{Handler, JobError};
 use crate::config::Settings;
 use crate::crypto::Secrets;
 use crate::ids;
+use crate::public_net::{is_public, PublicOnly};
 use crate::signature;
 use crate::store::jobs::{self, Job};
 use crate::store::webhooks::{self, Delivery, Endpoint, Event, FanOut as FannedOut, Subscriber};
@@ -81,17 +82,22 @@ pub struct Deliver {
     secrets: Arc<Secrets>,
     client: reqwest::Client,
     timeout: Duration,
+    /// Whether endpoints on loopback and private networks are called (see `public_net`).
+    private_hosts: bool,
 }
 
 impl Deliver {
     pub fn new(db: Db, secrets: Arc<Secrets>, settings: &Settings) -> anyhow::Result<Deliver> {
         let timeout = Duration::from_millis(settings.webhook_timeout_ms);
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("smallchange-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Deliver { db, secrets, client, timeout })
+            .user_agent(concat!("smallchange-webhooks/", env!("CARGO_PKG_VERSION")));
+        if !settings.webhook_private_hosts {
+            client = client.dns_resolver(Arc::new(PublicOnly));
+        }
+        let private_hosts = settings.webhook_private_hosts;
+        Ok(Deliver { db, secrets, client: client.build()?, timeout, private_hosts })
     }
 
     async fn deliver(&self, job: &Job) -> Result<(), JobError> {
@@ -118,6 +124,12 @@ impl Deliver {
 
     /// POSTs `body` signed with `secret`, outside any transaction.
     async fn post(&self, endpoint: &Endpoint, secret: &[u8], body: Vec<u8>) -> Outcome {
+        // A literal address is not resolved, so the resolver cannot refuse it: check it here.
+        let host = reqwest::Url::parse(&endpoint.url).ok().and_then(|u| u.host_str().map(str::to_string));
+        let literal = host.as_deref().and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse().ok());
+        if !self.private_hosts && literal.is_some_and(|ip| !is_public(ip)) {
+            return Outcome::Failed("the endpoint is not a public address".into());
+        }
         let header = signature::sign(secret, store::now_us() / 1_000_000, &body);
         let sent = self
             .client

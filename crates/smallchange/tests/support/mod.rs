@@ -82,6 +82,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         expiry_poll_ms: 100,
         db_connections_max: 8,
+        // The tests' webhook receivers listen on loopback.
+        webhook_private_hosts: true,
         encryption_key: encryption_key(&db.url).unwrap_or_default(),
         ..Settings::default()
     }
