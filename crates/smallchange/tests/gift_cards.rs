@@ -13,6 +13,7 @@ both_backends!(cards_are_issued_checked_and_redeemed, super::cards_are_issued_ch
 both_backends!(remainders_follow_the_purchase_money, super::remainders_follow_the_purchase_money_on);
 both_backends!(a_code_redeems_once_under_a_race, super::a_code_redeems_once_under_a_race_on);
 both_backends!(program_and_issue_refusals, super::program_and_issue_refusals_on);
+both_backends!(expiring_cards_are_announced_once, super::expiring_cards_are_announced_once_on);
 
 /// 2026-11-01 00:00 UTC.
 const NOV_1_US: i64 = 1_793_491_200_000_000;
@@ -284,5 +285,82 @@ async fn program_and_issue_refusals_on(backend: Backend) {
     let (status, _) = server.get("/v1/gift-cards/gc_nothing").await;
     assert_eq!(status, 404);
     server.assert_verified().await;
+    server.stop().await;
+}
+
+/// A receiver on loopback keeping the events it is sent.
+async fn event_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    let heard: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = Default::default();
+    let keep = heard.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |axum::Json(event): axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push(event);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, heard)
+}
+
+/// Thirty days before it expires, a card with value left is announced once
+/// (`gift_card.expiring`), redeemed or not; a spent card is not.
+async fn expiring_cards_are_announced_once_on(backend: Backend) {
+    let clock = Clock::fixed(NOV_1_US);
+    let adjust = |s: &mut smallchange::config::Settings| {
+        s.cashout_poll_ms = 20;
+        s.jobs_poll_ms = 20;
+    };
+    let server = spawn_with_clock(support::fresh_db(backend).await, adjust, clock.clone()).await;
+    let (url, heard) = event_receiver().await;
+    let (status, _) = server.post("/v1/webhook-endpoints", json!({"url": url, "events": ["gift_card.expiring"]})).await;
+    assert_eq!(status, 200);
+    let cards = program(&server, "CultureLand", 40).await;
+    let later = program(&server, "HappyMoney", 365).await;
+    let (kept, spent, unredeemed) = (
+        issue(&server, &cards, 10_000, "bank_transfer").await,
+        issue(&server, &cards, 5_000, "bank_transfer").await,
+        issue(&server, &cards, 50_000, "card").await,
+    );
+    issue(&server, &later, 10_000, "bank_transfer").await;
+    let (holder, spender) = (server.create_user(1).await, server.create_user(2).await);
+    assert_eq!(redeem(&server, &holder, "CultureLand", kept["code"].as_str().unwrap()).await.0, 200);
+    assert_eq!(redeem(&server, &spender, "CultureLand", spent["code"].as_str().unwrap()).await.0, 200);
+    let coffee = json!({"merchant": "shop-1", "amount": 5_000, "currency": "KRW", "description": "coffee"});
+    assert_eq!(server.post(&format!("/v1/users/{spender}/payments"), coffee).await.0, 200);
+    // Forty days out: nothing yet.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(heard.lock().unwrap().is_empty());
+    // Eleven days later the cards are 29 days from expiry.
+    clock.set(NOV_1_US + 11 * DAY_US);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while heard.lock().unwrap().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "never announced: {:?}", heard.lock().unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    clock.set(NOV_1_US + 12 * DAY_US);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut announced: Vec<(String, Value, i64)> = heard
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["type"], "gift_card.expiring");
+            let data = &e["data"];
+            (data["id"].as_str().unwrap().to_string(), data["user_id"].clone(), data["remaining"].as_i64().unwrap())
+        })
+        .collect();
+    announced.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut expected = vec![
+        (kept["id"].as_str().unwrap().to_string(), json!(holder), 10_000),
+        (unredeemed["id"].as_str().unwrap().to_string(), Value::Null, 50_000),
+    ];
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(announced, expected, "once each; the spent card and the far one not at all");
     server.stop().await;
 }

@@ -20,6 +20,9 @@ pub struct WalletPolicy {
     /// `cashback` is withdrawable only while its pocket holds at least this much.
     pub cashback_withdrawable_min: i64,
     pub withdrawable: Withdrawable,
+    /// A gift card with value left this many days before it expires raises
+    /// `gift_card.expiring`, once (0: never).
+    pub gift_card_expiry_notice_days: i64,
 }
 
 /// Which pockets may be withdrawn. `promo`, `carrier` and `card` must stay `false`.
@@ -43,6 +46,7 @@ impl Default for WalletPolicy {
             month_utc_offset_minutes: 9 * 60,
             cashback_withdrawable_min: 10_000,
             withdrawable: Withdrawable::default(),
+            gift_card_expiry_notice_days: 30,
         }
     }
 }

@@ -28,7 +28,6 @@ use super::{idempotency, AppState};
 use crate::domain::gift_card::{self, RefundRule, BPS_WHOLE};
 use crate::domain::pocket::{self, codes, Pocket, Source};
 use crate::store::gift_cards::{self, Card, NewCard, Program};
-use crate::store::ledger::get_account;
 use crate::store::wallet::{available, pocket_row, NewEntry};
 use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput};
 
@@ -331,12 +330,7 @@ fn code_lookup(app: &AppState, tenant: &str, normalized: &str) -> String {
 
 /// What the card holds now: its own account until redeemed, then its pocket.
 async fn remaining(app: &AppState, tenant: &str, card: &Card) -> Result<i64, ApiError> {
-    let currency = Currency::parse(&card.program.currency).map_err(|_| ApiError::internal("bad stored currency"))?;
-    let account = match &card.redeemed_by {
-        None => pocket::gift_card_account(tenant, &card.id, currency),
-        Some(user) => pocket::pocket_account(tenant, user, &Pocket::Gift(card.id.clone()), currency),
-    };
-    Ok(get_account(&app.db, &account.id.0).await?.as_ref().map_or(0, available))
+    Ok(gift_cards::remaining(&app.db, tenant, card).await?)
 }
 
 /// Read a gift card (masked).

@@ -210,3 +210,48 @@ pub async fn card(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Card
 pub async fn card_by_code(db: &Db, tenant: &str, lookup: &str) -> anyhow::Result<Option<Card>> {
     card_where(db, tenant, "code_lookup", lookup).await
 }
+
+/// Cards (every tenant) expiring before `before`, not yet expired at `now`, whose expiry
+/// notice was not given yet; soonest first.
+pub async fn expiring(db: &Db, now: i64, before: i64, limit: i64) -> anyhow::Result<Vec<(String, String)>> {
+    let found = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT tenant_id, id FROM gift_cards WHERE expiry_noticed_at IS NULL \
+             AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at LIMIT $3",
+        )
+        .bind(now)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(found)
+}
+
+/// Marks a card's expiry notice given and writes `then` (its event) with it; `false` if it
+/// was given already (by another server).
+pub async fn notice_expiry(db: &Db, card_id: &str, at: i64, then: Vec<Row>) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let mark = Row {
+        sql: "UPDATE gift_cards SET expiry_noticed_at = $1 WHERE id = $2 AND expiry_noticed_at IS NULL",
+        params: vec![at.into(), card_id.into()],
+    };
+    if super::execute_rows(&mut tx, &[mark]).await?[0] != 1 {
+        return Ok(false);
+    }
+    super::execute_rows(&mut tx, &then).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// What a card holds now: its own account until redeemed, then its pocket.
+pub async fn remaining(db: &Db, tenant: &str, card: &Card) -> anyhow::Result<i64> {
+    use crate::domain::pocket::{self, Pocket};
+    let currency = ledger::Currency::parse(&card.program.currency)
+        .map_err(|_| anyhow::anyhow!("card {} has a bad stored currency", card.id))?;
+    let account = match &card.redeemed_by {
+        None => pocket::gift_card_account(tenant, &card.id, currency),
+        Some(user) => pocket::pocket_account(tenant, user, &Pocket::Gift(card.id.clone()), currency),
+    };
+    Ok(super::ledger::get_account(db, &account.id.0).await?.as_ref().map_or(0, super::wallet::available))
+}

@@ -9,7 +9,8 @@
 //!   crash between the two steps) is paid out or released;
 //! - users whose withdrawable balance reached their auto-cash-out threshold get a cash-out;
 //! - an upheld dispute whose adjustment was not paid (a crash) is paid;
-//! - a payout past its SLA raises an operator alert, once.
+//! - a payout past its SLA raises an operator alert, once;
+//! - a gift card with value left near its expiry is announced, once (`gift_card.expiring`).
 //!
 //! Every step is a conditional status change, so several workers (processes) may run.
 
@@ -62,6 +63,7 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
     for (tenant, cashout) in cashouts::unsettled(&app.db, PASS_LIMIT).await? {
         carry_on(flow::follow_money(app, &tenant, &cashout).await, "moving a hold", &cashout.id);
     }
+    carry_on(super::gift_card_notices::pass(app, now).await, "gift-card expiry notices", "all");
     let shortest_sla_us = policies(app).map(|p| p.sla_hours).min().unwrap_or(24) * HOUR_US;
     for (tenant, cashout) in cashouts::not_yet_alerted(&app.db, now - shortest_sla_us, PASS_LIMIT).await? {
         carry_on(alert_if_late(app, &tenant, &cashout, now).await, "raising an SLA alert", &cashout.id);

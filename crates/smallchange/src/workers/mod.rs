@@ -9,6 +9,7 @@ pub mod bank;
 pub mod cashouts;
 pub mod ewallet;
 pub mod expiry;
+pub mod gift_card_notices;
 pub mod jobs;
 pub mod purge;
 pub mod sms;

@@ -1,0 +1,54 @@
+//! `gift_card.expiring`: a card that still holds value `gift_card_expiry_notice_days`
+//! before it expires is announced to the operator once, so it can remind the holder to
+//! spend it. Cards issued but not redeemed are included: their buyer may still redeem them.
+//! The notice and its event are written together, conditional on no notice before, so two
+//! servers announce a card once between them.
+
+use serde_json::json;
+
+use crate::http::users::rfc3339;
+use crate::http::AppState;
+use crate::store::gift_cards;
+
+const DAY_US: i64 = 86_400 * 1_000_000;
+/// Most cards one pass looks at.
+const PASS_LIMIT: i64 = 200;
+
+/// Announces the cards whose notice is due.
+pub async fn pass(app: &AppState, now: i64) -> anyhow::Result<()> {
+    let settings = &app.settings;
+    let longest = std::iter::once(&settings.wallet)
+        .chain(settings.wallet_tenants.values())
+        .map(|policy| policy.gift_card_expiry_notice_days)
+        .max()
+        .unwrap_or(0);
+    if longest <= 0 {
+        return Ok(());
+    }
+    for (tenant, id) in gift_cards::expiring(&app.db, now, now + longest * DAY_US, PASS_LIMIT).await? {
+        crate::cashout::rail::carry_on(notice(app, &tenant, &id, now).await, "announcing an expiring gift card", &id);
+    }
+    Ok(())
+}
+
+async fn notice(app: &AppState, tenant: &str, id: &str, now: i64) -> anyhow::Result<()> {
+    let days = app.settings.wallet_policy(tenant).gift_card_expiry_notice_days;
+    let Some(card) = gift_cards::card(&app.db, tenant, id).await? else { return Ok(()) };
+    if days <= 0 || card.expires_at > now + days * DAY_US {
+        return Ok(()); // This tenant announces later, or never.
+    }
+    let remaining = gift_cards::remaining(&app.db, tenant, &card).await?;
+    let mut event = Vec::new();
+    if remaining > 0 {
+        let data = json!({
+            "id": card.id,
+            "user_id": card.redeemed_by,
+            "remaining": remaining,
+            "currency": card.program.currency,
+            "expires_at": rfc3339(card.expires_at),
+        });
+        event = crate::webhooks::event_rows(tenant, "gift_card.expiring", &data, now);
+    }
+    gift_cards::notice_expiry(&app.db, &card.id, now, event).await?;
+    Ok(())
+}
