@@ -2,8 +2,8 @@
 //! PIN reach the user by SMS; an agent with its own key pays it out (the cash-out `paid`,
 //! its hold posted, exactly the quoted net sent); wrong PINs lock the voucher and an
 //! uncollected one expires, both failing the cash-out and releasing its hold; only the
-//! key's own agent may redeem; ten agents racing for one voucher pay it once; and neither
-//! the code nor the PIN is stored.
+//! key's own agent may redeem; ten agents racing for one voucher pay it once; however many
+//! PINs race, at most five are compared; and neither the code nor the PIN is stored.
 
 mod support;
 
@@ -21,6 +21,11 @@ both_backends!(wrong_pins_lock_the_voucher, super::wrong_pins_lock_the_voucher_o
 both_backends!(an_uncollected_voucher_expires, super::an_uncollected_voucher_expires_on);
 both_backends!(only_the_keys_own_agent_redeems, super::only_the_keys_own_agent_redeems_on);
 both_backends!(racing_agents_pay_a_voucher_once, super::racing_agents_pay_a_voucher_once_on);
+both_backends!(racing_wrong_pins_are_compared_at_most_five, super::racing_wrong_pins_are_compared_at_most_five_on);
+both_backends!(
+    a_right_pin_racing_wrong_ones_needs_an_attempt,
+    super::a_right_pin_racing_wrong_ones_needs_an_attempt_on
+);
 
 /// 2026-11-10 03:00 UTC: mid-month, so day and month limits are not crossed by accident.
 const START_US: i64 = 1_794_279_600_000_000;
@@ -155,6 +160,35 @@ async fn issued(server: &TestServer, clock: &Clock, c: &Customer) -> Issued {
 async fn redeem(server: &TestServer, key: &str, code: &str, pin: &str, agent_id: &str) -> (u16, Value) {
     let body = json!({"pin": pin, "agent_id": agent_id});
     server.post_as(key, &format!("/v1/cash-pickups/{code}/redeem"), body, None).await
+}
+
+/// A PIN that is not `pin`.
+fn wrong_pin(pin: &str) -> &'static str {
+    if pin == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+/// The voucher as stored, found by its cash-out's rail reference.
+async fn stored_voucher(server: &TestServer, cashout: &str) -> smallchange::store::pickup::Voucher {
+    let (_, read) = server.get(&format!("/v1/cashouts/{cashout}")).await;
+    let voucher_id = read["rail_reference"].as_str().unwrap();
+    smallchange::store::pickup::get(server.store(), &server.tenant, voucher_id).await.unwrap().unwrap()
+}
+
+/// Sends each `(pin, agent)` redeem at once; the answers in the same order.
+async fn all_at_once(
+    server: &Arc<TestServer>,
+    code: &str,
+    tries: Vec<(String, (String, String))>,
+) -> Vec<(u16, Value)> {
+    let tries = tries.into_iter().map(|(pin, (id, key))| {
+        let (server, code) = (server.clone(), code.to_string());
+        tokio::spawn(async move { redeem(&server, &key, &code, &pin, &id).await })
+    });
+    futures::future::join_all(tries).await.into_iter().map(|answer| answer.unwrap()).collect()
 }
 
 fn error_code(answer: &Value) -> Option<&str> {
@@ -323,13 +357,90 @@ async fn racing_agents_pay_a_voucher_once_on(backend: Backend) {
         let (status, answer) = attempt.unwrap();
         match status {
             200 => paid += 1,
-            409 => assert_eq!(error_code(&answer), Some("invalid_state"), "{answer}"),
+            // Each PIN takes one of the five attempts first: a try that finds none left
+            // while the winner is still paying it out is told so.
+            409 => assert!(matches!(error_code(&answer), Some("invalid_state" | "voucher_locked")), "{answer}"),
             other => panic!("unexpected {other}: {answer}"),
         }
     }
     assert_eq!(paid, 1, "exactly one agent pays the voucher out");
     wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
     assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
+    server.assert_verified().await;
+    Arc::into_inner(server).expect("every try has finished").stop().await;
+}
+
+/// Thirty wrong PINs at once: each takes an attempt before its PIN is compared, so only five
+/// are compared (four `pin_invalid`, the fifth locks it); the rest find none left. The
+/// voucher is locked once, and the right PIN after that is refused.
+async fn racing_wrong_pins_are_compared_at_most_five_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let agent = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let v = issued(&server, &clock, &c).await;
+    let server = Arc::new(server);
+    let wrong = wrong_pin(&v.pin).to_string();
+    let answers = all_at_once(&server, &v.code, vec![(wrong, agent.clone()); 30]).await;
+    let mut invalid = 0;
+    for (status, answer) in &answers {
+        match (status, error_code(answer)) {
+            (400, Some("pin_invalid")) => invalid += 1,
+            (409, Some("voucher_locked")) => {}
+            other => panic!("unexpected {other:?}: {answer}"),
+        }
+    }
+    assert_eq!(invalid, 4, "attempts 1 to 4 are told the PIN is wrong: {answers:?}");
+    let stored = stored_voucher(&server, &v.cashout).await;
+    assert_eq!((stored.status.as_str(), stored.pin_attempts), ("locked", 5), "never more than five compared");
+    let failed = wait_for(&server, &v.cashout, "failed").await;
+    assert_eq!(failed["failure_reason"], "voucher_locked");
+    let statuses: Vec<&str> =
+        failed["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "failed"], "locked once");
+    let (status, after) = redeem(&server, &agent.1, &v.code, &v.pin, &agent.0).await;
+    assert_eq!((status, error_code(&after)), (409, Some("voucher_locked")), "{after}");
+    assert_eq!(stored_voucher(&server, &v.cashout).await.pin_attempts, 5);
+    wait_for_balance(&server, &c.id, TOPUP, 0).await;
+    server.assert_verified().await;
+    Arc::into_inner(server).expect("every try has finished").stop().await;
+}
+
+/// Twenty wrong PINs and the right one at once: the right one pays only if it got one of
+/// the five attempts (and no wrong PIN at the fifth locked the voucher first); either way
+/// at most five PINs are compared and the money goes one way, once.
+async fn a_right_pin_racing_wrong_ones_needs_an_attempt_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let agent = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let v = issued(&server, &clock, &c).await;
+    let server = Arc::new(server);
+    let mut tries = vec![(wrong_pin(&v.pin).to_string(), agent.clone()); 20];
+    tries.insert(10, (v.pin.clone(), agent.clone()));
+    let mut answers = all_at_once(&server, &v.code, tries).await;
+    let (status, right) = answers.remove(10);
+    let mut invalid = 0;
+    for (status, answer) in &answers {
+        match (status, error_code(answer)) {
+            (400, Some("pin_invalid")) => invalid += 1,
+            (409, Some("voucher_locked" | "invalid_state")) => {}
+            other => panic!("unexpected {other:?}: {answer}"),
+        }
+    }
+    assert!(invalid <= 4, "at most four wrong PINs are told so: {answers:?}");
+    let stored = stored_voucher(&server, &v.cashout).await;
+    assert!(stored.pin_attempts <= 5, "never more than five compared: {stored:?}");
+    if status == 200 {
+        assert_eq!((right["status"].as_str(), stored.status.as_str()), (Some("paid"), "redeemed"), "{right}");
+        wait_for(&server, &v.cashout, "paid").await;
+        wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
+        assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
+    } else {
+        assert_eq!((status, error_code(&right)), (409, Some("voucher_locked")), "{right}");
+        assert_eq!((stored.status.as_str(), stored.pin_attempts), ("locked", 5));
+        let failed = wait_for(&server, &v.cashout, "failed").await;
+        assert_eq!(failed["failure_reason"], "voucher_locked");
+        wait_for_balance(&server, &c.id, TOPUP, 0).await;
+    }
     server.assert_verified().await;
     Arc::into_inner(server).expect("every try has finished").stop().await;
 }

@@ -18,7 +18,7 @@ use super::error::{ApiError, ErrorBody};
 use super::submit::write_rows_sealed;
 use super::users::rfc3339;
 use super::{idempotency, AppState};
-use crate::cashout::pickup;
+use crate::cashout::pickup::{self, Payout};
 use crate::store::pickup::{self as store, Agent};
 use crate::store::tenants::{hash_secret, new_id};
 
@@ -138,13 +138,16 @@ async fn redeem(
         return Err(ApiError::forbidden("agent_id is not the agent this key belongs to"));
     }
     let payout = pickup::redeem(&app, &agent, &code, &request.pin).await?;
-    let q = &payout.cashout.quote;
-    Ok(Json(RedeemResponse {
-        cashout_id: payout.cashout.id.clone(),
-        voucher_id: payout.voucher_id,
-        amount: q.net,
-        currency: q.currency.clone(),
-        status: payout.cashout.status.clone(),
+    Ok(Json(redeem_response(&payout)))
+}
+
+fn redeem_response(payout: &Payout) -> RedeemResponse {
+    RedeemResponse {
+        cashout_id: payout.cashout_id.clone(),
+        voucher_id: payout.voucher_id.clone(),
+        amount: payout.amount,
+        currency: payout.currency.clone(),
+        status: "paid".into(),
         redeemed_at: rfc3339(payout.redeemed_at),
-    }))
+    }
 }
