@@ -3,7 +3,8 @@
 //! its hold posted, exactly the quoted net sent); wrong PINs lock the voucher and an
 //! uncollected one expires, both failing the cash-out and releasing its hold; only the
 //! key's own agent may redeem; ten agents racing for one voucher pay it once; however many
-//! PINs race, at most five are compared; and neither the code nor the PIN is stored.
+//! PINs race, at most five are compared; a redeem retried with its `Idempotency-Key` gets
+//! its first answer; and neither the code nor the PIN is stored.
 
 mod support;
 
@@ -26,6 +27,7 @@ both_backends!(
     a_right_pin_racing_wrong_ones_needs_an_attempt,
     super::a_right_pin_racing_wrong_ones_needs_an_attempt_on
 );
+both_backends!(a_redeem_retried_with_its_key_answers_again, super::a_redeem_retried_with_its_key_answers_again_on);
 
 /// 2026-11-10 03:00 UTC: mid-month, so day and month limits are not crossed by accident.
 const START_US: i64 = 1_794_279_600_000_000;
@@ -158,8 +160,19 @@ async fn issued(server: &TestServer, clock: &Clock, c: &Customer) -> Issued {
 }
 
 async fn redeem(server: &TestServer, key: &str, code: &str, pin: &str, agent_id: &str) -> (u16, Value) {
+    redeem_keyed(server, key, code, pin, agent_id, None).await
+}
+
+async fn redeem_keyed(
+    server: &TestServer,
+    key: &str,
+    code: &str,
+    pin: &str,
+    agent_id: &str,
+    idempotency_key: Option<&str>,
+) -> (u16, Value) {
     let body = json!({"pin": pin, "agent_id": agent_id});
-    server.post_as(key, &format!("/v1/cash-pickups/{code}/redeem"), body, None).await
+    server.post_as(key, &format!("/v1/cash-pickups/{code}/redeem"), body, idempotency_key).await
 }
 
 /// A PIN that is not `pin`.
@@ -441,6 +454,53 @@ async fn a_right_pin_racing_wrong_ones_needs_an_attempt_on(backend: Backend) {
         assert_eq!(failed["failure_reason"], "voucher_locked");
         wait_for_balance(&server, &c.id, TOPUP, 0).await;
     }
+    server.assert_verified().await;
+    Arc::into_inner(server).expect("every try has finished").stop().await;
+}
+
+/// An agent whose 200 was lost asks again with the same `Idempotency-Key` and gets the
+/// same answer, the voucher paid once; the same key with another body is refused; the key
+/// is the agent's own, so another agent using it is answered on its own.
+async fn a_redeem_retried_with_its_key_answers_again_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let (other_id, other_key) = agent(&server, &server.key, "CU Samseong").await;
+    let v = issued(&server, &clock, &c).await;
+    let key = Some("redeem-2026-11-10-0001");
+    // Three at once (a retry racing its first attempt): one pays, all get its answer.
+    let server = Arc::new(server);
+    let tries = (0..3).map(|_| {
+        let (server, agent_key, code, pin, agent_id) =
+            (server.clone(), agent_key.clone(), v.code.clone(), v.pin.clone(), agent_id.clone());
+        tokio::spawn(async move { redeem_keyed(&server, &agent_key, &code, &pin, &agent_id, key).await })
+    });
+    let answers: Vec<(u16, Value)> = futures::future::join_all(tries).await.into_iter().map(|a| a.unwrap()).collect();
+    let (status, first) = answers[0].clone();
+    assert_eq!((status, first["status"].as_str()), (200, Some("paid")), "{first}");
+    for answer in &answers {
+        assert_eq!(answer, &(200, first.clone()), "the same answer to every copy");
+    }
+    // Later, the same request again: the first answer, nothing paid twice.
+    let (status, again) = redeem_keyed(&server, &agent_key, &v.code, &v.pin, &agent_id, key).await;
+    assert_eq!((status, &again), (200, &first));
+    // The same key with another body, or on another code: 409 idempotency_key_reused.
+    let (status, reused) = redeem_keyed(&server, &agent_key, &v.code, wrong_pin(&v.pin), &agent_id, key).await;
+    assert_eq!((status, error_code(&reused)), (409, Some("idempotency_key_reused")), "{reused}");
+    let (status, reused) = redeem_keyed(&server, &agent_key, "0000-0000-0000", &v.pin, &agent_id, key).await;
+    assert_eq!((status, error_code(&reused)), (409, Some("idempotency_key_reused")), "{reused}");
+    // Another agent's key: its own answer (paid out already), never this agent's.
+    let (status, elsewhere) = redeem_keyed(&server, &other_key, &v.code, &v.pin, &other_id, key).await;
+    assert_eq!((status, error_code(&elsewhere)), (409, Some("invalid_state")), "{elsewhere}");
+    // Without a key it is a second redeem: refused.
+    let (status, unkeyed) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
+    assert_eq!((status, error_code(&unkeyed)), (409, Some("invalid_state")), "{unkeyed}");
+    let paid = wait_for(&server, &v.cashout, "paid").await;
+    let statuses: Vec<&str> =
+        paid["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"], "paid once");
+    wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
+    assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
     server.assert_verified().await;
     Arc::into_inner(server).expect("every try has finished").stop().await;
 }

@@ -18,6 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::users::rfc3339;
 use crate::http::AppState;
 use crate::store::cashouts::{Cashout, Transition};
+use crate::store::idempotency::{self, NewRecord, StoredResponse};
 use crate::store::pickup::{self, Agent, Voucher};
 use crate::store::{destinations, users};
 use crate::unit::Param;
@@ -187,11 +188,26 @@ pub struct Payout {
     pub redeemed_at: i64,
 }
 
+/// The agent's `Idempotency-Key` (scoped to its tenant and itself) and how to render the
+/// answer kept under it, written in the transaction that pays the voucher out: a retry
+/// finds the answer exactly when the voucher is paid.
+pub struct Keyed<'a> {
+    pub scoped_key: String,
+    pub request_hash: String,
+    pub render: &'a (dyn Fn(&Payout) -> String + Sync),
+}
+
 /// An agent pays a voucher out: the right PIN marks it redeemed and the cash-out `paid`
 /// (its hold posted). Each PIN typed takes an attempt first, and only a PIN with an
 /// attempt is compared: of any number of racing agents at most `pin_attempts_max` PINs are
 /// ever looked at. A wrong PIN at the last attempt locks the voucher.
-pub async fn redeem(app: &AppState, agent: &Agent, code: &str, pin: &str) -> Result<Payout, ApiError> {
+pub async fn redeem(
+    app: &AppState,
+    agent: &Agent,
+    code: &str,
+    pin: &str,
+    keyed: Option<Keyed<'_>>,
+) -> Result<Payout, ApiError> {
     let tenant = agent.tenant_id.as_str();
     let not_found = || ApiError::not_found("no cash-pickup voucher has this code");
     let lookup = normalized(code).map(|code| code_lookup(app, tenant, &code)).ok_or_else(not_found)?;
@@ -211,11 +227,17 @@ pub async fn redeem(app: &AppState, agent: &Agent, code: &str, pin: &str) -> Res
     if !app.secrets.lookup_matches(PIN_PURPOSE, &pin_input(&voucher.id, pin), &voucher.pin_hash) {
         return Err(wrong_pin(app, &voucher, attempt, allowed, now).await?);
     }
-    pay_out(app, agent, &voucher, now).await
+    pay_out(app, agent, &voucher, keyed, now).await
 }
 
-/// Marks the voucher redeemed and its cash-out `paid`.
-async fn pay_out(app: &AppState, agent: &Agent, voucher: &Voucher, now: i64) -> Result<Payout, ApiError> {
+/// Marks the voucher redeemed and its cash-out `paid`, with the key's answer if any.
+async fn pay_out(
+    app: &AppState,
+    agent: &Agent,
+    voucher: &Voucher,
+    keyed: Option<Keyed<'_>>,
+    now: i64,
+) -> Result<Payout, ApiError> {
     let cashout = flow::load(app, &voucher.tenant_id, &voucher.cashout_id).await?;
     let payout = Payout {
         cashout_id: cashout.id.clone(),
@@ -224,6 +246,11 @@ async fn pay_out(app: &AppState, agent: &Agent, voucher: &Voucher, now: i64) -> 
         currency: cashout.quote.currency.clone(),
         redeemed_at: now,
     };
+    let mut rows = vec![pickup::redeemed_row(&voucher.id, &agent.id, now)];
+    if let Some(k) = keyed {
+        let response = StoredResponse { request_hash: k.request_hash, status: 200, body: (k.render)(&payout) };
+        rows.push(idempotency::record_row(&NewRecord { scoped_key: k.scoped_key, response }, now));
+    }
     let t = Transition {
         tenant: &voucher.tenant_id,
         id: &voucher.cashout_id,
@@ -232,7 +259,7 @@ async fn pay_out(app: &AppState, agent: &Agent, voucher: &Voucher, now: i64) -> 
         note: format!("paid out in cash by agent {} ({})", agent.id, agent.name),
         at: now,
         set: vec![("paid_at", now.into())],
-        rows: vec![pickup::redeemed_row(&voucher.id, &agent.id, now)],
+        rows,
     };
     if !flow::change(app, t).await? {
         return Err(not_redeemable(&reload(app, voucher).await?));
