@@ -2,8 +2,9 @@
 //! PIN reach the user by SMS; an agent with its own key pays it out (the cash-out `paid`,
 //! its hold posted, exactly the quoted net sent); wrong PINs lock the voucher and an
 //! uncollected one expires, both failing the cash-out and releasing its hold; only the
-//! key's own agent may redeem; ten agents racing for one voucher pay it once; and neither
-//! the code nor the PIN is stored.
+//! key's own agent may redeem; ten agents racing for one voucher pay it once; however many
+//! PINs race, at most five are compared; a redeem retried with its `Idempotency-Key` gets
+//! its first answer; and neither the code nor the PIN is stored.
 
 mod support;
 
@@ -22,6 +23,12 @@ both_backends!(an_uncollected_voucher_expires, super::an_uncollected_voucher_exp
 both_backends!(only_the_keys_own_agent_redeems, super::only_the_keys_own_agent_redeems_on);
 both_backends!(racing_agents_pay_a_voucher_once, super::racing_agents_pay_a_voucher_once_on);
 both_backends!(a_voucher_sms_outlasts_a_failing_gateway, super::a_voucher_sms_outlasts_a_failing_gateway_on);
+both_backends!(racing_wrong_pins_are_compared_at_most_five, super::racing_wrong_pins_are_compared_at_most_five_on);
+both_backends!(
+    a_right_pin_racing_wrong_ones_needs_an_attempt,
+    super::a_right_pin_racing_wrong_ones_needs_an_attempt_on
+);
+both_backends!(a_redeem_retried_with_its_key_answers_again, super::a_redeem_retried_with_its_key_answers_again_on);
 
 /// 2026-11-10 03:00 UTC: mid-month, so day and month limits are not crossed by accident.
 const START_US: i64 = 1_794_279_600_000_000;
@@ -154,8 +161,48 @@ async fn issued(server: &TestServer, clock: &Clock, c: &Customer) -> Issued {
 }
 
 async fn redeem(server: &TestServer, key: &str, code: &str, pin: &str, agent_id: &str) -> (u16, Value) {
+    redeem_keyed(server, key, code, pin, agent_id, None).await
+}
+
+async fn redeem_keyed(
+    server: &TestServer,
+    key: &str,
+    code: &str,
+    pin: &str,
+    agent_id: &str,
+    idempotency_key: Option<&str>,
+) -> (u16, Value) {
     let body = json!({"pin": pin, "agent_id": agent_id});
-    server.post_as(key, &format!("/v1/cash-pickups/{code}/redeem"), body, None).await
+    server.post_as(key, &format!("/v1/cash-pickups/{code}/redeem"), body, idempotency_key).await
+}
+
+/// A PIN that is not `pin`.
+fn wrong_pin(pin: &str) -> &'static str {
+    if pin == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+/// The voucher as stored, found by its cash-out's rail reference.
+async fn stored_voucher(server: &TestServer, cashout: &str) -> smallchange::store::pickup::Voucher {
+    let (_, read) = server.get(&format!("/v1/cashouts/{cashout}")).await;
+    let voucher_id = read["rail_reference"].as_str().unwrap();
+    smallchange::store::pickup::get(server.store(), &server.tenant, voucher_id).await.unwrap().unwrap()
+}
+
+/// Sends each `(pin, agent)` redeem at once; the answers in the same order.
+async fn all_at_once(
+    server: &Arc<TestServer>,
+    code: &str,
+    tries: Vec<(String, (String, String))>,
+) -> Vec<(u16, Value)> {
+    let tries = tries.into_iter().map(|(pin, (id, key))| {
+        let (server, code) = (server.clone(), code.to_string());
+        tokio::spawn(async move { redeem(&server, &key, &code, &pin, &id).await })
+    });
+    futures::future::join_all(tries).await.into_iter().map(|answer| answer.unwrap()).collect()
 }
 
 fn error_code(answer: &Value) -> Option<&str> {
@@ -324,7 +371,9 @@ async fn racing_agents_pay_a_voucher_once_on(backend: Backend) {
         let (status, answer) = attempt.unwrap();
         match status {
             200 => paid += 1,
-            409 => assert_eq!(error_code(&answer), Some("invalid_state"), "{answer}"),
+            // Each PIN takes one of the five attempts first: a try that finds none left
+            // while the winner is still paying it out is told so.
+            409 => assert!(matches!(error_code(&answer), Some("invalid_state" | "voucher_locked")), "{answer}"),
             other => panic!("unexpected {other}: {answer}"),
         }
     }
@@ -401,4 +450,126 @@ async fn a_voucher_sms_outlasts_a_failing_gateway_on(backend: Backend) {
     wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
     server.assert_verified().await;
     server.stop().await;
+}
+
+/// Thirty wrong PINs at once: each takes an attempt before its PIN is compared, so only five
+/// are compared (four `pin_invalid`, the fifth locks it); the rest find none left. The
+/// voucher is locked once, and the right PIN after that is refused.
+async fn racing_wrong_pins_are_compared_at_most_five_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let agent = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let v = issued(&server, &clock, &c).await;
+    let server = Arc::new(server);
+    let wrong = wrong_pin(&v.pin).to_string();
+    let answers = all_at_once(&server, &v.code, vec![(wrong, agent.clone()); 30]).await;
+    let mut invalid = 0;
+    for (status, answer) in &answers {
+        match (status, error_code(answer)) {
+            (400, Some("pin_invalid")) => invalid += 1,
+            (409, Some("voucher_locked")) => {}
+            other => panic!("unexpected {other:?}: {answer}"),
+        }
+    }
+    assert_eq!(invalid, 4, "attempts 1 to 4 are told the PIN is wrong: {answers:?}");
+    let stored = stored_voucher(&server, &v.cashout).await;
+    assert_eq!((stored.status.as_str(), stored.pin_attempts), ("locked", 5), "never more than five compared");
+    let failed = wait_for(&server, &v.cashout, "failed").await;
+    assert_eq!(failed["failure_reason"], "voucher_locked");
+    let statuses: Vec<&str> =
+        failed["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "failed"], "locked once");
+    let (status, after) = redeem(&server, &agent.1, &v.code, &v.pin, &agent.0).await;
+    assert_eq!((status, error_code(&after)), (409, Some("voucher_locked")), "{after}");
+    assert_eq!(stored_voucher(&server, &v.cashout).await.pin_attempts, 5);
+    wait_for_balance(&server, &c.id, TOPUP, 0).await;
+    server.assert_verified().await;
+    Arc::into_inner(server).expect("every try has finished").stop().await;
+}
+
+/// Twenty wrong PINs and the right one at once: the right one pays only if it got one of
+/// the five attempts (and no wrong PIN at the fifth locked the voucher first); either way
+/// at most five PINs are compared and the money goes one way, once.
+async fn a_right_pin_racing_wrong_ones_needs_an_attempt_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let agent = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let v = issued(&server, &clock, &c).await;
+    let server = Arc::new(server);
+    let mut tries = vec![(wrong_pin(&v.pin).to_string(), agent.clone()); 20];
+    tries.insert(10, (v.pin.clone(), agent.clone()));
+    let mut answers = all_at_once(&server, &v.code, tries).await;
+    let (status, right) = answers.remove(10);
+    let mut invalid = 0;
+    for (status, answer) in &answers {
+        match (status, error_code(answer)) {
+            (400, Some("pin_invalid")) => invalid += 1,
+            (409, Some("voucher_locked" | "invalid_state")) => {}
+            other => panic!("unexpected {other:?}: {answer}"),
+        }
+    }
+    assert!(invalid <= 4, "at most four wrong PINs are told so: {answers:?}");
+    let stored = stored_voucher(&server, &v.cashout).await;
+    assert!(stored.pin_attempts <= 5, "never more than five compared: {stored:?}");
+    if status == 200 {
+        assert_eq!((right["status"].as_str(), stored.status.as_str()), (Some("paid"), "redeemed"), "{right}");
+        wait_for(&server, &v.cashout, "paid").await;
+        wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
+        assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
+    } else {
+        assert_eq!((status, error_code(&right)), (409, Some("voucher_locked")), "{right}");
+        assert_eq!((stored.status.as_str(), stored.pin_attempts), ("locked", 5));
+        let failed = wait_for(&server, &v.cashout, "failed").await;
+        assert_eq!(failed["failure_reason"], "voucher_locked");
+        wait_for_balance(&server, &c.id, TOPUP, 0).await;
+    }
+    server.assert_verified().await;
+    Arc::into_inner(server).expect("every try has finished").stop().await;
+}
+
+/// An agent whose 200 was lost asks again with the same `Idempotency-Key` and gets the
+/// same answer, the voucher paid once; the same key with another body is refused; the key
+/// is the agent's own, so another agent using it is answered on its own.
+async fn a_redeem_retried_with_its_key_answers_again_on(backend: Backend) {
+    let (server, clock) = server_at(backend).await;
+    let c = customer(&server).await;
+    let (agent_id, agent_key) = agent(&server, &server.key, "GS25 Yeoksam").await;
+    let (other_id, other_key) = agent(&server, &server.key, "CU Samseong").await;
+    let v = issued(&server, &clock, &c).await;
+    let key = Some("redeem-2026-11-10-0001");
+    // Three at once (a retry racing its first attempt): one pays, all get its answer.
+    let server = Arc::new(server);
+    let tries = (0..3).map(|_| {
+        let (server, agent_key, code, pin, agent_id) =
+            (server.clone(), agent_key.clone(), v.code.clone(), v.pin.clone(), agent_id.clone());
+        tokio::spawn(async move { redeem_keyed(&server, &agent_key, &code, &pin, &agent_id, key).await })
+    });
+    let answers: Vec<(u16, Value)> = futures::future::join_all(tries).await.into_iter().map(|a| a.unwrap()).collect();
+    let (status, first) = answers[0].clone();
+    assert_eq!((status, first["status"].as_str()), (200, Some("paid")), "{first}");
+    for answer in &answers {
+        assert_eq!(answer, &(200, first.clone()), "the same answer to every copy");
+    }
+    // Later, the same request again: the first answer, nothing paid twice.
+    let (status, again) = redeem_keyed(&server, &agent_key, &v.code, &v.pin, &agent_id, key).await;
+    assert_eq!((status, &again), (200, &first));
+    // The same key with another body, or on another code: 409 idempotency_key_reused.
+    let (status, reused) = redeem_keyed(&server, &agent_key, &v.code, wrong_pin(&v.pin), &agent_id, key).await;
+    assert_eq!((status, error_code(&reused)), (409, Some("idempotency_key_reused")), "{reused}");
+    let (status, reused) = redeem_keyed(&server, &agent_key, "0000-0000-0000", &v.pin, &agent_id, key).await;
+    assert_eq!((status, error_code(&reused)), (409, Some("idempotency_key_reused")), "{reused}");
+    // Another agent's key: its own answer (paid out already), never this agent's.
+    let (status, elsewhere) = redeem_keyed(&server, &other_key, &v.code, &v.pin, &other_id, key).await;
+    assert_eq!((status, error_code(&elsewhere)), (409, Some("invalid_state")), "{elsewhere}");
+    // Without a key it is a second redeem: refused.
+    let (status, unkeyed) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
+    assert_eq!((status, error_code(&unkeyed)), (409, Some("invalid_state")), "{unkeyed}");
+    let paid = wait_for(&server, &v.cashout, "paid").await;
+    let statuses: Vec<&str> =
+        paid["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"], "paid once");
+    wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
+    assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
+    server.assert_verified().await;
+    Arc::into_inner(server).expect("every try has finished").stop().await;
 }

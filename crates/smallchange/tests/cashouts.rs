@@ -1,6 +1,7 @@
 //! Cash-out through the HTTP API on both backends: quotes and their refusals, the hold, TOTP
-//! and SMS confirmation with lockout, review, cancellation, expiry, the sandbox rail to
-//! `paid`, receipts that pay exactly the quoted net, and 100 racing cash-outs.
+//! and SMS confirmation with lockout (at most five codes compared, however many race),
+//! review, cancellation, expiry, the sandbox rail to `paid`, receipts that pay exactly the
+//! quoted net, and 100 racing cash-outs.
 
 mod support;
 
@@ -21,6 +22,11 @@ both_backends!(cancel_expiry_and_a_used_quote, super::cancel_expiry_and_a_used_q
 both_backends!(review_holds_the_money_until_decided, super::review_holds_the_money_until_decided_on);
 both_backends!(racing_cash_outs_hold_only_what_is_there, super::racing_cash_outs_hold_only_what_is_there_on);
 both_backends!(receipts_pay_the_quoted_net_under_random_fees, super::receipts_pay_the_quoted_net_under_random_fees_on);
+both_backends!(racing_wrong_codes_are_compared_at_most_five, super::racing_wrong_codes_are_compared_at_most_five_on);
+both_backends!(
+    a_right_code_racing_wrong_ones_needs_an_attempt,
+    super::a_right_code_racing_wrong_ones_needs_an_attempt_on
+);
 
 /// 2026-11-10 03:00 UTC: mid-month, so day and month limits are not crossed by accident.
 const START_US: i64 = 1_794_279_600_000_000;
@@ -435,6 +441,108 @@ async fn racing_cash_outs_hold_only_what_is_there_on(backend: Backend) {
     }
     assert_eq!(held, 3, "₩16,000 covers three holds of ₩5,000");
     assert_eq!(pocket(&server.balances(&c.id).await, "cash"), (1_000, 15_000));
+    server.assert_verified().await;
+}
+
+/// A cash-out of ₩10,000 awaiting its SMS code, a second after the last: `(id, code)`.
+async fn awaiting_sms_code(server: &TestServer, clock: &Clock, c: &Customer) -> (String, String) {
+    clock.set(clock.now_us() + 1_000_000);
+    let (status, q) = quote(server, c, json!(10_000)).await;
+    assert_eq!(status, 200, "{q}");
+    let (status, cashout) = create(server, q["id"].as_str().unwrap()).await;
+    assert_eq!((status, cashout["otp_channel"].as_str()), (200, Some("sms")), "{cashout}");
+    let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
+    let code: String = outbox[0]["text"].as_str().unwrap().split(": ").nth(1).unwrap().chars().take(6).collect();
+    (cashout["id"].as_str().unwrap().to_string(), code)
+}
+
+/// Sends each code to `id` at once; the answers in the same order.
+async fn confirm_all_at_once(server: &Arc<TestServer>, id: &str, codes: Vec<String>) -> Vec<(u16, Value)> {
+    let tries = codes.into_iter().map(|code| {
+        let (server, id) = (server.clone(), id.to_string());
+        tokio::spawn(async move { confirm(&server, &id, &code).await })
+    });
+    futures::future::join_all(tries).await.into_iter().map(|answer| answer.unwrap()).collect()
+}
+
+async fn stored_cashout(server: &TestServer, id: &str) -> smallchange::store::cashouts::Cashout {
+    smallchange::store::cashouts::get(server.store(), &server.tenant, id).await.unwrap().unwrap()
+}
+
+fn timeline(cashout: &Value) -> Vec<String> {
+    cashout["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap().to_string()).collect()
+}
+
+/// Thirty wrong codes at once: each takes an attempt before its code is compared, so only
+/// five are compared (four `otp_invalid`, the fifth cancels); the rest find none left. The
+/// cash-out is canceled once, its hold released, and the right code after that is refused.
+async fn racing_wrong_codes_are_compared_at_most_five_on(backend: Backend) {
+    let (server, clock) = server_at(backend, settings(false)).await;
+    let c = customer(&server, 1, "verified", false).await;
+    server.topup(&c.id, "earning", 60_000).await;
+    let (id, code) = awaiting_sms_code(&server, &clock, &c).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let server = Arc::new(server);
+    let answers = confirm_all_at_once(&server, &id, vec![wrong.to_string(); 30]).await;
+    let mut invalid = 0;
+    for (status, answer) in &answers {
+        match (status, answer["error"]["code"].as_str()) {
+            (400, Some("otp_invalid")) => invalid += 1,
+            (409, Some("otp_locked")) => {}
+            other => panic!("unexpected {other:?}: {answer}"),
+        }
+    }
+    assert_eq!(invalid, 4, "attempts 1 to 4 are told the code is wrong: {answers:?}");
+    let stored = stored_cashout(&server, &id).await;
+    assert_eq!(stored.otp_attempts, 5, "never more than five compared");
+    let (_, canceled) = server.get(&format!("/v1/cashouts/{id}")).await;
+    assert_eq!(
+        (canceled["status"].as_str(), canceled["failure_reason"].as_str()),
+        (Some("canceled"), Some("otp_locked"))
+    );
+    assert_eq!(timeline(&canceled), ["awaiting_confirmation", "canceled"], "canceled once");
+    let (status, after) = confirm(&server, &id, &code).await;
+    assert_eq!((status, after["error"]["code"].as_str()), (409, Some("otp_locked")), "{after}");
+    assert_eq!(stored_cashout(&server, &id).await.otp_attempts, 5);
+    assert_eq!(pocket(&server.balances(&c.id).await, "cash"), (60_000, 0), "the hold is released");
+    server.assert_verified().await;
+}
+
+/// Twenty wrong codes and the right one at once: the right one confirms only if it got one
+/// of the five attempts (and no wrong code at the fifth canceled first); either way at most
+/// five codes are compared and the hold goes one way.
+async fn a_right_code_racing_wrong_ones_needs_an_attempt_on(backend: Backend) {
+    let (server, clock) = server_at(backend, settings(false)).await;
+    let c = customer(&server, 1, "verified", false).await;
+    server.topup(&c.id, "earning", 60_000).await;
+    let (id, code) = awaiting_sms_code(&server, &clock, &c).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut codes = vec![wrong.to_string(); 20];
+    codes.insert(10, code.clone());
+    let server = Arc::new(server);
+    let mut answers = confirm_all_at_once(&server, &id, codes).await;
+    let (status, right) = answers.remove(10);
+    let mut invalid = 0;
+    for (status, answer) in &answers {
+        match (status, answer["error"]["code"].as_str()) {
+            (400, Some("otp_invalid")) => invalid += 1,
+            (409, Some("otp_locked" | "invalid_state")) => {}
+            other => panic!("unexpected {other:?}: {answer}"),
+        }
+    }
+    assert!(invalid <= 4, "at most four wrong codes are told so: {answers:?}");
+    let stored = stored_cashout(&server, &id).await;
+    assert!(stored.otp_attempts <= 5, "never more than five compared: {}", stored.otp_attempts);
+    if status == 200 {
+        assert!(["processing", "in_review"].contains(&right["status"].as_str().unwrap()), "{right}");
+        assert_ne!(stored.status, "canceled");
+        assert_eq!(pocket(&server.balances(&c.id).await, "cash"), (50_000, 10_000), "still held");
+    } else {
+        assert_eq!((status, right["error"]["code"].as_str()), (409, Some("otp_locked")), "{right}");
+        assert_eq!((stored.status.as_str(), stored.failure_reason.as_deref()), ("canceled", Some("otp_locked")));
+        assert_eq!(stored.otp_attempts, 5);
+        assert_eq!(pocket(&server.balances(&c.id).await, "cash"), (60_000, 0), "the hold is released");
+    }
     server.assert_verified().await;
 }
 

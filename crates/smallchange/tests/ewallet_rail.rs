@@ -36,6 +36,7 @@ both_backends!(a_refusal_after_a_lost_answer_keeps_the_hold, super::a_refusal_af
 both_backends!(callbacks_need_a_fresh_signature, super::callbacks_need_a_fresh_signature);
 both_backends!(only_the_tenants_own_secret_settles_it, super::only_the_tenants_own_secret_settles_it);
 both_backends!(an_unconfigured_rail_fails_its_cash_outs, super::an_unconfigured_rail_fails_its_cash_outs);
+both_backends!(a_callback_with_fields_we_do_not_know_applies, super::a_callback_with_fields_we_do_not_know_applies);
 
 /// 2026-11-10 03:00 UTC: mid-month, so day and month limits are not crossed by accident.
 const START_US: i64 = 1_794_279_600_000_000;
@@ -486,6 +487,29 @@ async fn only_the_tenants_own_secret_settles_it(backend: Backend) {
     assert_eq!((status, answer["changed"].as_bool(), answer["status"].as_str()), (200, Some(true), Some("paid")));
     second.assert_verified().await;
     second.stop().await;
+    partner.stop().await;
+}
+
+/// A partner that adds fields to its callback (an event id, the amount) is still heard:
+/// the signature covers the whole body, which is stored exactly as received.
+async fn a_callback_with_fields_we_do_not_know_applies(backend: Backend) {
+    let partner = Partner::start().await;
+    let (server, clock) = server_on(fresh_db(backend).await, settings(&partner.url)).await;
+    let who = customer(&server).await;
+    let (id, quote) = confirmed(&server, &clock, &who, 20_000).await;
+    let reference = format!("ew_{id}");
+    until(&server, &id, "the partner's reference", |c| c["rail_reference"] == reference.as_str()).await;
+    let paid = json!({"id": id, "status": "paid", "reference": reference, "event_id": "evt_7781",
+        "amount": quote["net"], "extra": {"nested": [1, 2]}});
+    let (status, answer) = callback(&server, &paid, SECRET, 0).await;
+    assert_eq!((status, answer), (200, json!({"id": id, "status": "paid", "changed": true})));
+    assert_eq!(money(&server, &who.0).await, (100_000 - 20_000, 0), "the hold is posted");
+    let stored = smallchange::store::ewallet::of_cashout(server.store(), &server.tenant, &id).await.unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let kept: Value = serde_json::from_str(&stored[0].1).unwrap();
+    assert_eq!(kept["event_id"], "evt_7781", "stored as received: {kept}");
+    server.assert_verified().await;
+    server.stop().await;
     partner.stop().await;
 }
 

@@ -115,10 +115,12 @@ fn transition<'a>(
 }
 
 /// Confirms a cash-out with its one-time code, then decides: to the rail, to review, or
-/// refused. Wrong codes are counted; the last allowed one cancels the cash-out.
+/// refused. Each code tried takes an attempt first, and only a code with an attempt is
+/// compared: of any number of racing requests at most `otp_attempts_max` codes are ever
+/// looked at. A wrong code at the last attempt cancels the cash-out.
 pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Result<Cashout, ApiError> {
     let cashout = load(app, tenant, id).await?;
-    let policy = app.settings.cashout_policy(tenant).clone();
+    let allowed = app.settings.cashout_policy(tenant).otp_attempts_max;
     let now = app.clock.now_us();
     if cashout.status != "awaiting_confirmation" {
         return Err(not_awaiting(&cashout));
@@ -130,6 +132,9 @@ pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Resu
             "the cash-out expired before it was confirmed; its hold is released",
         ));
     }
+    let Some(attempt) = cashouts::take_code_attempt(&app.db, tenant, id, allowed).await? else {
+        return Err(no_attempt_left(&load(app, tenant, id).await?));
+    };
     let right = match (cashout.otp_channel.as_str(), &cashout.otp_hash) {
         ("sms", Some(stored)) => super::otp::matches(&app.secrets, &cashout.id, code, stored),
         _ => {
@@ -138,7 +143,7 @@ pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Resu
         }
     };
     if !right {
-        return Err(wrong_code(app, tenant, &cashout, policy.otp_attempts_max, now).await?);
+        return Err(wrong_code(app, tenant, &cashout, attempt, allowed, now).await?);
     }
     proceed(app, tenant, &cashout, "confirmed", now).await
 }
@@ -190,23 +195,36 @@ fn not_awaiting(cashout: &Cashout) -> ApiError {
     }
 }
 
+/// The error for a code that got no attempt. A cash-out still awaiting its code has every
+/// attempt taken by requests under way: the last of them, if wrong, cancels it.
+fn no_attempt_left(cashout: &Cashout) -> ApiError {
+    if cashout.status == "awaiting_confirmation" {
+        ApiError::conflict("otp_locked", "too many codes were tried: no attempt is left for this cash-out")
+    } else {
+        not_awaiting(cashout)
+    }
+}
+
+/// A wrong code at attempt `attempt` of `allowed`: `otp_invalid` with the attempts left,
+/// or, at the last one, the cash-out canceled (its hold released) and `otp_locked`.
 async fn wrong_code(
     app: &AppState,
     tenant: &str,
     cashout: &Cashout,
+    attempt: i64,
     allowed: i64,
     now: i64,
 ) -> Result<ApiError, ApiError> {
-    let Some(wrong) = cashouts::count_wrong_code(&app.db, tenant, &cashout.id).await? else {
-        return Ok(not_awaiting(&load(app, tenant, &cashout.id).await?));
-    };
-    if wrong < allowed {
-        let message = format!("the code is wrong; {} attempt(s) left", allowed - wrong);
+    if attempt < allowed {
+        let message = format!("the code is wrong; {} attempt(s) left", allowed - attempt);
         return Ok(ApiError::invalid("otp_invalid", message, "otp"));
     }
     let mut t = transition(tenant, &cashout.id, &["awaiting_confirmation"], "canceled", "too many wrong codes", now);
     t.set = vec![("failure_reason", "otp_locked".into())];
-    change(app, t).await?;
+    if !change(app, t).await? {
+        // A right code (at an earlier attempt), a cancel or the expiry came first.
+        return Ok(not_awaiting(&load(app, tenant, &cashout.id).await?));
+    }
     Ok(ApiError::conflict("otp_locked", "too many wrong codes: the cash-out is canceled and its hold released"))
 }
 

@@ -18,6 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::users::rfc3339;
 use crate::http::AppState;
 use crate::store::cashouts::{Cashout, Transition};
+use crate::store::idempotency::{self, NewRecord, StoredResponse};
 use crate::store::pickup::{self, Agent, Voucher};
 use crate::store::{destinations, users};
 use crate::unit::Param;
@@ -176,16 +177,37 @@ async fn close(app: &AppState, voucher: &Voucher, how: Closing, now: i64) -> any
     flow::change(app, t).await
 }
 
-/// A voucher paid out.
+/// A voucher paid out: what the agent hands over, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payout {
-    pub cashout: Cashout,
+    pub cashout_id: String,
     pub voucher_id: String,
+    /// The quote's net, in minor units.
+    pub amount: i64,
+    pub currency: String,
     pub redeemed_at: i64,
 }
 
+/// The agent's `Idempotency-Key` (scoped to its tenant and itself) and how to render the
+/// answer kept under it, written in the transaction that pays the voucher out: a retry
+/// finds the answer exactly when the voucher is paid.
+pub struct Keyed<'a> {
+    pub scoped_key: String,
+    pub request_hash: String,
+    pub render: &'a (dyn Fn(&Payout) -> String + Sync),
+}
+
 /// An agent pays a voucher out: the right PIN marks it redeemed and the cash-out `paid`
-/// (its hold posted); a wrong one is counted, and the last allowed one locks the voucher.
-pub async fn redeem(app: &AppState, agent: &Agent, code: &str, pin: &str) -> Result<Payout, ApiError> {
+/// (its hold posted). Each PIN typed takes an attempt first, and only a PIN with an
+/// attempt is compared: of any number of racing agents at most `pin_attempts_max` PINs are
+/// ever looked at. A wrong PIN at the last attempt locks the voucher.
+pub async fn redeem(
+    app: &AppState,
+    agent: &Agent,
+    code: &str,
+    pin: &str,
+    keyed: Option<Keyed<'_>>,
+) -> Result<Payout, ApiError> {
     let tenant = agent.tenant_id.as_str();
     let not_found = || ApiError::not_found("no cash-pickup voucher has this code");
     let lookup = normalized(code).map(|code| code_lookup(app, tenant, &code)).ok_or_else(not_found)?;
@@ -198,24 +220,51 @@ pub async fn redeem(app: &AppState, agent: &Agent, code: &str, pin: &str) -> Res
         close(app, &voucher, Closing::Expired, now).await?;
         return Err(not_redeemable(&reload(app, &voucher).await?));
     }
+    let allowed = app.settings.cashout_policy(tenant).pickup.pin_attempts_max;
+    let Some(attempt) = pickup::take_pin_attempt(&app.db, tenant, &voucher.id, allowed).await? else {
+        return Err(no_attempt_left(&reload(app, &voucher).await?));
+    };
     if !app.secrets.lookup_matches(PIN_PURPOSE, &pin_input(&voucher.id, pin), &voucher.pin_hash) {
-        return Err(wrong_pin(app, &voucher, now).await?);
+        return Err(wrong_pin(app, &voucher, attempt, allowed, now).await?);
+    }
+    pay_out(app, agent, &voucher, keyed, now).await
+}
+
+/// Marks the voucher redeemed and its cash-out `paid`, with the key's answer if any.
+async fn pay_out(
+    app: &AppState,
+    agent: &Agent,
+    voucher: &Voucher,
+    keyed: Option<Keyed<'_>>,
+    now: i64,
+) -> Result<Payout, ApiError> {
+    let cashout = flow::load(app, &voucher.tenant_id, &voucher.cashout_id).await?;
+    let payout = Payout {
+        cashout_id: cashout.id.clone(),
+        voucher_id: voucher.id.clone(),
+        amount: cashout.quote.net,
+        currency: cashout.quote.currency.clone(),
+        redeemed_at: now,
+    };
+    let mut rows = vec![pickup::redeemed_row(&voucher.id, &agent.id, now)];
+    if let Some(k) = keyed {
+        let response = StoredResponse { request_hash: k.request_hash, status: 200, body: (k.render)(&payout) };
+        rows.push(idempotency::record_row(&NewRecord { scoped_key: k.scoped_key, response }, now));
     }
     let t = Transition {
-        tenant,
+        tenant: &voucher.tenant_id,
         id: &voucher.cashout_id,
         from: &["in_transit"],
         to: "paid",
         note: format!("paid out in cash by agent {} ({})", agent.id, agent.name),
         at: now,
         set: vec![("paid_at", now.into())],
-        rows: vec![pickup::redeemed_row(&voucher.id, &agent.id, now)],
+        rows,
     };
     if !flow::change(app, t).await? {
-        return Err(not_redeemable(&reload(app, &voucher).await?));
+        return Err(not_redeemable(&reload(app, voucher).await?));
     }
-    let cashout = flow::load(app, tenant, &voucher.cashout_id).await?;
-    Ok(Payout { cashout, voucher_id: voucher.id, redeemed_at: now })
+    Ok(payout)
 }
 
 async fn reload(app: &AppState, voucher: &Voucher) -> Result<Voucher, ApiError> {
@@ -223,15 +272,28 @@ async fn reload(app: &AppState, voucher: &Voucher) -> Result<Voucher, ApiError> 
     found.ok_or_else(|| ApiError::internal(format!("voucher {} vanished", voucher.id)))
 }
 
-/// Counts a wrong PIN: `pin_invalid` with the attempts left, or, at the last one allowed,
-/// the voucher locked (its cash-out failed, the hold released) and `voucher_locked`.
-async fn wrong_pin(app: &AppState, voucher: &Voucher, now: i64) -> Result<ApiError, ApiError> {
-    let allowed = app.settings.cashout_policy(&voucher.tenant_id).pickup.pin_attempts_max;
-    let Some(wrong) = pickup::count_wrong_pin(&app.db, &voucher.tenant_id, &voucher.id).await? else {
-        return Ok(not_redeemable(&reload(app, voucher).await?));
-    };
-    if wrong < allowed {
-        let message = format!("the PIN is wrong; {} attempt(s) left", allowed - wrong);
+/// The error for a PIN that got no attempt. A voucher still `issued` has every attempt
+/// taken by redeems under way: the last of them, if wrong, locks it.
+fn no_attempt_left(voucher: &Voucher) -> ApiError {
+    if voucher.status == "issued" {
+        ApiError::conflict("voucher_locked", "too many PINs were tried: no attempt is left for this voucher")
+    } else {
+        not_redeemable(voucher)
+    }
+}
+
+/// A wrong PIN at attempt `attempt` of `allowed`: `pin_invalid` with the attempts left,
+/// or, at the last one, the voucher locked (its cash-out failed, the hold released) and
+/// `voucher_locked`.
+async fn wrong_pin(
+    app: &AppState,
+    voucher: &Voucher,
+    attempt: i64,
+    allowed: i64,
+    now: i64,
+) -> Result<ApiError, ApiError> {
+    if attempt < allowed {
+        let message = format!("the PIN is wrong; {} attempt(s) left", allowed - attempt);
         return Ok(ApiError::invalid("pin_invalid", message, "pin"));
     }
     close(app, voucher, Closing::Locked, now).await?;

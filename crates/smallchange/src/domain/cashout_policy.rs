@@ -22,7 +22,8 @@ pub struct CashoutPolicy {
     pub confirm_ttl_s: i64,
     /// The lowest KYC level that may cash out: `basic` or `verified`.
     pub kyc_level_required: String,
-    /// Wrong codes allowed; the last one locks the cash-out and releases its hold.
+    /// Codes compared per cash-out, right or wrong (each takes an attempt before it is
+    /// compared); a wrong one at the last attempt locks the cash-out and releases its hold.
     pub otp_attempts_max: i64,
     /// A payout not paid this long after submission raises an operator alert.
     pub sla_hours: i64,
@@ -80,7 +81,8 @@ impl Default for BankAccount {
 pub struct CashPickup {
     /// A voucher not redeemed this long after it is issued expires; its hold is released.
     pub voucher_ttl_h: i64,
-    /// Wrong PINs allowed; the last one locks the voucher and fails its cash-out.
+    /// PINs compared per voucher, right or wrong (each takes an attempt before it is
+    /// compared); a wrong one at the last attempt locks the voucher and fails its cash-out.
     pub pin_attempts_max: i64,
 }
 

@@ -6,7 +6,7 @@
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -15,10 +15,11 @@ use utoipa::ToSchema;
 use super::auth::{self, Operator, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
+use super::idempotency::{self, Checked};
 use super::submit::write_rows_sealed;
 use super::users::rfc3339;
-use super::{idempotency, AppState};
-use crate::cashout::pickup;
+use super::AppState;
+use crate::cashout::pickup::{self, Keyed, Payout};
 use crate::store::pickup::{self as store, Agent};
 use crate::store::tenants::{hash_secret, new_id};
 
@@ -120,31 +121,54 @@ pub struct RedeemResponse {
 }
 
 /// Pay a cash-pickup voucher out (agent key): the right PIN marks the cash-out paid.
+///
+/// With an `Idempotency-Key` (scoped to the agent), a retry whose first answer was lost gets
+/// that answer again; the answer is kept in the transaction that pays the voucher out.
 #[utoipa::path(post, path = "/v1/cash-pickups/{code}/redeem", request_body = RedeemRequest,
-    params(("code" = String, Path, description = "The voucher code, e.g. 1234-5678-9012 (dashes optional)")),
+    params(("code" = String, Path, description = "The voucher code, e.g. 1234-5678-9012 (dashes optional)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key, scoped to the agent")),
     responses((status = 200, body = RedeemResponse), (status = 400, body = ErrorBody, description = "`pin_invalid`, with the attempts left"),
         (status = 401, body = ErrorBody, description = "not an agent's key"), (status = 403, body = ErrorBody, description = "`agent_id` is not the key's agent"),
         (status = 404, body = ErrorBody, description = "no voucher has this code"),
-        (status = 409, body = ErrorBody, description = "`voucher_locked`, `voucher_expired`, `invalid_state` (paid out already)")),
+        (status = 409, body = ErrorBody, description = "`voucher_locked`, `voucher_expired`, `invalid_state` (paid out already), `idempotency_key_reused`")),
     security(("bearer" = [])), tag = "cash pickup")]
 async fn redeem(
     State(app): State<AppState>,
     AgentKey(agent): AgentKey,
     Path(code): Path<String>,
+    headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<Json<RedeemResponse>, ApiError> {
+) -> Result<Response, ApiError> {
+    let path = format!("/v1/cash-pickups/{code}/redeem");
+    let scope = idempotency::agent_scope(&agent.tenant_id, &agent.id);
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &scope, &path, &body));
     let request: RedeemRequest = parse_json(&body)?;
     if request.agent_id != agent.id {
         return Err(ApiError::forbidden("agent_id is not the agent this key belongs to"));
     }
-    let payout = pickup::redeem(&app, &agent, &code, &request.pin).await?;
-    let q = &payout.cashout.quote;
-    Ok(Json(RedeemResponse {
-        cashout_id: payout.cashout.id.clone(),
-        voucher_id: payout.voucher_id,
-        amount: q.net,
-        currency: q.currency.clone(),
-        status: payout.cashout.status.clone(),
+    let render = |payout: &Payout| serde_json::to_string(&redeem_response(payout)).expect("a payout serializes");
+    let key = checked.map(Checked::into_parts);
+    let keyed = key.clone().map(|(scoped_key, request_hash)| Keyed { scoped_key, request_hash, render: &render });
+    match pickup::redeem(&app, &agent, &code, &request.pin, keyed).await {
+        Ok(payout) => Ok(Json(redeem_response(&payout)).into_response()),
+        // A request under the same key may have paid the voucher while this one ran (a
+        // retry racing its first attempt): its answer, or the 409 if it was another request.
+        Err(error) => match key {
+            Some((scoped_key, request_hash)) => {
+                idempotency::earlier_answer(&app.db, &scoped_key, &request_hash, None).await?.ok_or(error)
+            }
+            None => Err(error),
+        },
+    }
+}
+
+fn redeem_response(payout: &Payout) -> RedeemResponse {
+    RedeemResponse {
+        cashout_id: payout.cashout_id.clone(),
+        voucher_id: payout.voucher_id.clone(),
+        amount: payout.amount,
+        currency: payout.currency.clone(),
+        status: "paid".into(),
         redeemed_at: rfc3339(payout.redeemed_at),
-    }))
+    }
 }

@@ -36,6 +36,13 @@ pub fn key(headers: &HeaderMap, tenant_id: &str) -> Result<Option<String>, ApiEr
     Ok(Some(format!("{tenant_id}/{key}")))
 }
 
+/// The scope of a cash-pickup agent's keys, in place of a tenant id: its tenant and itself,
+/// so two agents' keys never meet. Keys are visible ASCII, without spaces, so no operator's
+/// key of the tenant (`<tenant>/<key>`) is ever an agent's (`<tenant>/agent <id>/<key>`).
+pub fn agent_scope(tenant_id: &str, agent_id: &str) -> String {
+    format!("{tenant_id}/agent {agent_id}")
+}
+
 /// What identifies "the same request": the path and the exact body.
 pub fn request_hash(path: &str, body: &Bytes) -> String {
     let mut hasher = Sha256::new();

@@ -76,9 +76,11 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, String> {
     }
 }
 
-/// The partner's callback: how a payout it accepted ended.
+/// The partner's callback: how a payout it accepted ended. Fields we do not know (an
+/// event id, the amount) are ignored, as in [`parse_answer`]: the signature authenticates
+/// the whole body, which is stored as received, and refusing a partner's added field
+/// would strand every cash-out in transit on this rail.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 #[schema(as = EwalletCallback)]
 pub struct Callback {
     /// The cash-out id, as sent in the payout request.

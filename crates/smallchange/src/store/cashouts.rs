@@ -402,20 +402,24 @@ pub async fn timeline(db: &Db, cashout_id: &str) -> anyhow::Result<Vec<Event>> {
     Ok(rows.into_iter().map(|(status, note, at)| Event { status, note, at }).collect())
 }
 
-/// Counts a wrong code; returns how many wrong codes the cash-out has had, or `None` if it
-/// no longer waits for one.
-pub async fn count_wrong_code(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<i64>> {
-    let attempts: Option<i64> = on_db!(db, |pool, _d| {
+/// Takes one of the cash-out's `allowed` code attempts, before any code is compared: the
+/// attempt's number (1 for the first), or `None` if it no longer waits for a code or has
+/// no attempt left. One conditional update: however many requests race, at most `allowed`
+/// ever get an attempt, so at most `allowed` codes are ever compared.
+pub async fn take_code_attempt(db: &Db, tenant: &str, id: &str, allowed: i64) -> anyhow::Result<Option<i64>> {
+    let attempt: Option<i64> = on_db!(db, |pool, _d| {
         sqlx::query_scalar(
             "UPDATE cashouts SET otp_attempts = otp_attempts + 1 \
-             WHERE tenant_id = $1 AND id = $2 AND status = 'awaiting_confirmation' RETURNING otp_attempts",
+             WHERE tenant_id = $1 AND id = $2 AND status = 'awaiting_confirmation' AND otp_attempts < $3 \
+             RETURNING otp_attempts",
         )
         .bind(tenant)
         .bind(id)
+        .bind(allowed)
         .fetch_optional(pool)
         .await?
     });
-    Ok(attempts)
+    Ok(attempt)
 }
 
 /// What the user has withdrawn (or is withdrawing: anything not failed, canceled or

@@ -69,6 +69,23 @@ pub async fn insert(tx: &mut Tx, records: &[NewRecord], created_at: i64) -> anyh
     Ok(())
 }
 
+/// The row that keeps `record`, for an effect written as rows of a transaction of its own
+/// (a status change): the answer commits with the effect or not at all.
+pub fn record_row(record: &NewRecord, created_at: i64) -> crate::unit::Row {
+    let response = &record.response;
+    crate::unit::Row {
+        sql: "INSERT INTO idempotency_keys (scoped_key, request_hash, status, body, created_at) \
+              VALUES ($1, $2, $3, $4, $5)",
+        params: vec![
+            record.scoped_key.as_str().into(),
+            response.request_hash.as_str().into(),
+            i64::from(response.status).into(),
+            response.body.as_str().into(),
+            created_at.into(),
+        ],
+    }
+}
+
 /// Forgets answers older than `before_us`; returns how many.
 pub async fn purge(db: &Db, before_us: i64) -> anyhow::Result<u64> {
     let done = on_db!(db, |pool, _d| {

@@ -4,8 +4,8 @@
 //! never kept. A voucher keeps a keyed hash of its code (so the code an agent types finds
 //! it), the code's last four digits, and a keyed hash of its PIN. A voucher leaves `issued`
 //! only through rows written inside its cash-out's status change ([`redeemed_row`],
-//! [`closed_row`]), so the two never disagree; wrong PINs are counted by a conditional
-//! update of their own.
+//! [`closed_row`]), so the two never disagree; PIN attempts are taken by a conditional
+//! update of their own, before the PIN is compared.
 
 use super::Db;
 use crate::on_db;
@@ -148,20 +148,23 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> anyhow::Result<Vec<Voucher>> 
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-/// Counts a wrong PIN; returns how many wrong PINs the voucher has had, or `None` if it is
-/// no longer `issued`.
-pub async fn count_wrong_pin(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<i64>> {
-    let attempts: Option<i64> = on_db!(db, |pool, _d| {
+/// Takes one of the voucher's `allowed` PIN attempts, before any PIN is compared: the
+/// attempt's number (1 for the first), or `None` if it is no longer `issued` or has no
+/// attempt left. One conditional update: however many agents race, at most `allowed` ever
+/// get an attempt, so at most `allowed` PINs are ever compared.
+pub async fn take_pin_attempt(db: &Db, tenant: &str, id: &str, allowed: i64) -> anyhow::Result<Option<i64>> {
+    let attempt: Option<i64> = on_db!(db, |pool, _d| {
         sqlx::query_scalar(
             "UPDATE pickup_vouchers SET pin_attempts = pin_attempts + 1 \
-             WHERE tenant_id = $1 AND id = $2 AND status = 'issued' RETURNING pin_attempts",
+             WHERE tenant_id = $1 AND id = $2 AND status = 'issued' AND pin_attempts < $3 RETURNING pin_attempts",
         )
         .bind(tenant)
         .bind(id)
+        .bind(allowed)
         .fetch_optional(pool)
         .await?
     });
-    Ok(attempts)
+    Ok(attempt)
 }
 
 /// The row marking an issued voucher paid out by `agent`.
