@@ -809,3 +809,44 @@ async fn disputes_are_resolved_once_on(backend: Backend) {
     server.assert_verified().await;
     server.stop().await;
 }
+
+both_backends!(status_changes_honour_idempotency_keys, super::status_changes_honour_idempotency_keys_on);
+
+/// A confirmation retried with its key after its answer was lost gets the first answer, not
+/// `invalid_state`; copies racing it do no work (no code compared, no attempt taken); the
+/// same key on another request is refused.
+async fn status_changes_honour_idempotency_keys_on(backend: Backend) {
+    let (server, clock) = server_at(backend, settings(false)).await;
+    let c = customer(&server, 1, "verified", true).await;
+    server.topup(&c.id, "bank_transfer", 100_000).await;
+    let (_, q) = quote(&server, &c, json!(20_000)).await;
+    let (_, cashout) = create(&server, q["id"].as_str().unwrap()).await;
+    let id = cashout["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/cashouts/{id}/confirm");
+    let body = json!({"otp": code_at(&c, &clock)});
+    let server = Arc::new(server);
+    let tries = (0..4).map(|_| {
+        let (server, path, body) = (server.clone(), path.clone(), body.clone());
+        tokio::spawn(async move { server.post_as(&server.key, &path, body, Some("confirm-1")).await })
+    });
+    let answers: Vec<(u16, Value)> = futures::future::join_all(tries).await.into_iter().map(Result::unwrap).collect();
+    let confirmed: Vec<&Value> = answers.iter().filter(|(status, _)| *status == 200).map(|(_, a)| a).collect();
+    assert!(!confirmed.is_empty(), "{answers:?}");
+    for (status, answer) in &answers {
+        // A racing copy does no work: it hears the first answer, or that it is still coming.
+        let in_progress = (*status, answer["error"]["code"].as_str()) == (409, Some("request_in_progress"));
+        assert!(*status == 200 || in_progress, "{answer}");
+    }
+    let stored = smallchange::store::cashouts::get(server.store(), &server.tenant, &id).await.unwrap().unwrap();
+    assert_eq!((stored.status.as_str(), stored.otp_attempts), ("processing", 1), "one code compared");
+    // Retried afterwards: the first answer again.
+    let (status, again) = server.post_as(&server.key, &path, body.clone(), Some("confirm-1")).await;
+    assert_eq!((status, &again["id"], &again["status"]), (200, &json!(id), &json!("processing")), "{again}");
+    // The same key on a different request is refused; a cancel after confirmation is a 409.
+    let (status, reused) = server.post_as(&server.key, &path, json!({"otp": "000000"}), Some("confirm-1")).await;
+    assert_eq!((status, reused["error"]["code"].as_str()), (409, Some("idempotency_key_reused")), "{reused}");
+    let cancel = format!("/v1/cashouts/{id}/cancel");
+    let (status, _) = server.post_as(&server.key, &cancel, json!({}), Some("cancel-1")).await;
+    assert_eq!(status, 409);
+    server.assert_verified().await;
+}

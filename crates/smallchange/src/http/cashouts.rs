@@ -105,7 +105,20 @@ async fn create_quote(
     State(app): State<AppState>,
     operator: Operator,
     Path(user_id): Path<String>,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/users/{user_id}/cashout-quotes");
+    let work = create_quote_work(app, operator, user_id, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+}
+
+async fn create_quote_work(
+    app: AppState,
+    operator: Operator,
+    user_id: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<QuoteResponse>, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
@@ -280,7 +293,15 @@ async fn resend_code(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
-) -> Result<Json<CashoutResponse>, ApiError> {
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/cashouts/{id}/resend-code");
+    let work = resend_code_work(app, operator, id);
+    super::idempotency::once(&db, &headers, &tenant, &path, &axum::body::Bytes::new(), work).await
+}
+
+async fn resend_code_work(app: AppState, operator: Operator, id: String) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
     let cashout = flow::load(&app, tenant, &id).await?;
@@ -336,7 +357,20 @@ async fn confirm_cashout(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/cashouts/{id}/confirm");
+    let work = confirm_cashout_work(app, operator, id, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+}
+
+async fn confirm_cashout_work(
+    app: AppState,
+    operator: Operator,
+    id: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
     let request: ConfirmRequest = parse_json(&body)?;
@@ -353,7 +387,15 @@ async fn cancel_cashout(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
-) -> Result<Json<CashoutResponse>, ApiError> {
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/cashouts/{id}/cancel");
+    let work = cancel_cashout_work(app, operator, id);
+    super::idempotency::once(&db, &headers, &tenant, &path, &axum::body::Bytes::new(), work).await
+}
+
+async fn cancel_cashout_work(app: AppState, operator: Operator, id: String) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
     let cashout = flow::cancel(&app, operator.tenant_id(), &id, "canceled").await?;
     Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
@@ -373,7 +415,20 @@ async fn approve(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/cashouts/{id}/approve");
+    let work = approve_work(app, operator, id, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+}
+
+async fn approve_work(
+    app: AppState,
+    operator: Operator,
+    id: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<CashoutResponse>, ApiError> {
     decide(app, operator, id, body, true).await
 }
@@ -387,7 +442,20 @@ async fn reject(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/cashouts/{id}/reject");
+    let work = reject_work(app, operator, id, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+}
+
+async fn reject_work(
+    app: AppState,
+    operator: Operator,
+    id: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<CashoutResponse>, ApiError> {
     decide(app, operator, id, body, false).await
 }

@@ -90,7 +90,20 @@ async fn open_dispute(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/cashouts/{id}/disputes");
+    let work = open_dispute_work(app, operator, id, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+}
+
+async fn open_dispute_work(
+    app: AppState,
+    operator: Operator,
+    id: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<DisputeResponse>, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
@@ -146,7 +159,20 @@ async fn resolve_dispute(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
+) -> axum::response::Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/disputes/{id}/resolve");
+    let work = resolve_dispute_work(app, operator, id, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+}
+
+async fn resolve_dispute_work(
+    app: AppState,
+    operator: Operator,
+    id: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<DisputeResponse>, ApiError> {
     operator.require(REVIEWERS)?;
     let tenant = operator.tenant_id();

@@ -62,6 +62,7 @@ pub async fn earlier_answer(
 ) -> Result<Option<Response>, ApiError> {
     match store::idempotency::find(db, scoped_key).await? {
         None => Ok(None),
+        Some(first) if first.request_hash == request_hash && first.status == IN_PROGRESS => Err(in_progress()),
         Some(first) if first.request_hash == request_hash => match sealed {
             None => Ok(Some(replay(first))),
             Some(secrets) => replay_sealed(first, secrets).map(Some),
@@ -142,6 +143,81 @@ async fn check_opening(
         Ok(Some(answer)) => Err(Ok(answer)),
         Err(error) => Err(Err(error)),
     }
+}
+
+/// How long a claimed key may wait for its answer before a retry may take it over (its
+/// request's server died while working).
+const CLAIM_STALE_US: i64 = 60 * 1_000_000;
+
+/// Runs `work` as a request with this `Idempotency-Key` (if any) may: once. For handlers
+/// whose effect is a status change rather than a committer unit. The key is claimed before
+/// the work, so a retry racing its original does no work and hears 409
+/// `request_in_progress`; the answer (2xx or 4xx) is recorded after it, and later retries
+/// get it again. A 5xx is not recorded: the work may be tried again. A claim whose server
+/// died before answering is taken over by a retry after a minute; the work then runs
+/// again, which a status change refuses (409) rather than repeats.
+pub async fn once<T: serde::Serialize>(
+    db: &Db,
+    headers: &HeaderMap,
+    tenant_id: &str,
+    path: &str,
+    body: &Bytes,
+    work: impl std::future::Future<Output = Result<axum::Json<T>, ApiError>>,
+) -> Response {
+    let scoped_key = match key(headers, tenant_id) {
+        Ok(Some(scoped_key)) => scoped_key,
+        Ok(None) => return work.await.into_response(),
+        Err(error) => return error.into_response(),
+    };
+    let request_hash = request_hash(path, body);
+    match claim(db, &scoped_key, &request_hash).await {
+        Ok(None) => {}
+        Ok(Some(answer)) => return answer,
+        Err(error) => return error.into_response(),
+    }
+    let outcome = work.await;
+    let (status, text) = match &outcome {
+        Ok(axum::Json(value)) => (200, serde_json::to_string(value).expect("an answer serializes")),
+        Err(error) => error.to_parts(),
+    };
+    let recorded = if status >= 500 {
+        store::idempotency::release(db, &scoped_key).await
+    } else {
+        store::idempotency::answer(db, &scoped_key, status, &text).await
+    };
+    if let Err(error) = recorded {
+        tracing::warn!(error = %format!("{error:#}"), "an Idempotency-Key answer could not be recorded");
+    }
+    outcome.into_response()
+}
+
+/// Claims the key for this request; `Some` is the answer to give instead of working: the
+/// first answer, `idempotency_key_reused`, or `request_in_progress`.
+async fn claim(db: &Db, scoped_key: &str, request_hash: &str) -> Result<Option<Response>, ApiError> {
+    let now = store::now_us();
+    let claim = store::idempotency::NewRecord {
+        scoped_key: scoped_key.to_string(),
+        response: StoredResponse { request_hash: request_hash.to_string(), status: IN_PROGRESS, body: String::new() },
+    };
+    if store::idempotency::insert_once(db, &claim, now).await? {
+        return Ok(None);
+    }
+    match store::idempotency::find(db, scoped_key).await? {
+        Some(first) if first.request_hash != request_hash => Err(reused()),
+        Some(first) if first.status != IN_PROGRESS => Ok(Some(replay(first))),
+        _ if store::idempotency::take_over(db, scoped_key, now, now - CLAIM_STALE_US).await? => Ok(None),
+        _ => Err(in_progress()),
+    }
+}
+
+/// The status of a claimed key whose answer is not known yet.
+pub const IN_PROGRESS: u16 = 0;
+
+fn in_progress() -> ApiError {
+    ApiError::conflict(
+        "request_in_progress",
+        "a request with this Idempotency-Key is still being handled: retry in a moment for its answer",
+    )
 }
 
 pub fn reused() -> ApiError {

@@ -113,7 +113,18 @@ async fn download_pain001(
 async fn upload_report(
     State(app): State<AppState>,
     operator: Operator,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
+) -> Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let work = upload_report_work(app, operator, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, "/v1/payout-batches/status-reports", &body, work).await
+}
+
+async fn upload_report_work(
+    app: AppState,
+    operator: Operator,
+    body: axum::body::Bytes,
 ) -> Result<Json<Applied>, ApiError> {
     operator.require(WRITERS)?;
     let xml = std::str::from_utf8(&body)

@@ -69,6 +69,66 @@ pub async fn insert(tx: &mut Tx, records: &[NewRecord], created_at: i64) -> anyh
     Ok(())
 }
 
+/// Keeps `record` unless its key has an answer already; whether it was kept.
+pub async fn insert_once(db: &Db, record: &NewRecord, created_at: i64) -> anyhow::Result<bool> {
+    let kept = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (scoped_key, request_hash, status, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scoped_key) DO NOTHING",
+        )
+        .bind(record.scoped_key.as_str())
+        .bind(record.response.request_hash.as_str())
+        .bind(i64::from(record.response.status))
+        .bind(record.response.body.as_str())
+        .bind(created_at)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(kept == 1)
+}
+
+/// Takes over a claim (status 0) made before `stale_before` whose request never answered;
+/// whether this caller has it now.
+pub async fn take_over(db: &Db, scoped_key: &str, now: i64, stale_before: i64) -> anyhow::Result<bool> {
+    let taken = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE idempotency_keys SET created_at = $1 WHERE scoped_key = $2 AND status = 0 AND created_at < $3",
+        )
+        .bind(now)
+        .bind(scoped_key)
+        .bind(stale_before)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(taken == 1)
+}
+
+/// Records the answer of a claimed key.
+pub async fn answer(db: &Db, scoped_key: &str, status: u16, body: &str) -> anyhow::Result<()> {
+    on_db!(db, |pool, _d| {
+        sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE scoped_key = $3 AND status = 0")
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(scoped_key)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Gives up a claim without an answer (the work failed on our side and may be retried).
+pub async fn release(db: &Db, scoped_key: &str) -> anyhow::Result<()> {
+    on_db!(db, |pool, _d| {
+        sqlx::query("DELETE FROM idempotency_keys WHERE scoped_key = $1 AND status = 0")
+            .bind(scoped_key)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
 /// The row that keeps `record`, for an effect written as rows of a transaction of its own
 /// (a status change): the answer commits with the effect or not at all.
 pub fn record_row(record: &NewRecord, created_at: i64) -> crate::unit::Row {
