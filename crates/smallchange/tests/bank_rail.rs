@@ -38,16 +38,27 @@ fn assert_schema_valid(xsd: &str, xml: &str) {
     assert!(output.status.success(), "not valid against {xsd}: {}\n{xml}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// A webhook receiver on loopback keeping the event types it hears.
+/// A webhook receiver on loopback keeping the event types it hears, and the failed
+/// cash-outs' event data.
 async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    let (url, heard, _) = receiver_keeping().await;
+    (url, heard)
+}
+
+type Events = Arc<Mutex<Vec<Value>>>;
+
+async fn receiver_keeping() -> (String, Arc<Mutex<Vec<String>>>, Events) {
     let heard: Arc<Mutex<Vec<String>>> = Arc::default();
+    let events: Events = Arc::default();
+    let all = events.clone();
     let keep = heard.clone();
     let app = axum::Router::new().route(
         "/hooks",
         axum::routing::post(move |axum::Json(event): axum::Json<Value>| {
-            let keep = keep.clone();
+            let (keep, all) = (keep.clone(), all.clone());
             async move {
                 keep.lock().unwrap().push(event["type"].as_str().unwrap_or_default().to_string());
+                all.lock().unwrap().push(event);
                 "ok"
             }
         }),
@@ -55,7 +66,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, heard)
+    (url, heard, events)
 }
 
 async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
@@ -107,7 +118,7 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
         s.cashout.risk.velocity_count_max = 10;
     };
     let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
-    let (url, heard) = receiver().await;
+    let (url, heard, events) = receiver_keeping().await;
     let endpoint = json!({"url": url, "events": ["cashout.paid", "cashout.failed"]});
     let (status, _) = server.post("/v1/webhook-endpoints", endpoint).await;
     assert_eq!(status, 200);
@@ -214,6 +225,13 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     let mut types = heard.lock().unwrap().clone();
     types.sort();
     assert_eq!(types, ["cashout.failed", "cashout.paid", "cashout.paid"]);
+    let failed = events.lock().unwrap().iter().find(|e| e["type"] == "cashout.failed").unwrap()["data"].clone();
+    assert_eq!(
+        (&failed["id"], &failed["user_id"], &failed["net"], &failed["failure_reason"], &failed["rail"]),
+        (&json!(ids[1]), &json!(user), &json!(29_500), &json!("bank:AC01"), &json!("bank_transfer")),
+        "{failed}"
+    );
+    assert!(failed["rail_reference"].as_str().is_some_and(|r| r.starts_with("pb_")), "{failed}");
     server.assert_verified().await;
     server.stop().await;
 }
@@ -468,5 +486,35 @@ async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(server.balances(&user).await["total"], 500_000);
     server.assert_verified().await;
+    server.stop().await;
+}
+
+both_backends!(payouts_wait_for_the_banks_cut_off, super::payouts_wait_for_the_banks_cut_off_on);
+
+/// With `bank_cutoffs`, confirmed bank payouts wait for the next cut-off (local time), and
+/// then go out together in one batch.
+async fn payouts_wait_for_the_banks_cut_off_on(backend: Backend) {
+    let clock = Clock::fixed(START_US); // 12:00 KST
+    let adjust = |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.cashout.risk.review_new_destination = false;
+        s.cashout.risk.velocity_count_max = 10;
+        s.cashout.bank_cutoffs = vec!["09:30".into(), "15:00".into()];
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    let (_, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000, 30_000]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for id in &ids {
+        assert_eq!(status_of(&server, id).await, "processing", "before 15:00 KST nothing is batched");
+    }
+    clock.set(START_US + 3 * 3_600_000_000); // 15:00 KST
+    for id in &ids {
+        until("the cut-off batch", || async { status_of(&server, id).await == "in_transit" }).await;
+    }
+    until("the batch closed", || async {
+        let (_, batches) = server.get("/v1/payout-batches").await;
+        batches["data"].as_array().unwrap().len() == 1 && batches["data"][0]["count"] == 2
+    })
+    .await;
     server.stop().await;
 }

@@ -22,6 +22,7 @@ use super::flow;
 use super::rail::{carry_on, Rail, Waiting};
 use crate::config::Settings;
 use crate::domain::bank_link::BankLink;
+use crate::domain::cutoff;
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::rails::iso20022::{self, CreditTransfer, Debtor, Outcome, ReportKind};
@@ -46,13 +47,13 @@ impl Rail for Bank {
         RAIL
     }
 
-    /// Puts the cash-outs into a new batch per tenant and currency, each `in_transit` (from
-    /// here the operator's bank has it), then closes the batch: only then may it be
-    /// downloaded, or uploaded when the tenant has a bank link.
+    /// Puts the cash-outs whose cut-off has come into a new batch per tenant and currency,
+    /// each `in_transit` (from here the operator's bank has it), then closes the batch: only
+    /// then may it be downloaded, or uploaded when the tenant has a bank link.
     fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let mut groups: BTreeMap<(String, String), Vec<Cashout>> = BTreeMap::new();
-            for (tenant, cashout) in waiting {
+            for (tenant, cashout) in waiting.into_iter().filter(|(tenant, c)| cut_off(app, tenant, c, now)) {
                 groups.entry((tenant, cashout.quote.currency.clone())).or_default().push(cashout);
             }
             for ((tenant, currency), cashouts) in groups {
@@ -91,6 +92,14 @@ impl Rail for Bank {
             Ok(())
         })
     }
+}
+
+/// Whether the tenant's next bank cut-off since the cash-out became `processing` has come
+/// (always, without cut-offs).
+fn cut_off(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> bool {
+    let cutoffs = app.settings.cashout_policy(tenant).bank_cutoff_minutes();
+    let offset = i64::from(app.settings.wallet_policy(tenant).month_utc_offset_minutes);
+    cutoff::next(cashout.updated_at, &cutoffs, offset).is_none_or(|at| at <= now)
 }
 
 /// Closes a batch, with its upload job when the tenant's bank is reached over HTTP.

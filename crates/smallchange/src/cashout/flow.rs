@@ -62,8 +62,10 @@ pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::R
     let event = format!("cashout.{to}");
     if crate::webhooks::EVENT_TYPES.contains(&event.as_str()) {
         // The event is recorded with the change, so an operator hears of every one, once.
-        let data = serde_json::json!({"id": id, "status": to, "note": transition.note});
-        transition.rows.extend(crate::webhooks::event_rows(&tenant, &event, &data, transition.at));
+        if let Some(before) = cashouts::get(&app.db, &tenant, &id).await? {
+            let data = event_data(&before, &transition);
+            transition.rows.extend(crate::webhooks::event_rows(&tenant, &event, &data, transition.at));
+        }
     }
     if !cashouts::transition(&app.db, transition).await? {
         return Ok(false);
@@ -74,6 +76,35 @@ pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::R
         }
     }
     Ok(true)
+}
+
+/// What a cash-out event tells the operator: the cash-out as it will be after `change`.
+fn event_data(before: &Cashout, change: &Transition<'_>) -> serde_json::Value {
+    let q = &before.quote;
+    let mut data = serde_json::json!({
+        "id": before.id,
+        "status": change.to,
+        "note": change.note,
+        "user_id": q.user_id,
+        "destination_id": q.destination_id,
+        "rail": q.rail,
+        "currency": q.currency,
+        "gross": q.gross,
+        "fee": q.fee,
+        "net": q.net,
+        "rail_reference": before.rail_reference,
+        "failure_reason": before.failure_reason,
+    });
+    for (column, value) in &change.set {
+        if matches!(*column, "rail_reference" | "failure_reason") {
+            data[*column] = match value {
+                Param::Text(text) => text.as_str().into(),
+                Param::Int(number) => (*number).into(),
+                Param::Null => serde_json::Value::Null,
+            };
+        }
+    }
+    data
 }
 
 /// Writes what the cash-out's status says should happen to its hold, if not done yet.

@@ -45,6 +45,9 @@ pub struct CashoutPolicy {
     pub bank: BankAccount,
     /// How the bank is reached over HTTP (unset: the operator carries the files).
     pub bank_link: BankLink,
+    /// Times of day (`"HH:MM"`, the tenant's local time) at which waiting bank payouts are
+    /// gathered into a batch. Empty: a batch on every pass of the worker.
+    pub bank_cutoffs: Vec<String>,
     /// Auto-cash-outs go ahead without a one-time code, on the user's standing consent
     /// given when they turned auto-cash-out on. Off: each needs its code like any other.
     pub auto_standing_authorisation: bool,
@@ -177,6 +180,7 @@ impl Default for CashoutPolicy {
             sandbox_settle_s: 2,
             bank: BankAccount::default(),
             bank_link: BankLink::default(),
+            bank_cutoffs: Vec::new(),
             auto_standing_authorisation: false,
             pickup: CashPickup::default(),
             ewallet: EwalletPartner::default(),
@@ -240,6 +244,12 @@ impl CashoutPolicy {
         }
         self.ewallet.check(&format!("{name}.ewallet"))?;
         self.bank_link.check(&format!("{name}.bank_link"))?;
+        for time in &self.bank_cutoffs {
+            anyhow::ensure!(
+                super::cutoff::parse(time).is_some(),
+                "{name}.bank_cutoffs: {time:?} is not a time \"HH:MM\""
+            );
+        }
         for (level, limits) in &self.limits {
             anyhow::ensure!(KycLevel::parse(level).is_some(), "{name}.limits: unknown KYC level {level:?}");
             anyhow::ensure!(
@@ -251,6 +261,11 @@ impl CashoutPolicy {
     }
 
     /// The rail that pays a destination of this type.
+    /// The bank cut-offs in minutes after local midnight (checked at start-up).
+    pub fn bank_cutoff_minutes(&self) -> Vec<i64> {
+        self.bank_cutoffs.iter().filter_map(|time| super::cutoff::parse(time)).collect()
+    }
+
     pub fn rail_for(&self, destination_type: &str) -> &str {
         match destination_type {
             "bank_account" => &self.rails.bank_account,

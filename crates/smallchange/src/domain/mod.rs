@@ -3,6 +3,7 @@
 
 pub mod bank_link;
 pub mod cashout_policy;
+pub mod cutoff;
 pub mod destination;
 pub mod ewallet_partner;
 pub mod fees;
