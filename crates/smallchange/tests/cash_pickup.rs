@@ -345,6 +345,27 @@ async fn only_the_keys_own_agent_redeems_on(backend: Backend) {
         (status, error_code(&answer), answer["error"]["param"].as_str()),
         (400, Some("invalid_name"), Some("name"))
     );
+    // The operator lists its agents (never their keys) and revokes one: its key is refused
+    // at once; revoking is for writers, and another tenant's agent is not found.
+    let (status, listed) = server.get_as(&readonly, "/v1/cash-pickup-agents").await;
+    assert_eq!(status, 200, "{listed}");
+    let mut names: Vec<&str> = listed["data"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["CU Samseong", "GS25 Yeoksam"], "{listed}");
+    assert!(listed["data"].as_array().unwrap().iter().all(|a| a.get("key").is_none() && a["revoked_at"].is_null()));
+    let revoke = |key: String, id: String| {
+        let request = server.client.delete(format!("{}/v1/cash-pickup-agents/{id}", server.base)).bearer_auth(key);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(revoke(readonly.clone(), other_id.clone()).await.0, 403);
+    assert_eq!(revoke(server.key.clone(), foreign_id.clone()).await.0, 404);
+    let (status, revoked) = revoke(server.key.clone(), other_id.clone()).await;
+    assert_eq!((status, revoked["revoked_at"].is_string()), (200, true), "{revoked}");
+    let (status, answer) = redeem(&server, &other_key, &v.code, &v.pin, &other_id).await;
+    assert_eq!((status, error_code(&answer)), (401, Some("invalid_agent_key")), "{answer}");
     let (status, answer) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
     assert_eq!(
         (status, answer["status"].as_str()),

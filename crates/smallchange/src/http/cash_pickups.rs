@@ -3,19 +3,21 @@
 //! and PIN. Agent keys are not operator keys: they reach the redeem route only, and an
 //! operator key does not reach it at all. The rules live in [`crate::cashout::pickup`].
 
+use axum::extract::Query;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{self, Operator, WRITERS};
+use super::auth::{self, Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::idempotency::{self, Checked};
+use super::paging::{self, PageQuery};
 use super::submit::write_rows_sealed;
 use super::users::rfc3339;
 use super::AppState;
@@ -30,7 +32,10 @@ const AGENT_NAME_LEN_MAX: usize = 100;
 const AGENT_KEY_CHARS: usize = 40;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(AGENTS_PATH, post(create_agent)).route("/v1/cash-pickups/{code}/redeem", post(redeem))
+    Router::new()
+        .route(AGENTS_PATH, post(create_agent).get(list_agents))
+        .route("/v1/cash-pickup-agents/{id}", delete(revoke_agent))
+        .route("/v1/cash-pickups/{code}/redeem", post(redeem))
 }
 
 /// The agent whose key is in `Authorization: Bearer <agent key>`.
@@ -97,6 +102,62 @@ async fn create_agent(
     let answer = AgentResponse { id: agent.id, name: agent.name, key, created_at: rfc3339(created_at) };
     let body = serde_json::to_string(&answer).expect("an agent serializes");
     write_rows_sealed(&app, checked, vec![row], body).await
+}
+
+/// An agent as listed: never its key.
+#[derive(Serialize, ToSchema)]
+pub struct ListedAgent {
+    id: String,
+    name: String,
+    created_at: String,
+    /// When its key was revoked; from then on the key is refused.
+    revoked_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentList {
+    data: Vec<ListedAgent>,
+    has_more: bool,
+}
+
+fn listed(found: store::Listed) -> ListedAgent {
+    ListedAgent {
+        id: found.agent.id,
+        name: found.agent.name,
+        created_at: rfc3339(found.agent.created_at),
+        revoked_at: found.revoked_at.map(rfc3339),
+    }
+}
+
+/// The tenant's cash-pickup agents, oldest first.
+#[utoipa::path(get, path = "/v1/cash-pickup-agents", params(PageQuery),
+    responses((status = 200, body = AgentList), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])), tag = "cash pickup")]
+async fn list_agents(
+    State(app): State<AppState>,
+    operator: Operator,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<AgentList>, ApiError> {
+    operator.require(READERS)?;
+    let limit = page.limit()?;
+    let found = store::agents(&app.db, operator.tenant_id(), page.starting_after()?, limit + 1).await?;
+    let (found, has_more) = paging::page(found, limit);
+    Ok(Json(AgentList { data: found.into_iter().map(listed).collect(), has_more }))
+}
+
+/// Revoke an agent's key: it is refused from now on (a lost or leaked key, a closed shop).
+#[utoipa::path(delete, path = "/v1/cash-pickup-agents/{id}", params(("id" = String, Path, description = "The agent id")),
+    responses((status = 200, body = ListedAgent), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "cash pickup")]
+async fn revoke_agent(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<ListedAgent>, ApiError> {
+    operator.require(WRITERS)?;
+    let found = store::revoke(&app.db, operator.tenant_id(), &id, app.clock.now_us()).await?;
+    let found = found.ok_or_else(|| ApiError::not_found(format!("no cash-pickup agent {id}")))?;
+    Ok(Json(listed(found)))
 }
 
 #[derive(Deserialize, ToSchema)]

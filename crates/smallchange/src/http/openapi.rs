@@ -60,6 +60,8 @@ use super::AppState;
         super::payout_batches::download_pain001,
         super::payout_batches::upload_report,
         super::cash_pickups::create_agent,
+        super::cash_pickups::list_agents,
+        super::cash_pickups::revoke_agent,
         super::cash_pickups::redeem,
         super::ewallet::ewallet_callback
     ),

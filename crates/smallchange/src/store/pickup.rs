@@ -34,15 +34,56 @@ pub fn agent_row(agent: &Agent, key_hash: &str) -> Row {
     }
 }
 
-/// The agent whose key has this hash.
+/// The agent whose key has this hash, unless the key is revoked.
 pub async fn agent_by_key(db: &Db, key_hash: &str) -> anyhow::Result<Option<Agent>> {
     let row: Option<(String, String, String, i64)> = on_db!(db, |pool, _d| {
-        sqlx::query_as("SELECT id, tenant_id, name, created_at FROM pickup_agents WHERE key_hash = $1")
-            .bind(key_hash)
-            .fetch_optional(pool)
-            .await?
+        sqlx::query_as(
+            "SELECT id, tenant_id, name, created_at FROM pickup_agents WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(pool)
+        .await?
     });
     Ok(row.map(|(id, tenant_id, name, created_at)| Agent { id, tenant_id, name, created_at }))
+}
+
+/// An agent as the operator sees it: never its key.
+pub struct Listed {
+    pub agent: Agent,
+    pub revoked_at: Option<i64>,
+}
+
+type ListedRow = (String, String, String, i64, Option<i64>);
+
+const LISTED_SELECT: &str = "SELECT id, tenant_id, name, created_at, revoked_at FROM pickup_agents";
+
+fn listed((id, tenant_id, name, created_at, revoked_at): ListedRow) -> Listed {
+    Listed { agent: Agent { id, tenant_id, name, created_at }, revoked_at }
+}
+
+/// A tenant's agents in id order, after `after`.
+pub async fn agents(db: &Db, tenant: &str, after: Option<&str>, limit: i64) -> anyhow::Result<Vec<Listed>> {
+    let rows: Vec<ListedRow> = on_db!(db, |pool, _d| {
+        let sql = format!("{LISTED_SELECT} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        sqlx::query_as(&sql).bind(tenant).bind(after.unwrap_or("")).bind(limit).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(listed).collect())
+}
+
+/// Revokes an agent's key (once: a second revocation keeps the first time); the agent as
+/// it is now, if the tenant has it.
+pub async fn revoke(db: &Db, tenant: &str, id: &str, at: i64) -> anyhow::Result<Option<Listed>> {
+    let row: Option<ListedRow> = on_db!(db, |pool, _d| {
+        sqlx::query("UPDATE pickup_agents SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(tenant)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        let sql = format!("{LISTED_SELECT} WHERE tenant_id = $1 AND id = $2");
+        sqlx::query_as(&sql).bind(tenant).bind(id).fetch_optional(pool).await?
+    });
+    Ok(row.map(listed))
 }
 
 /// A voucher as stored: never its code or PIN.
