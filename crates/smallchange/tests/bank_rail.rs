@@ -216,6 +216,17 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     let sent = format!("{}/:payouts:bank_transfer:KRW", server.tenant);
     assert_eq!(server.counters_of(&sent).await[3], 19_500 + 39_500);
     // Bad reports: 400 with a code, nothing changed.
+    // The files are the ones written when the batches closed, whatever their payments did since.
+    let mut again = String::new();
+    for batch in &batches {
+        let url = format!("{}/v1/payout-batches/{}/pain001", server.base, batch["id"].as_str().unwrap());
+        again.push_str(&server.client.get(url).bearer_auth(&server.key).send().await.unwrap().text().await.unwrap());
+    }
+    assert_eq!(again, files, "a batch's pain.001 never changes");
+    for batch in &batches {
+        let stored = smallchange::store::payout_batches::stored_pain001(server.store(), batch["id"].as_str().unwrap());
+        assert!(stored.await.unwrap().is_some_and(|file| files.contains(&file)), "kept when the batch closed");
+    }
     let (status, bad) = upload("<Document><nope/></Document>".into()).await;
     assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_report")), "{bad}");
     let (status, _) = server.get("/v1/payout-batches/pb_nothing/pain001").await;

@@ -3,7 +3,10 @@
 -- A batch is closed once every payment of its gathering is in it: only closed batches are
 -- listed, downloaded or uploaded, so no one sends a bank half a batch. When the bank is
 -- reached over HTTP, `uploaded_at` says when it took the file, or `upload_error` why not.
+-- `pain001` is the file as written when the batch closed: every download and upload is
+-- that same document, whatever happens to its payments afterwards.
 ALTER TABLE payout_batches ADD COLUMN closed_at BIGINT;
+ALTER TABLE payout_batches ADD COLUMN pain001 TEXT;
 ALTER TABLE payout_batches ADD COLUMN uploaded_at BIGINT;
 ALTER TABLE payout_batches ADD COLUMN upload_error TEXT;
 UPDATE payout_batches SET closed_at = created_at;

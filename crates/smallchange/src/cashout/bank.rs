@@ -72,7 +72,7 @@ impl Rail for Bank {
                     };
                     carry_on(flow::change(app, t).await, "adding to a bank batch", &cashout.id);
                 }
-                close(app, &tenant, &batch_id, now).await?;
+                close(app, &tenant, &batch_id, now, now).await?;
             }
             Ok(())
         })
@@ -82,8 +82,9 @@ impl Rail for Bank {
     /// for its new status reports.
     fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            for (tenant, batch_id) in payout_batches::open_before(&app.db, now - STALE_OPEN_US, 100).await? {
-                close(app, &tenant, &batch_id, now).await?;
+            for (tenant, batch_id, created_at) in payout_batches::open_before(&app.db, now - STALE_OPEN_US, 100).await?
+            {
+                close(app, &tenant, &batch_id, created_at, now).await?;
             }
             for link in links(&app.settings) {
                 let job = jobs::enqueue_row("", REPORTS_JOB, &json!({ "link": link.url }), store::now_us());
@@ -102,13 +103,22 @@ fn cut_off(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> bool {
     cutoff::next(cashout.updated_at, &cutoffs, offset).is_none_or(|at| at <= now)
 }
 
-/// Closes a batch, with its upload job when the tenant's bank is reached over HTTP.
-async fn close(app: &AppState, tenant: &str, batch_id: &str, now: i64) -> anyhow::Result<bool> {
+/// Closes a batch with its pain.001 written once and kept, and its upload job when the
+/// tenant's bank is reached over HTTP. A batch no pain.001 can carry is closed without a
+/// file: downloading it says why (409).
+async fn close(app: &AppState, tenant: &str, batch_id: &str, created_at: i64, now: i64) -> anyhow::Result<bool> {
+    let file = match write_pain001(app, tenant, batch_id, created_at).await {
+        Ok(file) => Some(file),
+        Err(error) => {
+            tracing::error!(batch = batch_id, tenant, error = ?error, "a payout batch cannot be written as pain.001");
+            None
+        }
+    };
     let mut then = Vec::new();
     if app.settings.cashout_policy(tenant).bank_link.configured() {
         then.push(jobs::enqueue_row(tenant, UPLOAD_JOB, &json!({ "batch_id": batch_id }), store::now_us()));
     }
-    payout_batches::close(&app.db, batch_id, now, then).await
+    payout_batches::close(&app.db, batch_id, now, file.as_deref(), then).await
 }
 
 /// Every bank link configured, each once.
@@ -123,8 +133,16 @@ pub fn links(settings: &Settings) -> Vec<BankLink> {
     links
 }
 
-/// The pain.001 file of a batch.
+/// The pain.001 file of a closed batch: the one written when it closed.
 pub async fn pain001(app: &AppState, tenant: &str, batch: &Batch) -> Result<String, ApiError> {
+    match payout_batches::stored_pain001(&app.db, &batch.id).await? {
+        Some(file) => Ok(file),
+        None => write_pain001(app, tenant, &batch.id, batch.created_at).await,
+    }
+}
+
+/// Writes the pain.001 of the payments in a batch, from their cash-outs and destinations.
+async fn write_pain001(app: &AppState, tenant: &str, batch_id: &str, created_at: i64) -> Result<String, ApiError> {
     let policy = app.settings.cashout_policy(tenant);
     let debtor = Debtor {
         name: policy.bank.name.clone(),
@@ -132,7 +150,7 @@ pub async fn pain001(app: &AppState, tenant: &str, batch: &Batch) -> Result<Stri
         bank_code: policy.bank.bank_code.clone(),
     };
     let mut payments = Vec::new();
-    for id in payout_batches::items(&app.db, &batch.id).await? {
+    for id in payout_batches::items(&app.db, batch_id).await? {
         let cashout = flow::load(app, tenant, &id).await?;
         let destination = destinations::get(&app.db, tenant, &cashout.quote.destination_id)
             .await?
@@ -152,13 +170,13 @@ pub async fn pain001(app: &AppState, tenant: &str, batch: &Batch) -> Result<Stri
             remittance: format!("{} cash-out {}", policy.business_name, cashout.id),
         });
     }
-    let created = time::OffsetDateTime::from_unix_timestamp(batch.created_at / 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    if let Some(problem) = iso20022::problem(&batch.id, &debtor, &payments) {
-        let message = format!("batch {} cannot be written as pain.001: {problem}", batch.id);
+    let created =
+        time::OffsetDateTime::from_unix_timestamp(created_at / 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    if let Some(problem) = iso20022::problem(batch_id, &debtor, &payments) {
+        let message = format!("batch {batch_id} cannot be written as pain.001: {problem}");
         return Err(ApiError::conflict("invalid_state", message));
     }
-    Ok(iso20022::pain001(&batch.id, created, &debtor, &payments))
+    Ok(iso20022::pain001(batch_id, created, &debtor, &payments))
 }
 
 /// What a status report did to each payment it named.

@@ -86,7 +86,7 @@ pub async fn items(db: &Db, batch_id: &str) -> anyhow::Result<Vec<String>> {
 /// Closes an open batch that holds payments, writing `then` (its upload job) with it; an
 /// empty one (its gathering was cut short before any payment) is dropped. `false` if it
 /// was closed already.
-pub async fn close(db: &Db, id: &str, at: i64, then: Vec<Row>) -> anyhow::Result<bool> {
+pub async fn close(db: &Db, id: &str, at: i64, pain001: Option<&str>, then: Vec<Row>) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
     let holds: i64 = crate::on_tx!(&mut tx, |c, _d| {
         sqlx::query_scalar("SELECT COUNT(*) FROM payout_batch_items WHERE batch_id = $1").bind(id).fetch_one(c).await?
@@ -95,8 +95,8 @@ pub async fn close(db: &Db, id: &str, at: i64, then: Vec<Row>) -> anyhow::Result
         Row { sql: "DELETE FROM payout_batches WHERE id = $1 AND closed_at IS NULL", params: vec![id.into()] }
     } else {
         Row {
-            sql: "UPDATE payout_batches SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL",
-            params: vec![at.into(), id.into()],
+            sql: "UPDATE payout_batches SET closed_at = $1, pain001 = $2 WHERE id = $3 AND closed_at IS NULL",
+            params: vec![at.into(), pain001.into(), id.into()],
         }
     }];
     if super::execute_rows(&mut tx, &rows).await?[0] != 1 || holds == 0 {
@@ -109,11 +109,12 @@ pub async fn close(db: &Db, id: &str, at: i64, then: Vec<Row>) -> anyhow::Result
     Ok(true)
 }
 
-/// Batches left open since before `before` (a gathering cut short), with their tenants.
-pub async fn open_before(db: &Db, before: i64, limit: i64) -> anyhow::Result<Vec<(String, String)>> {
+/// Batches left open since before `before` (a gathering cut short): tenant, id, created_at.
+pub async fn open_before(db: &Db, before: i64, limit: i64) -> anyhow::Result<Vec<(String, String, i64)>> {
     let found = on_db!(db, |pool, _d| {
         sqlx::query_as(
-            "SELECT tenant_id, id FROM payout_batches WHERE closed_at IS NULL AND created_at < $1 ORDER BY id LIMIT $2",
+            "SELECT tenant_id, id, created_at FROM payout_batches WHERE closed_at IS NULL AND created_at < $1 \
+             ORDER BY id LIMIT $2",
         )
         .bind(before)
         .bind(limit)
@@ -134,4 +135,12 @@ pub async fn record_upload(db: &Db, id: &str, at: i64, error: Option<&str>) -> a
             .await?;
     });
     Ok(())
+}
+
+/// The pain.001 written when the batch closed, if one could be.
+pub async fn stored_pain001(db: &Db, id: &str) -> anyhow::Result<Option<String>> {
+    let file: Option<Option<String>> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT pain001 FROM payout_batches WHERE id = $1").bind(id).fetch_optional(pool).await?
+    });
+    Ok(file.flatten())
 }
