@@ -479,6 +479,13 @@ async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
     .await;
     let sent = format!("{}/:payouts:bank_transfer:KRW", server.tenant);
     assert_eq!(server.counters_of(&sent).await[3], 19_500);
+    // A dispute upheld meanwhile paid ₩5,000 back; the return then gives the rest, so the
+    // user gets back what the cash-out took, once.
+    let (_, dispute) = server.post(&format!("/v1/cashouts/{}/disputes", ids[0]), json!({"reason": "late"})).await;
+    let resolve = format!("/v1/disputes/{}/resolve", dispute["id"].as_str().unwrap());
+    let (status, upheld) = server.post(&resolve, json!({"outcome": "upheld", "adjustment": 5_000})).await;
+    assert_eq!(status, 200, "{upheld}");
+    until("the adjustment", || async { server.balances(&user).await["total"] == 500_000 - 20_000 + 5_000 }).await;
     let (status, applied) = upload(report("po_unknown_2", &ids[0])).await;
     assert_eq!(status, 200, "{applied}");
     let result = &applied["results"][0];
@@ -491,6 +498,13 @@ async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
     assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid", "failed"]);
     let counters = server.counters_of(&sent).await;
     assert_eq!(counters[3] - counters[1], 0, "the net came back from the rail's payouts: {counters:?}");
+    let adjustments = server.counters_of(&format!("{}/:adjustments:KRW", server.tenant)).await;
+    assert_eq!(adjustments[3] - adjustments[1], 0, "the adjustment went back to the operator: {adjustments:?}");
+    // Nothing more is owed on a returned cash-out.
+    let (_, late) = server.post(&format!("/v1/cashouts/{}/disputes", ids[0]), json!({"reason": "still"})).await;
+    let resolve = format!("/v1/disputes/{}/resolve", late["id"].as_str().unwrap());
+    let (status, refused) = server.post(&resolve, json!({"outcome": "upheld", "adjustment": 1_000})).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("invalid_state")), "{refused}");
     // The return is given once, however often the report comes.
     let (_, again) = upload(report("po_unknown_2", &ids[0])).await;
     assert_eq!(again["results"][0]["changed"], false, "{again}");

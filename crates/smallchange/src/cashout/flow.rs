@@ -116,7 +116,10 @@ pub async fn follow_money(app: &AppState, tenant: &str, cashout: &Cashout) -> an
     let now = app.clock.now_us();
     let unit = match (cashout.hold_state.as_str(), cashout.status.as_str()) {
         // Paid out, then returned by the rail: the money comes back.
-        ("settled", "failed") => money::return_unit(tenant, cashout, now)?,
+        ("settled", "failed") => {
+            let adjusted = crate::store::disputes::adjusted(&app.db, &cashout.id).await?;
+            money::return_unit(tenant, cashout, adjusted, now)?
+        }
         ("held", "paid") => money::settle_unit(tenant, cashout)?,
         ("held", status) if RELEASING.contains(&status) => money::release_unit(tenant, cashout, now)?,
         _ => return Ok(()),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use ledger::{Amount, Book, Currency, Transfer, TransferFlags, TransferId};
 
 use crate::domain::pocket::{self, codes, Pocket};
+use crate::domain::spend;
 use crate::store::cashouts::{event_row, hold_state_row, Cashout};
 use crate::store::wallet::{available, NewEntry};
 use crate::unit::{linked, transfer, Plan, Refusal, Row, Unit};
@@ -171,10 +172,19 @@ pub fn settle_unit(tenant: &str, cashout: &Cashout) -> anyhow::Result<Unit> {
 
 /// Gives back a paid cash-out the rail returned (a bank's return after it reported the
 /// payment made): the net comes back from the rail's payouts and the fee from the
-/// operator's income, and the whole gross goes to the pockets it was drawn from.
-pub fn return_unit(tenant: &str, cashout: &Cashout, at: i64) -> anyhow::Result<Unit> {
+/// operator's income, and the gross goes to the pockets it was drawn from, last first —
+/// less what upheld disputes paid back already (`adjusted`), which goes back to the
+/// operator's adjustments account: the user gets what the cash-out took, once.
+pub fn return_unit(tenant: &str, cashout: &Cashout, adjusted: i64, at: i64) -> anyhow::Result<Unit> {
     let currency = currency_of(cashout)?;
-    let legs = sources(tenant, cashout, currency)?;
+    let gave: Vec<i64> = cashout.quote.sources.iter().map(|leg| leg.amount).collect();
+    let shares = spend::refund_shares(&gave, adjusted, cashout.quote.gross - adjusted);
+    let legs: Vec<_> = sources(tenant, cashout, currency)?
+        .into_iter()
+        .zip(shares)
+        .filter(|(_, share)| *share > 0)
+        .map(|((pocket, account, _), share)| (pocket, account, share))
+        .collect();
     let clearing = pocket::cashout_clearing(tenant, currency);
     let fees = pocket::fee_income(tenant, currency);
     let sent = pocket::payouts_sent(tenant, &cashout.quote.rail, currency);
@@ -184,22 +194,18 @@ pub fn return_unit(tenant: &str, cashout: &Cashout, at: i64) -> anyhow::Result<U
     if let Some(fee) = Amount::new(cashout.quote.fee) {
         transfers.push(transfer(id(1), &fees.id, &clearing.id, fee, currency, codes::CASHOUT_RETURN));
     }
-    for (_, account, amount) in &legs {
-        let value =
-            Amount::new(*amount).ok_or_else(|| anyhow::anyhow!("a source of {} is not positive", cashout.id))?;
-        transfers.push(transfer(
-            id(transfers.len()),
-            &clearing.id,
-            &account.id,
-            value,
-            currency,
-            codes::CASHOUT_RETURN,
-        ));
+    let adjustments = pocket::operator_adjustments(tenant, currency);
+    let to_user = legs.iter().map(|(_, account, share)| (account, *share));
+    for (account, share) in to_user.chain([(&adjustments, adjusted.min(cashout.quote.gross))]) {
+        if let Some(value) = Amount::new(share) {
+            let n = transfers.len();
+            transfers.push(transfer(id(n), &clearing.id, &account.id, value, currency, codes::CASHOUT_RETURN));
+        }
     }
     let mut rows = vec![hold_state_row(&cashout.id, "released")];
     rows.extend(entry_rows(tenant, cashout, &legs, 1, "cashout_returned", at));
     let mut unit = follow_up(transfers, rows, Vec::new());
-    unit.open = [clearing, fees, sent].into_iter().chain(legs.into_iter().map(|(_, account, _)| account)).collect();
+    unit.open = [clearing, fees, sent, adjustments].into_iter().chain(legs.into_iter().map(|(_, a, _)| a)).collect();
     Ok(unit)
 }
 

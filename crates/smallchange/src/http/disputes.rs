@@ -187,6 +187,12 @@ async fn resolve_dispute_work(
         ("upheld", None) => "upheld",
         ("upheld", Some(amount)) => {
             let cashout = flow::load(&app, tenant, &dispute.cashout_id).await?;
+            // A cash-out whose money came back (released, or returned by the rail) owes nothing.
+            if flow::RELEASING.contains(&cashout.status.as_str()) {
+                let message =
+                    format!("the cash-out is {}: its money came back already, so nothing is owed", cashout.status);
+                return Err(ApiError::conflict("invalid_state", message));
+            }
             let left = cashout.quote.gross - disputes::adjusted(&app.db, &cashout.id).await?;
             if amount <= 0 || amount > left {
                 let message = format!("adjustment is a positive amount of at most {left}");
