@@ -33,6 +33,7 @@ both_backends!(accepted_then_a_signed_callback_pays_it_once, super::accepted_the
 both_backends!(rejected_or_refused_payouts_release_the_hold, super::rejected_or_refused_payouts_release_the_hold);
 both_backends!(server_errors_are_retried_and_it_is_paid_once, super::server_errors_are_retried_and_it_is_paid_once);
 both_backends!(a_refusal_after_a_lost_answer_keeps_the_hold, super::a_refusal_after_a_lost_answer_keeps_the_hold);
+both_backends!(an_operator_settles_a_stranded_payout, super::an_operator_settles_a_stranded_payout);
 both_backends!(callbacks_need_a_fresh_signature, super::callbacks_need_a_fresh_signature);
 both_backends!(only_the_tenants_own_secret_settles_it, super::only_the_tenants_own_secret_settles_it);
 both_backends!(an_unconfigured_rail_fails_its_cash_outs, super::an_unconfigured_rail_fails_its_cash_outs);
@@ -402,6 +403,35 @@ async fn a_refusal_after_a_lost_answer_keeps_the_hold(backend: Backend) {
     let (status, applied) = callback(&server, &paid, SECRET, 0).await;
     assert_eq!((status, applied["changed"].as_bool()), (200, Some(true)), "{applied}");
     eventually("the hold paid out", || async { money(&server, &who.0).await == (50_000, 0) }).await;
+    server.assert_verified().await;
+    server.stop().await;
+    partner.stop().await;
+}
+
+/// A payout its partner left open is settled by hand: an admin, having asked the partner,
+/// marks it failed (hold released); a late callback then changes nothing.
+async fn an_operator_settles_a_stranded_payout(backend: Backend) {
+    let partner = Partner::start().await;
+    partner.answer(&[(503, json!({"error": "try later"})), (404, json!({"error": "no such route"}))]);
+    let (server, clock) = server_on(fresh_db(backend).await, settings(&partner.url)).await;
+    let who = customer(&server).await;
+    let (id, _) = confirmed(&server, &clock, &who, 50_000).await;
+    eventually("the job dead", || async { !job_states(&server, Status::Dead).await.is_empty() }).await;
+    let settle = format!("/v1/cashouts/{id}/settle");
+    let readonly = server.key_for(smallchange::store::tenants::Role::Readonly, false).await;
+    let body = json!({"outcome": "failed", "reason": "partner confirms it never paid (ticket 4411)"});
+    assert_eq!(server.post_as(&readonly, &settle, body.clone(), None).await.0, 403);
+    let (status, bad) = server.post(&settle, json!({"outcome": "maybe", "reason": "x"})).await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid_outcome")), "{bad}");
+    let (status, failed) = server.post(&settle, body.clone()).await;
+    assert_eq!((status, failed["status"].as_str()), (200, Some("failed")), "{failed}");
+    assert!(statuses(&failed).ends_with(&["in_transit".to_string(), "failed".to_string()]), "{failed}");
+    eventually("the hold released", || async { money(&server, &who.0).await == (100_000, 0) }).await;
+    let (status, again) = server.post(&settle, json!({"outcome": "paid", "reason": "oops"})).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (409, Some("invalid_state")), "{again}");
+    let late = json!({"id": id, "status": "paid", "reference": "ew_late_2"});
+    let (status, applied) = callback(&server, &late, SECRET, 0).await;
+    assert_eq!((status, applied["changed"].as_bool()), (200, Some(false)), "{applied}");
     server.assert_verified().await;
     server.stop().await;
     partner.stop().await;

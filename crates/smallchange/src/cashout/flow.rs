@@ -320,3 +320,30 @@ pub async fn review(app: &AppState, tenant: &str, id: &str, approve: bool, note:
     }
     load(app, tenant, id).await
 }
+
+/// An operator settles by hand a payout its rail left open — a partner that never
+/// answered, a refused batch file sent by other means, a lost callback — after checking
+/// with the partner what happened: `paid` posts the hold, `failed` releases it (a payout
+/// still `processing` may only fail). The reason is kept in the timeline.
+pub async fn settle_by_hand(
+    app: &AppState,
+    tenant: &str,
+    id: &str,
+    paid: bool,
+    reason: &str,
+) -> Result<Cashout, ApiError> {
+    let now = app.clock.now_us();
+    let note = format!("settled by an operator: {reason}");
+    let mut t = if paid {
+        transition(tenant, id, &["in_transit"], "paid", note, now)
+    } else {
+        transition(tenant, id, &["processing", "in_transit"], "failed", note, now)
+    };
+    t.set = if paid { vec![("paid_at", now.into())] } else { vec![("failure_reason", "operator".into())] };
+    if !change(app, t).await? {
+        let cashout = load(app, tenant, id).await?;
+        let message = format!("the cash-out is {}: only a payout under way can be settled by hand", cashout.status);
+        return Err(ApiError::conflict("invalid_state", message));
+    }
+    load(app, tenant, id).await
+}

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/cashouts/{id}/receipt", get(receipt))
         .route("/v1/cashouts/{id}/approve", post(approve))
         .route("/v1/cashouts/{id}/reject", post(reject))
+        .route("/v1/cashouts/{id}/settle", post(settle))
         .route("/v1/review-queue", get(review_queue))
         .route("/v1/users/{id}/auto-cashout", get(get_auto).put(put_auto))
         .route("/v1/users/{id}/cashouts", get(list_cashouts))
@@ -474,6 +475,56 @@ async fn decide(
         return Err(ApiError::invalid("invalid_reason", "reason is at most 500 characters", "reason"));
     }
     let cashout = flow::review(&app, operator.tenant_id(), &id, approve, &reason).await?;
+    Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettleRequest {
+    /// `paid` or `failed`: what the partner says happened.
+    outcome: String,
+    /// Why, for the timeline: 1 to 500 characters.
+    reason: String,
+}
+
+/// Settle by hand a payout its rail left open (admin): `paid` posts the hold, `failed`
+/// releases it.
+#[utoipa::path(post, path = "/v1/cashouts/{id}/settle", request_body = SettleRequest,
+    params(("id" = String, Path, description = "The cash-out id")),
+    responses((status = 200, body = CashoutResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`invalid_state`: not under way")),
+    security(("bearer" = [])), tag = "cash-out")]
+async fn settle(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Response {
+    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
+    let path = format!("/v1/cashouts/{id}/settle");
+    let work = settle_work(app, operator, id, body.clone());
+    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+}
+
+async fn settle_work(
+    app: AppState,
+    operator: Operator,
+    id: String,
+    body: axum::body::Bytes,
+) -> Result<Json<CashoutResponse>, ApiError> {
+    operator.require(WRITERS)?;
+    let request: SettleRequest = parse_json(&body)?;
+    let paid = match request.outcome.as_str() {
+        "paid" => true,
+        "failed" => false,
+        _ => return Err(ApiError::invalid("invalid_outcome", "outcome is paid or failed", "outcome")),
+    };
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid("invalid_reason", "reason is 1 to 500 characters", "reason"));
+    }
+    let cashout = flow::settle_by_hand(&app, operator.tenant_id(), &id, paid, reason).await?;
     Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
 }
 

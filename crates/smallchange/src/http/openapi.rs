@@ -48,6 +48,7 @@ use super::AppState;
         super::cashouts::receipt,
         super::cashouts::approve,
         super::cashouts::reject,
+        super::cashouts::settle,
         super::cashouts::review_queue,
         super::cashouts::sms_outbox,
         super::cashouts::put_auto,
