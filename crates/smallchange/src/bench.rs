@@ -12,6 +12,7 @@ use ledger::{Account, AccountFlags, AccountId, Amount, Currency, Transfer, Trans
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use crate::bench_cashout::{cashout_bench, CashoutArgs};
 use crate::committer::{Command, Committer, Output, Reply};
 use crate::config::Settings;
 use crate::metrics::Metrics;
@@ -28,6 +29,8 @@ pub enum BenchCommand {
     /// HTTP `POST /v1/ledger/transfers`, one transfer per request, against a server
     /// started in this process on a loopback port.
     Http(HttpArgs),
+    /// The cash-out path over HTTP: quote, hold, TOTP confirmation, paid by the sandbox.
+    Cashout(CashoutArgs),
 }
 
 impl BenchCommand {
@@ -36,6 +39,7 @@ impl BenchCommand {
             BenchCommand::Ledger(a) => &a.db,
             BenchCommand::Plain(a) => &a.db,
             BenchCommand::Http(a) => &a.db,
+            BenchCommand::Cashout(a) => &a.db,
         }
     }
 }
@@ -95,6 +99,7 @@ pub async fn run(command: BenchCommand, settings: Settings) -> anyhow::Result<()
         BenchCommand::Ledger(args) => ledger_bench(args, settings).await?,
         BenchCommand::Plain(args) => plain_bench(args, settings).await?,
         BenchCommand::Http(args) => http_bench(args, settings).await?,
+        BenchCommand::Cashout(args) => cashout_bench(args, settings).await?,
     };
     println!("{line}");
     Ok(())
@@ -102,20 +107,20 @@ pub async fn run(command: BenchCommand, settings: Settings) -> anyhow::Result<()
 
 /// Latencies and the time each unit of work finished, relative to the start.
 #[derive(Default)]
-struct Samples {
-    latencies: Vec<Duration>,
-    finished_at: Vec<(Duration, u64)>,
+pub(crate) struct Samples {
+    pub latencies: Vec<Duration>,
+    pub finished_at: Vec<(Duration, u64)>,
 }
 
 impl Samples {
-    fn merge(&mut self, other: Samples) {
+    pub fn merge(&mut self, other: Samples) {
         self.latencies.extend(other.latencies);
         self.finished_at.extend(other.finished_at);
     }
 
     /// Overall rate plus the rates of the first and last tenth of the work, which show
     /// whether the cost per transfer grows with the history.
-    fn summary(mut self, total: u64, elapsed: Duration) -> serde_json::Value {
+    pub fn summary(mut self, total: u64, elapsed: Duration) -> serde_json::Value {
         self.latencies.sort();
         self.finished_at.sort();
         let pct = |p: f64| {
@@ -167,14 +172,14 @@ fn peak_rss_mb() -> Option<f64> {
     Some((kb / 1024.0).round())
 }
 
-fn progress(total: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     let template = format!("{what} {{bar:40}} {{pos}}/{{len}} {{per_sec}} eta {{eta}}");
     bar.set_style(ProgressStyle::with_template(&template).expect("a valid template"));
     bar
 }
 
-fn backend(db: &Db) -> &'static str {
+pub(crate) fn backend(db: &Db) -> &'static str {
     match db {
         Db::Sqlite(_) => "sqlite",
         Db::Postgres(_) => "postgres",

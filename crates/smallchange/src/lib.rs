@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_cashout;
 pub mod cashout;
 pub mod cli;
 pub mod clock;

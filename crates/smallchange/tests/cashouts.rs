@@ -850,3 +850,17 @@ async fn status_changes_honour_idempotency_keys_on(backend: Backend) {
     assert_eq!(status, 409);
     server.assert_verified().await;
 }
+
+both_backends!(the_cash_out_benchmark_runs_the_whole_path, super::the_cash_out_benchmark_runs_the_whole_path_on);
+
+/// `bench cashout` drives quote → hold → confirm → paid for every user and checks the
+/// ledger; here only that it finishes and reports, not how fast.
+async fn the_cash_out_benchmark_runs_the_whole_path_on(backend: Backend) {
+    let db = fresh_db(backend).await;
+    let settings = support::test_settings(&db);
+    let args = smallchange::bench_cashout::CashoutArgs { db: None, cashouts: 12, connections: 4 };
+    let line = smallchange::bench_cashout::cashout_bench(args, settings).await.expect("the benchmark runs");
+    assert_eq!((line["bench"].as_str(), line["cashouts"].as_u64()), (Some("cashout"), Some(12)), "{line}");
+    assert!(line["cashouts_per_s"].as_f64().is_some_and(|rate| rate > 0.0), "{line}");
+    assert!(line["all_paid_s"].as_f64().is_some(), "{line}");
+}

@@ -596,3 +596,11 @@ pub async fn has_open(db: &Db, tenant: &str, user: &str) -> anyhow::Result<bool>
     });
     Ok(found.is_some())
 }
+
+/// How many cash-outs (every tenant) are in `status`: for the benchmark.
+pub async fn count_in_status(db: &Db, status: &str) -> anyhow::Result<i64> {
+    let count = on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM cashouts WHERE status = $1").bind(status).fetch_one(pool).await?
+    });
+    Ok(count)
+}
