@@ -14,6 +14,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 use crate::app;
 use crate::bench::{backend, progress, Samples};
 use crate::config::Settings;
+use crate::demo::Api;
 use crate::store::cashouts;
 use crate::store::tenants::{self, Role};
 
@@ -36,22 +37,7 @@ struct Ready {
     totp: TOTP,
 }
 
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-}
-
 impl Api {
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let response =
-            self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await?;
-        let status = response.status();
-        let answer: Value = response.json().await?;
-        anyhow::ensure!(status.is_success(), "POST {path}: {status} {answer}");
-        Ok(answer)
-    }
-
     /// A user with ₩100,000 of cash, a verified KYC record, an e-wallet and TOTP.
     async fn ready(&self, n: u64) -> anyhow::Result<Ready> {
         let user =

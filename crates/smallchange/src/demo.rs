@@ -45,14 +45,15 @@ pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Api {
-    base: String,
-    key: String,
-    client: reqwest::Client,
+/// The HTTP API as a client sees it (the demo seeds through it; `bench cashout` drives it).
+pub(crate) struct Api {
+    pub base: String,
+    pub key: String,
+    pub client: reqwest::Client,
 }
 
 impl Api {
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let response =
             self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await?;
         let status = response.status();
