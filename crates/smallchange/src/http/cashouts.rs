@@ -14,11 +14,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Operator, READERS, REVIEWERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
+use super::idempotency::{self, Once};
 use super::ledger::{parse_amount, parse_currency};
 use super::paging::PageQuery;
 use super::submit::{refused, submit_then};
 use super::users::{existing, rfc3339};
-use super::{idempotency, AppState};
+use super::AppState;
 use crate::cashout::quote::{self, QuoteInput, Wanted};
 use crate::cashout::{flow, money, otp};
 use crate::domain::fees::FeeLine;
@@ -106,19 +107,15 @@ async fn create_quote(
     State(app): State<AppState>,
     operator: Operator,
     Path(user_id): Path<String>,
-    headers: axum::http::HeaderMap,
-    RawBody(body): RawBody,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/users/{user_id}/cashout-quotes");
-    let work = create_quote_work(app, operator, user_id, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+    request: Once,
+) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| create_quote_work(&app, &operator, &user_id, body)).await
 }
 
 async fn create_quote_work(
-    app: AppState,
-    operator: Operator,
-    user_id: String,
+    app: &AppState,
+    operator: &Operator,
+    user_id: &str,
     body: axum::body::Bytes,
 ) -> Result<Json<QuoteResponse>, ApiError> {
     operator.require(WRITERS)?;
@@ -140,7 +137,7 @@ async fn create_quote_work(
     if !crate::domain::cashout_policy::SPEEDS.contains(&speed) {
         return Err(ApiError::invalid("invalid_speed", "speed is standard or instant", "speed"));
     }
-    let user = existing(&app, tenant, &user_id).await?;
+    let user = existing(app, tenant, user_id).await?;
     let destination = destinations::get(&app.db, tenant, &request.destination_id)
         .await?
         .filter(|d| d.user_id == user.id)
@@ -294,26 +291,23 @@ async fn resend_code(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/cashouts/{id}/resend-code");
-    let work = resend_code_work(app, operator, id);
-    super::idempotency::once(&db, &headers, &tenant, &path, &axum::body::Bytes::new(), work).await
+    request: Once,
+) -> Response {
+    request.run(&app.db, operator.tenant_id(), |_| resend_code_work(&app, &operator, &id)).await
 }
 
-async fn resend_code_work(app: AppState, operator: Operator, id: String) -> Result<Json<CashoutResponse>, ApiError> {
+async fn resend_code_work(app: &AppState, operator: &Operator, id: &str) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
-    let cashout = flow::load(&app, tenant, &id).await?;
+    let cashout = flow::load(app, tenant, id).await?;
     let code = otp::new_code();
     let stored = otp::hash(&app.secrets, &cashout.id, &code);
-    if !cashouts::replace_code(&app.db, tenant, &id, &stored, app.clock.now_us()).await? {
+    if !cashouts::replace_code(&app.db, tenant, id, &stored, app.clock.now_us()).await? {
         return Err(ApiError::conflict("invalid_state", "the cash-out is not waiting for an SMS code"));
     }
-    let user = existing(&app, tenant, &cashout.quote.user_id).await?;
-    otp::send_code(&app, tenant, &cashout, &user.phone, &code).await;
-    Ok(Json(cashout_response(&app, tenant, &cashout).await?))
+    let user = existing(app, tenant, &cashout.quote.user_id).await?;
+    otp::send_code(app, tenant, &cashout, &user.phone, &code).await;
+    Ok(Json(cashout_response(app, tenant, &cashout).await?))
 }
 
 /// The answer for a cash-out about to be created (its timeline is its first step).
@@ -358,25 +352,21 @@ async fn confirm_cashout(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    RawBody(body): RawBody,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/cashouts/{id}/confirm");
-    let work = confirm_cashout_work(app, operator, id, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+    request: Once,
+) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| confirm_cashout_work(&app, &operator, &id, body)).await
 }
 
 async fn confirm_cashout_work(
-    app: AppState,
-    operator: Operator,
-    id: String,
+    app: &AppState,
+    operator: &Operator,
+    id: &str,
     body: axum::body::Bytes,
 ) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
     let request: ConfirmRequest = parse_json(&body)?;
-    let cashout = flow::confirm(&app, operator.tenant_id(), &id, &request.otp).await?;
-    Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
+    let cashout = flow::confirm(app, operator.tenant_id(), id, &request.otp).await?;
+    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
 }
 
 /// Cancel a cash-out before it reaches a rail; its hold is released.
@@ -388,18 +378,15 @@ async fn cancel_cashout(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/cashouts/{id}/cancel");
-    let work = cancel_cashout_work(app, operator, id);
-    super::idempotency::once(&db, &headers, &tenant, &path, &axum::body::Bytes::new(), work).await
+    request: Once,
+) -> Response {
+    request.run(&app.db, operator.tenant_id(), |_| cancel_cashout_work(&app, &operator, &id)).await
 }
 
-async fn cancel_cashout_work(app: AppState, operator: Operator, id: String) -> Result<Json<CashoutResponse>, ApiError> {
+async fn cancel_cashout_work(app: &AppState, operator: &Operator, id: &str) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
-    let cashout = flow::cancel(&app, operator.tenant_id(), &id, "canceled").await?;
-    Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
+    let cashout = flow::cancel(app, operator.tenant_id(), id, "canceled").await?;
+    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -412,26 +399,8 @@ pub struct ReviewRequest {
 #[utoipa::path(post, path = "/v1/cashouts/{id}/approve", params(("id" = String, Path, description = "The cash-out id")),
     responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
-async fn approve(
-    State(app): State<AppState>,
-    operator: Operator,
-    Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    RawBody(body): RawBody,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/cashouts/{id}/approve");
-    let work = approve_work(app, operator, id, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
-}
-
-async fn approve_work(
-    app: AppState,
-    operator: Operator,
-    id: String,
-    body: axum::body::Bytes,
-) -> Result<Json<CashoutResponse>, ApiError> {
-    decide(app, operator, id, body, true).await
+async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| decide(&app, &operator, &id, body, true)).await
 }
 
 /// Reject a cash-out in review: it is canceled and its hold released.
@@ -439,32 +408,14 @@ async fn approve_work(
     params(("id" = String, Path, description = "The cash-out id")),
     responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
-async fn reject(
-    State(app): State<AppState>,
-    operator: Operator,
-    Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    RawBody(body): RawBody,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/cashouts/{id}/reject");
-    let work = reject_work(app, operator, id, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
-}
-
-async fn reject_work(
-    app: AppState,
-    operator: Operator,
-    id: String,
-    body: axum::body::Bytes,
-) -> Result<Json<CashoutResponse>, ApiError> {
-    decide(app, operator, id, body, false).await
+async fn reject(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| decide(&app, &operator, &id, body, false)).await
 }
 
 async fn decide(
-    app: AppState,
-    operator: Operator,
-    id: String,
+    app: &AppState,
+    operator: &Operator,
+    id: &str,
     body: axum::body::Bytes,
     approve: bool,
 ) -> Result<Json<CashoutResponse>, ApiError> {
@@ -474,8 +425,8 @@ async fn decide(
     if reason.chars().count() > 500 {
         return Err(ApiError::invalid("invalid_reason", "reason is at most 500 characters", "reason"));
     }
-    let cashout = flow::review(&app, operator.tenant_id(), &id, approve, &reason).await?;
-    Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
+    let cashout = flow::review(app, operator.tenant_id(), id, approve, &reason).await?;
+    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -494,23 +445,14 @@ pub struct SettleRequest {
     responses((status = 200, body = CashoutResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`invalid_state`: not under way")),
     security(("bearer" = [])), tag = "cash-out")]
-async fn settle(
-    State(app): State<AppState>,
-    operator: Operator,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
-) -> Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/cashouts/{id}/settle");
-    let work = settle_work(app, operator, id, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+async fn settle(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| settle_work(&app, &operator, &id, body)).await
 }
 
 async fn settle_work(
-    app: AppState,
-    operator: Operator,
-    id: String,
+    app: &AppState,
+    operator: &Operator,
+    id: &str,
     body: axum::body::Bytes,
 ) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
@@ -524,8 +466,8 @@ async fn settle_work(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ApiError::invalid("invalid_reason", "reason is 1 to 500 characters", "reason"));
     }
-    let cashout = flow::settle_by_hand(&app, operator.tenant_id(), &id, paid, reason).await?;
-    Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
+    let cashout = flow::settle_by_hand(app, operator.tenant_id(), id, paid, reason).await?;
+    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -3,14 +3,16 @@
 //! adjustment paid back to the user, or rejected — and `GET /v1/disputes/{id}` reads it.
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Operator, READERS, REVIEWERS, WRITERS};
-use super::body::{parse_json, RawBody};
+use super::body::parse_json;
 use super::error::{ApiError, ErrorBody};
+use super::idempotency::Once;
 use super::users::rfc3339;
 use super::AppState;
 use crate::cashout::{disputes as adjustments, flow};
@@ -90,26 +92,22 @@ async fn open_dispute(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    RawBody(body): RawBody,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/cashouts/{id}/disputes");
-    let work = open_dispute_work(app, operator, id, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+    request: Once,
+) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| open_dispute_work(&app, &operator, &id, body)).await
 }
 
 async fn open_dispute_work(
-    app: AppState,
-    operator: Operator,
-    id: String,
+    app: &AppState,
+    operator: &Operator,
+    id: &str,
     body: axum::body::Bytes,
 ) -> Result<Json<DisputeResponse>, ApiError> {
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
     let request: OpenRequest = parse_json(&body)?;
     let reason = text(&request.reason, "reason")?;
-    let cashout = flow::load(&app, tenant, &id).await?;
+    let cashout = flow::load(app, tenant, id).await?;
     if cashout.confirmed_at.is_none() {
         return Err(ApiError::conflict("invalid_state", "only a confirmed cash-out can be disputed"));
     }
@@ -159,26 +157,22 @@ async fn resolve_dispute(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    RawBody(body): RawBody,
-) -> axum::response::Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let path = format!("/v1/disputes/{id}/resolve");
-    let work = resolve_dispute_work(app, operator, id, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, &path, &body, work).await
+    request: Once,
+) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| resolve_dispute_work(&app, &operator, &id, body)).await
 }
 
 async fn resolve_dispute_work(
-    app: AppState,
-    operator: Operator,
-    id: String,
+    app: &AppState,
+    operator: &Operator,
+    id: &str,
     body: axum::body::Bytes,
 ) -> Result<Json<DisputeResponse>, ApiError> {
     operator.require(REVIEWERS)?;
     let tenant = operator.tenant_id();
     let request: ResolveRequest = parse_json(&body)?;
     let note = request.note.as_deref().map(|n| text(n, "note")).transpose()?.unwrap_or_default();
-    let dispute = found(&app, tenant, &id).await?;
+    let dispute = found(app, tenant, id).await?;
     let status = match (request.outcome.as_str(), request.adjustment) {
         ("rejected", None) => "rejected",
         ("rejected", Some(_)) => {
@@ -186,7 +180,7 @@ async fn resolve_dispute_work(
         }
         ("upheld", None) => "upheld",
         ("upheld", Some(amount)) => {
-            let cashout = flow::load(&app, tenant, &dispute.cashout_id).await?;
+            let cashout = flow::load(app, tenant, &dispute.cashout_id).await?;
             // A cash-out whose money came back (released, or returned by the rail) owes nothing.
             if flow::RELEASING.contains(&cashout.status.as_str()) {
                 let message =
@@ -205,15 +199,15 @@ async fn resolve_dispute_work(
     let adjustment = request.adjustment.unwrap_or(0);
     let now = app.clock.now_us();
     let decision = disputes::Decision { status, outcome: &request.outcome, note: &note, adjustment, at: now };
-    if !disputes::decide(&app.db, tenant, &id, &decision).await? {
+    if !disputes::decide(&app.db, tenant, id, &decision).await? {
         return Err(ApiError::conflict("invalid_state", "the dispute is resolved already"));
     }
     if status == "resolving" {
-        let resolving = found(&app, tenant, &id).await?;
+        let resolving = found(app, tenant, id).await?;
         // If this fails the worker pays it: the decision is recorded.
-        if let Err(error) = adjustments::settle(&app, tenant, &resolving).await {
+        if let Err(error) = adjustments::settle(app, tenant, &resolving).await {
             tracing::warn!(dispute = %id, error = %format!("{error:#}"), "adjustment not paid yet; the worker retries");
         }
     }
-    Ok(Json(response(found(&app, tenant, &id).await?)))
+    Ok(Json(response(found(app, tenant, id).await?)))
 }

@@ -6,11 +6,14 @@
 
 use anyhow::Context;
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use super::body::RawBody;
 use super::error::ApiError;
+use super::AppState;
 use crate::committer::Idempotency;
 use crate::crypto::Secrets;
 use crate::store::idempotency::StoredResponse;
@@ -149,46 +152,63 @@ async fn check_opening(
 /// request's server died while working).
 const CLAIM_STALE_US: i64 = 60 * 1_000_000;
 
-/// Runs `work` as a request with this `Idempotency-Key` (if any) may: once. For handlers
-/// whose effect is a status change rather than a committer unit. The key is claimed before
-/// the work, so a retry racing its original does no work and hears 409
-/// `request_in_progress`; the answer (2xx or 4xx) is recorded after it, and later retries
-/// get it again. A 5xx is not recorded: the work may be tried again. A claim whose server
-/// died before answering is taken over by a retry after a minute; the work then runs
-/// again, which a status change refuses (409) rather than repeats.
-pub async fn once<T: serde::Serialize>(
-    db: &Db,
-    headers: &HeaderMap,
-    tenant_id: &str,
-    path: &str,
-    body: &Bytes,
-    work: impl std::future::Future<Output = Result<axum::Json<T>, ApiError>>,
-) -> Response {
-    let scoped_key = match key(headers, tenant_id) {
-        Ok(Some(scoped_key)) => scoped_key,
-        Ok(None) => return work.await.into_response(),
-        Err(error) => return error.into_response(),
-    };
-    let request_hash = request_hash(path, body);
-    match claim(db, &scoped_key, &request_hash).await {
-        Ok(None) => {}
-        Ok(Some(answer)) => return answer,
-        Err(error) => return error.into_response(),
+/// A request whose effect is a status change rather than a committer unit, with what its
+/// `Idempotency-Key` needs: the headers, the path and the body (taken in place of
+/// [`RawBody`]). [`Once::run`] does its work once per key.
+pub struct Once {
+    headers: HeaderMap,
+    path: String,
+    body: Bytes,
+}
+
+impl FromRequest<AppState> for Once {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, app: &AppState) -> Result<Once, ApiError> {
+        let (headers, path) = (request.headers().clone(), request.uri().path().to_string());
+        let RawBody(body) = RawBody::from_request(request, app).await?;
+        Ok(Once { headers, path, body })
     }
-    let outcome = work.await;
-    let (status, text) = match &outcome {
-        Ok(axum::Json(value)) => (200, serde_json::to_string(value).expect("an answer serializes")),
-        Err(error) => error.to_parts(),
-    };
-    let recorded = if status >= 500 {
-        store::idempotency::release(db, &scoped_key).await
-    } else {
-        store::idempotency::answer(db, &scoped_key, status, &text).await
-    };
-    if let Err(error) = recorded {
-        tracing::warn!(error = %format!("{error:#}"), "an Idempotency-Key answer could not be recorded");
+}
+
+impl Once {
+    /// Runs `work` on the body as a request with this key (if any) may: once. The key is
+    /// claimed before the work, so a retry racing its original does no work and hears 409
+    /// `request_in_progress`; the answer (2xx or 4xx) is recorded after it, and later
+    /// retries get it again. A 5xx is not recorded: the work may be tried again. A claim
+    /// whose server died before answering is taken over by a retry after a minute; the
+    /// work then runs again, which a status change refuses (409) rather than repeats.
+    pub async fn run<T, Work>(self, db: &Db, tenant_id: &str, work: impl FnOnce(Bytes) -> Work) -> Response
+    where
+        T: serde::Serialize,
+        Work: std::future::Future<Output = Result<axum::Json<T>, ApiError>>,
+    {
+        let scoped_key = match key(&self.headers, tenant_id) {
+            Ok(Some(scoped_key)) => scoped_key,
+            Ok(None) => return work(self.body).await.into_response(),
+            Err(error) => return error.into_response(),
+        };
+        let request_hash = request_hash(&self.path, &self.body);
+        match claim(db, &scoped_key, &request_hash).await {
+            Ok(None) => {}
+            Ok(Some(answer)) => return answer,
+            Err(error) => return error.into_response(),
+        }
+        let outcome = work(self.body).await;
+        let (status, text) = match &outcome {
+            Ok(axum::Json(value)) => (200, serde_json::to_string(value).expect("an answer serializes")),
+            Err(error) => error.to_parts(),
+        };
+        let recorded = if status >= 500 {
+            store::idempotency::release(db, &scoped_key).await
+        } else {
+            store::idempotency::answer(db, &scoped_key, status, &text).await
+        };
+        if let Err(error) = recorded {
+            tracing::warn!(error = %format!("{error:#}"), "an Idempotency-Key answer could not be recorded");
+        }
+        outcome.into_response()
     }
-    outcome.into_response()
 }
 
 /// Claims the key for this request; `Some` is the answer to give instead of working: the

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Operator, READERS, WRITERS};
-use super::body::RawBody;
 use super::error::{ApiError, ErrorBody};
+use super::idempotency::Once;
 use super::paging;
 use super::users::rfc3339;
 use super::AppState;
@@ -110,24 +110,17 @@ async fn download_pain001(
 #[utoipa::path(post, path = "/v1/payout-batches/status-reports", request_body(content = String, content_type = "application/xml"),
     responses((status = 200, body = Applied), (status = 400, body = ErrorBody, description = "`invalid_report`")),
     security(("bearer" = [])), tag = "rails")]
-async fn upload_report(
-    State(app): State<AppState>,
-    operator: Operator,
-    headers: axum::http::HeaderMap,
-    RawBody(body): RawBody,
-) -> Response {
-    let (db, tenant) = (app.db.clone(), operator.tenant_id().to_string());
-    let work = upload_report_work(app, operator, body.clone());
-    super::idempotency::once(&db, &headers, &tenant, "/v1/payout-batches/status-reports", &body, work).await
+async fn upload_report(State(app): State<AppState>, operator: Operator, request: Once) -> Response {
+    request.run(&app.db, operator.tenant_id(), |body| upload_report_work(&app, &operator, body)).await
 }
 
 async fn upload_report_work(
-    app: AppState,
-    operator: Operator,
+    app: &AppState,
+    operator: &Operator,
     body: axum::body::Bytes,
 ) -> Result<Json<Applied>, ApiError> {
     operator.require(WRITERS)?;
     let xml = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_report", "the report is not UTF-8 text"))?;
-    Ok(Json(bank::apply_report(&app, Scope::Tenant(operator.tenant_id()), xml).await?))
+    Ok(Json(bank::apply_report(app, Scope::Tenant(operator.tenant_id()), xml).await?))
 }
