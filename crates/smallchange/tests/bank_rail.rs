@@ -38,35 +38,9 @@ fn assert_schema_valid(xsd: &str, xml: &str) {
     assert!(output.status.success(), "not valid against {xsd}: {}\n{xml}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// A webhook receiver on loopback keeping the event types it hears, and the failed
-/// cash-outs' event data.
-async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let (url, heard, _) = receiver_keeping().await;
-    (url, heard)
-}
-
-type Events = Arc<Mutex<Vec<Value>>>;
-
-async fn receiver_keeping() -> (String, Arc<Mutex<Vec<String>>>, Events) {
-    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
-    let events: Events = Arc::default();
-    let all = events.clone();
-    let keep = heard.clone();
-    let app = axum::Router::new().route(
-        "/hooks",
-        axum::routing::post(move |axum::Json(event): axum::Json<Value>| {
-            let (keep, all) = (keep.clone(), all.clone());
-            async move {
-                keep.lock().unwrap().push(event["type"].as_str().unwrap_or_default().to_string());
-                all.lock().unwrap().push(event);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, heard, events)
+/// The types of the events heard, in arrival order.
+fn types(heard: &support::Heard) -> Vec<String> {
+    heard.lock().unwrap().iter().map(|e| e["type"].as_str().unwrap_or_default().to_string()).collect()
 }
 
 async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
@@ -109,16 +83,23 @@ async fn confirmed_cashouts(server: &TestServer, clock: &Clock, n: u32, amounts:
     (user, ids)
 }
 
+/// Uploads a status report as the operator does: its status and answer.
+async fn upload_report(server: &TestServer, xml: String) -> (u16, Value) {
+    let url = format!("{}/v1/payout-batches/status-reports", server.base);
+    let request = server.client.post(url).bearer_auth(&server.key).header("content-type", "application/xml");
+    let response = request.body(xml).send().await.unwrap();
+    (response.status().as_u16(), response.json::<Value>().await.unwrap())
+}
+
 async fn batches_reports_and_webhooks_on(backend: Backend) {
     let clock = Clock::fixed(START_US);
     let adjust = |s: &mut Settings| {
-        s.cashout_poll_ms = 20;
-        s.jobs_poll_ms = 20;
+        support::fast_workers(s);
         s.cashout.risk.review_new_destination = false;
         s.cashout.risk.velocity_count_max = 10;
     };
     let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
-    let (url, heard, events) = receiver_keeping().await;
+    let (url, heard) = support::event_receiver().await;
     let endpoint = json!({"url": url, "events": ["cashout.paid", "cashout.failed"]});
     let (status, _) = server.post("/v1/webhook-endpoints", endpoint).await;
     assert_eq!(status, 200);
@@ -168,14 +149,7 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
         .replace("po_0lmbq7v2c1k01a4r8tq", &ids[0])
         .replace("po_0lmbq7v2c1k02b7x2mz", &ids[1]);
     assert_schema_valid("pain.002.001.12.xsd", &report);
-    let upload = |xml: String| {
-        let request =
-            server.client.post(format!("{}/v1/payout-batches/status-reports", server.base)).bearer_auth(&server.key);
-        async move {
-            let response = request.header("content-type", "application/xml").body(xml).send().await.unwrap();
-            (response.status().as_u16(), response.json::<Value>().await.unwrap())
-        }
-    };
+    let upload = |xml: String| upload_report(&server, xml);
     let (status, applied) = upload(report.clone()).await;
     assert_eq!(status, 200, "{applied}");
     assert_eq!(applied["kind"], "pain.002");
@@ -233,10 +207,10 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     assert_eq!(status, 404);
     // Webhooks: two paid and one failed, delivered and signed (the signature is checked in tests/webhooks.rs).
     until("the webhook deliveries", || async { heard.lock().unwrap().len() >= 3 }).await;
-    let mut types = heard.lock().unwrap().clone();
+    let mut types = types(&heard);
     types.sort();
     assert_eq!(types, ["cashout.failed", "cashout.paid", "cashout.paid"]);
-    let failed = events.lock().unwrap().iter().find(|e| e["type"] == "cashout.failed").unwrap()["data"].clone();
+    let failed = heard.lock().unwrap().iter().find(|e| e["type"] == "cashout.failed").unwrap()["data"].clone();
     assert_eq!(
         (&failed["id"], &failed["user_id"], &failed["net"], &failed["failure_reason"], &failed["rail"]),
         (&json!(ids[1]), &json!(user), &json!(29_500), &json!("bank:AC01"), &json!("bank_transfer")),
@@ -253,12 +227,11 @@ both_backends!(late_payouts_raise_an_alert, super::late_payouts_raise_an_alert_o
 async fn late_payouts_raise_an_alert_on(backend: Backend) {
     let clock = Clock::fixed(START_US);
     let adjust = |s: &mut Settings| {
-        s.cashout_poll_ms = 20;
-        s.jobs_poll_ms = 20;
+        support::fast_workers(s);
         s.cashout.risk.review_new_destination = false;
     };
     let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
-    let (url, heard) = receiver().await;
+    let (url, heard) = support::event_receiver().await;
     let (status, _) =
         server.post("/v1/webhook-endpoints", json!({"url": url, "events": ["cashout.sla_breached"]})).await;
     assert_eq!(status, 200);
@@ -270,7 +243,7 @@ async fn late_payouts_raise_an_alert_on(backend: Backend) {
     clock.set(clock.now_us() + 2 * 3_600_000_000);
     until("the SLA alert", || async { !heard.lock().unwrap().is_empty() }).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(heard.lock().unwrap().as_slice(), ["cashout.sla_breached"], "raised once");
+    assert_eq!(types(&heard), ["cashout.sla_breached"], "raised once");
     server.stop().await;
 }
 
@@ -356,10 +329,7 @@ async fn a_bank_link_carries_the_files_on(backend: Backend) {
     bank.unavailable.store(1, Ordering::SeqCst);
     let link_url = url.clone();
     let adjust = move |s: &mut Settings| {
-        s.cashout_poll_ms = 20;
-        s.jobs_poll_ms = 20;
-        s.jobs_backoff_base_ms = 20;
-        s.jobs_backoff_max_s = 1;
+        support::fast_workers(s);
         s.cashout.risk.review_new_destination = false;
         s.cashout.risk.velocity_count_max = 10;
         s.cashout.bank_link.url = link_url;
@@ -452,14 +422,7 @@ async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
     for id in &ids {
         until("the batch", || async { status_of(&server, id).await == "in_transit" }).await;
     }
-    let upload = |xml: String| {
-        let request =
-            server.client.post(format!("{}/v1/payout-batches/status-reports", server.base)).bearer_auth(&server.key);
-        async move {
-            let response = request.header("content-type", "application/xml").body(xml).send().await.unwrap();
-            (response.status().as_u16(), response.json::<Value>().await.unwrap())
-        }
-    };
+    let upload = |xml: String| upload_report(&server, xml);
     // The fixture's first entry is ACSC, its second RJCT (AC01).
     let fixture = fixture("derived/pain.002.001.12-batch.xml");
     let report = |paid: &str, rejected: &str| {

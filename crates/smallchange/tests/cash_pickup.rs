@@ -438,10 +438,7 @@ async fn a_voucher_sms_outlasts_a_failing_gateway_on(backend: Backend) {
     let (url, accepted) = flaky_gateway(2).await;
     let clock = Clock::fixed(START_US);
     let adjust = move |s: &mut Settings| {
-        s.cashout_poll_ms = 20;
-        s.jobs_poll_ms = 20;
-        s.jobs_backoff_base_ms = 20;
-        s.jobs_backoff_max_s = 1;
+        support::fast_workers(s);
         s.sms_gateway_url = url;
         s.cashout.risk.review_new_destination = false;
     };

@@ -131,10 +131,7 @@ fn now_s() -> i64 {
 fn settings(url: &str) -> impl FnOnce(&mut Settings) {
     let url = url.to_string();
     move |s: &mut Settings| {
-        s.cashout_poll_ms = 20;
-        s.jobs_poll_ms = 20;
-        s.jobs_backoff_base_ms = 20;
-        s.jobs_backoff_max_s = 1;
+        support::fast_workers(s);
         s.cashout.risk.review_new_destination = false;
         s.cashout.risk.velocity_count_max = 10;
         s.cashout.ewallet = partner_settings(&url, SECRET);
@@ -387,15 +384,22 @@ async fn server_errors_are_retried_and_it_is_paid_once(backend: Backend) {
     partner.stop().await;
 }
 
-/// A 503 may hide a payout the partner made; a 404 on the retry then proves nothing, so the
-/// money stays held, in transit, until the partner's callback says what happened.
-async fn a_refusal_after_a_lost_answer_keeps_the_hold(backend: Backend) {
+/// A ₩50,000 payout left open by its partner: a 503 (it may have paid), then a 404 on the
+/// retry, and the job dead. The partner, server, user and cash-out id.
+async fn stranded(backend: Backend) -> (Partner, TestServer, (String, String), String) {
     let partner = Partner::start().await;
     partner.answer(&[(503, json!({"error": "try later"})), (404, json!({"error": "no such route"}))]);
     let (server, clock) = server_on(fresh_db(backend).await, settings(&partner.url)).await;
     let who = customer(&server).await;
     let (id, _) = confirmed(&server, &clock, &who, 50_000).await;
     eventually("the job dead", || async { !job_states(&server, Status::Dead).await.is_empty() }).await;
+    (partner, server, who, id)
+}
+
+/// A 503 may hide a payout the partner made; a 404 on the retry then proves nothing, so the
+/// money stays held, in transit, until the partner's callback says what happened.
+async fn a_refusal_after_a_lost_answer_keeps_the_hold(backend: Backend) {
+    let (partner, server, who, id) = stranded(backend).await;
     let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
     assert_eq!(cashout["status"], "in_transit", "{cashout}");
     assert_eq!(money(&server, &who.0).await, (100_000, 50_000), "still held");
@@ -411,12 +415,7 @@ async fn a_refusal_after_a_lost_answer_keeps_the_hold(backend: Backend) {
 /// A payout its partner left open is settled by hand: an admin, having asked the partner,
 /// marks it failed (hold released); a late callback then changes nothing.
 async fn an_operator_settles_a_stranded_payout(backend: Backend) {
-    let partner = Partner::start().await;
-    partner.answer(&[(503, json!({"error": "try later"})), (404, json!({"error": "no such route"}))]);
-    let (server, clock) = server_on(fresh_db(backend).await, settings(&partner.url)).await;
-    let who = customer(&server).await;
-    let (id, _) = confirmed(&server, &clock, &who, 50_000).await;
-    eventually("the job dead", || async { !job_states(&server, Status::Dead).await.is_empty() }).await;
+    let (partner, server, who, id) = stranded(backend).await;
     let settle = format!("/v1/cashouts/{id}/settle");
     let readonly = server.key_for(smallchange::store::tenants::Role::Readonly, false).await;
     let body = json!({"outcome": "failed", "reason": "partner confirms it never paid (ticket 4411)"});

@@ -288,36 +288,15 @@ async fn program_and_issue_refusals_on(backend: Backend) {
     server.stop().await;
 }
 
-/// A receiver on loopback keeping the events it is sent.
-async fn event_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
-    let heard: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = Default::default();
-    let keep = heard.clone();
-    let app = axum::Router::new().route(
-        "/hooks",
-        axum::routing::post(move |axum::Json(event): axum::Json<Value>| {
-            let keep = keep.clone();
-            async move {
-                keep.lock().unwrap().push(event);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, heard)
-}
-
 /// Thirty days before it expires, a card with value left is announced once
 /// (`gift_card.expiring`), redeemed or not; a spent card is not.
 async fn expiring_cards_are_announced_once_on(backend: Backend) {
     let clock = Clock::fixed(NOV_1_US);
     let adjust = |s: &mut smallchange::config::Settings| {
-        s.cashout_poll_ms = 20;
-        s.jobs_poll_ms = 20;
+        support::fast_workers(s);
     };
     let server = spawn_with_clock(support::fresh_db(backend).await, adjust, clock.clone()).await;
-    let (url, heard) = event_receiver().await;
+    let (url, heard) = support::event_receiver().await;
     let (status, _) = server.post("/v1/webhook-endpoints", json!({"url": url, "events": ["gift_card.expiring"]})).await;
     assert_eq!(status, 200);
     let cards = program(&server, "CultureLand", 40).await;

@@ -89,6 +89,15 @@ pub fn test_settings(db: &TestDb) -> Settings {
     }
 }
 
+/// Workers that poll every 20 ms and retry failed jobs after 20 ms (at most a second), so
+/// tests see the cash-out worker and the job runner move at once.
+pub fn fast_workers(settings: &mut Settings) {
+    settings.cashout_poll_ms = 20;
+    settings.jobs_poll_ms = 20;
+    settings.jobs_backoff_base_ms = 20;
+    settings.jobs_backoff_max_s = 1;
+}
+
 /// The encryption key for a PostgreSQL test database: derived from its URL, whose database
 /// name is random, so each test has its own key and every server on that database (in this
 /// process or a child) gets the same one. `None` on SQLite.
@@ -279,4 +288,28 @@ async fn answer(response: reqwest::Response) -> (u16, Value) {
     let text = response.text().await.expect("a body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
+}
+
+/// The events a webhook receiver on loopback has heard, in arrival order.
+pub type Heard = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
+
+/// A webhook receiver on loopback that answers 200 and keeps every event: its URL, and
+/// what it heard.
+pub async fn event_receiver() -> (String, Heard) {
+    let heard = Heard::default();
+    let keep = heard.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |axum::Json(event): axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push(event);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, heard)
 }
