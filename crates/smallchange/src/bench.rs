@@ -113,6 +113,15 @@ pub(crate) struct Samples {
 }
 
 impl Samples {
+    /// The samples of every worker together, once all have finished.
+    pub async fn of_all(workers: Vec<tokio::task::JoinHandle<anyhow::Result<Samples>>>) -> anyhow::Result<Samples> {
+        let mut samples = Samples::default();
+        for worker in workers {
+            samples.merge(worker.await??);
+        }
+        Ok(samples)
+    }
+
     pub fn merge(&mut self, other: Samples) {
         self.latencies.extend(other.latencies);
         self.finished_at.extend(other.finished_at);
@@ -358,10 +367,7 @@ impl Load<'_> {
                 anyhow::Ok(samples)
             }));
         }
-        let mut samples = Samples::default();
-        for client in clients {
-            samples.merge(client.await??);
-        }
+        let samples = Samples::of_all(clients).await?;
         bar.finish_and_clear();
         Ok((samples, started.elapsed()))
     }
@@ -456,10 +462,7 @@ async fn client_load(
             anyhow::Ok(samples)
         }));
     }
-    let mut samples = Samples::default();
-    for worker in workers {
-        samples.merge(worker.await??);
-    }
+    let samples = Samples::of_all(workers).await?;
     bar.finish_and_clear();
     let mut line = samples.summary(args.requests, started.elapsed());
     line["requests"] = json!(args.requests);

@@ -122,10 +122,7 @@ pub async fn cashout_bench(args: CashoutArgs, mut settings: Settings) -> anyhow:
             anyhow::Ok(samples)
         }));
     }
-    let mut samples = Samples::default();
-    for worker in workers {
-        samples.merge(worker.await??);
-    }
+    let samples = Samples::of_all(workers).await?;
     let confirmed_in = started.elapsed();
     bar.finish_and_clear();
     let deadline = Instant::now() + Duration::from_secs(600);
