@@ -164,6 +164,18 @@ impl Db {
         })
     }
 
+    /// A read-only transaction that sees one snapshot of the database throughout, however
+    /// much is written meanwhile (SQLite's WAL read transactions do; PostgreSQL needs
+    /// REPEATABLE READ): for checks that compare several tables.
+    pub async fn begin_snapshot(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN DEFERRED").await?),
+            Db::Postgres(pool) => {
+                Tx::Postgres(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+            }
+        })
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         on_db!(self, |pool, _d| sqlx::query("SELECT 1").execute(pool).await.is_ok())

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::Db;
-use crate::on_db;
+use super::{Db, Tx};
+use crate::on_tx;
 
 /// What `verify` found: empty means every invariant holds.
 #[derive(Debug, Default)]
@@ -52,22 +52,25 @@ WITH moves AS (
 
 type Counters = (String, i64, i64, i64, i64);
 
+/// Checks one snapshot of the database, so it may run while the server writes.
 pub async fn run(db: &Db) -> anyhow::Result<Report> {
     let mut report = Report::default();
-    let stored: Vec<(String, String, i64, i64, i64, i64, i64)> = on_db!(db, |pool, _d| {
+    let mut tx = db.begin_snapshot().await?;
+    let stored: Vec<(String, String, i64, i64, i64, i64, i64)> = on_tx!(&mut tx, |c, _d| {
         sqlx::query_as(
             "SELECT id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted \
              FROM ledger_accounts ORDER BY id",
         )
-        .fetch_all(pool)
+        .fetch_all(c)
         .await?
     });
     let recomputed: Vec<Counters> =
-        on_db!(db, |pool, _d| sqlx::query_as(&format!("{MOVES} {RECOMPUTED}")).fetch_all(pool).await?);
+        on_tx!(&mut tx, |c, _d| sqlx::query_as(&format!("{MOVES} {RECOMPUTED}")).fetch_all(c).await?);
     report.accounts = stored.len() as u64;
     check_conservation(&stored, &mut report);
     check_counters(&stored, recomputed, &mut report);
-    check_resolutions(db, &mut report).await?;
+    check_resolutions(&mut tx, &mut report).await?;
+    tx.commit().await?; // read only: nothing to keep
     Ok(report)
 }
 
@@ -120,11 +123,11 @@ fn check_counters(
 
 /// Every post or void resolves an existing pending transfer, between the same accounts,
 /// for at most its amount; none resolves twice.
-async fn check_resolutions(db: &Db, report: &mut Report) -> anyhow::Result<()> {
+async fn check_resolutions(tx: &mut Tx, report: &mut Report) -> anyhow::Result<()> {
     let (transfers,): (i64,) =
-        on_db!(db, |pool, _d| sqlx::query_as("SELECT COUNT(*) FROM ledger_transfers").fetch_one(pool).await?);
+        on_tx!(tx, |c, _d| sqlx::query_as("SELECT COUNT(*) FROM ledger_transfers").fetch_one(c).await?);
     report.transfers = transfers as u64;
-    let bad: Vec<(String, Option<String>)> = on_db!(db, |pool, _d| {
+    let bad: Vec<(String, Option<String>)> = on_tx!(tx, |c, _d| {
         sqlx::query_as(
             "SELECT r.id, p.id FROM ledger_transfers r \
              LEFT JOIN ledger_transfers p ON p.id = r.pending_id \
@@ -132,7 +135,7 @@ async fn check_resolutions(db: &Db, report: &mut Report) -> anyhow::Result<()> {
                OR p.debit_account_id <> r.debit_account_id OR p.credit_account_id <> r.credit_account_id \
                OR p.currency <> r.currency OR r.amount > p.amount)",
         )
-        .fetch_all(pool)
+        .fetch_all(c)
         .await?
     });
     for (id, pending) in bad {
@@ -141,12 +144,12 @@ async fn check_resolutions(db: &Db, report: &mut Report) -> anyhow::Result<()> {
             Some(p) => report.fail(format!("transfer {id} does not match the pending transfer {p} it resolves")),
         }
     }
-    let twice: Vec<(String, i64)> = on_db!(db, |pool, _d| {
+    let twice: Vec<(String, i64)> = on_tx!(tx, |c, _d| {
         sqlx::query_as(
             "SELECT pending_id, COUNT(*) FROM ledger_transfers WHERE pending_id IS NOT NULL \
              GROUP BY pending_id HAVING COUNT(*) > 1",
         )
-        .fetch_all(pool)
+        .fetch_all(c)
         .await?
     });
     for (id, count) in twice {
