@@ -17,6 +17,13 @@ impl Amount {
         (minor_units >= 0).then_some(Amount(minor_units))
     }
 
+    /// The amount, if `minor_units` is above zero: for optional legs of a movement (a fee,
+    /// an adjustment), which are left out rather than written as a zero transfer, since
+    /// the ledger refuses those.
+    pub fn positive(minor_units: i64) -> Option<Amount> {
+        (minor_units > 0).then_some(Amount(minor_units))
+    }
+
     pub fn minor_units(self) -> i64 {
         self.0
     }

@@ -6,89 +6,22 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use smallchange::clock::Clock;
 use smallchange::config::Settings;
-use support::{fresh_db, spawn_with_clock, Backend, TestServer};
+use support::bank::{assert_schema_valid, confirmed_cashouts, fixture, status_of, until, upload_report};
+use support::{fresh_db, spawn_with_clock, Backend};
 
 both_backends!(batches_reports_and_webhooks, super::batches_reports_and_webhooks_on);
 
 const START_US: i64 = 1_794_279_600_000_000;
 
-fn fixture(path: &str) -> String {
-    let file: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "iso20022", path].iter().collect();
-    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-}
-
-fn assert_schema_valid(xsd: &str, xml: &str) {
-    let schema: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "iso20022", "xsd", xsd].iter().collect();
-    let mut file = tempfile::Builder::new().suffix(".xml").tempfile().unwrap();
-    std::io::Write::write_all(&mut file, xml.as_bytes()).unwrap();
-    let output = Command::new("xmllint")
-        .args(["--noout", "--schema"])
-        .arg(&schema)
-        .arg(file.path())
-        .output()
-        .expect("xmllint runs (scripts/test installs libxml2-utils)");
-    assert!(output.status.success(), "not valid against {xsd}: {}\n{xml}", String::from_utf8_lossy(&output.stderr));
-}
-
 /// The types of the events heard, in arrival order.
 fn types(heard: &support::Heard) -> Vec<String> {
     heard.lock().unwrap().iter().map(|e| e["type"].as_str().unwrap_or_default().to_string()).collect()
-}
-
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-async fn status_of(server: &TestServer, id: &str) -> String {
-    server.get(&format!("/v1/cashouts/{id}")).await.1["status"].as_str().unwrap().to_string()
-}
-
-/// A user with money, a bank destination and a confirmed SMS cash-out per amount.
-async fn confirmed_cashouts(server: &TestServer, clock: &Clock, n: u32, amounts: &[i64]) -> (String, Vec<String>) {
-    let user = server.create_user(n).await;
-    let kyc =
-        json!({"level": "verified", "legal_name": "Kim & Lee <Ltd>", "birth_date": "1990-01-01", "document_ref": "d"});
-    server.post(&format!("/v1/users/{user}/kyc"), kyc).await;
-    let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "Kim & Lee <Ltd>"});
-    let (_, destination) = server.post(&format!("/v1/users/{user}/payout-destinations"), bank).await;
-    server.topup(&user, "bank_transfer", 500_000).await;
-    let mut ids = Vec::new();
-    for amount in amounts {
-        // A second apart, so the newest code is first in the outbox.
-        clock.set(clock.now_us() + 1_000_000);
-        let body = json!({"amount": amount, "currency": "KRW", "destination_id": destination["id"]});
-        let (status, quote) = server.post(&format!("/v1/users/{user}/cashout-quotes"), body).await;
-        assert_eq!(status, 200, "{quote}");
-        let (_, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
-        let id = cashout["id"].as_str().unwrap().to_string();
-        let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
-        let text = outbox[0]["text"].as_str().unwrap();
-        let code: String = text.split(": ").nth(1).unwrap().chars().take(6).collect();
-        let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": code})).await;
-        assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
-        ids.push(id);
-    }
-    (user, ids)
-}
-
-/// Uploads a status report as the operator does: its status and answer.
-async fn upload_report(server: &TestServer, xml: String) -> (u16, Value) {
-    let url = format!("{}/v1/payout-batches/status-reports", server.base);
-    let request = server.client.post(url).bearer_auth(&server.key).header("content-type", "application/xml");
-    let response = request.body(xml).send().await.unwrap();
-    (response.status().as_u16(), response.json::<Value>().await.unwrap())
 }
 
 async fn batches_reports_and_webhooks_on(backend: Backend) {

@@ -200,6 +200,10 @@ pub struct PaymentResult {
     pub changed: bool,
     /// The cash-out's status now.
     pub status: String,
+    /// `not_applied` when this payment could not be applied now (nothing changed; send
+    /// the report again later); absent when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Which cash-outs a report may move: those of the tenant that uploaded it, or of the
@@ -224,7 +228,9 @@ pub async fn apply_report(app: &AppState, scope: Scope<'_>, xml: &str) -> Result
     Ok(apply(app, scope, report).await?)
 }
 
-/// Applies a report that was read already.
+/// Applies a report that was read already. Each payment is applied on its own: one that
+/// cannot be applied now (the database refused, say) is answered with `error` and left as
+/// it was, and the others still apply; the same report may simply be sent again.
 pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -> anyhow::Result<Applied> {
     let mut applied = Applied {
         kind: match report.kind {
@@ -236,51 +242,78 @@ pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -
         unknown: Vec::new(),
     };
     for entry in latest_news(report.entries) {
-        let Some(tenant) = cashouts::tenant_of(&app.db, &entry.end_to_end_id).await?.filter(|t| scope.covers(app, t))
-        else {
+        let Some((tenant, cashout)) = bank_cashout(app, &scope, &entry.end_to_end_id).await? else {
             applied.unknown.push(entry.end_to_end_id);
             continue;
         };
-        let tenant = tenant.as_str();
-        let Some(cashout) =
-            cashouts::get(&app.db, tenant, &entry.end_to_end_id).await?.filter(|c| c.quote.rail == RAIL)
-        else {
-            applied.unknown.push(entry.end_to_end_id);
-            continue;
+        let outcome = match entry.outcome {
+            Outcome::Paid => "paid",
+            Outcome::Rejected => "rejected",
+            Outcome::Pending => "pending",
         };
-        let now = app.clock.now_us();
-        let (outcome, changed) = match entry.outcome {
-            Outcome::Paid => {
-                let mut t = transition(
-                    tenant,
-                    &cashout.id,
-                    "paid",
-                    format!("bank reports it paid ({})", report.message_id),
-                    now,
-                );
-                t.set = vec![("paid_at", now.into())];
-                ("paid", flow::change(app, t).await?)
+        let (changed, error) = match apply_entry(app, &tenant, &cashout, &entry, &report.message_id).await {
+            Ok(changed) => (changed, None),
+            Err(error) => {
+                tracing::error!(cashout = %cashout.id, report = %report.message_id, error = %format!("{error:#}"), "a bank report entry could not be applied");
+                (false, Some("not_applied".to_string()))
             }
-            Outcome::Rejected => {
-                let reason = entry.reason.clone().unwrap_or_else(|| "rejected".into());
-                // A payment reported made may still come back (returned, reversed): then
-                // the whole gross goes back to the user's pockets.
-                let note = if cashout.status == "paid" {
-                    format!("the bank returned it after paying it: {reason}")
-                } else {
-                    format!("bank rejected it: {reason}")
-                };
-                let mut t = transition(tenant, &cashout.id, "failed", note, now);
-                t.from = &["in_transit", "paid"];
-                t.set = vec![("failure_reason", Param::from(format!("bank:{reason}")))];
-                ("rejected", flow::change(app, t).await?)
-            }
-            Outcome::Pending => ("pending", false),
         };
-        let status = cashouts::get(&app.db, tenant, &cashout.id).await?.map(|c| c.status).unwrap_or_default();
-        applied.results.push(PaymentResult { cashout_id: cashout.id, outcome, reason: entry.reason, changed, status });
+        let status = match cashouts::get(&app.db, &tenant, &cashout.id).await {
+            Ok(Some(now)) => now.status,
+            _ => cashout.status,
+        };
+        applied.results.push(PaymentResult {
+            cashout_id: cashout.id,
+            outcome,
+            reason: entry.reason,
+            changed,
+            status,
+            error,
+        });
     }
     Ok(applied)
+}
+
+/// The bank cash-out a report names, if it is one of `scope`'s.
+async fn bank_cashout(app: &AppState, scope: &Scope<'_>, id: &str) -> anyhow::Result<Option<(String, Cashout)>> {
+    let Some(tenant) = cashouts::tenant_of(&app.db, id).await?.filter(|t| scope.covers(app, t)) else {
+        return Ok(None);
+    };
+    let cashout = cashouts::get(&app.db, &tenant, id).await?.filter(|c| c.quote.rail == RAIL);
+    Ok(cashout.map(|c| (tenant, c)))
+}
+
+/// Moves one cash-out as its report entry says: whether it changed.
+async fn apply_entry(
+    app: &AppState,
+    tenant: &str,
+    cashout: &Cashout,
+    entry: &iso20022::ReportEntry,
+    message_id: &str,
+) -> anyhow::Result<bool> {
+    let now = app.clock.now_us();
+    match entry.outcome {
+        Outcome::Paid => {
+            let mut t = transition(tenant, &cashout.id, "paid", format!("bank reports it paid ({message_id})"), now);
+            t.set = vec![("paid_at", now.into())];
+            flow::change(app, t).await
+        }
+        Outcome::Rejected => {
+            let reason = entry.reason.clone().unwrap_or_else(|| "rejected".into());
+            // A payment reported made may still come back (returned, reversed): then
+            // the whole gross goes back to the user's pockets.
+            let note = if cashout.status == "paid" {
+                format!("the bank returned it after paying it: {reason} ({message_id})")
+            } else {
+                format!("bank rejected it: {reason} ({message_id})")
+            };
+            let mut t = transition(tenant, &cashout.id, "failed", note, now);
+            t.from = &["in_transit", "paid"];
+            t.set = vec![("failure_reason", Param::from(format!("bank:{reason}")))];
+            flow::change(app, t).await
+        }
+        Outcome::Pending => Ok(false),
+    }
 }
 
 /// Each payment's last entry, in the order payments first appear: a report may name one

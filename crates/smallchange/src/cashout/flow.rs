@@ -55,8 +55,8 @@ pub fn new_cashout(app: &AppState, tenant: &str, quote: Quote, user: &User, now:
     (cashout, code)
 }
 
-/// Moves a cash-out to `to` if it is in one of `from`; then releases or pays out its hold
-/// if `to` calls for it. `false` if it was not in one of `from`.
+/// Moves a cash-out to `to` if it is in one of `from`; then releases, pays out or gives
+/// back its hold if `to` calls for it. `false` if it was not in one of `from`.
 pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::Result<bool> {
     let (tenant, id, to) = (transition.tenant.to_string(), transition.id.to_string(), transition.to.to_string());
     let event = format!("cashout.{to}");
@@ -72,7 +72,12 @@ pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::R
     }
     if RELEASING.contains(&to.as_str()) || to == "paid" {
         if let Some(cashout) = cashouts::get(&app.db, &tenant, &id).await? {
-            follow_money(app, &tenant, &cashout).await?;
+            // The status has changed: what the money owes it is the worker's to finish now,
+            // as after a crash between the two steps (with backoff, and `cashout.stuck`
+            // should it keep failing). The caller's change stands either way.
+            if let Err(error) = follow_money(app, &tenant, &cashout).await {
+                tracing::warn!(cashout = %id, error = %format!("{error:#}"), "the money did not follow a status change yet; the worker will");
+            }
         }
     }
     Ok(true)

@@ -77,7 +77,7 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, extra_rows: Vec<Row>) -> anyho
     let mut transfers = Vec::new();
     for (n, (_, account, amount)) in legs.iter().enumerate() {
         let value =
-            Amount::new(*amount).ok_or_else(|| anyhow::anyhow!("a source of {} is not positive", cashout.id))?;
+            Amount::positive(*amount).ok_or_else(|| anyhow::anyhow!("a source of {} is not positive", cashout.id))?;
         let mut hold =
             transfer(hold_id(tenant, cashout, n).0, &account.id, &clearing.id, value, currency, codes::CASHOUT_HOLD);
         hold.flags = TransferFlags::PENDING;
@@ -145,7 +145,7 @@ pub fn settle_unit(tenant: &str, cashout: &Cashout) -> anyhow::Result<Unit> {
             )
         })
         .collect();
-    if let Some(fee) = Amount::new(cashout.quote.fee) {
+    if let Some(fee) = Amount::positive(cashout.quote.fee) {
         transfers.push(transfer(
             format!("{tenant}/{}:fee", cashout.id),
             &clearing.id,
@@ -155,7 +155,7 @@ pub fn settle_unit(tenant: &str, cashout: &Cashout) -> anyhow::Result<Unit> {
             codes::CASHOUT_FEE,
         ));
     }
-    let net = Amount::new(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
+    let net = Amount::positive(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
     transfers.push(transfer(
         format!("{tenant}/{}:sent", cashout.id),
         &clearing.id,
@@ -189,15 +189,15 @@ pub fn return_unit(tenant: &str, cashout: &Cashout, adjusted: i64, at: i64) -> a
     let fees = pocket::fee_income(tenant, currency);
     let sent = pocket::payouts_sent(tenant, &cashout.quote.rail, currency);
     let id = |n: usize| format!("{tenant}/{}:return:{n}", cashout.id);
-    let net = Amount::new(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
+    let net = Amount::positive(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
     let mut transfers = vec![transfer(id(0), &sent.id, &clearing.id, net, currency, codes::CASHOUT_RETURN)];
-    if let Some(fee) = Amount::new(cashout.quote.fee) {
+    if let Some(fee) = Amount::positive(cashout.quote.fee) {
         transfers.push(transfer(id(1), &fees.id, &clearing.id, fee, currency, codes::CASHOUT_RETURN));
     }
     let adjustments = pocket::operator_adjustments(tenant, currency);
     let to_user = legs.iter().map(|(_, account, share)| (account, *share));
     for (account, share) in to_user.chain([(&adjustments, adjusted.min(cashout.quote.gross))]) {
-        if let Some(value) = Amount::new(share) {
+        if let Some(value) = Amount::positive(share) {
             let n = transfers.len();
             transfers.push(transfer(id(n), &clearing.id, &account.id, value, currency, codes::CASHOUT_RETURN));
         }

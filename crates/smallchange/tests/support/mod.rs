@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod bank;
 pub mod process;
 
 use std::path::PathBuf;
