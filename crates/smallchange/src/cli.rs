@@ -154,7 +154,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify { db } => {
             let db = open(&settings(config, &db)?).await?;
             let report = store::verify::run(&db).await?;
-            println!("checked {} accounts and {} transfers", report.accounts, report.transfers);
+            println!(
+                "checked {} accounts, {} transfers and {} cash-outs",
+                report.accounts, report.transfers, report.cashouts
+            );
             if !report.failures.is_empty() {
                 for failure in &report.failures {
                     println!("FAILED: {failure}");

@@ -25,6 +25,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "cashout.canceled",
     "cashout.expired",
     "cashout.sla_breached",
+    "cashout.stuck",
     "balance.threshold_reached",
     "gift_card.expiring",
 ];
@@ -83,7 +84,7 @@ pub fn body(event: &Event) -> Vec<u8> {
 }
 
 /// Microseconds since the epoch as RFC 3339 UTC, like every time in the API.
-fn rfc3339(us: i64) -> String {
+pub fn rfc3339(us: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()

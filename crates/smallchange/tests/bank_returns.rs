@@ -1,12 +1,21 @@
-//! Bank returns on both backends: a payment the bank reported paid and later gives back.
+//! Bank returns on both backends: a payment the bank reported paid and later gives back —
+//! by a camt.054 credit entry with return information, or a pain.002 `RJCT` after `ACSC` —
+//! fails, and its whole gross goes back to the pockets it came from, exactly once, however
+//! often and in whatever order the reports come. A money step that keeps failing backs off
+//! and raises `cashout.stuck` once; `verify` names a cash-out whose money is not where its
+//! status says.
 
 mod support;
 
-use serde_json::json;
+use std::time::Duration;
+
+use serde_json::{json, Value};
 use smallchange::clock::Clock;
 use smallchange::config::Settings;
-use support::bank::{self, confirmed_cashouts, status_of, until, upload_report, Booking};
-use support::{fresh_db, spawn_with_clock, Backend};
+use smallchange::store::{self, Db};
+use smallchange::unit::{Param, Row};
+use support::bank::{self, confirmed_cashout, confirmed_cashouts, status_of, until, upload_report, Booking};
+use support::{fresh_db, spawn_with_clock, Backend, TestServer};
 
 const START_US: i64 = 1_794_279_600_000_000;
 
@@ -16,21 +25,183 @@ fn settings(s: &mut Settings) {
     s.cashout.risk.velocity_count_max = 10;
 }
 
+/// Each pocket's `available`, by name.
+fn pockets(balances: &Value) -> Vec<(String, i64)> {
+    let mut pockets: Vec<(String, i64)> = balances["pockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["pocket"].as_str().unwrap().to_string(), p["available"].as_i64().unwrap()))
+        .collect();
+    pockets.sort();
+    pockets
+}
+
+/// The statuses a cash-out passed through, in order.
+async fn timeline(server: &TestServer, id: &str) -> Vec<String> {
+    let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
+    cashout["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap().to_string()).collect()
+}
+
+/// The counters of one of the tenant's operator accounts (`fees`, `payouts:bank_transfer` …).
+async fn operator(server: &TestServer, name: &str) -> [i64; 4] {
+    server.counters_of(&format!("{}/:{name}:KRW", server.tenant)).await
+}
+
+async fn in_transit(server: &TestServer, ids: &[String]) {
+    for id in ids {
+        until("the batch", || async { status_of(server, id).await == "in_transit" }).await;
+    }
+}
+
 both_backends!(a_camt054_credit_returns_a_paid_payout, super::a_camt054_credit_returns_a_paid_payout_on);
 
+/// Paid (pain.002 `ACSC`), then returned by a camt.054.001.08 credit entry with `MD07`: the
+/// cash-out fails with `bank:MD07`, every pocket it drew from is whole again, the fee and
+/// the net come back from the operator's accounts, and the same return again changes nothing.
 async fn a_camt054_credit_returns_a_paid_payout_on(backend: Backend) {
     let clock = Clock::fixed(START_US);
     let server = spawn_with_clock(fresh_db(backend).await, settings, clock.clone()).await;
-    let (user, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000]).await;
-    until("the batch", || async { status_of(&server, &ids[0]).await == "in_transit" }).await;
-    let (status, applied) = upload_report(&server, bank::pain002("S-1", &[(&ids[0], "ACSC", None)])).await;
-    assert_eq!(status, 200, "{applied}");
-    let returned = bank::camt054("N-1", &[(&ids[0], 19_500, Booking::Returned("MD07"))]);
+    let (user, destination) = bank::bank_user(&server, 1).await;
+    server.topup(&user, "refund", 5_000).await;
+    let before = pockets(&server.balances(&user).await);
+    let id = confirmed_cashout(&server, &clock, &user, &destination, 20_000).await;
+    let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
+    assert_eq!(cashout["quote"]["sources"].as_array().unwrap().len(), 2, "drawn from two pockets: {cashout}");
+    in_transit(&server, std::slice::from_ref(&id)).await;
+    let (status, applied) = upload_report(&server, bank::pain002("S-1", &[(&id, "ACSC", None)])).await;
+    assert_eq!((status, applied["results"][0]["status"].as_str()), (200, Some("paid")), "{applied}");
+    assert_eq!(operator(&server, "payouts:bank_transfer").await[3], 19_500);
+    assert_eq!(server.balances(&user).await["total"], 505_000 - 20_000);
+
+    let returned = bank::camt054("N-1", &[(&id, 19_500, Booking::Returned("MD07"))]);
     bank::assert_schema_valid("camt.054.001.08.xsd", &returned);
-    let (status, applied) = upload_report(&server, returned).await;
+    let (status, applied) = upload_report(&server, returned.clone()).await;
     assert_eq!(status, 200, "{applied}");
-    until("the money back", || async { server.balances(&user).await["total"] == 500_000 }).await;
-    let _ = json!({});
+    let result = &applied["results"][0];
+    assert_eq!(
+        (result["outcome"].as_str(), result["changed"].as_bool(), result["status"].as_str()),
+        (Some("rejected"), Some(true), Some("failed")),
+        "{applied}"
+    );
+    assert!(result.get("error").is_none(), "{applied}");
+    assert_eq!(pockets(&server.balances(&user).await), before, "every pocket whole again");
+    assert_eq!(server.balances(&user).await["pending"], 0);
+    let (_, failed) = server.get(&format!("/v1/cashouts/{id}")).await;
+    assert_eq!(failed["failure_reason"], "bank:MD07");
+    assert_eq!(timeline(&server, &id).await, ["awaiting_confirmation", "processing", "in_transit", "paid", "failed"]);
+    let sent = operator(&server, "payouts:bank_transfer").await;
+    assert_eq!(sent[3] - sent[1], 0, "the net came back from the rail's payouts: {sent:?}");
+    let fees = operator(&server, "fees").await;
+    assert_eq!(fees[3] - fees[1], 0, "the fee came back from the operator's income: {fees:?}");
+
+    // The same return again, and the payment reported paid again: nothing moves.
+    let (_, again) = upload_report(&server, returned).await;
+    assert_eq!((again["results"][0]["changed"].as_bool(), again["results"][0]["status"].as_str()), (Some(false), Some("failed")));
+    let (_, stale) = upload_report(&server, bank::pain002("S-2", &[(&id, "ACSC", None)])).await;
+    assert_eq!((stale["results"][0]["changed"].as_bool(), stale["results"][0]["status"].as_str()), (Some(false), Some("failed")));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(pockets(&server.balances(&user).await), before);
     server.assert_verified().await;
     server.stop().await;
 }
+
+both_backends!(a_rejection_after_acsc_returns_the_payout, super::a_rejection_after_acsc_returns_the_payout_on);
+
+/// A pain.002 `RJCT` after an `ACSC` for the same payment is a return: the money comes back
+/// once; an `RJCT` for a payment never paid releases its hold.
+async fn a_rejection_after_acsc_returns_the_payout_on(backend: Backend) {
+    let clock = Clock::fixed(START_US);
+    let server = spawn_with_clock(fresh_db(backend).await, settings, clock.clone()).await;
+    let (user, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000, 30_000]).await;
+    in_transit(&server, &ids).await;
+    upload_report(&server, bank::pain002("S-1", &[(&ids[0], "ACSC", None)])).await;
+    let balances = server.balances(&user).await;
+    assert_eq!((balances["total"].as_i64(), balances["pending"].as_i64()), (Some(500_000 - 20_000), Some(30_000)));
+    let rejected = bank::pain002("S-2", &[(&ids[0], "RJCT", Some("AC04")), (&ids[1], "RJCT", Some("AC01"))]);
+    bank::assert_schema_valid("pain.002.001.12.xsd", &rejected);
+    for _ in 0..2 {
+        let (status, applied) = upload_report(&server, rejected.clone()).await;
+        assert_eq!(status, 200, "{applied}");
+        let balances = server.balances(&user).await;
+        assert_eq!((balances["total"].as_i64(), balances["pending"].as_i64()), (Some(500_000), Some(0)), "{balances}");
+    }
+    assert_eq!(timeline(&server, &ids[0]).await, ["awaiting_confirmation", "processing", "in_transit", "paid", "failed"]);
+    assert_eq!(timeline(&server, &ids[1]).await, ["awaiting_confirmation", "processing", "in_transit", "failed"]);
+    let (_, returned) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
+    assert_eq!(returned["failure_reason"], "bank:AC04");
+    server.assert_verified().await;
+    server.stop().await;
+}
+both_backends!(a_returned_payment_gives_the_money_back, super::a_returned_payment_gives_the_money_back_on);
+
+/// A payment the bank reported made and later returns (a reversal) fails, and the whole
+/// gross — fee included — goes back to the pockets it came from. Within one report the
+/// later entry for a payment is the news that counts.
+async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
+    let clock = Clock::fixed(START_US);
+    let adjust = |s: &mut Settings| {
+        s.cashout_poll_ms = 20;
+        s.cashout.risk.review_new_destination = false;
+        s.cashout.risk.velocity_count_max = 10;
+    };
+    let server = spawn_with_clock(fresh_db(backend).await, adjust, clock.clone()).await;
+    let (user, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000, 30_000]).await;
+    for id in &ids {
+        until("the batch", || async { status_of(&server, id).await == "in_transit" }).await;
+    }
+    let upload = |xml: String| upload_report(&server, xml);
+    // The fixture's first entry is ACSC, its second RJCT (AC01).
+    let fixture = bank::fixture("derived/pain.002.001.12-batch.xml");
+    let report = |paid: &str, rejected: &str| {
+        fixture.replace("po_0lmbq7v2c1k01a4r8tq", paid).replace("po_0lmbq7v2c1k02b7x2mz", rejected)
+    };
+    // One report, the second payment booked then returned: only the return counts.
+    let (status, applied) = upload(report(&ids[0], &ids[1]).replace(&ids[0], &ids[1])).await;
+    assert_eq!(status, 200, "{applied}");
+    assert_eq!(applied["results"].as_array().unwrap().len(), 1, "{applied}");
+    assert_eq!(status_of(&server, &ids[1]).await, "failed");
+    // The first paid; then a later report returns it.
+    upload(report(&ids[0], "po_unknown_1")).await;
+    until("the payout posted", || async {
+        let balances = server.balances(&user).await;
+        balances["total"] == 500_000 - 20_000 && balances["pending"] == 0
+    })
+    .await;
+    let sent = format!("{}/:payouts:bank_transfer:KRW", server.tenant);
+    assert_eq!(server.counters_of(&sent).await[3], 19_500);
+    // A dispute upheld meanwhile paid ₩5,000 back; the return then gives the rest, so the
+    // user gets back what the cash-out took, once.
+    let (_, dispute) = server.post(&format!("/v1/cashouts/{}/disputes", ids[0]), json!({"reason": "late"})).await;
+    let resolve = format!("/v1/disputes/{}/resolve", dispute["id"].as_str().unwrap());
+    let (status, upheld) = server.post(&resolve, json!({"outcome": "upheld", "adjustment": 5_000})).await;
+    assert_eq!(status, 200, "{upheld}");
+    until("the adjustment", || async { server.balances(&user).await["total"] == 500_000 - 20_000 + 5_000 }).await;
+    let (status, applied) = upload(report("po_unknown_2", &ids[0])).await;
+    assert_eq!(status, 200, "{applied}");
+    let result = &applied["results"][0];
+    assert_eq!((result["changed"].as_bool(), result["status"].as_str()), (Some(true), Some("failed")), "{applied}");
+    until("the money back", || async { server.balances(&user).await["total"] == 500_000 }).await;
+    let (_, returned) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
+    assert_eq!(returned["failure_reason"], "bank:AC01");
+    let statuses: Vec<&str> =
+        returned["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid", "failed"]);
+    let counters = server.counters_of(&sent).await;
+    assert_eq!(counters[3] - counters[1], 0, "the net came back from the rail's payouts: {counters:?}");
+    let adjustments = server.counters_of(&format!("{}/:adjustments:KRW", server.tenant)).await;
+    assert_eq!(adjustments[3] - adjustments[1], 0, "the adjustment went back to the operator: {adjustments:?}");
+    // Nothing more is owed on a returned cash-out.
+    let (_, late) = server.post(&format!("/v1/cashouts/{}/disputes", ids[0]), json!({"reason": "still"})).await;
+    let resolve = format!("/v1/disputes/{}/resolve", late["id"].as_str().unwrap());
+    let (status, refused) = server.post(&resolve, json!({"outcome": "upheld", "adjustment": 1_000})).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("invalid_state")), "{refused}");
+    // The return is given once, however often the report comes.
+    let (_, again) = upload(report("po_unknown_2", &ids[0])).await;
+    assert_eq!(again["results"][0]["changed"], false, "{again}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.balances(&user).await["total"], 500_000);
+    server.assert_verified().await;
+    server.stop().await;
+}
+

@@ -23,10 +23,12 @@ pub mod payments;
 pub mod payout_batches;
 pub mod pickup;
 pub mod sqlite_raw;
+pub mod stuck_steps;
 pub mod tenants;
 pub mod totp;
 pub mod users;
 pub mod verify;
+pub mod verify_cashouts;
 pub mod wallet;
 pub mod webhooks;
 

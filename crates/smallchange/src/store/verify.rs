@@ -1,4 +1,5 @@
-//! `smallchange verify`: recomputes every ledger invariant from the stored entries.
+//! `smallchange verify`: recomputes every ledger invariant from the stored entries, and
+//! checks that each cash-out's money is where its status says (see [`super::verify_cashouts`]).
 //!
 //! Balances are kept as running counters for O(1) reads; this check rebuilds them from the
 //! append-only transfers and compares, so a bug in either path shows up as a named failure.
@@ -13,6 +14,8 @@ use crate::on_tx;
 pub struct Report {
     pub accounts: u64,
     pub transfers: u64,
+    /// Cash-outs whose money was compared with their status.
+    pub cashouts: u64,
     pub failures: Vec<String>,
 }
 
@@ -70,6 +73,9 @@ pub async fn run(db: &Db) -> anyhow::Result<Report> {
     check_conservation(&stored, &mut report);
     check_counters(&stored, recomputed, &mut report);
     check_resolutions(&mut tx, &mut report).await?;
+    let (cashouts, failures) = super::verify_cashouts::check(&mut tx, super::now_us()).await?;
+    report.cashouts = cashouts;
+    failures.into_iter().for_each(|failure| report.fail(failure));
     tx.commit().await?; // read only: nothing to keep
     Ok(report)
 }

@@ -12,7 +12,9 @@
 //! - a payout past its SLA raises an operator alert, once;
 //! - a gift card with value left near its expiry is announced, once (`gift_card.expiring`).
 //!
-//! Every step is a conditional status change, so several workers (processes) may run.
+//! Every step is a conditional status change, so several workers (processes) may run. A
+//! step that keeps failing for one cash-out backs off and raises `cashout.stuck`, once
+//! (see [`super::stuck`]).
 
 use std::time::Duration;
 
@@ -24,6 +26,8 @@ use crate::domain::cashout_policy::CashoutPolicy;
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout};
 use crate::store::disputes;
+
+use super::stuck::{Step, Steps, Subject};
 
 /// Most cash-outs one pass looks at per step.
 const PASS_LIMIT: i64 = 200;
@@ -41,12 +45,15 @@ pub async fn run(app: AppState, every: Duration, mut stopped: watch::Receiver<bo
     }
 }
 
-/// One pass over everything due.
+/// One pass over everything due. A step that fails for one cash-out is left for a later
+/// pass, with backoff, and reported should it keep failing (see [`super::stuck`]).
 pub async fn pass(app: &AppState) -> anyhow::Result<()> {
     let now = app.clock.now_us();
+    let steps = Steps::load(app).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "awaiting_confirmation", PASS_LIMIT).await? {
         if cashout.confirm_by <= now {
-            carry_on(flow::expire(app, &tenant, &cashout, now).await, "expiring", &cashout.id);
+            let expiring = flow::expire(app, &tenant, &cashout, now);
+            steps.run(app, Step::Expire, Subject::cashout(&tenant, &cashout.id), expiring).await;
         }
     }
     for rail in rail::ALL {
@@ -58,15 +65,18 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
     }
     auto::pass(app).await?;
     for (tenant, dispute) in disputes::resolving(&app.db, PASS_LIMIT).await? {
-        carry_on(adjustments::settle(app, &tenant, &dispute).await, "paying a dispute's adjustment", &dispute.id);
+        let subject = Subject { tenant: &tenant, id: &dispute.id, cashout_id: &dispute.cashout_id };
+        steps.run(app, Step::PayAdjustment, subject, adjustments::settle(app, &tenant, &dispute)).await;
     }
     for (tenant, cashout) in cashouts::unsettled(&app.db, PASS_LIMIT).await? {
-        carry_on(flow::follow_money(app, &tenant, &cashout).await, "moving a hold", &cashout.id);
+        let moving = flow::follow_money(app, &tenant, &cashout);
+        steps.run(app, Step::MoveMoney, Subject::cashout(&tenant, &cashout.id), moving).await;
     }
     carry_on(super::gift_card_notices::pass(app, now).await, "gift-card expiry notices", "all");
     let shortest_sla_us = policies(app).map(|p| p.sla_hours).min().unwrap_or(24) * HOUR_US;
     for (tenant, cashout) in cashouts::not_yet_alerted(&app.db, now - shortest_sla_us, PASS_LIMIT).await? {
-        carry_on(alert_if_late(app, &tenant, &cashout, now).await, "raising an SLA alert", &cashout.id);
+        let alerting = alert_if_late(app, &tenant, &cashout, now);
+        steps.run(app, Step::SlaAlert, Subject::cashout(&tenant, &cashout.id), alerting).await;
     }
     Ok(())
 }

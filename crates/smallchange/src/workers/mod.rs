@@ -13,6 +13,7 @@ pub mod gift_card_notices;
 pub mod jobs;
 pub mod purge;
 pub mod sms;
+pub mod stuck;
 pub mod webhooks;
 
 use std::sync::Arc;

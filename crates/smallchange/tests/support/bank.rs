@@ -47,6 +47,17 @@ pub async fn status_of(server: &TestServer, id: &str) -> String {
 /// A user with ₩500,000 of cash, a bank destination and a confirmed SMS cash-out per
 /// amount: the user's id and the cash-outs' ids.
 pub async fn confirmed_cashouts(server: &TestServer, clock: &Clock, n: u32, amounts: &[i64]) -> (String, Vec<String>) {
+    let (user, destination) = bank_user(server, n).await;
+    let mut ids = Vec::new();
+    for amount in amounts {
+        ids.push(confirmed_cashout(server, clock, &user, &destination, *amount).await);
+    }
+    (user, ids)
+}
+
+/// A user with ₩500,000 of cash, verified, with a bank destination: the user's id and the
+/// destination's.
+pub async fn bank_user(server: &TestServer, n: u32) -> (String, String) {
     let user = server.create_user(n).await;
     let kyc =
         json!({"level": "verified", "legal_name": "Kim & Lee <Ltd>", "birth_date": "1990-01-01", "document_ref": "d"});
@@ -54,23 +65,25 @@ pub async fn confirmed_cashouts(server: &TestServer, clock: &Clock, n: u32, amou
     let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "Kim & Lee <Ltd>"});
     let (_, destination) = server.post(&format!("/v1/users/{user}/payout-destinations"), bank).await;
     server.topup(&user, "bank_transfer", 500_000).await;
-    let mut ids = Vec::new();
-    for amount in amounts {
-        // A second apart, so the newest code is first in the outbox.
-        clock.set(clock.now_us() + 1_000_000);
-        let body = json!({"amount": amount, "currency": "KRW", "destination_id": destination["id"]});
-        let (status, quote) = server.post(&format!("/v1/users/{user}/cashout-quotes"), body).await;
-        assert_eq!(status, 200, "{quote}");
-        let (_, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
-        let id = cashout["id"].as_str().unwrap().to_string();
-        let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
-        let text = outbox[0]["text"].as_str().unwrap();
-        let code: String = text.split(": ").nth(1).unwrap().chars().take(6).collect();
-        let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": code})).await;
-        assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
-        ids.push(id);
-    }
-    (user, ids)
+    (user, destination["id"].as_str().unwrap().to_string())
+}
+
+/// A cash-out of `amount` to `destination`, quoted, held and confirmed with its SMS code:
+/// its id.
+pub async fn confirmed_cashout(server: &TestServer, clock: &Clock, user: &str, destination: &str, amount: i64) -> String {
+    // A second apart, so the newest code is first in the outbox.
+    clock.set(clock.now_us() + 1_000_000);
+    let body = json!({"amount": amount, "currency": "KRW", "destination_id": destination});
+    let (status, quote) = server.post(&format!("/v1/users/{user}/cashout-quotes"), body).await;
+    assert_eq!(status, 200, "{quote}");
+    let (_, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
+    let id = cashout["id"].as_str().unwrap().to_string();
+    let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
+    let text = outbox[0]["text"].as_str().unwrap();
+    let code: String = text.split(": ").nth(1).unwrap().chars().take(6).collect();
+    let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": code})).await;
+    assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
+    id
 }
 
 /// Uploads a status report as the operator does: its status and answer.
