@@ -205,3 +205,238 @@ async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
     server.stop().await;
 }
 
+
+/// What a bank says of one payment in a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum News {
+    /// pain.002 `ACSC`.
+    Settled,
+    /// pain.002 `PDNG`: nothing yet.
+    Pending,
+    /// pain.002 `RJCT`.
+    Rejected,
+    /// camt.054 `DBIT` `BOOK`.
+    Booked,
+    /// camt.054 `CRDT` `BOOK` with return information.
+    Returned,
+}
+
+impl News {
+    fn in_camt054(self) -> bool {
+        matches!(self, News::Booked | News::Returned)
+    }
+}
+
+/// A cash-out as the bank's news leaves it, by the rules of the bank rail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Model {
+    InTransit,
+    Paid,
+    Failed,
+}
+
+impl Model {
+    fn hears(self, news: News) -> Model {
+        match (self, news) {
+            (Model::InTransit, News::Settled | News::Booked) => Model::Paid,
+            (Model::InTransit | Model::Paid, News::Rejected | News::Returned) => Model::Failed,
+            (state, _) => state,
+        }
+    }
+
+    fn status(self) -> &'static str {
+        match self {
+            Model::InTransit => "in_transit",
+            Model::Paid => "paid",
+            Model::Failed => "failed",
+        }
+    }
+}
+
+/// The report carrying `entries` (payment index, news), all of one kind.
+fn report_of(number: usize, ids: &[String], entries: &[(usize, News)]) -> String {
+    if entries[0].1.in_camt054() {
+        let booked: Vec<(&str, i64, Booking<'_>)> = entries
+            .iter()
+            .map(|(n, news)| {
+                let booking = if *news == News::Booked { Booking::Paid } else { Booking::Returned("AC04") };
+                (ids[*n].as_str(), 1_000, booking)
+            })
+            .collect();
+        bank::camt054(&format!("N-{number}"), &booked)
+    } else {
+        let statuses: Vec<(&str, &str, Option<&str>)> = entries
+            .iter()
+            .map(|(n, news)| match news {
+                News::Settled => (ids[*n].as_str(), "ACSC", None),
+                News::Pending => (ids[*n].as_str(), "PDNG", None),
+                _ => (ids[*n].as_str(), "RJCT", Some("AC01")),
+            })
+            .collect();
+        bank::pain002(&format!("S-{number}"), &statuses)
+    }
+}
+
+const GROSS: [i64; 3] = [20_000, 30_000, 40_000];
+
+/// Uploads each report (twice where it says so) to three users' payouts and checks after
+/// every upload that each cash-out and each user's balance is what the model says, and
+/// that `verify` is clean.
+async fn reports_in_any_order_on(backend: Backend, reports: Vec<(Vec<(usize, News)>, bool)>) {
+    let clock = Clock::fixed(START_US);
+    let server = spawn_with_clock(fresh_db(backend).await, settings, clock.clone()).await;
+    let mut users = Vec::new();
+    let mut ids = Vec::new();
+    for (n, gross) in GROSS.iter().enumerate() {
+        let (user, id) = confirmed_cashouts(&server, &clock, n as u32 + 1, &[*gross]).await;
+        users.push(user);
+        ids.extend(id);
+    }
+    in_transit(&server, &ids).await;
+    let mut model = [Model::InTransit; 3];
+    for (number, (entries, twice)) in reports.iter().enumerate() {
+        // Within one report the later entry for a payment is the news that counts.
+        let mut latest: Vec<(usize, News)> = Vec::new();
+        for (n, news) in entries {
+            latest.retain(|(m, _)| m != n);
+            latest.push((*n, *news));
+        }
+        for (n, news) in latest {
+            model[n] = model[n].hears(news);
+        }
+        let xml = report_of(number, &ids, entries);
+        for _ in 0..if *twice { 2 } else { 1 } {
+            let (status, applied) = upload_report(&server, xml.clone()).await;
+            assert_eq!(status, 200, "{applied}");
+            for n in 0..3 {
+                let context = format!("after report {number} of {reports:?}");
+                assert_eq!(status_of(&server, &ids[n]).await, model[n].status(), "{context}");
+                let balances = server.balances(&users[n]).await;
+                let (posted, held) = match model[n] {
+                    Model::InTransit => (0, GROSS[n]),
+                    Model::Paid => (GROSS[n], 0),
+                    Model::Failed => (0, 0),
+                };
+                let expected = (Some(500_000 - posted), Some(held));
+                assert_eq!((balances["total"].as_i64(), balances["pending"].as_i64()), expected, "{context}");
+            }
+            server.assert_verified().await;
+        }
+    }
+    server.stop().await;
+}
+
+fn news() -> impl proptest::strategy::Strategy<Value = News> {
+    proptest::prop_oneof![
+        proptest::strategy::Just(News::Settled),
+        proptest::strategy::Just(News::Pending),
+        proptest::strategy::Just(News::Rejected),
+        proptest::strategy::Just(News::Booked),
+        proptest::strategy::Just(News::Returned),
+    ]
+}
+
+/// Reports of one to three entries each, pain.002 or camt.054 by their first entry's news.
+fn reports() -> impl proptest::strategy::Strategy<Value = Vec<(Vec<(usize, News)>, bool)>> {
+    use proptest::prelude::*;
+    let entry = (0..3usize, news());
+    let report = (prop::collection::vec(entry, 1..4), any::<bool>()).prop_map(|(mut entries, twice)| {
+        let camt = entries[0].1.in_camt054();
+        entries.retain(|(_, news)| news.in_camt054() == camt);
+        (entries, twice)
+    });
+    prop::collection::vec(report, 1..7)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 6, failure_persistence: None, ..Default::default() })]
+
+    /// Paid, pending, rejected and returned news in any order and repeated, on SQLite.
+    #[test]
+    fn reports_in_any_order_sqlite(reports in reports()) {
+        runtime().block_on(reports_in_any_order_on(Backend::Sqlite, reports));
+    }
+
+    /// The same on PostgreSQL.
+    #[test]
+    fn reports_in_any_order_postgres(reports in reports()) {
+        runtime().block_on(reports_in_any_order_on(Backend::Postgres, reports));
+    }
+}
+
+/// Runs one statement on the test's database, as an operator with a SQL prompt would.
+async fn by_hand(db: &Db, sql: &'static str, params: Vec<Param>) {
+    let mut tx = db.begin().await.unwrap();
+    store::execute_rows(&mut tx, &[Row { sql, params }]).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn verify_failures(server: &TestServer) -> Vec<String> {
+    store::verify::run(server.store()).await.unwrap().failures
+}
+
+/// Rewrites the sources of a cash-out's quote.
+const SET_SOURCES: &str = "UPDATE cashout_quotes SET sources = $1 WHERE id = (SELECT quote_id FROM cashouts WHERE id = $2)";
+
+both_backends!(a_stuck_return_is_reported_once, super::a_stuck_return_is_reported_once_on);
+
+/// A return whose money cannot move (its cash-out names a pocket that no longer parses)
+/// leaves the cash-out `failed` with the money out: `verify` names it, the worker backs
+/// off instead of trying every pass and raises `cashout.stuck` once; once the record is
+/// mended the money comes back and the step is forgotten. A hold released in the record
+/// but not in the ledger is named by `verify` too.
+async fn a_stuck_return_is_reported_once_on(backend: Backend) {
+    let clock = Clock::fixed(START_US);
+    let server = spawn_with_clock(fresh_db(backend).await, settings, clock.clone()).await;
+    let (url, heard) = support::event_receiver().await;
+    let (status, _) = server.post("/v1/webhook-endpoints", json!({"url": url, "events": ["cashout.stuck"]})).await;
+    assert_eq!(status, 200);
+    let (user, ids) = confirmed_cashouts(&server, &clock, 1, &[20_000, 30_000]).await;
+    in_transit(&server, &ids).await;
+    upload_report(&server, bank::pain002("S-1", &[(&ids[0], "ACSC", None)])).await;
+    assert!(verify_failures(&server).await.is_empty());
+
+    let mended = r#"[{"pocket":"cash","amount":20000}]"#;
+    let (_, cashout) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
+    assert_eq!(cashout["quote"]["sources"], serde_json::from_str::<Value>(mended).unwrap());
+    let broken = r#"[{"pocket":"gift:","amount":20000}]"#;
+    by_hand(server.store(), SET_SOURCES, vec![broken.into(), ids[0].as_str().into()])
+        .await;
+    let (status, applied) = upload_report(&server, bank::pain002("S-2", &[(&ids[0], "RJCT", Some("AC04"))])).await;
+    assert_eq!((status, applied["results"][0]["status"].as_str()), (200, Some("failed")), "{applied}");
+    let failures = verify_failures(&server).await;
+    assert!(
+        failures.iter().any(|f| f.contains(&ids[0]) && f.contains("never given back")),
+        "verify names the cash-out: {failures:?}"
+    );
+    until("cashout.stuck", || async { !heard.lock().unwrap().is_empty() }).await;
+    let stuck = heard.lock().unwrap()[0].clone();
+    assert_eq!((stuck["type"].as_str(), stuck["data"]["id"].as_str()), (Some("cashout.stuck"), Some(ids[0].as_str())));
+    assert_eq!(stuck["data"]["step"], "move_money", "{stuck}");
+    let failing = store::stuck_steps::list(server.store(), 10).await.unwrap();
+    assert_eq!(failing.len(), 1, "{failing:?}");
+    // Backing off: the worker passes every 20 ms, the step waits up to a second.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let failing = store::stuck_steps::list(server.store(), 10).await.unwrap();
+    assert!(failing[0].failures < 12, "tried {} times in about two seconds", failing[0].failures);
+    assert_eq!(heard.lock().unwrap().len(), 1, "reported once");
+
+    by_hand(server.store(), SET_SOURCES, vec![mended.into(), ids[0].as_str().into()])
+        .await;
+    until("the money back", || async { server.balances(&user).await["total"] == 500_000 }).await;
+    until("the step forgotten", || async { store::stuck_steps::list(server.store(), 10).await.unwrap().is_empty() })
+        .await;
+    assert!(verify_failures(&server).await.is_empty());
+
+    // A hold the record says is released while the ledger still holds it.
+    let hand_made = "UPDATE cashouts SET status = 'failed', hold_state = 'released' WHERE id = $1";
+    by_hand(server.store(), hand_made, vec![ids[1].as_str().into()]).await;
+    let failures = verify_failures(&server).await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains(&ids[1]) && failures[0].contains("still held"), "{failures:?}");
+    server.stop().await;
+}
