@@ -28,6 +28,7 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     let clock = Clock::fixed(START_US);
     let adjust = |s: &mut Settings| {
         support::fast_workers(s);
+        s.cashout.bank.account = "1002-345-678901".into();
         s.cashout.risk.review_new_destination = false;
         s.cashout.risk.velocity_count_max = 10;
     };
@@ -76,6 +77,9 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
         files.contains("Kim &amp; Lee &lt;Ltd&gt;") && files.contains("<InstdAmt Ccy=\"KRW\">19500</InstdAmt>"),
         "{files}"
     );
+    // The operator's account is written as creditors' are: digits, as banks match them.
+    assert!(files.contains("<Id>1002345678901</Id>") && files.contains("<Id>123456789012</Id>"), "{files}");
+    assert!(!files.contains("1002-345"), "{files}");
 
     // pain.002: the first paid, the second rejected (AC01), one reference unknown.
     let report = fixture("derived/pain.002.001.12-batch.xml")

@@ -97,9 +97,15 @@ async fn a_camt054_credit_returns_a_paid_payout_on(backend: Backend) {
 
     // The same return again, and the payment reported paid again: nothing moves.
     let (_, again) = upload_report(&server, returned).await;
-    assert_eq!((again["results"][0]["changed"].as_bool(), again["results"][0]["status"].as_str()), (Some(false), Some("failed")));
+    assert_eq!(
+        (again["results"][0]["changed"].as_bool(), again["results"][0]["status"].as_str()),
+        (Some(false), Some("failed"))
+    );
     let (_, stale) = upload_report(&server, bank::pain002("S-2", &[(&id, "ACSC", None)])).await;
-    assert_eq!((stale["results"][0]["changed"].as_bool(), stale["results"][0]["status"].as_str()), (Some(false), Some("failed")));
+    assert_eq!(
+        (stale["results"][0]["changed"].as_bool(), stale["results"][0]["status"].as_str()),
+        (Some(false), Some("failed"))
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(pockets(&server.balances(&user).await), before);
     server.assert_verified().await;
@@ -126,7 +132,10 @@ async fn a_rejection_after_acsc_returns_the_payout_on(backend: Backend) {
         let balances = server.balances(&user).await;
         assert_eq!((balances["total"].as_i64(), balances["pending"].as_i64()), (Some(500_000), Some(0)), "{balances}");
     }
-    assert_eq!(timeline(&server, &ids[0]).await, ["awaiting_confirmation", "processing", "in_transit", "paid", "failed"]);
+    assert_eq!(
+        timeline(&server, &ids[0]).await,
+        ["awaiting_confirmation", "processing", "in_transit", "paid", "failed"]
+    );
     assert_eq!(timeline(&server, &ids[1]).await, ["awaiting_confirmation", "processing", "in_transit", "failed"]);
     let (_, returned) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
     assert_eq!(returned["failure_reason"], "bank:AC04");
@@ -204,7 +213,6 @@ async fn a_returned_payment_gives_the_money_back_on(backend: Backend) {
     server.assert_verified().await;
     server.stop().await;
 }
-
 
 /// What a bank says of one payment in a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,7 +388,8 @@ async fn verify_failures(server: &TestServer) -> Vec<String> {
 }
 
 /// Rewrites the sources of a cash-out's quote.
-const SET_SOURCES: &str = "UPDATE cashout_quotes SET sources = $1 WHERE id = (SELECT quote_id FROM cashouts WHERE id = $2)";
+const SET_SOURCES: &str =
+    "UPDATE cashout_quotes SET sources = $1 WHERE id = (SELECT quote_id FROM cashouts WHERE id = $2)";
 
 both_backends!(a_stuck_return_is_reported_once, super::a_stuck_return_is_reported_once_on);
 
@@ -404,8 +413,7 @@ async fn a_stuck_return_is_reported_once_on(backend: Backend) {
     let (_, cashout) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
     assert_eq!(cashout["quote"]["sources"], serde_json::from_str::<Value>(mended).unwrap());
     let broken = r#"[{"pocket":"gift:","amount":20000}]"#;
-    by_hand(server.store(), SET_SOURCES, vec![broken.into(), ids[0].as_str().into()])
-        .await;
+    by_hand(server.store(), SET_SOURCES, vec![broken.into(), ids[0].as_str().into()]).await;
     let (status, applied) = upload_report(&server, bank::pain002("S-2", &[(&ids[0], "RJCT", Some("AC04"))])).await;
     assert_eq!((status, applied["results"][0]["status"].as_str()), (200, Some("failed")), "{applied}");
     let failures = verify_failures(&server).await;
@@ -425,8 +433,7 @@ async fn a_stuck_return_is_reported_once_on(backend: Backend) {
     assert!(failing[0].failures < 12, "tried {} times in about two seconds", failing[0].failures);
     assert_eq!(heard.lock().unwrap().len(), 1, "reported once");
 
-    by_hand(server.store(), SET_SOURCES, vec![mended.into(), ids[0].as_str().into()])
-        .await;
+    by_hand(server.store(), SET_SOURCES, vec![mended.into(), ids[0].as_str().into()]).await;
     until("the money back", || async { server.balances(&user).await["total"] == 500_000 }).await;
     until("the step forgotten", || async { store::stuck_steps::list(server.store(), 10).await.unwrap().is_empty() })
         .await;

@@ -155,7 +155,8 @@ pub fn settle_unit(tenant: &str, cashout: &Cashout) -> anyhow::Result<Unit> {
             codes::CASHOUT_FEE,
         ));
     }
-    let net = Amount::positive(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
+    let net =
+        Amount::positive(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
     transfers.push(transfer(
         format!("{tenant}/{}:sent", cashout.id),
         &clearing.id,
@@ -189,7 +190,8 @@ pub fn return_unit(tenant: &str, cashout: &Cashout, adjusted: i64, at: i64) -> a
     let fees = pocket::fee_income(tenant, currency);
     let sent = pocket::payouts_sent(tenant, &cashout.quote.rail, currency);
     let id = |n: usize| format!("{tenant}/{}:return:{n}", cashout.id);
-    let net = Amount::positive(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
+    let net =
+        Amount::positive(cashout.quote.net).ok_or_else(|| anyhow::anyhow!("cash-out {} has no net", cashout.id))?;
     let mut transfers = vec![transfer(id(0), &sent.id, &clearing.id, net, currency, codes::CASHOUT_RETURN)];
     if let Some(fee) = Amount::positive(cashout.quote.fee) {
         transfers.push(transfer(id(1), &fees.id, &clearing.id, fee, currency, codes::CASHOUT_RETURN));

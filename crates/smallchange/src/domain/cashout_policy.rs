@@ -312,6 +312,12 @@ mod tests {
         let mut long = CashoutPolicy::default();
         long.bank.account = "1".repeat(35);
         assert!(long.check("cashout").is_err());
+        let mut odd = CashoutPolicy::default();
+        odd.bank.account = "1002/345#678901".into();
+        assert!(odd.check("cashout").unwrap_err().to_string().contains("letters, digits"));
+        let mut dashed = CashoutPolicy::default();
+        dashed.bank.account = "1002-345-678901".into();
+        assert!(dashed.check("cashout").is_ok());
         let mut nameless = CashoutPolicy::default();
         nameless.bank.name = String::new();
         assert!(nameless.check("cashout").is_err());

@@ -70,7 +70,9 @@ fn problem(status: &str, hold: Hold, returned: bool) -> Option<&'static str> {
     match (status, hold, returned) {
         (_, Hold::Missing, _) => Some("it has no hold in the ledger"),
         ("failed" | "canceled" | "expired", Hold::Held, _) => Some("the user's money is still held"),
-        ("failed" | "canceled" | "expired", Hold::Posted, false) => Some("its money is paid out and was never given back"),
+        ("failed" | "canceled" | "expired", Hold::Posted, false) => {
+            Some("its money is paid out and was never given back")
+        }
         ("failed" | "canceled" | "expired", _, _) => None,
         ("paid", Hold::Held, _) => Some("its hold is still pending"),
         ("paid", Hold::Released, _) => Some("its hold was released: nothing was paid out"),

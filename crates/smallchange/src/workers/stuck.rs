@@ -104,7 +104,8 @@ impl Steps {
     async fn failed(&self, app: &AppState, step: Step, subject: &Subject<'_>, error: &str) -> anyhow::Result<()> {
         let at = store::now_us();
         let failure = Failure { step: step.name(), subject_id: subject.id, tenant_id: subject.tenant, error, at };
-        let since = self.failing.get(&(step.name().to_string(), subject.id.to_string())).map_or(at, |k| k.first_failed_at);
+        let since =
+            self.failing.get(&(step.name().to_string(), subject.id.to_string())).map_or(at, |k| k.first_failed_at);
         let retry_after = |failures: i64| i64::try_from(self.backoff.delay(failures).as_micros()).unwrap_or(i64::MAX);
         let alert = |failures: i64| {
             (failures >= STUCK_AFTER_FAILURES).then(|| {
@@ -121,9 +122,20 @@ impl Steps {
         };
         let (failures, alerted) = stuck_steps::record_failure(&app.db, &failure, retry_after, alert).await?;
         if alerted {
-            tracing::error!(step = step.name(), id = subject.id, failures, error, "a worker step keeps failing: an operator must look at it (cashout.stuck raised)");
+            tracing::error!(
+                step = step.name(),
+                id = subject.id,
+                failures,
+                error,
+                "a worker step keeps failing: an operator must look at it (cashout.stuck raised)"
+            );
         } else if failures == 1 {
-            tracing::warn!(step = step.name(), id = subject.id, error, "a worker step failed; it is tried again with backoff");
+            tracing::warn!(
+                step = step.name(),
+                id = subject.id,
+                error,
+                "a worker step failed; it is tried again with backoff"
+            );
         }
         Ok(())
     }

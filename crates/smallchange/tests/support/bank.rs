@@ -70,7 +70,13 @@ pub async fn bank_user(server: &TestServer, n: u32) -> (String, String) {
 
 /// A cash-out of `amount` to `destination`, quoted, held and confirmed with its SMS code:
 /// its id.
-pub async fn confirmed_cashout(server: &TestServer, clock: &Clock, user: &str, destination: &str, amount: i64) -> String {
+pub async fn confirmed_cashout(
+    server: &TestServer,
+    clock: &Clock,
+    user: &str,
+    destination: &str,
+    amount: i64,
+) -> String {
     // A second apart, so the newest code is first in the outbox.
     clock.set(clock.now_us() + 1_000_000);
     let body = json!({"amount": amount, "currency": "KRW", "destination_id": destination});

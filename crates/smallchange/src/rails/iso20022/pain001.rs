@@ -32,7 +32,7 @@ const CURRENCY_SUFFIX_LEN_CHARS: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Debtor {
     pub name: String,
-    /// IBAN or domestic account number.
+    /// IBAN or domestic account number (dashes and spaces are dropped when written).
     pub account: String,
     /// BIC or domestic bank/clearing code.
     pub bank_code: String,
@@ -118,11 +118,16 @@ fn is_iso_id(id: &str) -> bool {
     !id.trim().is_empty() && id.chars().count() <= ID_LEN_MAX_CHARS && !id.chars().any(char::is_control)
 }
 
-/// What is wrong with an account and bank code for a pain.001, if anything.
+/// What is wrong with an account and bank code for a pain.001, if anything: an account
+/// is an IBAN, or a domestic number of at most 34 letters and digits once the dashes and
+/// spaces people write in it are dropped.
 pub fn account_problem(account: &str, bank_code: &str) -> Option<String> {
-    let account_len = compact(account).chars().count();
-    if !(1..=ACCOUNT_LEN_MAX_CHARS).contains(&account_len) {
+    let domestic = domestic_account(account);
+    if !(1..=ACCOUNT_LEN_MAX_CHARS).contains(&domestic.chars().count()) {
         return Some(format!("account {account:?} is blank or too long"));
+    }
+    if iban(account).is_none() && !domestic.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Some(format!("account {account:?} holds characters other than letters, digits, dashes and spaces"));
     }
     let bank_len = bank_code.trim().chars().count();
     if !(1..=ID_LEN_MAX_CHARS).contains(&bank_len) {
@@ -220,7 +225,7 @@ fn account(w: &mut Xml, name: &str, number: &str) -> io::Result<()> {
     parent(w, name, |w| {
         parent(w, "Id", |w| match iban(number) {
             Some(iban) => text(w, "IBAN", &iban),
-            None => parent(w, "Othr", |w| text(w, "Id", &compact(number))),
+            None => parent(w, "Othr", |w| text(w, "Id", &domestic_account(number))),
         })
     })
 }
@@ -300,6 +305,13 @@ fn free_text(value: &str, len_max: usize) -> String {
 /// An account number without the spaces people write in it.
 fn compact(number: &str) -> String {
     number.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// A domestic account number as banks match it: without the dashes and spaces people
+/// write in it ("1002-345-678901" is 1002345678901), for the debtor's account as for
+/// every creditor's.
+fn domestic_account(number: &str) -> String {
+    number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect()
 }
 
 /// The IBAN, compacted and upper-cased, if `number` is one: country letters, two check

@@ -77,7 +77,9 @@ fn header_dates_debtor_and_charges() {
     let block = message.child("PmtInf").unwrap();
     assert_eq!(block.text_at(&["PmtMtd"]), Some("TRF"));
     assert_eq!(block.text_at(&["ReqdExctnDt", "Dt"]), Some("2026-04-10"));
-    assert_eq!(block.text_at(&["DbtrAcct", "Id", "Othr", "Id"]), Some("1002-345-678901"));
+    // Written as creditor accounts are: the dashes dropped, so a bank matching on digits
+    // finds the operator's account.
+    assert_eq!(block.text_at(&["DbtrAcct", "Id", "Othr", "Id"]), Some("1002345678901"));
     assert_eq!(block.text_at(&["DbtrAgt", "FinInstnId", "ClrSysMmbId", "MmbId"]), Some("088"));
     assert_eq!(block.text_at(&["ChrgBr"]), Some("DEBT"));
 }
@@ -92,11 +94,22 @@ fn accounts_and_agents_take_the_form_the_number_has() {
     let message = initiation(&written(&[domestic, international]));
     let transactions = all_at(&message, &["PmtInf", "CdtTrfTxInf"]);
     let (domestic, international) = (transactions[0], transactions[1]);
-    assert_eq!(domestic.text_at(&["CdtrAcct", "Id", "Othr", "Id"]), Some("123-456-789012"));
+    assert_eq!(domestic.text_at(&["CdtrAcct", "Id", "Othr", "Id"]), Some("123456789012"));
     assert_eq!(domestic.text_at(&["CdtrAgt", "FinInstnId", "ClrSysMmbId", "MmbId"]), Some("004"));
     assert!(domestic.find(&["CdtrAgt", "FinInstnId", "BICFI"]).is_none());
     assert_eq!(international.text_at(&["CdtrAcct", "Id", "IBAN"]), Some("DE89370400440532013000"));
     assert_eq!(international.text_at(&["CdtrAgt", "FinInstnId", "BICFI"]), Some("DEUTDEFFXXX"));
+}
+
+#[test]
+fn an_account_must_fit_othr_id_or_be_an_iban() {
+    assert_eq!(account_problem("1002-345-678901", "088"), None);
+    assert_eq!(account_problem("DE89 3704 0044 0532 0130 00", "DEUTDEFFXXX"), None);
+    assert_eq!(account_problem("GB29NWBK60161331926819", "NWBKGB2L"), None);
+    assert!(account_problem("1002/345#678901", "088").unwrap().contains("characters"));
+    assert!(account_problem(" - ", "088").unwrap().contains("blank"));
+    assert!(account_problem(&"1".repeat(35), "088").unwrap().contains("too long"));
+    assert!(account_problem("1002345678901", " ").unwrap().contains("bank code"));
 }
 
 #[test]
