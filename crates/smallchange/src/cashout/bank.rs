@@ -25,11 +25,11 @@ use crate::domain::bank_link::BankLink;
 use crate::domain::cutoff;
 use crate::http::error::ApiError;
 use crate::http::AppState;
-use crate::rails::iso20022::{self, CreditTransfer, Debtor, Outcome, ReportKind};
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::payout_batches::{self, Batch};
 use crate::store::{self, bank_link, destinations, jobs};
 use crate::unit::Param;
+use iso20022::{CreditTransfer, Debtor, Outcome, ReportKind};
 
 pub const RAIL: &str = "bank_transfer";
 /// The job that uploads one closed batch to the tenant's bank link.

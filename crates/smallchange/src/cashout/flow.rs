@@ -6,13 +6,13 @@
 //! the hold is released or paid out through the committer. If that second step does not
 //! happen (a crash), the cash-out worker finds the hold still `held` and finishes it.
 
-use crate::domain::risk::{self, Decision, Facts};
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout, Quote, Transition};
 use crate::store::users::User;
 use crate::store::{totp, users};
 use crate::unit::Param;
+use rules::{self as risk, Decision, Facts};
 
 use super::money;
 use super::quote::{kyc_sufficient, usage};

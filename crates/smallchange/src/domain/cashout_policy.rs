@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use rules::RiskThresholds;
 use serde::{Deserialize, Serialize};
 
 use super::bank_link::BankLink;
@@ -112,20 +113,6 @@ pub struct Rails {
     pub cash_pickup: String,
 }
 
-/// When a cash-out goes to review instead of straight to the rail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RiskThresholds {
-    /// The window over which velocity is counted.
-    pub velocity_window_s: i64,
-    /// More cash-outs than this in the window → review.
-    pub velocity_count_max: i64,
-    /// More gross than this in the window → review.
-    pub velocity_amount_max: i64,
-    /// The first cash-out to a destination goes to review.
-    pub review_new_destination: bool,
-}
-
 /// The rails smallchange knows.
 pub const RAILS: [&str; 4] = ["bank_transfer", "e_wallet", "cash_pickup", "sandbox"];
 pub const SPEEDS: [&str; 2] = ["standard", "instant"];
@@ -194,17 +181,6 @@ impl Default for Rails {
     }
 }
 
-impl Default for RiskThresholds {
-    fn default() -> RiskThresholds {
-        RiskThresholds {
-            velocity_window_s: 3600,
-            velocity_count_max: 3,
-            velocity_amount_max: 1_000_000,
-            review_new_destination: true,
-        }
-    }
-}
-
 impl CashoutPolicy {
     pub fn check(&self, name: &str) -> anyhow::Result<()> {
         anyhow::ensure!(self.minimum > 0, "{name}.minimum must be positive");
@@ -239,7 +215,7 @@ impl CashoutPolicy {
             );
         }
         anyhow::ensure!(!self.bank.name.trim().is_empty(), "{name}.bank.name is the debtor's name on pain.001 files");
-        if let Some(problem) = crate::rails::iso20022::account_problem(&self.bank.account, &self.bank.bank_code) {
+        if let Some(problem) = iso20022::account_problem(&self.bank.account, &self.bank.bank_code) {
             anyhow::bail!("{name}.bank: the {problem}");
         }
         self.ewallet.check(&format!("{name}.ewallet"))?;

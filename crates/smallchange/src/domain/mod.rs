@@ -10,7 +10,6 @@ pub mod fees;
 pub mod gift_card;
 pub mod pocket;
 pub mod policy;
-pub mod risk;
 pub mod spend;
 pub mod totp;
 pub mod user;

@@ -1,4 +1,3 @@
 //! Payout rails: how a cash-out leaves smallchange, one module per partner's language.
 
 pub mod ewallet;
-pub mod iso20022;

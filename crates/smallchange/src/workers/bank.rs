@@ -25,7 +25,6 @@ use super::jobs::{Handler, JobError};
 use crate::cashout::bank::{self, Scope, REPORTS_JOB, UPLOAD_JOB};
 use crate::domain::bank_link::BankLink;
 use crate::http::AppState;
-use crate::rails::iso20022;
 use crate::store::bank_link::{self, Fetched};
 use crate::store::jobs::Job;
 use crate::store::payout_batches;

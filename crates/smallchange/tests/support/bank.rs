@@ -11,15 +11,16 @@ use smallchange::clock::Clock;
 
 use super::TestServer;
 
-/// A file under tests/fixtures/iso20022.
+/// A file under crates/iso20022/tests/fixtures.
 pub fn fixture(path: &str) -> String {
-    let file: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "iso20022", path].iter().collect();
+    let file: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "iso20022", "tests", "fixtures", path].iter().collect();
     std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
 /// Fails unless `xml` is valid against the official schema `xsd` (checked by xmllint).
 pub fn assert_schema_valid(xsd: &str, xml: &str) {
-    let schema: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "iso20022", "xsd", xsd].iter().collect();
+    let schema: PathBuf =
+        [env!("CARGO_MANIFEST_DIR"), "..", "iso20022", "tests", "fixtures", "xsd", xsd].iter().collect();
     let mut file = tempfile::Builder::new().suffix(".xml").tempfile().unwrap();
     std::io::Write::write_all(&mut file, xml.as_bytes()).unwrap();
     let output = Command::new("xmllint")

