@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::committer::Committer;
 use crate::config::Settings;
+use crate::context::Context;
 use crate::crypto::Secrets;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
@@ -77,19 +78,18 @@ async fn serve(
     let settings = Arc::new(settings);
     let Shared { clock, secrets } = shared;
     let limiter = Arc::new(RateLimiter::new(settings.rate_limit_per_s, settings.rate_limit_burst));
-    let state = AppState {
+    let ctx = Context {
         db: db.clone(),
         committer: committer.clone(),
         settings: settings.clone(),
         metrics,
-        keys: Arc::default(),
-        limiter,
         clock,
         secrets: secrets.clone(),
     };
+    let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
     let handlers = {
-        let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: state.clone() };
+        let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: ctx.clone() };
         workers::handlers(&deps).context("setting up the job handlers")?
     };
     let workers = vec![
@@ -107,7 +107,7 @@ async fn serve(
         )),
         tokio::spawn(workers::jobs::run(db.clone(), handlers, state.settings.jobs(), stopped.clone())),
         tokio::spawn(workers::cashouts::run(
-            state.clone(),
+            ctx.clone(),
             Duration::from_millis(state.settings.cashout_poll_ms),
             stopped.clone(),
         )),

@@ -154,8 +154,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify { db } => {
             let db = open(&settings(config, &db)?).await?;
             let report = store::verify::run(&db).await?;
+            let cashouts = if report.cashouts == 1 { "cash-out" } else { "cash-outs" };
             println!(
-                "checked {} accounts, {} transfers and {} cash-outs",
+                "checked {} accounts, {} transfers and {} {cashouts}",
                 report.accounts, report.transfers, report.cashouts
             );
             if !report.failures.is_empty() {

@@ -35,3 +35,10 @@ impl Clock {
         }
     }
 }
+
+/// Microseconds since the epoch as RFC 3339 UTC, as every time in the API is written.
+pub fn rfc3339(us: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

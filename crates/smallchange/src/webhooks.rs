@@ -12,6 +12,7 @@
 
 use serde_json::{json, Value};
 
+use crate::clock::rfc3339;
 use crate::ids;
 use crate::store::webhooks::Event;
 use crate::store::{self, jobs, Db};
@@ -81,13 +82,6 @@ pub fn body(event: &Event) -> Vec<u8> {
         "data": event.data,
     });
     serde_json::to_vec(&body).expect("JSON values serialize")
-}
-
-/// Microseconds since the epoch as RFC 3339 UTC, like every time in the API.
-pub fn rfc3339(us: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! Either way it meets the same risk rules as any cash-out.
 
 use crate::cashout::quote::{self, QuoteInput, Wanted};
-use crate::http::AppState;
+use crate::context::Context;
 use crate::store::cashouts::{self, AutoCashout};
 use crate::store::{destinations, users};
 
@@ -15,7 +15,7 @@ use super::{flow, money, otp};
 const PASS_LIMIT: i64 = 500;
 
 /// Creates the auto-cash-outs that are due.
-pub async fn pass(app: &AppState) -> anyhow::Result<()> {
+pub async fn pass(app: &Context) -> anyhow::Result<()> {
     for (tenant, auto) in cashouts::autos_enabled(&app.db, PASS_LIMIT).await? {
         if let Err(error) = consider(app, &tenant, &auto).await {
             tracing::warn!(user = %auto.user_id, error = %format!("{error:#}"), "auto-cash-out failed; trying again later");
@@ -24,7 +24,7 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn consider(app: &AppState, tenant: &str, auto: &AutoCashout) -> anyhow::Result<()> {
+async fn consider(app: &Context, tenant: &str, auto: &AutoCashout) -> anyhow::Result<()> {
     // One cash-out at a time: a new one waits until the last one is paid or ended.
     if cashouts::has_open(&app.db, tenant, &auto.user_id).await? {
         return Ok(());

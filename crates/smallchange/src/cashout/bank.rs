@@ -21,10 +21,10 @@ use serde_json::json;
 use super::flow;
 use super::rail::{carry_on, Rail, Waiting};
 use crate::config::Settings;
+use crate::context::Context;
 use crate::domain::bank_link::BankLink;
 use crate::domain::cutoff;
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::services::Error;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::payout_batches::{self, Batch};
 use crate::store::{self, bank_link, destinations, jobs};
@@ -50,7 +50,7 @@ impl Rail for Bank {
     /// Puts the cash-outs whose cut-off has come into a new batch per tenant and currency,
     /// each `in_transit` (from here the operator's bank has it), then closes the batch: only
     /// then may it be downloaded, or uploaded when the tenant has a bank link.
-    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let mut groups: BTreeMap<(String, String), Vec<Cashout>> = BTreeMap::new();
             for (tenant, cashout) in waiting.into_iter().filter(|(tenant, c)| cut_off(app, tenant, c, now)) {
@@ -80,7 +80,7 @@ impl Rail for Bank {
 
     /// Closes batches whose gathering was cut short, and asks each bank link that is due
     /// for its new status reports.
-    fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, batch_id, created_at) in payout_batches::open_before(&app.db, now - STALE_OPEN_US, 100).await?
             {
@@ -97,7 +97,7 @@ impl Rail for Bank {
 
 /// Whether the tenant's next bank cut-off since the cash-out became `processing` has come
 /// (always, without cut-offs).
-fn cut_off(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> bool {
+fn cut_off(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> bool {
     let cutoffs = app.settings.cashout_policy(tenant).bank_cutoff_minutes();
     let offset = i64::from(app.settings.wallet_policy(tenant).month_utc_offset_minutes);
     cutoff::next(cashout.updated_at, &cutoffs, offset).is_none_or(|at| at <= now)
@@ -106,7 +106,7 @@ fn cut_off(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> bool {
 /// Closes a batch with its pain.001 written once and kept, and its upload job when the
 /// tenant's bank is reached over HTTP. A batch no pain.001 can carry is closed without a
 /// file: downloading it says why (409).
-async fn close(app: &AppState, tenant: &str, batch_id: &str, created_at: i64, now: i64) -> anyhow::Result<bool> {
+async fn close(app: &Context, tenant: &str, batch_id: &str, created_at: i64, now: i64) -> anyhow::Result<bool> {
     let file = match write_pain001(app, tenant, batch_id, created_at).await {
         Ok(file) => Some(file),
         Err(error) => {
@@ -134,7 +134,7 @@ pub fn links(settings: &Settings) -> Vec<BankLink> {
 }
 
 /// The pain.001 file of a closed batch: the one written when it closed.
-pub async fn pain001(app: &AppState, tenant: &str, batch: &Batch) -> Result<String, ApiError> {
+pub async fn pain001(app: &Context, tenant: &str, batch: &Batch) -> Result<String, Error> {
     match payout_batches::stored_pain001(&app.db, &batch.id).await? {
         Some(file) => Ok(file),
         None => write_pain001(app, tenant, &batch.id, batch.created_at).await,
@@ -142,7 +142,7 @@ pub async fn pain001(app: &AppState, tenant: &str, batch: &Batch) -> Result<Stri
 }
 
 /// Writes the pain.001 of the payments in a batch, from their cash-outs and destinations.
-async fn write_pain001(app: &AppState, tenant: &str, batch_id: &str, created_at: i64) -> Result<String, ApiError> {
+async fn write_pain001(app: &Context, tenant: &str, batch_id: &str, created_at: i64) -> Result<String, Error> {
     let policy = app.settings.cashout_policy(tenant);
     let debtor = Debtor {
         name: policy.bank.name.clone(),
@@ -154,16 +154,15 @@ async fn write_pain001(app: &AppState, tenant: &str, batch_id: &str, created_at:
         let cashout = flow::load(app, tenant, &id).await?;
         let destination = destinations::get(&app.db, tenant, &cashout.quote.destination_id)
             .await?
-            .ok_or_else(|| ApiError::internal(format!("cash-out {id} has no destination")))?;
+            .ok_or_else(|| Error::internal(format!("cash-out {id} has no destination")))?;
         let details = destinations::details_of(&app.db, &app.secrets, tenant, &destination.id)
             .await?
-            .ok_or_else(|| ApiError::internal(format!("destination {} has no details", destination.id)))?;
+            .ok_or_else(|| Error::internal(format!("destination {} has no details", destination.id)))?;
         let field = |name: &str| details[name].as_str().unwrap_or_default().to_string();
         payments.push(CreditTransfer {
             end_to_end_id: cashout.id.clone(),
             amount_minor: cashout.quote.net,
-            currency: Currency::parse(&cashout.quote.currency)
-                .map_err(|_| ApiError::internal("bad stored currency"))?,
+            currency: Currency::parse(&cashout.quote.currency).map_err(|_| Error::internal("bad stored currency"))?,
             creditor_name: destination.holder_name.clone(),
             creditor_account: field("account_number"),
             creditor_bank_code: field("bank_code"),
@@ -174,7 +173,7 @@ async fn write_pain001(app: &AppState, tenant: &str, batch_id: &str, created_at:
         time::OffsetDateTime::from_unix_timestamp(created_at / 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     if let Some(problem) = iso20022::problem(batch_id, &debtor, &payments) {
         let message = format!("batch {batch_id} cannot be written as pain.001: {problem}");
-        return Err(ApiError::conflict("invalid_state", message));
+        return Err(Error::conflict("invalid_state", message));
     }
     Ok(iso20022::pain001(batch_id, created, &debtor, &payments))
 }
@@ -214,7 +213,7 @@ pub enum Scope<'a> {
 }
 
 impl Scope<'_> {
-    fn covers(&self, app: &AppState, tenant: &str) -> bool {
+    fn covers(&self, app: &Context, tenant: &str) -> bool {
         match self {
             Scope::Tenant(own) => *own == tenant,
             Scope::Link(url) => app.settings.cashout_policy(tenant).bank_link.url == *url,
@@ -223,15 +222,15 @@ impl Scope<'_> {
 }
 
 /// Applies a pain.002 or camt.054 report to the bank cash-outs in `scope`.
-pub async fn apply_report(app: &AppState, scope: Scope<'_>, xml: &str) -> Result<Applied, ApiError> {
-    let report = iso20022::parse_report(xml).map_err(|e| ApiError::bad_request("invalid_report", e.to_string()))?;
+pub async fn apply_report(app: &Context, scope: Scope<'_>, xml: &str) -> Result<Applied, Error> {
+    let report = iso20022::parse_report(xml).map_err(|e| Error::bad_request("invalid_report", e.to_string()))?;
     Ok(apply(app, scope, report).await?)
 }
 
 /// Applies a report that was read already. Each payment is applied on its own: one that
 /// cannot be applied now (the database refused, say) is answered with `error` and left as
 /// it was, and the others still apply; the same report may simply be sent again.
-pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -> anyhow::Result<Applied> {
+pub async fn apply(app: &Context, scope: Scope<'_>, report: iso20022::Report) -> anyhow::Result<Applied> {
     let mut applied = Applied {
         kind: match report.kind {
             ReportKind::Pain002 => "pain.002",
@@ -275,7 +274,7 @@ pub async fn apply(app: &AppState, scope: Scope<'_>, report: iso20022::Report) -
 }
 
 /// The bank cash-out a report names, if it is one of `scope`'s.
-async fn bank_cashout(app: &AppState, scope: &Scope<'_>, id: &str) -> anyhow::Result<Option<(String, Cashout)>> {
+async fn bank_cashout(app: &Context, scope: &Scope<'_>, id: &str) -> anyhow::Result<Option<(String, Cashout)>> {
     let Some(tenant) = cashouts::tenant_of(&app.db, id).await?.filter(|t| scope.covers(app, t)) else {
         return Ok(None);
     };
@@ -285,7 +284,7 @@ async fn bank_cashout(app: &AppState, scope: &Scope<'_>, id: &str) -> anyhow::Re
 
 /// Moves one cash-out as its report entry says: whether it changed.
 async fn apply_entry(
-    app: &AppState,
+    app: &Context,
     tenant: &str,
     cashout: &Cashout,
     entry: &iso20022::ReportEntry,

@@ -66,7 +66,7 @@ pub fn adjustment_unit(
 }
 
 /// Pays a `resolving` dispute's adjustment and marks it upheld (or finds it done already).
-pub async fn settle(app: &crate::http::AppState, tenant: &str, dispute: &Dispute) -> anyhow::Result<()> {
+pub async fn settle(app: &crate::context::Context, tenant: &str, dispute: &Dispute) -> anyhow::Result<()> {
     let cashout = crate::store::cashouts::get(&app.db, tenant, &dispute.cashout_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("dispute {} names no cash-out", dispute.id))?;

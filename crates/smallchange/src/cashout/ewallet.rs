@@ -17,10 +17,10 @@ use serde_json::json;
 
 use super::flow;
 use super::rail::{carry_on, Rail, Waiting};
+use crate::context::Context;
 use crate::domain::ewallet_partner::EwalletPartner;
-use crate::http::error::ApiError;
-use crate::http::AppState;
 use crate::rails::ewallet::{Answer, Callback, CallbackStatus, PayoutRequest};
+use crate::services::Error;
 use crate::signature::{self, SignatureError, TOLERANCE_S};
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::{self, destinations, jobs};
@@ -40,7 +40,7 @@ impl Rail for Ewallet {
 
     /// Hands each cash-out to the partner: `in_transit`, with its payout job enqueued in the
     /// same transaction.
-    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in &waiting {
                 let payload = json!({"tenant": tenant, "cashout_id": cashout.id});
@@ -61,7 +61,7 @@ impl Rail for Ewallet {
     }
 
     /// Nothing: the payout job and the partner's callbacks move its cash-outs on.
-    fn advance<'a>(&'a self, _app: &'a AppState, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, _app: &'a Context, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async { Ok(()) })
     }
 }
@@ -81,7 +81,7 @@ pub enum Prepared {
 
 /// The tenant's partner and the payout request of `cashout`: its net, to the wallet in the
 /// destination's sealed details.
-pub async fn prepare(app: &AppState, tenant: &str, cashout: &Cashout) -> anyhow::Result<Prepared> {
+pub async fn prepare(app: &Context, tenant: &str, cashout: &Cashout) -> anyhow::Result<Prepared> {
     let partner = app.settings.cashout_policy(tenant).ewallet.clone();
     if !partner.configured() {
         let why = "no e-wallet partner is configured (cashout.ewallet.url and secret)".into();
@@ -112,7 +112,7 @@ pub async fn prepare(app: &AppState, tenant: &str, cashout: &Cashout) -> anyhow:
 }
 
 /// Applies the partner's answer to a payout request; whether it changed the cash-out.
-pub async fn apply_answer(app: &AppState, tenant: &str, id: &str, answer: &Answer) -> anyhow::Result<bool> {
+pub async fn apply_answer(app: &Context, tenant: &str, id: &str, answer: &Answer) -> anyhow::Result<bool> {
     match answer {
         Answer::Accepted { reference } => {
             cashouts::note_reference(&app.db, tenant, id, reference, app.clock.now_us()).await
@@ -126,7 +126,7 @@ pub async fn apply_answer(app: &AppState, tenant: &str, id: &str, answer: &Answe
 }
 
 /// `in_transit` → `paid`: the hold is posted.
-async fn pay(app: &AppState, tenant: &str, id: &str, reference: &str, note: &str) -> anyhow::Result<bool> {
+async fn pay(app: &Context, tenant: &str, id: &str, reference: &str, note: &str) -> anyhow::Result<bool> {
     let now = app.clock.now_us();
     let t = Transition {
         tenant,
@@ -143,7 +143,7 @@ async fn pay(app: &AppState, tenant: &str, id: &str, reference: &str, note: &str
 
 /// `in_transit` → `failed` with the failure reason `ewallet:<reason>`: the hold is released.
 pub async fn fail(
-    app: &AppState,
+    app: &Context,
     tenant: &str,
     id: &str,
     reason: &str,
@@ -175,17 +175,17 @@ pub struct CallbackApplied {
 /// Checks a partner's callback (`signature` is its `Smallchange-Signature` header, `body`
 /// the bytes it signed), stores it, and applies it to its cash-out.
 pub async fn receive_callback(
-    app: &AppState,
+    app: &Context,
     signature: Option<&str>,
     body: &[u8],
     callback: &Callback,
-) -> Result<CallbackApplied, ApiError> {
+) -> Result<CallbackApplied, Error> {
     let signature = signature.ok_or_else(|| refused(SignatureError::Malformed))?;
     let reference =
-        callback.checked_reference().map_err(|(code, message, param)| ApiError::invalid(code, message, param))?;
+        callback.checked_reference().map_err(|(code, message, param)| Error::invalid(code, message, param))?;
     let (tenant, cashout) = authenticate(app, signature, body, &callback.id).await?;
     let stored = crate::ids::time_ordered("ewc", store::now_us());
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("invalid_json", "the body is not UTF-8"))?;
+    let text = std::str::from_utf8(body).map_err(|_| Error::bad_request("invalid_json", "the body is not UTF-8"))?;
     let received = store::ewallet::Received {
         id: &stored,
         tenant: &tenant,
@@ -212,7 +212,7 @@ pub async fn receive_callback(
 
 /// The tenant and e-wallet cash-out a callback names, once its signature checks under that
 /// tenant's partner secret (by the real clock, as the partner signs by it).
-async fn authenticate(app: &AppState, signature: &str, body: &[u8], id: &str) -> Result<(String, Cashout), ApiError> {
+async fn authenticate(app: &Context, signature: &str, body: &[u8], id: &str) -> Result<(String, Cashout), Error> {
     let now_s = store::now_us() / 1_000_000;
     let check = |secret: &str| signature::verify(secret.as_bytes(), signature, body, now_s, TOLERANCE_S);
     let found = match cashouts::tenant_of(&app.db, id).await? {
@@ -229,7 +229,7 @@ async fn authenticate(app: &AppState, signature: &str, body: &[u8], id: &str) ->
             verdict = verdict.or_else(|earlier| check(secret).map_err(|now| more_telling(earlier, now)));
         }
         verdict.map_err(refused)?;
-        return Err(ApiError::not_found(format!("no e-wallet cash-out {id}")));
+        return Err(Error::not_found(format!("no e-wallet cash-out {id}")));
     };
     let secret = &app.settings.cashout_policy(&tenant).ewallet.secret;
     if secret.is_empty() {
@@ -240,7 +240,7 @@ async fn authenticate(app: &AppState, signature: &str, body: &[u8], id: &str) ->
 }
 
 /// Every partner secret configured, each once.
-fn partner_secrets(app: &AppState) -> Vec<&str> {
+fn partner_secrets(app: &Context) -> Vec<&str> {
     let settings = &app.settings;
     let mut secrets: Vec<&str> = std::iter::once(&settings.cashout)
         .chain(settings.cashout_tenants.values())
@@ -262,13 +262,13 @@ fn more_telling(earlier: SignatureError, now: SignatureError) -> SignatureError 
 
 /// A 401: `signature_expired` for a matching signature out of the tolerance, else
 /// `invalid_signature`.
-fn refused(error: SignatureError) -> ApiError {
+fn refused(error: SignatureError) -> Error {
     match error {
-        SignatureError::TooOld | SignatureError::InFuture => ApiError::unauthenticated(
+        SignatureError::TooOld | SignatureError::InFuture => Error::unauthenticated(
             "signature_expired",
             format!("the signature's timestamp is more than {TOLERANCE_S} s from our clock: sign it again now"),
         ),
-        SignatureError::Malformed | SignatureError::Mismatch => ApiError::unauthenticated(
+        SignatureError::Malformed | SignatureError::Mismatch => Error::unauthenticated(
             "invalid_signature",
             "send Smallchange-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\"> with the partner secret",
         ),

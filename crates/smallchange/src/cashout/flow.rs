@@ -6,8 +6,8 @@
 //! the hold is released or paid out through the committer. If that second step does not
 //! happen (a crash), the cash-out worker finds the hold still `held` and finishes it.
 
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::context::Context;
+use crate::services::Error;
 use crate::store::cashouts::{self, Cashout, Quote, Transition};
 use crate::store::users::User;
 use crate::store::{totp, users};
@@ -22,14 +22,14 @@ pub const CANCELABLE: [&str; 2] = ["awaiting_confirmation", "in_review"];
 /// States in which the hold is released.
 pub const RELEASING: [&str; 3] = ["failed", "canceled", "expired"];
 
-pub async fn load(app: &AppState, tenant: &str, id: &str) -> Result<Cashout, ApiError> {
+pub async fn load(app: &Context, tenant: &str, id: &str) -> Result<Cashout, Error> {
     let found = cashouts::get(&app.db, tenant, id).await?;
-    found.ok_or_else(|| ApiError::not_found(format!("no cash-out {id}")))
+    found.ok_or_else(|| Error::not_found(format!("no cash-out {id}")))
 }
 
 /// A new cash-out from `quote`, awaiting its code: TOTP if the user has enrolled, else an
 /// SMS code (returned, to send once the hold is placed).
-pub fn new_cashout(app: &AppState, tenant: &str, quote: Quote, user: &User, now: i64) -> (Cashout, Option<String>) {
+pub fn new_cashout(app: &Context, tenant: &str, quote: Quote, user: &User, now: i64) -> (Cashout, Option<String>) {
     let policy = app.settings.cashout_policy(tenant);
     let id = crate::ids::time_ordered("po", now);
     let (channel, code) = if user.totp_enrolled { ("totp", None) } else { ("sms", Some(super::otp::new_code())) };
@@ -57,7 +57,7 @@ pub fn new_cashout(app: &AppState, tenant: &str, quote: Quote, user: &User, now:
 
 /// Moves a cash-out to `to` if it is in one of `from`; then releases, pays out or gives
 /// back its hold if `to` calls for it. `false` if it was not in one of `from`.
-pub async fn change(app: &AppState, mut transition: Transition<'_>) -> anyhow::Result<bool> {
+pub async fn change(app: &Context, mut transition: Transition<'_>) -> anyhow::Result<bool> {
     let (tenant, id, to) = (transition.tenant.to_string(), transition.id.to_string(), transition.to.to_string());
     let event = format!("cashout.{to}");
     if crate::webhooks::EVENT_TYPES.contains(&event.as_str()) {
@@ -117,7 +117,7 @@ fn event_data(before: &Cashout, change: &Transition<'_>) -> serde_json::Value {
 /// Another server (or this one's worker) may be doing the same at the same moment: its
 /// unit and ours derive the same transfer ids, so one commits and the other is refused.
 /// A refused unit is fine when the hold has moved on meanwhile.
-pub async fn follow_money(app: &AppState, tenant: &str, cashout: &Cashout) -> anyhow::Result<()> {
+pub async fn follow_money(app: &Context, tenant: &str, cashout: &Cashout) -> anyhow::Result<()> {
     let now = app.clock.now_us();
     let unit = match (cashout.hold_state.as_str(), cashout.status.as_str()) {
         // Paid out, then returned by the rail: the money comes back.
@@ -157,7 +157,7 @@ fn transition<'a>(
 /// refused. Each code tried takes an attempt first, and only a code with an attempt is
 /// compared: of any number of racing requests at most `otp_attempts_max` codes are ever
 /// looked at. A wrong code at the last attempt cancels the cash-out.
-pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Result<Cashout, ApiError> {
+pub async fn confirm(app: &Context, tenant: &str, id: &str, code: &str) -> Result<Cashout, Error> {
     let cashout = load(app, tenant, id).await?;
     let allowed = app.settings.cashout_policy(tenant).otp_attempts_max;
     let now = app.clock.now_us();
@@ -166,7 +166,7 @@ pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Resu
     }
     if now >= cashout.confirm_by {
         expire(app, tenant, &cashout, now).await?;
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "invalid_state",
             "the cash-out expired before it was confirmed; its hold is released",
         ));
@@ -189,13 +189,7 @@ pub async fn confirm(app: &AppState, tenant: &str, id: &str, code: &str) -> Resu
 
 /// A confirmed cash-out (by its code, or by a standing authorisation) meets the risk
 /// rules: to the rail, to review, or refused with its hold released.
-pub async fn proceed(
-    app: &AppState,
-    tenant: &str,
-    cashout: &Cashout,
-    how: &str,
-    now: i64,
-) -> Result<Cashout, ApiError> {
+pub async fn proceed(app: &Context, tenant: &str, cashout: &Cashout, how: &str, now: i64) -> Result<Cashout, Error> {
     let id = cashout.id.as_str();
     let policy = app.settings.cashout_policy(tenant);
     let verdict = risk::decide(&facts(app, tenant, cashout, now).await?, &policy.risk);
@@ -220,25 +214,25 @@ pub async fn proceed(
     if verdict.decision == Decision::Deny {
         let code = verdict.reasons.first().copied().unwrap_or("limit_exceeded");
         let message = format!("the cash-out was refused ({}) and its hold released", verdict.reasons.join(", "));
-        return Err(ApiError::conflict(code, message));
+        return Err(Error::conflict(code, message));
     }
     load(app, tenant, id).await
 }
 
 /// The error for a confirmation of a cash-out that no longer waits for one.
-fn not_awaiting(cashout: &Cashout) -> ApiError {
+fn not_awaiting(cashout: &Cashout) -> Error {
     if cashout.failure_reason.as_deref() == Some("otp_locked") {
-        ApiError::conflict("otp_locked", "too many wrong codes: the cash-out was canceled and no code is accepted")
+        Error::conflict("otp_locked", "too many wrong codes: the cash-out was canceled and no code is accepted")
     } else {
-        ApiError::conflict("invalid_state", format!("the cash-out is {}, not awaiting confirmation", cashout.status))
+        Error::conflict("invalid_state", format!("the cash-out is {}, not awaiting confirmation", cashout.status))
     }
 }
 
 /// The error for a code that got no attempt. A cash-out still awaiting its code has every
 /// attempt taken by requests under way: the last of them, if wrong, cancels it.
-fn no_attempt_left(cashout: &Cashout) -> ApiError {
+fn no_attempt_left(cashout: &Cashout) -> Error {
     if cashout.status == "awaiting_confirmation" {
-        ApiError::conflict("otp_locked", "too many codes were tried: no attempt is left for this cash-out")
+        Error::conflict("otp_locked", "too many codes were tried: no attempt is left for this cash-out")
     } else {
         not_awaiting(cashout)
     }
@@ -247,16 +241,16 @@ fn no_attempt_left(cashout: &Cashout) -> ApiError {
 /// A wrong code at attempt `attempt` of `allowed`: `otp_invalid` with the attempts left,
 /// or, at the last one, the cash-out canceled (its hold released) and `otp_locked`.
 async fn wrong_code(
-    app: &AppState,
+    app: &Context,
     tenant: &str,
     cashout: &Cashout,
     attempt: i64,
     allowed: i64,
     now: i64,
-) -> Result<ApiError, ApiError> {
+) -> Result<Error, Error> {
     if attempt < allowed {
         let message = format!("the code is wrong; {} attempt(s) left", allowed - attempt);
-        return Ok(ApiError::invalid("otp_invalid", message, "otp"));
+        return Ok(Error::invalid("otp_invalid", message, "otp"));
     }
     let mut t = transition(tenant, &cashout.id, &["awaiting_confirmation"], "canceled", "too many wrong codes", now);
     t.set = vec![("failure_reason", "otp_locked".into())];
@@ -264,11 +258,11 @@ async fn wrong_code(
         // A right code (at an earlier attempt), a cancel or the expiry came first.
         return Ok(not_awaiting(&load(app, tenant, &cashout.id).await?));
     }
-    Ok(ApiError::conflict("otp_locked", "too many wrong codes: the cash-out is canceled and its hold released"))
+    Ok(Error::conflict("otp_locked", "too many wrong codes: the cash-out is canceled and its hold released"))
 }
 
 /// What the risk rules look at, loaded now.
-async fn facts(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<Facts> {
+async fn facts(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<Facts> {
     let policy = app.settings.cashout_policy(tenant);
     let wallet = app.settings.wallet_policy(tenant);
     let user = users::get(&app.db, tenant, &cashout.quote.user_id).await?.ok_or_else(|| anyhow::anyhow!("no user"))?;
@@ -290,26 +284,26 @@ async fn facts(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> any
 }
 
 /// Expires an unconfirmed cash-out and releases its hold.
-pub async fn expire(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
+pub async fn expire(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
     let t = transition(tenant, &cashout.id, &["awaiting_confirmation"], "expired", "not confirmed in time", now);
     change(app, t).await
 }
 
 /// Calls a cash-out off before it reaches a rail; its hold is released.
-pub async fn cancel(app: &AppState, tenant: &str, id: &str, note: &str) -> Result<Cashout, ApiError> {
+pub async fn cancel(app: &Context, tenant: &str, id: &str, note: &str) -> Result<Cashout, Error> {
     let now = app.clock.now_us();
     let mut t = transition(tenant, id, &CANCELABLE, "canceled", note, now);
     t.set = vec![("failure_reason", "canceled".into())];
     if !change(app, t).await? {
         let cashout = load(app, tenant, id).await?;
         let message = format!("a cash-out that is {} can no longer be canceled", cashout.status);
-        return Err(ApiError::conflict("invalid_state", message));
+        return Err(Error::conflict("invalid_state", message));
     }
     load(app, tenant, id).await
 }
 
 /// An operator's review: approve sends it to the rail, reject cancels it.
-pub async fn review(app: &AppState, tenant: &str, id: &str, approve: bool, note: &str) -> Result<Cashout, ApiError> {
+pub async fn review(app: &Context, tenant: &str, id: &str, approve: bool, note: &str) -> Result<Cashout, Error> {
     let now = app.clock.now_us();
     let mut t = if approve {
         transition(tenant, id, &["in_review"], "processing", format!("approved: {note}"), now)
@@ -321,7 +315,7 @@ pub async fn review(app: &AppState, tenant: &str, id: &str, approve: bool, note:
     }
     if !change(app, t).await? {
         let cashout = load(app, tenant, id).await?;
-        return Err(ApiError::conflict("invalid_state", format!("the cash-out is {}, not in review", cashout.status)));
+        return Err(Error::conflict("invalid_state", format!("the cash-out is {}, not in review", cashout.status)));
     }
     load(app, tenant, id).await
 }
@@ -330,13 +324,7 @@ pub async fn review(app: &AppState, tenant: &str, id: &str, approve: bool, note:
 /// answered, a refused batch file sent by other means, a lost callback — after checking
 /// with the partner what happened: `paid` posts the hold, `failed` releases it (a payout
 /// still `processing` may only fail). The reason is kept in the timeline.
-pub async fn settle_by_hand(
-    app: &AppState,
-    tenant: &str,
-    id: &str,
-    paid: bool,
-    reason: &str,
-) -> Result<Cashout, ApiError> {
+pub async fn settle_by_hand(app: &Context, tenant: &str, id: &str, paid: bool, reason: &str) -> Result<Cashout, Error> {
     let now = app.clock.now_us();
     let note = format!("settled by an operator: {reason}");
     let mut t = if paid {
@@ -348,7 +336,7 @@ pub async fn settle_by_hand(
     if !change(app, t).await? {
         let cashout = load(app, tenant, id).await?;
         let message = format!("the cash-out is {}: only a payout under way can be settled by hand", cashout.status);
-        return Err(ApiError::conflict("invalid_state", message));
+        return Err(Error::conflict("invalid_state", message));
     }
     load(app, tenant, id).await
 }

@@ -64,7 +64,7 @@ pub async fn send(db: &Db, gateway: &Gateway, tenant: &str, phone: &str, text: &
 /// Sends a cash-out's SMS code. The cash-out stands either way: a code that did not go
 /// out can be sent again (`resend-code`).
 pub async fn send_code(
-    app: &crate::http::AppState,
+    app: &crate::context::Context,
     tenant: &str,
     cashout: &crate::store::cashouts::Cashout,
     phone: &str,

@@ -14,9 +14,9 @@ use rand::Rng;
 
 use super::flow;
 use super::rail::{carry_on, Rail, Waiting};
-use crate::http::error::ApiError;
-use crate::http::users::rfc3339;
-use crate::http::AppState;
+use crate::clock::rfc3339;
+use crate::context::Context;
+use crate::services::Error;
 use crate::store::cashouts::{Cashout, Transition};
 use crate::store::idempotency::{self, NewRecord, StoredResponse};
 use crate::store::pickup::{self, Agent, Voucher};
@@ -43,7 +43,7 @@ impl Rail for Pickup {
     }
 
     /// Issues a voucher for each cash-out.
-    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in &waiting {
                 carry_on(issue(app, tenant, cashout, now).await, "issuing a voucher", &cashout.id);
@@ -53,7 +53,7 @@ impl Rail for Pickup {
     }
 
     /// Closes the vouchers whose time ran out.
-    fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for voucher in pickup::due(&app.db, now, EXPIRE_LIMIT).await? {
                 carry_on(close(app, &voucher, Closing::Expired, now).await, "expiring a voucher", &voucher.id);
@@ -84,7 +84,7 @@ fn normalized(typed: &str) -> Option<String> {
     (code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
-fn code_lookup(app: &AppState, tenant: &str, code: &str) -> String {
+fn code_lookup(app: &Context, tenant: &str, code: &str) -> String {
     app.secrets.lookup_hash(CODE_PURPOSE, &format!("{tenant}/{code}"))
 }
 
@@ -95,7 +95,7 @@ fn pin_input(voucher_id: &str, pin: &str) -> String {
 /// Issues the voucher, moves the cash-out `in_transit` and queues the SMS that texts the
 /// code and PIN to the user, in one transaction: the message is sent (and retried) by the
 /// `sms` job, sealed until then.
-async fn issue(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
+async fn issue(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
     let policy = app.settings.cashout_policy(tenant).pickup;
     let (code, pin) = (digits(CODE_DIGITS), digits(PIN_DIGITS));
     let id = crate::ids::time_ordered("cpv", now);
@@ -132,7 +132,7 @@ async fn issue(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> any
 
 /// The SMS that gives the user the code and PIN.
 async fn voucher_text(
-    app: &AppState,
+    app: &Context,
     tenant: &str,
     cashout: &Cashout,
     voucher: &Voucher,
@@ -159,7 +159,7 @@ enum Closing {
     Expired,
 }
 
-async fn close(app: &AppState, voucher: &Voucher, how: Closing, now: i64) -> anyhow::Result<bool> {
+async fn close(app: &Context, voucher: &Voucher, how: Closing, now: i64) -> anyhow::Result<bool> {
     let (status, reason, note) = match how {
         Closing::Locked => ("locked", "voucher_locked", "too many wrong PINs at the pickup point"),
         Closing::Expired => ("expired", "voucher_expired", "the cash-pickup voucher was not collected in time"),
@@ -202,14 +202,14 @@ pub struct Keyed<'a> {
 /// attempt is compared: of any number of racing agents at most `pin_attempts_max` PINs are
 /// ever looked at. A wrong PIN at the last attempt locks the voucher.
 pub async fn redeem(
-    app: &AppState,
+    app: &Context,
     agent: &Agent,
     code: &str,
     pin: &str,
     keyed: Option<Keyed<'_>>,
-) -> Result<Payout, ApiError> {
+) -> Result<Payout, Error> {
     let tenant = agent.tenant_id.as_str();
-    let not_found = || ApiError::not_found("no cash-pickup voucher has this code");
+    let not_found = || Error::not_found("no cash-pickup voucher has this code");
     let lookup = normalized(code).map(|code| code_lookup(app, tenant, &code)).ok_or_else(not_found)?;
     let voucher = pickup::by_code(&app.db, tenant, &lookup).await?.ok_or_else(not_found)?;
     let now = app.clock.now_us();
@@ -232,12 +232,12 @@ pub async fn redeem(
 
 /// Marks the voucher redeemed and its cash-out `paid`, with the key's answer if any.
 async fn pay_out(
-    app: &AppState,
+    app: &Context,
     agent: &Agent,
     voucher: &Voucher,
     keyed: Option<Keyed<'_>>,
     now: i64,
-) -> Result<Payout, ApiError> {
+) -> Result<Payout, Error> {
     let cashout = flow::load(app, &voucher.tenant_id, &voucher.cashout_id).await?;
     let payout = Payout {
         cashout_id: cashout.id.clone(),
@@ -267,16 +267,16 @@ async fn pay_out(
     Ok(payout)
 }
 
-async fn reload(app: &AppState, voucher: &Voucher) -> Result<Voucher, ApiError> {
+async fn reload(app: &Context, voucher: &Voucher) -> Result<Voucher, Error> {
     let found = pickup::get(&app.db, &voucher.tenant_id, &voucher.id).await?;
-    found.ok_or_else(|| ApiError::internal(format!("voucher {} vanished", voucher.id)))
+    found.ok_or_else(|| Error::internal(format!("voucher {} vanished", voucher.id)))
 }
 
 /// The error for a PIN that got no attempt. A voucher still `issued` has every attempt
 /// taken by redeems under way: the last of them, if wrong, locks it.
-fn no_attempt_left(voucher: &Voucher) -> ApiError {
+fn no_attempt_left(voucher: &Voucher) -> Error {
     if voucher.status == "issued" {
-        ApiError::conflict("voucher_locked", "too many PINs were tried: no attempt is left for this voucher")
+        Error::conflict("voucher_locked", "too many PINs were tried: no attempt is left for this voucher")
     } else {
         not_redeemable(voucher)
     }
@@ -285,38 +285,32 @@ fn no_attempt_left(voucher: &Voucher) -> ApiError {
 /// A wrong PIN at attempt `attempt` of `allowed`: `pin_invalid` with the attempts left,
 /// or, at the last one, the voucher locked (its cash-out failed, the hold released) and
 /// `voucher_locked`.
-async fn wrong_pin(
-    app: &AppState,
-    voucher: &Voucher,
-    attempt: i64,
-    allowed: i64,
-    now: i64,
-) -> Result<ApiError, ApiError> {
+async fn wrong_pin(app: &Context, voucher: &Voucher, attempt: i64, allowed: i64, now: i64) -> Result<Error, Error> {
     if attempt < allowed {
         let message = format!("the PIN is wrong; {} attempt(s) left", allowed - attempt);
-        return Ok(ApiError::invalid("pin_invalid", message, "pin"));
+        return Ok(Error::invalid("pin_invalid", message, "pin"));
     }
     close(app, voucher, Closing::Locked, now).await?;
     Ok(not_redeemable(&reload(app, voucher).await?))
 }
 
 /// The error for a voucher that can no longer be paid out.
-fn not_redeemable(voucher: &Voucher) -> ApiError {
+fn not_redeemable(voucher: &Voucher) -> Error {
     match voucher.status.as_str() {
-        "locked" => ApiError::conflict(
+        "locked" => Error::conflict(
             "voucher_locked",
             "too many wrong PINs: the voucher is locked, and the cash-out failed with its hold released",
         ),
-        "expired" => ApiError::conflict(
+        "expired" => Error::conflict(
             "voucher_expired",
             "the voucher expired unredeemed: the cash-out failed and its hold is released",
         ),
         "redeemed" => {
             let by = voucher.redeemed_by.as_deref().unwrap_or_default();
             let at = voucher.redeemed_at.map(rfc3339).unwrap_or_default();
-            ApiError::conflict("invalid_state", format!("the voucher was paid out already, by agent {by} at {at}"))
+            Error::conflict("invalid_state", format!("the voucher was paid out already, by agent {by} at {at}"))
         }
-        other => ApiError::conflict("invalid_state", format!("the voucher is {other}")),
+        other => Error::conflict("invalid_state", format!("the voucher is {other}")),
     }
 }
 

@@ -10,7 +10,7 @@
 use futures::future::BoxFuture;
 
 use super::{bank, ewallet, pickup, sandbox};
-use crate::http::AppState;
+use crate::context::Context;
 use crate::store::cashouts::Cashout;
 
 /// Cash-outs of one rail, with their tenants.
@@ -22,11 +22,11 @@ pub trait Rail: Send + Sync {
 
     /// Takes `processing` cash-outs of this rail: each goes `in_transit`, with what carries
     /// it on (a batch, a voucher, a payout job) written in the same transaction.
-    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// Moves on what time moves on: a sandbox payout settles, a voucher expires, a bank's
     /// reports are fetched.
-    fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// Whether an `in_transit` payout waits on the user rather than the partner (a voucher
     /// to collect, ended by its own expiry), so the SLA alert leaves it alone.

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 
 use super::flow;
 use super::rail::{carry_on, Rail, Waiting};
-use crate::http::AppState;
+use crate::context::Context;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::destinations;
 use crate::unit::Param;
@@ -28,7 +28,7 @@ impl Rail for Sandbox {
         RAIL
     }
 
-    fn submit<'a>(&'a self, app: &'a AppState, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in waiting {
                 let t = Transition {
@@ -50,7 +50,7 @@ impl Rail for Sandbox {
         })
     }
 
-    fn advance<'a>(&'a self, app: &'a AppState, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in cashouts::in_status_on(&app.db, RAIL, "in_transit", PASS_LIMIT).await? {
                 let settle_us = app.settings.cashout_policy(&tenant).sandbox_settle_s * 1_000_000;
@@ -64,7 +64,7 @@ impl Rail for Sandbox {
 }
 
 /// The sandbox's answer: paid (hold posted) or rejected (hold released).
-async fn settle(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
+async fn settle(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
     let destination = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?;
     let rejected = destination.is_some_and(|d| d.masked.ends_with(REJECTED_ENDING));
     let (to, note, set) = if rejected {

@@ -33,24 +33,24 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 
-use crate::clock::Clock;
-use crate::committer::Committer;
-use crate::config::Settings;
-use crate::metrics::Metrics;
-use crate::store::Db;
+use crate::context::Context;
 use error::ApiError;
 
-/// What every handler may use.
+/// What every handler may use: the services' [`Context`] (reached through it by deref, as
+/// `app.db`), and what only the API needs: the key cache and the rate limiter.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
-    pub committer: Committer,
-    pub settings: Arc<Settings>,
-    pub metrics: Arc<Metrics>,
+    pub ctx: Context,
     pub keys: Arc<auth::KeyCache>,
     pub limiter: Arc<rate_limit::RateLimiter>,
-    pub clock: Clock,
-    pub secrets: Arc<crate::crypto::Secrets>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -100,12 +100,7 @@ pub(super) async fn existing(app: &AppState, tenant_id: &str, id: &str) -> Resul
     user.ok_or_else(|| ApiError::not_found(format!("no user {id}")))
 }
 
-/// Microseconds since the epoch as RFC 3339 UTC.
-pub fn rfc3339(us: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
+pub use crate::clock::rfc3339;
 
 /// Create a user.
 #[utoipa::path(post, path = "/v1/users", request_body = CreateUserRequest,

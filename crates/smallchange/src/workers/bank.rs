@@ -23,8 +23,8 @@ use serde_json::json;
 use super::ewallet::read_capped;
 use super::jobs::{Handler, JobError};
 use crate::cashout::bank::{self, Scope, REPORTS_JOB, UPLOAD_JOB};
+use crate::context::Context;
 use crate::domain::bank_link::BankLink;
-use crate::http::AppState;
 use crate::store::bank_link::{self, Fetched};
 use crate::store::jobs::Job;
 use crate::store::payout_batches;
@@ -48,12 +48,12 @@ fn worth_retrying(status: u16) -> bool {
 
 /// Runs `bank_upload` jobs.
 pub struct Upload {
-    app: AppState,
+    app: Context,
     client: reqwest::Client,
 }
 
 impl Upload {
-    pub fn new(app: AppState) -> anyhow::Result<Upload> {
+    pub fn new(app: Context) -> anyhow::Result<Upload> {
         Ok(Upload { app, client: client()? })
     }
 
@@ -111,7 +111,7 @@ impl Handler for Upload {
 
 /// Runs `bank_reports` jobs.
 pub struct Reports {
-    app: AppState,
+    app: Context,
     client: reqwest::Client,
 }
 
@@ -131,7 +131,7 @@ fn plausible(id: &str) -> bool {
 }
 
 impl Reports {
-    pub fn new(app: AppState) -> anyhow::Result<Reports> {
+    pub fn new(app: Context) -> anyhow::Result<Reports> {
         Ok(Reports { app, client: client()? })
     }
 

@@ -22,8 +22,8 @@ use tokio::sync::watch;
 
 use crate::cashout::rail::{self, carry_on};
 use crate::cashout::{auto, disputes as adjustments, flow};
+use crate::context::Context;
 use crate::domain::cashout_policy::CashoutPolicy;
-use crate::http::AppState;
 use crate::store::cashouts::{self, Cashout};
 use crate::store::disputes;
 
@@ -33,7 +33,7 @@ use super::stuck::{Step, Steps, Subject};
 const PASS_LIMIT: i64 = 200;
 const HOUR_US: i64 = 3_600 * 1_000_000;
 
-pub async fn run(app: AppState, every: Duration, mut stopped: watch::Receiver<bool>) {
+pub async fn run(app: Context, every: Duration, mut stopped: watch::Receiver<bool>) {
     loop {
         if let Err(error) = pass(&app).await {
             tracing::warn!(error = %format!("{error:#}"), "cash-out worker pass failed; retrying");
@@ -47,7 +47,7 @@ pub async fn run(app: AppState, every: Duration, mut stopped: watch::Receiver<bo
 
 /// One pass over everything due. A step that fails for one cash-out is left for a later
 /// pass, with backoff, and reported should it keep failing (see [`super::stuck`]).
-pub async fn pass(app: &AppState) -> anyhow::Result<()> {
+pub async fn pass(app: &Context) -> anyhow::Result<()> {
     let now = app.clock.now_us();
     let steps = Steps::load(app).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "awaiting_confirmation", PASS_LIMIT).await? {
@@ -81,12 +81,12 @@ pub async fn pass(app: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn policies(app: &AppState) -> impl Iterator<Item = &CashoutPolicy> {
+fn policies(app: &Context) -> impl Iterator<Item = &CashoutPolicy> {
     std::iter::once(&app.settings.cashout).chain(app.settings.cashout_tenants.values())
 }
 
 /// Raises an alert (once) for a payout not paid within the tenant's SLA.
-async fn alert_if_late(app: &AppState, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
+async fn alert_if_late(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
     let waits_on_user = rail::named(&cashout.quote.rail).is_some_and(|r| r.waits_on_user());
     if waits_on_user && cashout.status == "in_transit" {
         return Ok(());

@@ -21,8 +21,8 @@ use serde_json::Value;
 
 use super::jobs::{Handler, JobError};
 use crate::cashout::ewallet::{self, Prepared, PAYOUT_JOB};
+use crate::context::Context;
 use crate::domain::ewallet_partner::EwalletPartner;
-use crate::http::AppState;
 use crate::rails::ewallet::{parse_answer, Answer};
 use crate::signature;
 use crate::store::jobs::Job;
@@ -33,7 +33,7 @@ const ANSWER_BYTES_MAX: usize = 64 * 1024;
 
 /// Runs `ewallet_payout` jobs.
 pub struct Payout {
-    app: AppState,
+    app: Context,
     client: reqwest::Client,
 }
 
@@ -46,7 +46,7 @@ enum Sent {
 }
 
 impl Payout {
-    pub fn new(app: AppState) -> anyhow::Result<Payout> {
+    pub fn new(app: Context) -> anyhow::Result<Payout> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("smallchange-ewallet/", env!("CARGO_PKG_VERSION")))
@@ -120,7 +120,7 @@ impl Payout {
 /// cash-out fails and its hold is released. On a later one an earlier attempt may have been
 /// paid without our hearing the answer: the money stays held and the cash-out `in_transit`
 /// until the partner's callback settles it or an operator does (the SLA alert says so).
-async fn refused(app: &AppState, job: &Job, id: &str, reason: &str, why: String) -> anyhow::Result<JobError> {
+async fn refused(app: &Context, job: &Job, id: &str, reason: &str, why: String) -> anyhow::Result<JobError> {
     if job.attempts <= 1 {
         ewallet::fail(app, &job.tenant_id, id, reason, None, why.clone()).await?;
     } else {

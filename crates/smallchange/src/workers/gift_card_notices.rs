@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use crate::http::users::rfc3339;
-use crate::http::AppState;
+use crate::clock::rfc3339;
+use crate::context::Context;
 use crate::store::gift_cards;
 
 const DAY_US: i64 = 86_400 * 1_000_000;
@@ -15,7 +15,7 @@ const DAY_US: i64 = 86_400 * 1_000_000;
 const PASS_LIMIT: i64 = 200;
 
 /// Announces the cards whose notice is due.
-pub async fn pass(app: &AppState, now: i64) -> anyhow::Result<()> {
+pub async fn pass(app: &Context, now: i64) -> anyhow::Result<()> {
     let settings = &app.settings;
     let longest = std::iter::once(&settings.wallet)
         .chain(settings.wallet_tenants.values())
@@ -31,7 +31,7 @@ pub async fn pass(app: &AppState, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn notice(app: &AppState, tenant: &str, id: &str, now: i64) -> anyhow::Result<()> {
+async fn notice(app: &Context, tenant: &str, id: &str, now: i64) -> anyhow::Result<()> {
     let days = app.settings.wallet_policy(tenant).gift_card_expiry_notice_days;
     let Some(card) = gift_cards::card(&app.db, tenant, id).await? else { return Ok(()) };
     if days <= 0 || card.expires_at > now + days * DAY_US {

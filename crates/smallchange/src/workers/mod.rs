@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use crate::committer::Committer;
 use crate::config::Settings;
+use crate::context::Context;
 use crate::crypto::Secrets;
-use crate::http::AppState;
 use crate::store::Db;
 use jobs::Handler;
 
@@ -33,7 +33,7 @@ pub struct Deps {
     pub settings: Arc<Settings>,
     pub secrets: Arc<Secrets>,
     /// The server's state, for handlers that move cash-outs on (see [`crate::cashout::flow`]).
-    pub app: AppState,
+    pub app: Context,
 }
 
 /// Every job handler the server runs.

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::jobs::{Handler, JobError};
 use crate::cashout::otp::{self, Gateway};
+use crate::context::Context;
 use crate::crypto::Secrets;
-use crate::http::AppState;
 use crate::store::jobs::{self, Job};
 use crate::unit::Row;
 
@@ -30,11 +30,11 @@ pub fn job_row(secrets: &Secrets, tenant: &str, phone: &str, text: &str) -> Row 
 
 /// Runs `sms` jobs.
 pub struct Send {
-    app: AppState,
+    app: Context,
 }
 
 impl Send {
-    pub fn new(app: AppState) -> Send {
+    pub fn new(app: Context) -> Send {
         Send { app }
     }
 

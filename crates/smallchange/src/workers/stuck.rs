@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::http::AppState;
+use crate::context::Context;
 use crate::store::stuck_steps::{self, Failure, StuckStep};
 use crate::store::{self, jobs::Backoff};
 
@@ -67,7 +67,7 @@ pub struct Steps {
 }
 
 impl Steps {
-    pub async fn load(app: &AppState) -> anyhow::Result<Steps> {
+    pub async fn load(app: &Context) -> anyhow::Result<Steps> {
         let failing = stuck_steps::list(&app.db, STEPS_LOADED_MAX).await?;
         let mut backoff = app.settings.jobs().backoff;
         backoff.max = backoff.max.min(Duration::from_secs(STEP_RETRY_MAX_S));
@@ -79,7 +79,7 @@ impl Steps {
     /// it is waiting after a failure; counts a failure, or forgets earlier ones.
     pub async fn run<T>(
         &self,
-        app: &AppState,
+        app: &Context,
         step: Step,
         subject: Subject<'_>,
         work: impl Future<Output = anyhow::Result<T>>,
@@ -101,7 +101,7 @@ impl Steps {
         }
     }
 
-    async fn failed(&self, app: &AppState, step: Step, subject: &Subject<'_>, error: &str) -> anyhow::Result<()> {
+    async fn failed(&self, app: &Context, step: Step, subject: &Subject<'_>, error: &str) -> anyhow::Result<()> {
         let at = store::now_us();
         let failure = Failure { step: step.name(), subject_id: subject.id, tenant_id: subject.tenant, error, at };
         let since =
@@ -115,7 +115,7 @@ impl Steps {
                     "description": step.description(),
                     "subject_id": subject.id,
                     "failures": failures,
-                    "since": crate::webhooks::rfc3339(since),
+                    "since": crate::clock::rfc3339(since),
                 });
                 crate::webhooks::event_rows(subject.tenant, "cashout.stuck", &data, at)
             })
