@@ -106,8 +106,10 @@ async fn serve(
             stopped.clone(),
         )),
         tokio::spawn(workers::jobs::run(db.clone(), handlers, state.settings.jobs(), stopped.clone())),
+        // The last use of `ctx`, moved: a committer handle kept here to the end would keep
+        // the committer from stopping.
         tokio::spawn(workers::cashouts::run(
-            ctx.clone(),
+            ctx,
             Duration::from_millis(state.settings.cashout_poll_ms),
             stopped.clone(),
         )),

@@ -22,7 +22,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/users/{id}/payout-destinations", post(create_destination))
 }
 
-#[derive(Deserialize, ToSchema)]
+/// One of three kinds of destination, told apart by `type`. Its schema is written out by
+/// hand (see [`destination_schema`]): each branch names its own `type`, so exactly one
+/// branch fits any body.
+#[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DestinationRequest {
     BankAccount(BankAccountInput),
@@ -30,16 +33,15 @@ pub enum DestinationRequest {
     CashPickup(CashPickupInput),
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BankAccountInput {
-    /// The bank's code (e.g. `004`) or BIC.
     bank_code: String,
     account_number: String,
     holder_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EWalletInput {
     provider: String,
@@ -47,10 +49,49 @@ pub struct EWalletInput {
     holder_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CashPickupInput {
     network: String,
+}
+
+impl utoipa::PartialSchema for DestinationRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        destination_schema()
+    }
+}
+
+impl ToSchema for DestinationRequest {}
+
+/// `oneOf` the three kinds, each an object whose `type` is its own constant and which
+/// takes no other fields than its own.
+fn destination_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let text = |description: &str| serde_json::json!({"type": "string", "description": description});
+    let branch = |kind: &str, fields: serde_json::Value| {
+        let mut properties = serde_json::json!({"type": {"type": "string", "enum": [kind]}});
+        let mut required = vec![serde_json::json!("type")];
+        for (name, schema) in fields.as_object().expect("an object of fields") {
+            properties[name] = schema.clone();
+            required.push(name.as_str().into());
+        }
+        serde_json::json!({"type": "object", "required": required, "properties": properties, "additionalProperties": false})
+    };
+    let schema = serde_json::json!({"oneOf": [
+        branch("bank_account", serde_json::json!({
+            "bank_code": text("The bank's code (e.g. `004`) or BIC: 2 to 11 letters or digits."),
+            "account_number": text("6 to 20 digits; dashes and spaces are allowed and dropped."),
+            "holder_name": text("The account holder: must match the user's KYC legal name."),
+        })),
+        branch("e_wallet", serde_json::json!({
+            "provider": text("The e-wallet provider: 1 to 32 of a-z, 0-9, _ and -."),
+            "wallet_id": text("The user's id at the provider."),
+            "holder_name": text("The wallet holder: must match the user's KYC legal name."),
+        })),
+        branch("cash_pickup", serde_json::json!({
+            "network": text("The cash-pickup network the voucher is collected from."),
+        })),
+    ]});
+    serde_json::from_value(schema).expect("the destination schema is a schema")
 }
 
 #[derive(Serialize, ToSchema)]
