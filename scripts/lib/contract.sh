@@ -14,7 +14,7 @@ SCHEMATHESIS_VERSION=4.32.5
 CONTRACT_EXAMPLES_MAX=25
 
 ensure_schemathesis() {
-  contract_venv=target/contract-venv
+  contract_venv=${CARGO_TARGET_DIR:-target}/contract-venv
   if ! "$contract_venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
     echo "==> installing schemathesis $SCHEMATHESIS_VERSION from PyPI into $contract_venv" >&2
     python3 -m venv "$contract_venv" && "$contract_venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" >&2 \
@@ -29,7 +29,7 @@ run_contract_checks() {
   work=$(mktemp -d /tmp/smallchange-contract.XXXXXX)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   echo "==> contract checks: schemathesis over http://127.0.0.1:$port/openapi.json (log: $work/schemathesis.log)" >&2
-  target/debug/smallchange serve --demo --db "sqlite://$work/contract.db" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+  "${CARGO_TARGET_DIR:-target}/debug/smallchange" serve --demo --db "sqlite://$work/contract.db" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
   local server=$!
   for _ in $(seq 1 100); do
     key=$(grep -o 'sk_[A-Za-z0-9]*' "$work/serve.log" | head -n 1)
