@@ -45,7 +45,7 @@ run_contract_checks() {
   "$contract_venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
     -H "Authorization: Bearer $key" \
     --checks not_a_server_error,response_schema_conformance \
-    --phases examples,coverage,fuzzing --max-examples "$CONTRACT_EXAMPLES_MAX" --workers 2 --seed 1 \
+    --phases examples,coverage,fuzzing,stateful --max-examples "$CONTRACT_EXAMPLES_MAX" --workers 2 --seed 1 \
     --generation-database none --no-color --report junit --report-junit-path "$work/junit.xml" >"$work/schemathesis.log" 2>&1
   status=$?
   kill "$server" 2>/dev/null

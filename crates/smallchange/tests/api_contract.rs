@@ -645,6 +645,16 @@ async fn operational_endpoints_and_the_spec(backend: Backend) {
         let methods: Vec<&String> = item.as_object().unwrap().keys().filter(|k| *k != "parameters").collect();
         assert_eq!(methods, [method], "{path}");
     }
+    // What a cash-out's creation answers links to the operations that take its id, in the
+    // spelling clients read (`operationId`).
+    let links = &spec["paths"]["/v1/cashouts"]["post"]["responses"]["200"]["links"];
+    assert_eq!(links["get_cashout"]["operationId"], "get_cashout", "{links}");
+    assert_eq!(links["confirm_cashout"]["parameters"]["id"], "$response.body#/id", "{links}");
+    assert!(links["get_cashout"].get("operation_id").is_none(), "{links}");
+    let destination = &spec["components"]["schemas"]["DestinationRequest"]["oneOf"];
+    let kinds: Vec<&Value> =
+        destination.as_array().unwrap().iter().map(|b| &b["properties"]["type"]["enum"][0]).collect();
+    assert_eq!(kinds, ["bank_account", "e_wallet", "cash_pickup"], "each branch names its own type");
 
     let docs = get("/docs/").await;
     assert_eq!(docs.status, 200);

@@ -66,7 +66,7 @@ use super::AppState;
         super::cash_pickups::redeem,
         super::ewallet::ewallet_callback
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Links),
     tags(
         (name = "ledger", description = "The double-entry ledger, low level"),
         (name = "users", description = "End users and their identity checks"),
@@ -92,6 +92,73 @@ impl Modify for BearerAuth {
     }
 }
 
+/// OpenAPI links from each operation that creates something to the operations that take its
+/// id in their path, so a client (or a contract test) can follow real ids: the `id` of the
+/// created thing fills the target's `{id}`.
+struct Links;
+
+/// (the path of a `POST` that answers with an `id`, the path its id is used under)
+const CREATES: [(&str, &str); 8] = [
+    ("/v1/users", "/v1/users/{id}"),
+    ("/v1/cashouts", "/v1/cashouts/{id}"),
+    ("/v1/cashouts/{id}/disputes", "/v1/disputes/{id}"),
+    ("/v1/users/{id}/payments", "/v1/payments/{id}"),
+    ("/v1/webhook-endpoints", "/v1/webhook-endpoints/{id}"),
+    ("/v1/gift-card-programs", "/v1/gift-card-programs/{id}"),
+    ("/v1/gift-cards", "/v1/gift-cards/{id}"),
+    ("/v1/cash-pickup-agents", "/v1/cash-pickup-agents/{id}"),
+];
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::link::LinkBuilder;
+        use utoipa::openapi::RefOr;
+        for (source, target) in CREATES {
+            let mut links = Vec::new();
+            for (path, item) in &openapi.paths.paths {
+                if path != target && !path.starts_with(&format!("{target}/")) {
+                    continue;
+                }
+                let operations = [&item.get, &item.post, &item.put, &item.delete];
+                for operation_id in operations.into_iter().flatten().filter_map(|o| o.operation_id.clone()) {
+                    let link = LinkBuilder::new().operation_id(&operation_id).parameter("id", "$response.body#/id");
+                    links.push((operation_id, link.build()));
+                }
+            }
+            let created = openapi.paths.paths.get_mut(source).and_then(|item| item.post.as_mut());
+            let Some(created) = created else { continue };
+            for (code, response) in created.responses.responses.iter_mut() {
+                if let (true, RefOr::T(response)) = (code.starts_with('2'), response) {
+                    for (name, link) in &links {
+                        response.links.insert(name.clone(), RefOr::T(link.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The document as served: utoipa 5.5 writes a link's `operationId` as `operation_id`,
+/// which no client reads, so link keys are put right here.
+pub fn document() -> serde_json::Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    if let Some(paths) = document["paths"].as_object_mut() {
+        let operations = paths.values_mut().filter_map(|item| item.as_object_mut()).flat_map(|item| item.values_mut());
+        let responses = operations.filter_map(|operation| operation.get_mut("responses")?.as_object_mut());
+        for link in responses.flat_map(|r| r.values_mut()).filter_map(|r| r.get_mut("links")?.as_object_mut()) {
+            for link in link.values_mut().filter_map(|l| l.as_object_mut()) {
+                if let Some(id) = link.remove("operation_id") {
+                    link.insert("operationId".into(), id);
+                }
+            }
+        }
+    }
+    document
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+    let document = document();
+    Router::new()
+        .route("/openapi.json", axum::routing::get(move || std::future::ready(axum::Json(document.clone()))))
+        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
 }
