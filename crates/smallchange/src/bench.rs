@@ -13,6 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use crate::bench_cashout::{cashout_bench, CashoutArgs};
+use crate::bench_wallet::{wallet_bench, WalletArgs};
 use crate::committer::{Command, Committer, Output, Reply};
 use crate::config::Settings;
 use crate::metrics::Metrics;
@@ -31,6 +32,9 @@ pub enum BenchCommand {
     Http(HttpArgs),
     /// The cash-out path over HTTP: quote, hold, TOTP confirmation, paid by the sandbox.
     Cashout(CashoutArgs),
+    /// Micropayments over HTTP (`POST /v1/users/{id}/payments`) against single-transfer
+    /// ledger requests, on the same server in the same run.
+    Wallet(WalletArgs),
 }
 
 impl BenchCommand {
@@ -40,6 +44,7 @@ impl BenchCommand {
             BenchCommand::Plain(a) => &a.db,
             BenchCommand::Http(a) => &a.db,
             BenchCommand::Cashout(a) => &a.db,
+            BenchCommand::Wallet(a) => &a.db,
         }
     }
 }
@@ -100,6 +105,7 @@ pub async fn run(command: BenchCommand, settings: Settings) -> anyhow::Result<()
         BenchCommand::Plain(args) => plain_bench(args, settings).await?,
         BenchCommand::Http(args) => http_bench(args, settings).await?,
         BenchCommand::Cashout(args) => cashout_bench(args, settings).await?,
+        BenchCommand::Wallet(args) => wallet_bench(args, settings).await?,
     };
     println!("{line}");
     Ok(())
@@ -169,7 +175,7 @@ impl Samples {
     }
 }
 
-fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
@@ -416,7 +422,7 @@ async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<se
     setup_http_accounts(&client, &base, &key, args.accounts).await?;
     let mut line = match args.wrk_seconds {
         Some(seconds) => wrk_load(&base, &key, &args, seconds).await?,
-        None => client_load(&client, &base, &key, &args).await?,
+        None => client_load(&client, &base, &key, args.requests, args.connections, args.accounts).await?,
     };
     let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
     let backend = backend(&running.db);
@@ -428,19 +434,21 @@ async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<se
     Ok(line)
 }
 
-/// The built-in load: `connections` tasks sharing one keep-alive client.
-async fn client_load(
+/// The built-in load: `connections` tasks sharing one keep-alive client send `requests`
+/// requests of one transfer each between the `accounts` accounts of [`setup_http_accounts`].
+pub(crate) async fn client_load(
     client: &reqwest::Client,
     base: &str,
     key: &str,
-    args: &HttpArgs,
+    requests: u64,
+    connections: u64,
+    accounts: u64,
 ) -> anyhow::Result<serde_json::Value> {
-    let bar = progress(args.requests, "requests");
+    let bar = progress(requests, "requests");
     let started = Instant::now();
     let mut workers = Vec::new();
-    for worker in 0..args.connections {
+    for worker in 0..connections {
         let (client, base, key, bar) = (client.clone(), base.to_string(), key.to_string(), bar.clone());
-        let (requests, connections, accounts) = (args.requests, args.connections, args.accounts);
         workers.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(worker);
             let mut samples = Samples::default();
@@ -464,8 +472,8 @@ async fn client_load(
     }
     let samples = Samples::of_all(workers).await?;
     bar.finish_and_clear();
-    let mut line = samples.summary(args.requests, started.elapsed());
-    line["requests"] = json!(args.requests);
+    let mut line = samples.summary(requests, started.elapsed());
+    line["requests"] = json!(requests);
     line["load"] = json!("built-in");
     Ok(line)
 }
@@ -500,16 +508,24 @@ async fn wrk_load(base: &str, key: &str, args: &HttpArgs, seconds: u64) -> anyho
 
 /// Events per committed batch over the server's life, from its Prometheus counters.
 fn mean_batch(metrics: &str) -> Option<f64> {
-    let counter = |name: &str| -> Option<f64> {
-        metrics.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
-    };
-    let batches = counter("smallchange_commit_batches_total ")?;
-    let events = counter("smallchange_commit_events_total ")?;
+    let batches = metric(metrics, "smallchange_commit_batches_total")?;
+    let events = metric(metrics, "smallchange_commit_events_total")?;
     (batches > 0.0).then(|| round3(events / batches))
 }
 
+/// The value of the unlabelled metric `name` in a Prometheus text page.
+pub(crate) fn metric(metrics: &str, name: &str) -> Option<f64> {
+    let line = metrics.lines().find(|l| l.strip_prefix(name).is_some_and(|rest| rest.starts_with(' ')))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Opens and funds the accounts over HTTP, as a client would.
-async fn setup_http_accounts(client: &reqwest::Client, base: &str, key: &str, accounts: u64) -> anyhow::Result<()> {
+pub(crate) async fn setup_http_accounts(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    accounts: u64,
+) -> anyhow::Result<()> {
     let mut all = vec![json!({"id": "mint", "currency": "KRW", "code": 1})];
     all.extend((0..accounts).map(|i| {
         json!({"id": format!("a{i}"), "currency": "KRW", "code": 2,
