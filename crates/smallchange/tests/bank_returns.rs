@@ -447,3 +447,27 @@ async fn a_stuck_return_is_reported_once_on(backend: Backend) {
     assert!(failures[0].contains(&ids[1]) && failures[0].contains("still held"), "{failures:?}");
     server.stop().await;
 }
+
+both_backends!(stale_stuck_steps_are_forgotten, super::stale_stuck_steps_are_forgotten_on);
+
+/// A failing step counts its failures in a row, reports once past the threshold, and is
+/// forgotten by the purge once it has not been tried since the cut-off.
+async fn stale_stuck_steps_are_forgotten_on(backend: Backend) {
+    use smallchange::store::stuck_steps::{self, Failure};
+    let test_db = fresh_db(backend).await;
+    let db = support::open(&test_db).await;
+    let failure = Failure { step: "move_money", subject_id: "po_1", tenant_id: "ten_1", error: "broken", at: 1_000 };
+    let mut reported = 0;
+    for expected in 1..=3 {
+        let (failures, alerted) =
+            stuck_steps::record_failure(&db, &failure, |n| n * 10, |n| (n >= 2).then(Vec::new)).await.unwrap();
+        assert_eq!(failures, expected);
+        reported += usize::from(alerted);
+    }
+    assert_eq!(reported, 1, "reported once, at the second failure");
+    let kept = stuck_steps::list(&db, 10).await.unwrap();
+    assert_eq!((kept.len(), kept[0].retry_at, kept[0].alerted_at), (1, 1_030, Some(1_000)));
+    assert_eq!(stuck_steps::purge(&db, 1_030).await.unwrap(), 0, "tried at the cut-off: kept");
+    assert_eq!(stuck_steps::purge(&db, 1_031).await.unwrap(), 1);
+    assert!(stuck_steps::list(&db, 10).await.unwrap().is_empty());
+}

@@ -91,3 +91,12 @@ pub async fn clear(db: &Db, step: &str, subject_id: &str) -> anyhow::Result<()> 
     });
     Ok(())
 }
+
+/// Forgets steps not tried since `before`: their subject no longer comes up in the
+/// worker's pass (the cash-out moved on another way), so nothing will clear them.
+pub async fn purge(db: &Db, before: i64) -> anyhow::Result<u64> {
+    let purged = on_db!(db, |pool, _d| {
+        sqlx::query("DELETE FROM stuck_steps WHERE retry_at < $1").bind(before).execute(pool).await?.rows_affected()
+    });
+    Ok(purged)
+}
