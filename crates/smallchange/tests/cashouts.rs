@@ -735,7 +735,13 @@ async fn auto_cash_out_at_the_threshold_on(backend: Backend) {
             assert!(paid["timeline"].to_string().contains("standing auto-cash-out authorisation"), "{paid}");
         } else {
             assert_eq!(cashout["status"], "awaiting_confirmation");
-            let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
+            // The code is sent just after the hold commits: wait for it, as a phone would.
+            let mut outbox = server.get("/v1/dev/sms-outbox").await.1;
+            while outbox.as_array().is_none_or(|sent| sent.is_empty()) {
+                assert!(tokio::time::Instant::now() < deadline, "no code was sent");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                outbox = server.get("/v1/dev/sms-outbox").await.1;
+            }
             let code: String =
                 outbox[0]["text"].as_str().unwrap().split(": ").nth(1).unwrap().chars().take(6).collect();
             let (status, confirmed) = confirm(&server, &id, &code).await;
