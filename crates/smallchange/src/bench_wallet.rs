@@ -237,18 +237,48 @@ async fn history(wallets: &Wallets, payments: u64, window: u64) -> anyhow::Resul
     }))
 }
 
-/// The committer's batches so far and the seconds they took, from `/metrics`.
-async fn commit_counters(api: &Api) -> anyhow::Result<(f64, f64)> {
-    let page = api.client.get(format!("{}/metrics", api.base)).send().await?.text().await?;
-    let batches = metric(&page, "smallchange_commit_batches_total").unwrap_or(0.0);
-    let seconds = metric(&page, "smallchange_commit_seconds_sum").unwrap_or(0.0);
-    Ok((batches, seconds))
+/// What the server and this process had done at one moment: the committer's batches and
+/// the seconds they took (from `/metrics`), and the CPU time of every thread of the process.
+struct Reading {
+    batches: f64,
+    commit_s: f64,
+    cpu_ns: u64,
 }
 
-/// Requests per committed batch and the mean time of a batch between two readings.
-fn batching(requests: u64, before: (f64, f64), after: (f64, f64)) -> (f64, f64) {
-    let batches = (after.0 - before.0).max(1.0);
-    (round3(requests as f64 / batches), round3((after.1 - before.1) / batches * 1e3))
+async fn reading(api: &Api) -> anyhow::Result<Reading> {
+    let page = api.client.get(format!("{}/metrics", api.base)).send().await?.text().await?;
+    let batches = metric(&page, "smallchange_commit_batches_total").unwrap_or(0.0);
+    let commit_s = metric(&page, "smallchange_commit_seconds_sum").unwrap_or(0.0);
+    Ok(Reading { batches, commit_s, cpu_ns: cpu_ns() })
+}
+
+/// CPU time used so far by the threads of this process (server and client), from
+/// /proc/self/task/*/schedstat (Linux); 0 elsewhere.
+fn cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Between two readings around `requests` requests: requests per committed batch, the
+/// mean time of a batch, and the process's CPU time per request (client included).
+struct Costs {
+    per_batch: f64,
+    commit_ms_mean: f64,
+    cpu_us: f64,
+}
+
+fn costs(requests: u64, before: &Reading, after: &Reading) -> Costs {
+    let batches = (after.batches - before.batches).max(1.0);
+    let cpu_ns = after.cpu_ns.saturating_sub(before.cpu_ns) as f64;
+    Costs {
+        per_batch: round3(requests as f64 / batches),
+        commit_ms_mean: round3((after.commit_s - before.commit_s) / batches * 1e3),
+        cpu_us: round3(cpu_ns / 1e3 / requests as f64),
+    }
 }
 
 /// Uses `--db` if given; otherwise a fresh SQLite file in a new temporary directory, whose
@@ -290,18 +320,18 @@ pub async fn wallet_bench(args: WalletArgs, mut settings: Settings) -> anyhow::R
         }
         None => 0,
     };
-    let before = commit_counters(&api).await?;
+    let before = reading(&api).await?;
     let (paid, took) = wallets.pay(start..start + args.payments, "payments").await?;
-    let between = commit_counters(&api).await?;
+    let between = reading(&api).await?;
     let (requests, connections, accounts) = (args.payments, args.connections, args.accounts);
     let transfers = client_load(&api.client, &api.base, &api.key, requests, connections, accounts).await?;
-    let after = commit_counters(&api).await?;
+    let after = reading(&api).await?;
 
     let verified = crate::store::verify::run(&running.db).await?;
     running.stop().await?;
     anyhow::ensure!(verified.failures.is_empty(), "verify failed: {:?}", verified.failures);
-    merge(&mut line, payments_line(&args, paid, took, batching(args.payments, before, between)));
-    merge(&mut line, prefixed("transfers", &transfers, batching(args.payments, between, after)));
+    merge(&mut line, payments_line(&args, paid, took, costs(args.payments, &before, &between)));
+    merge(&mut line, prefixed("transfers", &transfers, costs(args.payments, &between, &after)));
     line["ratio"] = json!(round3(rate(&line, "payments_per_s") / rate(&line, "transfers_per_s").max(1.0)));
     line["verified_accounts"] = json!(verified.accounts);
     line["verified_transfers"] = json!(verified.transfers);
@@ -314,7 +344,7 @@ pub async fn wallet_bench(args: WalletArgs, mut settings: Settings) -> anyhow::R
 }
 
 /// The measured payments: the counts, then `payments_*` figures.
-fn payments_line(args: &WalletArgs, paid: Paid, took: Duration, batching: (f64, f64)) -> Value {
+fn payments_line(args: &WalletArgs, paid: Paid, took: Duration, costs: Costs) -> Value {
     let (legs, split) = (paid.legs, paid.split);
     let summary = paid.samples.summary(args.payments, took);
     let mut line = json!({
@@ -325,19 +355,20 @@ fn payments_line(args: &WalletArgs, paid: Paid, took: Duration, batching: (f64, 
         "payments_legs_mean": round3(legs as f64 / args.payments as f64),
         "payments_split": split,
     });
-    merge(&mut line, prefixed("payments", &summary, batching));
+    merge(&mut line, prefixed("payments", &summary, costs));
     line
 }
 
 /// The rate, p50 and p99 of `summary` as `<what>_per_s`, `<what>_p50_ms`, `<what>_p99_ms`,
-/// with requests per committed batch and the mean commit time of a batch.
-fn prefixed(what: &str, summary: &Value, (per_batch, commit_ms): (f64, f64)) -> Value {
+/// with the [`Costs`] of those requests.
+fn prefixed(what: &str, summary: &Value, costs: Costs) -> Value {
     json!({
         format!("{what}_per_s"): summary["transfers_per_s"],
         format!("{what}_p50_ms"): summary["p50_ms"],
         format!("{what}_p99_ms"): summary["p99_ms"],
-        format!("{what}_per_batch"): per_batch,
-        format!("{what}_commit_ms_mean"): commit_ms,
+        format!("{what}_per_batch"): costs.per_batch,
+        format!("{what}_commit_ms_mean"): costs.commit_ms_mean,
+        format!("{what}_cpu_us"): costs.cpu_us,
     })
 }
 
