@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 
 use super::error::ApiError;
 use super::AppState;
+use crate::services::Actor;
 use crate::store::tenants::{self, KeyOwner, Role};
 
 /// Most keys remembered at once; the cache is emptied when full.
@@ -45,6 +46,11 @@ pub struct Operator(pub KeyOwner);
 impl Operator {
     pub fn tenant_id(&self) -> &str {
         &self.0.tenant_id
+    }
+
+    /// This key, as the one who caused a change.
+    pub fn actor(&self) -> Actor {
+        Actor::api_key(&self.0)
     }
 
     /// Refuses the call unless the key has one of `roles`.

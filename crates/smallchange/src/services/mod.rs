@@ -6,6 +6,8 @@
 //! The cash-out use cases still live in [`crate::cashout`]; the wallet's still sit in the
 //! HTTP handlers and move here family by family (see docs/ARCHITECTURE.md).
 
+pub mod actor;
 pub mod error;
 
+pub use actor::Actor;
 pub use error::{Error, Kind};

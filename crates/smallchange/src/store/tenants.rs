@@ -37,6 +37,8 @@ impl Role {
 /// The tenant and role an API key stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyOwner {
+    /// The key's id (`key_…`), never its secret: what history records as who acted.
+    pub key_id: String,
     pub tenant_id: String,
     pub role: Role,
 }
@@ -102,11 +104,11 @@ pub async fn create_key(db: &Db, tenant_id: &str, role: Role) -> anyhow::Result<
 
 /// The owner of the key with this secret hash, if the key exists and is not revoked.
 pub async fn find_key(db: &Db, secret_hash: &str) -> anyhow::Result<Option<KeyOwner>> {
-    let row: Option<(String, String)> = on_db!(db, |pool, _d| {
-        sqlx::query_as("SELECT tenant_id, role FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL")
+    let row: Option<(String, String, String)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT id, tenant_id, role FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL")
             .bind(secret_hash)
             .fetch_optional(pool)
             .await?
     });
-    Ok(row.and_then(|(tenant_id, role)| Some(KeyOwner { tenant_id, role: Role::parse(&role)? })))
+    Ok(row.and_then(|(key_id, tenant_id, role)| Some(KeyOwner { key_id, tenant_id, role: Role::parse(&role)? })))
 }
