@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use super::idempotency::{self, Checked};
 use super::AppState;
-use crate::committer::{Command, Output, Reply};
 use crate::crypto::Secrets;
+use crate::services::commit::{self, Answer, Retry};
 use crate::unit::{Row, Unit, UnitOutput};
 
 /// Turns a unit's outcome into the JSON body of a 200, or the error to answer.
@@ -80,48 +80,53 @@ async fn run(
     render: Arc<Render>,
     sealed: Option<Arc<Secrets>>,
 ) -> Result<(Response, Option<UnitOutput>), ApiError> {
-    let for_key = render.clone();
-    let opener = sealed.clone();
-    let idempotency = checked.map(|c| {
-        c.with_render(Box::new(move |output: &Output| {
-            let (status, body) = match answer(&*for_key, output) {
-                Ok(body) => (200, body),
+    let retry = retry(checked, |body: &String| body.clone(), sealed.clone());
+    let interpret = Arc::new(move |outcome: &UnitOutput| render(outcome));
+    let (answer, outcome) = commit::commit_with_outcome(app, retry, unit, interpret).await?;
+    let response = respond(answer, |body: String| body, sealed.as_deref())?;
+    Ok((response, outcome))
+}
+
+/// The [`Retry`] a service records its answer under, from a request's checked
+/// `Idempotency-Key`: the answer is written down as this API sends it (`to_json` for a
+/// success, the error body otherwise), sealed with `sealed` when it holds a secret.
+pub fn retry<T: 'static>(
+    checked: Option<Checked>,
+    to_json: impl Fn(&T) -> String + Send + Sync + 'static,
+    sealed: Option<Arc<Secrets>>,
+) -> Option<Retry<T>> {
+    checked.map(|checked| {
+        let (scoped_key, request_hash) = checked.into_parts();
+        let write_down = Arc::new(move |answer: Result<&T, &ApiError>| {
+            let (status, body) = match answer {
+                Ok(value) => (200, to_json(value)),
                 Err(error) => error.to_parts(),
             };
             match &sealed {
                 Some(secrets) => (status, secrets.seal(body.as_bytes())),
                 None => (status, body),
             }
-        }))
-    });
-    match app.committer.submit(Command::Unit(unit), idempotency).await? {
-        Reply::Applied(output) => {
-            let body = answer(&*render, &output)?;
-            let outcome = match output {
-                Output::Unit(outcome) => Some(outcome),
-                _ => None,
-            };
-            Ok(((StatusCode::OK, [("content-type", "application/json")], body).into_response(), outcome))
+        });
+        Retry { scoped_key, request_hash, write_down }
+    })
+}
+
+/// The response to a service's [`Answer`]: a 200 with `to_json` of what was done now, or
+/// the answer written down the first time (opened with `sealed` if it was sealed).
+pub fn respond<T>(
+    answer: Answer<T>,
+    to_json: impl FnOnce(T) -> String,
+    sealed: Option<&Secrets>,
+) -> Result<Response, ApiError> {
+    match answer {
+        Answer::Done(value) => {
+            Ok((StatusCode::OK, [("content-type", "application/json")], to_json(value)).into_response())
         }
-        Reply::Replayed(first) => match opener {
-            Some(secrets) => Ok((idempotency::replay_sealed(first, &secrets)?, None)),
-            None => Ok((idempotency::replay(first), None)),
+        Answer::Again(first) => match sealed {
+            Some(secrets) => idempotency::replay_sealed(first, secrets),
+            None => Ok(idempotency::replay(first)),
         },
-        Reply::KeyReused => Err(idempotency::reused()),
     }
 }
 
-fn answer(render: &Render, output: &Output) -> Result<String, ApiError> {
-    match output {
-        Output::Unit(outcome) => render(outcome),
-        other => Err(ApiError::internal(format!("a unit answered {other:?}"))),
-    }
-}
-
-/// The conflict a refusing unit answers with.
-pub fn refused(outcome: &UnitOutput) -> Option<ApiError> {
-    match outcome {
-        UnitOutput::Refused(refusal) => Some(ApiError::conflict(refusal.code, refusal.message.clone())),
-        UnitOutput::Applied { .. } => None,
-    }
-}
+pub use crate::services::commit::refused;

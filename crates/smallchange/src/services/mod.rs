@@ -7,6 +7,7 @@
 //! HTTP handlers and move here family by family (see docs/ARCHITECTURE.md).
 
 pub mod actor;
+pub mod commit;
 pub mod error;
 
 pub use actor::Actor;

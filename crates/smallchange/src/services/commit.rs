@@ -1,0 +1,121 @@
+//! Committing a use case's unit of work (see [`crate::unit`]) once, even when its request
+//! comes again: a door (the API's `Idempotency-Key`, a page's form token) hands the service
+//! a [`Retry`], and the service's answer is written down under it in the same transaction
+//! as the change. A second request with the same key gets that first answer, not a second
+//! change.
+//!
+//! How an answer is written down (as the JSON and status the API sent) is the door's
+//! business: it passes the function in, so nothing here knows HTTP.
+
+use std::sync::Arc;
+
+use super::Error;
+use crate::committer::{Command, Idempotency, Output, Reply};
+use crate::context::Context;
+use crate::store::idempotency::StoredResponse;
+use crate::unit::{Row, Unit, UnitOutput};
+
+/// Writes an answer down as a status and body, the way the door will give it again.
+pub type WriteDown<T> = Arc<dyn Fn(Result<&T, &Error>) -> (u16, String) + Send + Sync>;
+
+/// A request that may come again: its key (scoped to who may use it), the fingerprint of
+/// what was asked, and how the door writes the answer down.
+pub struct Retry<T> {
+    pub scoped_key: String,
+    pub request_hash: String,
+    pub write_down: WriteDown<T>,
+}
+
+/// What a use case that may be retried answers.
+#[derive(Debug)]
+pub enum Answer<T> {
+    /// Done now.
+    Done(T),
+    /// Done before under the same key: the answer written down then.
+    Again(StoredResponse),
+}
+
+impl<T> Answer<T> {
+    /// The result when done now; `None` for a repeat.
+    pub fn done(&self) -> Option<&T> {
+        match self {
+            Answer::Done(value) => Some(value),
+            Answer::Again(_) => None,
+        }
+    }
+}
+
+/// Reads what a use case answers from its unit's outcome.
+pub type Interpret<T> = Arc<dyn Fn(&UnitOutput) -> Result<T, Error> + Send + Sync>;
+
+/// Commits `unit` once per key and answers what `interpret` reads from its outcome.
+pub async fn commit<T: 'static>(
+    ctx: &Context,
+    retry: Option<Retry<T>>,
+    unit: Unit,
+    interpret: Interpret<T>,
+) -> Result<Answer<T>, Error> {
+    commit_with_outcome(ctx, retry, unit, interpret).await.map(|(answer, _)| answer)
+}
+
+/// As [`commit`], also handing back the unit's outcome when it ran now, for work that must
+/// follow it once (sending a code).
+pub async fn commit_with_outcome<T: 'static>(
+    ctx: &Context,
+    retry: Option<Retry<T>>,
+    unit: Unit,
+    interpret: Interpret<T>,
+) -> Result<(Answer<T>, Option<UnitOutput>), Error> {
+    let idempotency = retry.map(|retry| {
+        let read = interpret.clone();
+        let write_down = retry.write_down;
+        Idempotency {
+            scoped_key: retry.scoped_key,
+            request_hash: retry.request_hash,
+            render: Box::new(move |output: &Output| match outcome_of(output).and_then(|o| read(o)) {
+                Ok(value) => write_down(Ok(&value)),
+                Err(error) => write_down(Err(&error)),
+            }),
+        }
+    });
+    match ctx.committer.submit(Command::Unit(unit), idempotency).await? {
+        Reply::Applied(Output::Unit(outcome)) => {
+            let value = interpret(&outcome)?;
+            Ok((Answer::Done(value), Some(outcome)))
+        }
+        Reply::Applied(other) => Err(Error::internal(format!("a unit answered {other:?}"))),
+        Reply::Replayed(first) => Ok((Answer::Again(first), None)),
+        Reply::KeyReused => Err(key_reused()),
+    }
+}
+
+/// Writes rows that move no money, once per key. Going through the committer, a retry
+/// racing its first attempt gets that attempt's answer instead of writing twice.
+pub async fn write_rows<T: Clone + Send + Sync + 'static>(
+    ctx: &Context,
+    retry: Option<Retry<T>>,
+    rows: Vec<Row>,
+    answer: T,
+) -> Result<Answer<T>, Error> {
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows);
+    commit(ctx, retry, unit, Arc::new(move |_: &UnitOutput| Ok(answer.clone()))).await
+}
+
+fn outcome_of(output: &Output) -> Result<&UnitOutput, Error> {
+    match output {
+        Output::Unit(outcome) => Ok(outcome),
+        other => Err(Error::internal(format!("a unit answered {other:?}"))),
+    }
+}
+
+/// The conflict a refusing unit answers with.
+pub fn refused(outcome: &UnitOutput) -> Option<Error> {
+    match outcome {
+        UnitOutput::Refused(refusal) => Some(Error::conflict(refusal.code, refusal.message.clone())),
+        UnitOutput::Applied { .. } => None,
+    }
+}
+
+pub fn key_reused() -> Error {
+    Error::conflict("idempotency_key_reused", "this Idempotency-Key was used with a different request")
+}
