@@ -8,6 +8,7 @@ pub mod destination;
 pub mod ewallet_partner;
 pub mod fees;
 pub mod gift_card;
+pub mod payment;
 pub mod pocket;
 pub mod policy;
 pub mod spend;

@@ -9,6 +9,7 @@
 pub mod actor;
 pub mod commit;
 pub mod error;
+pub mod payments;
 
 pub use actor::Actor;
 pub use error::{Error, Kind};

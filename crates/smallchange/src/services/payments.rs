@@ -1,0 +1,285 @@
+//! Micropayments: a user pays a merchant from their pockets in spend order, as one linked
+//! group (all or nothing); a payment is refunded, in full or in part, to the pockets that
+//! paid it.
+//!
+//! Which pockets pay is decided inside the committer against the locked balances, so
+//! concurrent payments can never together spend more than is there.
+
+use std::sync::Arc;
+
+use ledger::{AccountId, Amount, Currency, TransferResult};
+
+use super::commit::{self, refused, Answer, Retry};
+use super::{Actor, Error};
+use crate::context::Context;
+use crate::domain::payment::Merchant;
+use crate::domain::pocket::{self, codes, Pocket};
+use crate::domain::spend;
+use crate::store::payments::{self, Leg, Payment, Refund};
+use crate::store::users;
+use crate::store::wallet::{self, available, NewEntry};
+use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput};
+
+/// What a user pays, parsed.
+pub struct NewPayment {
+    pub merchant: Merchant,
+    pub amount: Amount,
+    pub currency: Currency,
+    pub description: Option<String>,
+}
+
+/// Pays `input.merchant` from user `user_id`'s wallet: the payment as made, with the
+/// pockets that paid.
+///
+/// The actor is not stored: a payment's history is its ledger transfers, and the key that
+/// asked is the tenant's.
+pub async fn pay(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant: &str,
+    user_id: &str,
+    input: NewPayment,
+    retry: Option<Retry<Payment>>,
+) -> Result<Answer<Payment>, Error> {
+    let user = users::get(&ctx.db, tenant, user_id).await?.ok_or_else(|| no_user(user_id))?;
+    let at = ctx.clock.now_us();
+    let mut pockets = wallet::pockets(&ctx.db, tenant, &user.id, input.currency.code()).await?;
+    // An expired gift card's balance cannot be spent.
+    pockets.retain(|p| p.gift_card_expires_at.is_none_or(|expires| expires > at));
+    spend::sort_for_spending(&mut pockets, |p| (&p.pocket, p.gift_card_expires_at));
+    let payment = Payment {
+        id: crate::ids::time_ordered("pay", at),
+        user_id: user.id,
+        merchant: input.merchant.into_string(),
+        amount: input.amount.minor_units(),
+        currency: input.currency.code().to_string(),
+        description: input.description,
+        legs: Vec::new(),
+        created_at: at,
+    };
+    let ordered: Vec<(Pocket, AccountId)> = pockets.into_iter().map(|p| (p.pocket, p.account.id)).collect();
+    let unit = payment_unit(tenant, payment.clone(), ordered, input.amount, input.currency);
+    let interpret = Arc::new(move |outcome: &UnitOutput| {
+        fail_on(outcome)?;
+        Ok(Payment { legs: legs_moved(outcome, codes::PAYMENT, pocket_name, true), ..payment.clone() })
+    });
+    commit::commit(ctx, retry, unit, interpret).await
+}
+
+/// A payment, with how much of it was refunded so far.
+pub async fn get(ctx: &Context, tenant: &str, id: &str) -> Result<(Payment, i64), Error> {
+    let payment = found(ctx, tenant, id).await?;
+    let refunded = payments::refunded(&ctx.db, tenant, id).await?;
+    Ok((payment, refunded))
+}
+
+/// A refund as made, in its payment's currency.
+#[derive(Clone, Debug)]
+pub struct Refunded {
+    pub refund: Refund,
+    pub currency: String,
+}
+
+/// Refunds `amount` of payment `id` (default: all that is not refunded yet) to the pockets
+/// that paid it.
+pub async fn refund(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant: &str,
+    id: &str,
+    amount: Option<Amount>,
+    retry: Option<Retry<Refunded>>,
+) -> Result<Answer<Refunded>, Error> {
+    let payment = found(ctx, tenant, id).await?;
+    let at = ctx.clock.now_us();
+    let refund_id = crate::ids::time_ordered("rfd", at);
+    let unit = refund_unit(tenant, &payment, refund_id.clone(), amount.map(Amount::minor_units), at)?;
+    let interpret = Arc::new(move |outcome: &UnitOutput| {
+        fail_on(outcome)?;
+        let legs = legs_moved(outcome, codes::PAYMENT_REFUND, pocket_name, false);
+        let amount = legs.iter().map(|l| l.amount).sum();
+        let refund = Refund { id: refund_id.clone(), payment_id: payment.id.clone(), amount, legs, created_at: at };
+        Ok(Refunded { refund, currency: payment.currency.clone() })
+    });
+    commit::commit(ctx, retry, unit, interpret).await
+}
+
+async fn found(ctx: &Context, tenant: &str, id: &str) -> Result<Payment, Error> {
+    let payment = payments::get(&ctx.db, tenant, id).await?;
+    payment.ok_or_else(|| Error::not_found(format!("no payment {id}")))
+}
+
+fn no_user(id: &str) -> Error {
+    Error::not_found(format!("no user {id}"))
+}
+
+fn payment_unit(
+    tenant: &str,
+    payment: Payment,
+    pockets: Vec<(Pocket, AccountId)>,
+    amount: Amount,
+    currency: Currency,
+) -> Unit {
+    let merchant = pocket::merchant_account(tenant, &payment.merchant, currency);
+    let merchant_id = merchant.id.clone();
+    let tenant = tenant.to_string();
+    let read = pockets.iter().map(|(_, id)| id.clone()).collect();
+    Unit {
+        open: vec![merchant],
+        read,
+        prior: Vec::new(),
+        plan: Arc::new(move |book| {
+            let held: Vec<i64> = pockets.iter().map(|(_, id)| book.account(id).map_or(0, available)).collect();
+            let Some(taken) = spend::draw(&held, amount.minor_units()) else {
+                let message =
+                    format!("the wallet holds {} of the {} to pay", held.iter().sum::<i64>(), amount.minor_units());
+                return Err(Refusal::new("insufficient_funds", message));
+            };
+            let mut payment = payment.clone();
+            let mut transfers = Vec::new();
+            let mut rows = Vec::new();
+            for ((pocket, account), take) in pockets.iter().zip(taken).filter(|(_, take)| *take > 0) {
+                let id = format!("{tenant}/{}:{}", payment.id, transfers.len());
+                let share = Amount::new(take).expect("positive");
+                transfers.push(transfer(id, account, &merchant_id, share, currency, codes::PAYMENT));
+                payment.legs.push(Leg { pocket: pocket.name(), amount: take });
+                let entry = NewEntry {
+                    tenant: &tenant,
+                    user: &payment.user_id,
+                    currency: currency.code(),
+                    pocket,
+                    amount: -take,
+                    kind: "payment",
+                    reference_id: &payment.id,
+                    description: Some(payment.description.as_deref().unwrap_or(&payment.merchant)),
+                    at: payment.created_at,
+                };
+                rows.push(entry.row(transfers.len()));
+            }
+            rows.push(payment.row(&tenant));
+            Ok(Plan { transfers: linked(transfers), rows })
+        }),
+    }
+}
+
+/// The legs a unit moved: each transfer with `code`, named by the pocket account on
+/// `side` (its debit side for a payment, its credit side for a refund).
+fn legs_moved(
+    outcome: &UnitOutput,
+    code: u16,
+    pockets_by_account: impl Fn(&str) -> Option<String>,
+    debit_side: bool,
+) -> Vec<Leg> {
+    let UnitOutput::Applied { transfers, .. } = outcome else { return Vec::new() };
+    transfers
+        .iter()
+        .filter(|t| t.code == code)
+        .filter_map(|t| {
+            let account = if debit_side { t.debit_account.as_ref() } else { t.credit_account.as_ref() }?;
+            let amount = t.amount?.minor_units();
+            Some(Leg { pocket: pockets_by_account(&account.0)?, amount })
+        })
+        .collect()
+}
+
+/// The pocket name in an account id `<tenant>/<user>:<pocket>:<currency>`.
+fn pocket_name(account_id: &str) -> Option<String> {
+    let (_, rest) = account_id.split_once(':')?;
+    let (pocket, _currency) = rest.rsplit_once(':')?;
+    Some(pocket.to_string())
+}
+
+/// Fails with the error a unit's outcome calls for, if any.
+fn fail_on(outcome: &UnitOutput) -> Result<(), Error> {
+    if let Some(error) = refused(outcome) {
+        return Err(error);
+    }
+    let UnitOutput::Applied { results, .. } = outcome else { return Ok(()) };
+    let failed = results.iter().find(|r| !matches!(r, TransferResult::Created | TransferResult::LinkedEventFailed));
+    match failed {
+        None => Ok(()),
+        Some(TransferResult::ExceedsCredits) => {
+            Err(Error::conflict("insufficient_funds", "a pocket no longer holds enough"))
+        }
+        Some(other) => Err(Error::internal(format!("a wallet transfer failed: {}", other.code()))),
+    }
+}
+
+fn refund_unit(
+    tenant: &str,
+    payment: &Payment,
+    refund_id: String,
+    amount: Option<i64>,
+    at: i64,
+) -> Result<Unit, Error> {
+    let currency = Currency::parse(&payment.currency).map_err(|_| Error::internal("a stored currency is unknown"))?;
+    let merchant = pocket::merchant_account(tenant, &payment.merchant, currency);
+    let mut legs: Vec<(Pocket, AccountId)> = Vec::new();
+    let mut open = Vec::new();
+    for leg in &payment.legs {
+        let pocket = Pocket::parse(&leg.pocket).ok_or_else(|| Error::internal("a stored pocket is unknown"))?;
+        let account = pocket::pocket_account(tenant, &payment.user_id, &pocket, currency);
+        legs.push((pocket, account.id.clone()));
+        open.push(account);
+    }
+    // How much was refunded is kept in a ledger counter, read under lock in the committer:
+    // two refunds racing cannot together return more than was paid.
+    let counter = pocket::counter_account(tenant, &format!("refunds:{}", payment.id), currency);
+    let counter_source = pocket::counter_source(tenant, currency);
+    let counter_id = counter.id.clone();
+    let (merchant_id, counter_source_id) = (merchant.id.clone(), counter_source.id.clone());
+    let payment = payment.clone();
+    let tenant = tenant.to_string();
+    open.extend([counter, counter_source]);
+    Ok(Unit {
+        open,
+        read: vec![merchant.id],
+        prior: Vec::new(),
+        plan: Arc::new(move |book| {
+            let refunded = book.account(&counter_id).map_or(0, |c| c.credits_posted.minor_units());
+            let left = payment.amount - refunded;
+            if left == 0 {
+                return Err(Refusal::new("invalid_state", format!("payment {} is refunded in full", payment.id)));
+            }
+            let amount = amount.unwrap_or(left);
+            if amount > left {
+                let message = format!("at most {left} of payment {} is left to refund", payment.id);
+                return Err(Refusal::new("refund_exceeds_payment", message));
+            }
+            let paid: Vec<i64> = payment.legs.iter().map(|l| l.amount).collect();
+            let shares = spend::refund_shares(&paid, refunded, amount);
+            let mut refund = Refund {
+                id: refund_id.clone(),
+                payment_id: payment.id.clone(),
+                amount,
+                legs: Vec::new(),
+                created_at: at,
+            };
+            let mut transfers = Vec::new();
+            let mut rows = Vec::new();
+            for ((pocket, account), share) in legs.iter().zip(shares).filter(|(_, share)| *share > 0) {
+                let id = format!("{tenant}/{}:{}", refund.id, transfers.len());
+                let value = Amount::new(share).expect("positive");
+                transfers.push(transfer(id, &merchant_id, account, value, currency, codes::PAYMENT_REFUND));
+                refund.legs.push(Leg { pocket: pocket.name(), amount: share });
+                let entry = NewEntry {
+                    tenant: &tenant,
+                    user: &payment.user_id,
+                    currency: currency.code(),
+                    pocket,
+                    amount: share,
+                    kind: "payment_refund",
+                    reference_id: &refund.id,
+                    description: Some(&payment.id),
+                    at,
+                };
+                rows.push(entry.row(transfers.len()));
+            }
+            let count_id = format!("{tenant}/{}:count", refund.id);
+            let counted = Amount::new(amount).expect("positive");
+            transfers.push(transfer(count_id, &counter_source_id, &counter_id, counted, currency, codes::COUNT));
+            rows.push(refund.row(&tenant));
+            Ok(Plan { transfers: linked(transfers), rows })
+        }),
+    })
+}
