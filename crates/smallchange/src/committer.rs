@@ -25,8 +25,9 @@ use crate::metrics::Metrics;
 use crate::store::batch::{BatchStore, SqliteBatch, SqlxBatch};
 use crate::store::idempotency::{NewRecord, StoredResponse};
 use crate::store::sqlite_raw::RawConnection;
+use crate::store::wallet::PocketAccount;
 use crate::store::{self, Db};
-use crate::unit::{self, Row, Unit, UnitOutput};
+use crate::unit::{self, Row, Unit, UnitOutput, WalletOf, WalletUnit};
 
 /// How the committer batches.
 #[derive(Clone, Debug)]
@@ -48,6 +49,20 @@ pub enum Command {
     Transfers(Vec<Transfer>),
     /// A use case's transfers and domain rows, committed together (see [`crate::unit`]).
     Unit(Unit),
+    /// The same, planned from a user's pockets read in the batch's transaction.
+    Wallet(WalletUnit),
+}
+
+impl From<Unit> for Command {
+    fn from(unit: Unit) -> Command {
+        Command::Unit(unit)
+    }
+}
+
+impl From<WalletUnit> for Command {
+    fn from(unit: WalletUnit) -> Command {
+        Command::Wallet(unit)
+    }
 }
 
 impl Command {
@@ -56,6 +71,7 @@ impl Command {
             Command::CreateAccounts(accounts) => accounts.len(),
             Command::Transfers(transfers) => transfers.len(),
             Command::Unit(unit) => unit.events(),
+            Command::Wallet(unit) => unit.events(),
         }
     }
 }
@@ -243,6 +259,7 @@ struct Touched<'a> {
     transfers: HashSet<&'a str>,
     pendings: HashSet<&'a str>,
     keys: Vec<&'a str>,
+    wallets: Vec<&'a WalletOf>,
 }
 
 fn touched(batch: &[Job]) -> Touched<'_> {
@@ -268,6 +285,10 @@ fn touched(batch: &[Job]) -> Touched<'_> {
                 // Loaded like pending transfers: with their accounts and whether they are resolved,
                 // so a unit can both see what ran before and post or void a hold.
                 touched.pendings.extend(unit.prior.iter().map(|t| t.0.as_str()));
+            }
+            Command::Wallet(unit) => {
+                touched.accounts.extend(unit.open.iter().map(|a| a.id.0.as_str()));
+                touched.wallets.push(&unit.wallet);
             }
         }
     }
@@ -329,6 +350,15 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
     let pending_accounts: Vec<String> =
         pending_rows.iter().flat_map(|p| [p.debit_account.0.clone(), p.credit_account.0.clone()]).collect();
     touched.accounts.extend(pending_accounts.iter().map(String::as_str));
+    let mut wallets: HashMap<WalletOf, Option<Vec<PocketAccount>>> = HashMap::new();
+    for wallet in &touched.wallets {
+        if !wallets.contains_key(*wallet) {
+            wallets.insert((*wallet).clone(), store.load_wallet(wallet).await?);
+        }
+    }
+    let pocket_accounts: Vec<&str> =
+        wallets.values().flatten().flatten().map(|pocket| pocket.account.id.0.as_str()).collect();
+    touched.accounts.extend(pocket_accounts);
     let account_ids: Vec<&str> = touched.accounts.iter().copied().collect();
     // Locked in id order: two processes' batches can never wait on each other in a cycle.
     let accounts = store.lock_accounts(&account_ids).await?;
@@ -344,7 +374,7 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
     accounts.into_iter().for_each(|a| book.load_account(a));
     pending_rows.into_iter().chain(existing).for_each(|t| book.load_transfer(t));
     resolutions.into_iter().for_each(|(id, flags)| book.load_resolution(id, flags));
-    let (replies, records, rows) = apply(&mut book, batch, answered);
+    let (replies, records, rows) = apply(&mut book, batch, answered, &wallets);
     let writes = book.into_writes().map_err(|violation| anyhow::anyhow!("invariant violated: {}", violation.0))?;
     let applied = clock.elapsed();
     store.write(&writes, &records, now).await?;
@@ -359,6 +389,7 @@ fn apply(
     book: &mut Book,
     batch: &[Job],
     mut answered: HashMap<String, StoredResponse>,
+    wallets: &HashMap<WalletOf, Option<Vec<PocketAccount>>>,
 ) -> (Vec<Reply>, Vec<NewRecord>, Vec<Row>) {
     let mut replies = Vec::with_capacity(batch.len());
     let mut records = Vec::new();
@@ -380,6 +411,10 @@ fn apply(
             }
             Command::Transfers(transfers) => Output::Transfers(book.apply(transfers)),
             Command::Unit(unit) => Output::Unit(unit::apply(book, unit, &mut rows)),
+            Command::Wallet(unit) => {
+                let pockets = wallets.get(&unit.wallet).and_then(Option::as_deref);
+                Output::Unit(unit::apply_wallet(book, unit, pockets, &mut rows))
+            }
         };
         if let Some(idempotency) = &job.idempotency {
             let (status, body) = (idempotency.render)(&output);

@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use ledger::{Account, AccountId, Amount, Book, Currency, Transfer, TransferFlags, TransferId, TransferResult};
 
+use crate::store::wallet::PocketAccount;
+
 /// Plans a unit's transfers and rows from the current state of the accounts it named.
 pub type Planner = dyn Fn(&Book) -> Result<Plan, Refusal> + Send + Sync;
 
@@ -64,7 +66,15 @@ impl Refusal {
     pub fn new(code: &'static str, message: impl Into<String>) -> Refusal {
         Refusal { code, message: message.into() }
     }
+
+    /// What the unit was to act on does not exist (answered as not found).
+    pub fn missing(message: impl Into<String>) -> Refusal {
+        Refusal::new(MISSING, message)
+    }
 }
+
+/// The code of [`Refusal::missing`].
+pub const MISSING: &str = "resource_missing";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UnitOutput {
@@ -121,14 +131,72 @@ impl<T: Into<Param>> From<Option<T>> for Param {
     }
 }
 
+/// Whose pockets a [`WalletUnit`] plans from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WalletOf {
+    pub tenant: String,
+    pub user: String,
+    pub currency: Currency,
+}
+
+/// Plans from the accounts and the user's pockets as they are now (`None`: the tenant has
+/// no such user).
+pub type WalletPlanner = dyn Fn(&Book, Option<&[PocketAccount]>) -> Result<Plan, Refusal> + Send + Sync;
+
+/// A unit that plans from one user's pockets, read by the committer in its own
+/// transaction: which pockets there are and in what order they pay are decided together
+/// with their balances, and the request needs no database read of its own before it (the
+/// hot path of a payment).
+#[derive(Clone)]
+pub struct WalletUnit {
+    pub wallet: WalletOf,
+    /// Accounts the unit credits; each is opened first if it does not exist yet.
+    pub open: Vec<Account>,
+    pub plan: Arc<WalletPlanner>,
+}
+
+impl std::fmt::Debug for WalletUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalletUnit").field("wallet", &self.wallet).finish_non_exhaustive()
+    }
+}
+
+impl WalletUnit {
+    /// How many events the unit may add to a batch: its accounts and a few pockets.
+    pub fn events(&self) -> usize {
+        self.open.len() + 4
+    }
+}
+
 /// Applies `unit` to `book`; the rows to write are appended to `rows`.
 pub(crate) fn apply(book: &mut Book, unit: &Unit, rows: &mut Vec<Row>) -> UnitOutput {
-    for account in &unit.open {
+    open_missing(book, &unit.open);
+    let planned = (unit.plan)(book);
+    apply_plan(book, planned, rows)
+}
+
+/// Applies a [`WalletUnit`] given the user's pockets as the committer read them.
+pub(crate) fn apply_wallet(
+    book: &mut Book,
+    unit: &WalletUnit,
+    pockets: Option<&[PocketAccount]>,
+    rows: &mut Vec<Row>,
+) -> UnitOutput {
+    open_missing(book, &unit.open);
+    let planned = (unit.plan)(book, pockets);
+    apply_plan(book, planned, rows)
+}
+
+fn open_missing(book: &mut Book, accounts: &[Account]) {
+    for account in accounts {
         if book.account(&account.id).is_none() {
             book.create_account(account.clone());
         }
     }
-    match (unit.plan)(book) {
+}
+
+fn apply_plan(book: &mut Book, planned: Result<Plan, Refusal>, rows: &mut Vec<Row>) -> UnitOutput {
+    match planned {
         Err(refusal) => UnitOutput::Refused(refusal),
         Ok(plan) => {
             let results = book.apply(&plan.transfers);

@@ -251,6 +251,16 @@ async fn payment_refusals_change_nothing_on(backend: Backend) {
     // A payment in a currency the user has nothing in.
     let (got, answer) = server.post(&path, with("currency", json!("USD"))).await;
     assert_eq!((got, answer["error"]["code"].as_str()), (409, Some("insufficient_funds")));
+    // A user with no pockets at all, and one the tenant does not have (again with the same
+    // key: the same answer, and nothing paid).
+    let empty = server.create_user(2).await;
+    let (got, answer) = server.post(&format!("/v1/users/{empty}/payments"), ok.clone()).await;
+    assert_eq!((got, answer["error"]["code"].as_str()), (409, Some("insufficient_funds")), "{answer}");
+    for _ in 0..2 {
+        let (got, answer) =
+            server.post_as(&server.key, "/v1/users/usr_nobody/payments", ok.clone(), Some("k-nobody")).await;
+        assert_eq!((got, answer["error"]["code"].as_str()), (404, Some("resource_missing")), "{answer}");
+    }
     let (status, payment) = pay(&server, &user, 400).await;
     assert_eq!(status, 200);
     let id = payment["id"].as_str().unwrap();

@@ -131,6 +131,21 @@ pub async fn check_sealed(
     check_opening(db, Some(secrets), headers, tenant_id, path, body).await
 }
 
+/// The request's key and fingerprint without looking for an earlier answer first: for a
+/// request whose whole effect is one committer unit, since the committer looks the key up
+/// in the transaction that would record it and answers a repeat from there (before any
+/// planning). It saves the hot path a database read; a repeat still does the handler's
+/// own reads before it is answered.
+pub fn check_in_commit(
+    headers: &HeaderMap,
+    tenant_id: &str,
+    path: &str,
+    body: &Bytes,
+) -> Result<Option<Checked>, ApiError> {
+    let scoped_key = key(headers, tenant_id)?;
+    Ok(scoped_key.map(|scoped_key| Checked { scoped_key, request_hash: request_hash(path, body) }))
+}
+
 async fn check_opening(
     db: &Db,
     sealed: Option<&Secrets>,

@@ -119,7 +119,7 @@ async fn create_payment(
     operator.require(WRITERS)?;
     let tenant = operator.tenant_id();
     let path = format!("/v1/users/{user_id}/payments");
-    let checked = crate::keyed!(idempotency::check(&app.db, &headers, tenant, &path, &body));
+    let checked = idempotency::check_in_commit(&headers, tenant, &path, &body)?;
     let request: PaymentRequest = parse_json(&body)?;
     let input = NewPayment {
         amount: parse_amount(request.amount, &app.settings, "amount".into())?,

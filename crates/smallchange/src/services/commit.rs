@@ -13,7 +13,7 @@ use super::Error;
 use crate::committer::{Command, Idempotency, Output, Reply};
 use crate::context::Context;
 use crate::store::idempotency::StoredResponse;
-use crate::unit::{Row, Unit, UnitOutput};
+use crate::unit::{Row, Unit, UnitOutput, MISSING};
 
 /// Writes an answer down as a status and body, the way the door will give it again.
 pub type WriteDown<T> = Arc<dyn Fn(Result<&T, &Error>) -> (u16, String) + Send + Sync>;
@@ -48,11 +48,12 @@ impl<T> Answer<T> {
 /// Reads what a use case answers from its unit's outcome.
 pub type Interpret<T> = Arc<dyn Fn(&UnitOutput) -> Result<T, Error> + Send + Sync>;
 
-/// Commits `unit` once per key and answers what `interpret` reads from its outcome.
+/// Commits `unit` (a [`Unit`] or a [`crate::unit::WalletUnit`]) once per key and answers
+/// what `interpret` reads from its outcome.
 pub async fn commit<T: 'static>(
     ctx: &Context,
     retry: Option<Retry<T>>,
-    unit: Unit,
+    unit: impl Into<Command>,
     interpret: Interpret<T>,
 ) -> Result<Answer<T>, Error> {
     commit_with_outcome(ctx, retry, unit, interpret).await.map(|(answer, _)| answer)
@@ -63,7 +64,7 @@ pub async fn commit<T: 'static>(
 pub async fn commit_with_outcome<T: 'static>(
     ctx: &Context,
     retry: Option<Retry<T>>,
-    unit: Unit,
+    unit: impl Into<Command>,
     interpret: Interpret<T>,
 ) -> Result<(Answer<T>, Option<UnitOutput>), Error> {
     let idempotency = retry.map(|retry| {
@@ -78,7 +79,7 @@ pub async fn commit_with_outcome<T: 'static>(
             }),
         }
     });
-    match ctx.committer.submit(Command::Unit(unit), idempotency).await? {
+    match ctx.committer.submit(unit.into(), idempotency).await? {
         Reply::Applied(Output::Unit(outcome)) => {
             let value = interpret(&outcome)?;
             Ok((Answer::Done(value), Some(outcome)))
@@ -111,6 +112,7 @@ fn outcome_of(output: &Output) -> Result<&UnitOutput, Error> {
 /// The conflict a refusing unit answers with.
 pub fn refused(outcome: &UnitOutput) -> Option<Error> {
     match outcome {
+        UnitOutput::Refused(refusal) if refusal.code == MISSING => Some(Error::not_found(refusal.message.clone())),
         UnitOutput::Refused(refusal) => Some(Error::conflict(refusal.code, refusal.message.clone())),
         UnitOutput::Applied { .. } => None,
     }

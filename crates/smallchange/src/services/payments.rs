@@ -16,9 +16,8 @@ use crate::domain::payment::Merchant;
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
 use crate::store::payments::{self, Leg, Payment, Refund};
-use crate::store::users;
-use crate::store::wallet::{self, available, NewEntry};
-use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput};
+use crate::store::wallet::{available, NewEntry, PocketAccount};
+use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput, WalletOf, WalletUnit};
 
 /// What a user pays, parsed.
 pub struct NewPayment {
@@ -41,15 +40,10 @@ pub async fn pay(
     input: NewPayment,
     retry: Option<Retry<Payment>>,
 ) -> Result<Answer<Payment>, Error> {
-    let user = users::get(&ctx.db, tenant, user_id).await?.ok_or_else(|| no_user(user_id))?;
     let at = ctx.clock.now_us();
-    let mut pockets = wallet::pockets(&ctx.db, tenant, &user.id, input.currency.code()).await?;
-    // An expired gift card's balance cannot be spent.
-    pockets.retain(|p| p.gift_card_expires_at.is_none_or(|expires| expires > at));
-    spend::sort_for_spending(&mut pockets, |p| (&p.pocket, p.gift_card_expires_at));
     let payment = Payment {
         id: crate::ids::time_ordered("pay", at),
-        user_id: user.id,
+        user_id: user_id.to_string(),
         merchant: input.merchant.into_string(),
         amount: input.amount.minor_units(),
         currency: input.currency.code().to_string(),
@@ -57,8 +51,7 @@ pub async fn pay(
         legs: Vec::new(),
         created_at: at,
     };
-    let ordered: Vec<(Pocket, AccountId)> = pockets.into_iter().map(|p| (p.pocket, p.account.id)).collect();
-    let unit = payment_unit(tenant, payment.clone(), ordered, input.amount, input.currency);
+    let unit = payment_unit(tenant, payment.clone(), input.amount, input.currency);
     let interpret = Arc::new(move |outcome: &UnitOutput| {
         fail_on(outcome)?;
         Ok(Payment { legs: legs_moved(outcome, codes::PAYMENT, pocket_name, true), ..payment.clone() })
@@ -109,27 +102,26 @@ async fn found(ctx: &Context, tenant: &str, id: &str) -> Result<Payment, Error> 
     payment.ok_or_else(|| Error::not_found(format!("no payment {id}")))
 }
 
-fn no_user(id: &str) -> Error {
-    Error::not_found(format!("no user {id}"))
-}
-
-fn payment_unit(
-    tenant: &str,
-    payment: Payment,
-    pockets: Vec<(Pocket, AccountId)>,
-    amount: Amount,
-    currency: Currency,
-) -> Unit {
+/// Pays from the user's pockets in spend order, as the committer reads them: an expired
+/// gift card's balance cannot be spent, and an unknown user is not found.
+fn payment_unit(tenant: &str, payment: Payment, amount: Amount, currency: Currency) -> WalletUnit {
     let merchant = pocket::merchant_account(tenant, &payment.merchant, currency);
     let merchant_id = merchant.id.clone();
     let tenant = tenant.to_string();
-    let read = pockets.iter().map(|(_, id)| id.clone()).collect();
-    Unit {
+    let wallet = WalletOf { tenant: tenant.clone(), user: payment.user_id.clone(), currency };
+    WalletUnit {
+        wallet,
         open: vec![merchant],
-        read,
-        prior: Vec::new(),
-        plan: Arc::new(move |book| {
-            let held: Vec<i64> = pockets.iter().map(|(_, id)| book.account(id).map_or(0, available)).collect();
+        plan: Arc::new(move |book, pockets| {
+            let Some(pockets) = pockets else {
+                return Err(Refusal::missing(format!("no user {}", payment.user_id)));
+            };
+            let mut pockets: Vec<&PocketAccount> = pockets
+                .iter()
+                .filter(|p| p.gift_card_expires_at.is_none_or(|expires| expires > payment.created_at))
+                .collect();
+            spend::sort_for_spending(&mut pockets, |p| (&p.pocket, p.gift_card_expires_at));
+            let held: Vec<i64> = pockets.iter().map(|p| book.account(&p.account.id).map_or(0, available)).collect();
             let Some(taken) = spend::draw(&held, amount.minor_units()) else {
                 let message =
                     format!("the wallet holds {} of the {} to pay", held.iter().sum::<i64>(), amount.minor_units());
@@ -138,16 +130,16 @@ fn payment_unit(
             let mut payment = payment.clone();
             let mut transfers = Vec::new();
             let mut rows = Vec::new();
-            for ((pocket, account), take) in pockets.iter().zip(taken).filter(|(_, take)| *take > 0) {
+            for (pocket, take) in pockets.iter().zip(taken).filter(|(_, take)| *take > 0) {
                 let id = format!("{tenant}/{}:{}", payment.id, transfers.len());
                 let share = Amount::new(take).expect("positive");
-                transfers.push(transfer(id, account, &merchant_id, share, currency, codes::PAYMENT));
-                payment.legs.push(Leg { pocket: pocket.name(), amount: take });
+                transfers.push(transfer(id, &pocket.account.id, &merchant_id, share, currency, codes::PAYMENT));
+                payment.legs.push(Leg { pocket: pocket.pocket.name(), amount: take });
                 let entry = NewEntry {
                     tenant: &tenant,
                     user: &payment.user_id,
                     currency: currency.code(),
-                    pocket,
+                    pocket: &pocket.pocket,
                     amount: -take,
                     kind: "payment",
                     reference_id: &payment.id,

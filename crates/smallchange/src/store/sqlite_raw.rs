@@ -196,6 +196,12 @@ impl Statement<'_> {
         unsafe { ffi::sqlite3_column_int64(self.stmt, column) }
     }
 
+    pub fn optional_i64(&self, column: c_int) -> Option<i64> {
+        // SAFETY: the statement is on a row.
+        let null = unsafe { ffi::sqlite3_column_type(self.stmt, column) } == ffi::SQLITE_NULL;
+        (!null).then(|| self.i64(column))
+    }
+
     /// Makes the statement ready to be bound and run again.
     pub fn reset(&mut self) {
         // SAFETY: a valid statement. Errors were already reported by `step`.

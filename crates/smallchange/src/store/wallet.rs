@@ -5,11 +5,11 @@
 use ledger::Account;
 
 use super::ledger::{account_from_row, AccountRow, ACCOUNT_COLUMNS};
-use super::Db;
+use super::{Db, Tx};
 use crate::domain::gift_card::RefundRule;
 use crate::domain::pocket::Pocket;
-use crate::on_db;
 use crate::unit::Row;
+use crate::{on_db, on_tx};
 
 /// A pocket account of a user, with its gift card's terms if it is one.
 #[derive(Clone, Debug)]
@@ -41,53 +41,85 @@ pub fn available(account: &Account) -> i64 {
 
 /// Every pocket account `user` has in `currency`.
 pub async fn pockets(db: &Db, tenant: &str, user: &str, currency: &str) -> anyhow::Result<Vec<PocketAccount>> {
-    type GiftRow = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-    type PocketRow = (String, String, String, i64, i64, i64, i64, i64, i64);
-    let columns = ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
-    let rows: Vec<(PocketRow, GiftRow)> = on_db!(db, |pool, _d| {
-        let sql = format!(
-            "SELECT p.pocket, {columns}, g.expires_at, g.face_value, r.threshold_bps_over, r.threshold_bps_small, \
-             r.small_face_max FROM wallet_pockets p \
-             JOIN ledger_accounts a ON a.id = p.account_id \
-             LEFT JOIN gift_cards g ON g.id = p.gift_card_id \
-             LEFT JOIN gift_card_programs r ON r.id = g.program_id \
-             WHERE p.tenant_id = $1 AND p.user_id = $2 AND p.currency = $3"
-        );
-        let rows = sqlx::query(&sql).bind(tenant).bind(user).bind(currency).fetch_all(pool).await?;
-        let mut read = Vec::with_capacity(rows.len());
-        for r in rows {
-            use sqlx::Row as _;
-            let pocket: PocketRow = (
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-                r.try_get(5)?,
-                r.try_get(6)?,
-                r.try_get(7)?,
-                r.try_get(8)?,
-            );
-            let gift: GiftRow = (r.try_get(9)?, r.try_get(10)?, r.try_get(11)?, r.try_get(12)?, r.try_get(13)?);
-            read.push((pocket, gift));
-        }
-        read
+    let rows: Vec<PocketRow> = on_db!(db, |pool, _d| {
+        let sql = pockets_sql(["$1", "$2", "$3"]);
+        sqlx::query_as(&sql).bind(tenant).bind(user).bind(currency).fetch_all(pool).await?
     });
-    rows.into_iter()
-        .map(|((pocket, id, cur, code, flags, dp, dpo, cp, cpo), (expires_at, face, over, small, small_max))| {
-            let account: AccountRow = (id, cur, code, flags, dp, dpo, cp, cpo);
-            let pocket = Pocket::parse(&pocket).ok_or_else(|| anyhow::anyhow!("unknown pocket {pocket:?} stored"))?;
-            let gift_card = match (face, over, small, small_max) {
-                (Some(face_value), Some(over), Some(small), Some(small_face_max)) => Some(GiftTerms {
-                    face_value,
-                    rule: RefundRule { threshold_bps_over: over, threshold_bps_small: small, small_face_max },
-                }),
-                _ => None,
-            };
-            let account = account_from_row(account)?;
-            Ok(PocketAccount { pocket, account, gift_card_expires_at: expires_at, gift_card })
-        })
-        .collect()
+    rows.into_iter().map(pocket_from_row).collect()
+}
+
+/// [`pockets`] inside the committer's transaction on PostgreSQL, or `None` if the tenant
+/// has no such user.
+pub async fn pockets_in(
+    tx: &mut Tx,
+    tenant: &str,
+    user: &str,
+    currency: &str,
+) -> anyhow::Result<Option<Vec<PocketAccount>>> {
+    let (rows, users): (Vec<PocketRow>, i64) = on_tx!(tx, |c, _d| {
+        let sql = pockets_sql(["$1", "$2", "$3"]);
+        let rows = sqlx::query_as(&sql).bind(tenant).bind(user).bind(currency).fetch_all(&mut *c).await?;
+        // A user with pockets exists; only an empty wallet needs the second read.
+        let users = if rows.is_empty() {
+            let sql = "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id = $2";
+            sqlx::query_scalar(sql).bind(tenant).bind(user).fetch_one(&mut *c).await?
+        } else {
+            1
+        };
+        (rows, users)
+    });
+    if users == 0 {
+        return Ok(None);
+    }
+    rows.into_iter().map(pocket_from_row).collect::<anyhow::Result<_>>().map(Some)
+}
+
+/// A pocket as [`pockets_sql`] selects it: the pocket's name, its account, and its gift
+/// card's expiry, face value and refund rule when it is one.
+pub(crate) type PocketRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The query for a user's pockets in a currency, with the given placeholders for tenant,
+/// user and currency (`$n` for sqlx, `?` for the committer's own SQLite connection).
+pub(crate) fn pockets_sql([tenant, user, currency]: [&str; 3]) -> String {
+    let columns = ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT p.pocket, {columns}, g.expires_at, g.face_value, r.threshold_bps_over, r.threshold_bps_small, \
+         r.small_face_max FROM wallet_pockets p \
+         JOIN ledger_accounts a ON a.id = p.account_id \
+         LEFT JOIN gift_cards g ON g.id = p.gift_card_id \
+         LEFT JOIN gift_card_programs r ON r.id = g.program_id \
+         WHERE p.tenant_id = {tenant} AND p.user_id = {user} AND p.currency = {currency}"
+    )
+}
+
+pub(crate) fn pocket_from_row(row: PocketRow) -> anyhow::Result<PocketAccount> {
+    let (pocket, id, cur, code, flags, dp, dpo, cp, cpo, expires_at, face, over, small, small_max) = row;
+    let account: AccountRow = (id, cur, code, flags, dp, dpo, cp, cpo);
+    let pocket = Pocket::parse(&pocket).ok_or_else(|| anyhow::anyhow!("unknown pocket {pocket:?} stored"))?;
+    let gift_card = match (face, over, small, small_max) {
+        (Some(face_value), Some(over), Some(small), Some(small_face_max)) => Some(GiftTerms {
+            face_value,
+            rule: RefundRule { threshold_bps_over: over, threshold_bps_small: small, small_face_max },
+        }),
+        _ => None,
+    };
+    let account = account_from_row(account)?;
+    Ok(PocketAccount { pocket, account, gift_card_expires_at: expires_at, gift_card })
 }
 
 /// Records that `account` is `user`'s pocket; repeating it changes nothing.
