@@ -1,7 +1,7 @@
 //! The cash-pickup rail over HTTP: operators register the agents who pay vouchers out
 //! (each gets a key of its own, shown once), and an agent redeems a voucher with its code
 //! and PIN. Agent keys are not operator keys: they reach the redeem route only, and an
-//! operator key does not reach it at all. The rules live in [`crate::cashout::pickup`].
+//! operator key does not reach it at all. The rules live in [`crate::services::cashout::cash_pickup`].
 
 use axum::extract::Query;
 use axum::extract::{FromRequestParts, Path, State};
@@ -21,7 +21,7 @@ use super::paging::{self, PageQuery};
 use super::submit::write_rows_sealed;
 use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::pickup::{self, Keyed, Payout};
+use crate::services::cashout::cash_pickup::{self as pickup, Keyed, Payout};
 use crate::store::pickup::{self as store, Agent};
 use crate::store::tenants::{hash_secret, new_id};
 

@@ -1,5 +1,5 @@
 //! Cash-out over HTTP: quotes, cash-outs (create, confirm, cancel, read, receipt), the
-//! review queue, and the development SMS outbox. The rules live in [`crate::cashout`].
+//! review queue, and the development SMS outbox. The rules live in [`crate::services::cashout`].
 
 use std::sync::Arc;
 
@@ -20,9 +20,10 @@ use super::paging::PageQuery;
 use super::submit::{refused, submit_then};
 use super::users::{existing, rfc3339};
 use super::AppState;
-use crate::cashout::quote::{self, QuoteInput, Wanted};
-use crate::cashout::{flow, money, otp};
 use crate::domain::fees::FeeLine;
+use crate::services::cashout::quote::{self, QuoteInput, Wanted};
+use crate::services::cashout::{flow, money, otp};
+use crate::services::review;
 use crate::store::cashouts::{self, Cashout, Quote};
 use crate::store::destinations;
 use crate::store::payments::Leg;
@@ -425,7 +426,7 @@ async fn decide(
     if reason.chars().count() > 500 {
         return Err(ApiError::invalid("invalid_reason", "reason is at most 500 characters", "reason"));
     }
-    let cashout = flow::review(app, operator.tenant_id(), id, approve, &reason).await?;
+    let cashout = review::review(app, operator.tenant_id(), id, approve, &reason).await?;
     Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
 }
 

@@ -15,7 +15,8 @@ use super::error::{ApiError, ErrorBody};
 use super::idempotency::Once;
 use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::{disputes as adjustments, flow};
+use crate::services::cashout::flow;
+use crate::services::disputes as adjustments;
 use crate::store::disputes::{self, Dispute};
 
 /// Longest reason or note kept.

@@ -14,7 +14,8 @@ use super::idempotency::Once;
 use super::paging;
 use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::bank::{self, Applied, Scope};
+use crate::rails::bank;
+use crate::services::cashout::bank_reports::{self, Applied, Scope};
 use crate::store::payout_batches;
 
 pub fn router() -> Router<AppState> {
@@ -122,5 +123,5 @@ async fn upload_report_work(
     operator.require(WRITERS)?;
     let xml = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_report", "the report is not UTF-8 text"))?;
-    Ok(Json(bank::apply_report(app, Scope::Tenant(operator.tenant_id()), xml).await?))
+    Ok(Json(bank_reports::apply_report(app, Scope::Tenant(operator.tenant_id()), xml).await?))
 }

@@ -20,10 +20,11 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::rail::{self, carry_on};
-use crate::cashout::{auto, disputes as adjustments, flow};
 use crate::context::Context;
 use crate::domain::cashout_policy::CashoutPolicy;
+use crate::rails::{self as rail, carry_on};
+use crate::services::cashout::{auto, flow};
+use crate::services::disputes as adjustments;
 use crate::store::cashouts::{self, Cashout};
 use crate::store::disputes;
 

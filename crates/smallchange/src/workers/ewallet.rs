@@ -1,4 +1,4 @@
-//! The `ewallet_payout` job (see [`crate::cashout::ewallet`]): POSTs one cash-out's payout
+//! The `ewallet_payout` job (see [`crate::rails::e_wallet`]): POSTs one cash-out's payout
 //! request to the tenant's e-wallet partner and applies the answer.
 //!
 //! The call is made outside any database transaction, signed, with the cash-out id as its
@@ -20,10 +20,11 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::jobs::{Handler, JobError};
-use crate::cashout::ewallet::{self, Prepared, PAYOUT_JOB};
 use crate::context::Context;
 use crate::domain::ewallet_partner::EwalletPartner;
-use crate::rails::ewallet::{parse_answer, Answer};
+use crate::rails::e_wallet::partner::{parse_answer, Answer};
+use crate::rails::e_wallet::{self, Prepared, PAYOUT_JOB};
+use crate::services::cashout::e_wallet as ewallet;
 use crate::signature;
 use crate::store::jobs::Job;
 use crate::store::{self, cashouts};
@@ -67,7 +68,7 @@ impl Payout {
         if cashout.status != "in_transit" {
             return Ok(()); // It ended already: a callback came first, or this job ran before.
         }
-        let (partner, body) = match ewallet::prepare(app, tenant, &cashout).await? {
+        let (partner, body) = match e_wallet::prepare(app, tenant, &cashout).await? {
             Prepared::Ready { partner, body } => (partner, body),
             Prepared::Unpayable { reason, why } => return Err(refused(app, job, id, reason, why).await?),
         };

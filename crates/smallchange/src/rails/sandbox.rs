@@ -6,9 +6,9 @@
 
 use futures::future::BoxFuture;
 
-use super::flow;
-use super::rail::{carry_on, Rail, Waiting};
+use super::{carry_on, Rail, Waiting};
 use crate::context::Context;
+use crate::services::cashout::flow;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::destinations;
 use crate::unit::Param;

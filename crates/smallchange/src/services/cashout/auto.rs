@@ -4,11 +4,11 @@
 //! which case the user's consent given when they turned auto-cash-out on confirms it.
 //! Either way it meets the same risk rules as any cash-out.
 
-use crate::cashout::quote::{self, QuoteInput, Wanted};
 use crate::context::Context;
 use crate::store::cashouts::{self, AutoCashout};
 use crate::store::{destinations, users};
 
+use super::quote::{self, QuoteInput, Wanted};
 use super::{flow, money, otp};
 
 /// Most auto-cash-out settings one pass looks at.

@@ -142,7 +142,7 @@ pub async fn follow_money(app: &Context, tenant: &str, cashout: &Cashout) -> any
     Ok(())
 }
 
-fn transition<'a>(
+pub(crate) fn transition<'a>(
     tenant: &'a str,
     id: &'a str,
     from: &'a [&'a str],
@@ -298,24 +298,6 @@ pub async fn cancel(app: &Context, tenant: &str, id: &str, note: &str) -> Result
         let cashout = load(app, tenant, id).await?;
         let message = format!("a cash-out that is {} can no longer be canceled", cashout.status);
         return Err(Error::conflict("invalid_state", message));
-    }
-    load(app, tenant, id).await
-}
-
-/// An operator's review: approve sends it to the rail, reject cancels it.
-pub async fn review(app: &Context, tenant: &str, id: &str, approve: bool, note: &str) -> Result<Cashout, Error> {
-    let now = app.clock.now_us();
-    let mut t = if approve {
-        transition(tenant, id, &["in_review"], "processing", format!("approved: {note}"), now)
-    } else {
-        transition(tenant, id, &["in_review"], "canceled", format!("rejected: {note}"), now)
-    };
-    if !approve {
-        t.set = vec![("failure_reason", "rejected".into())];
-    }
-    if !change(app, t).await? {
-        let cashout = load(app, tenant, id).await?;
-        return Err(Error::conflict("invalid_state", format!("the cash-out is {}, not in review", cashout.status)));
     }
     load(app, tenant, id).await
 }
