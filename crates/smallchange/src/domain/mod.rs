@@ -11,5 +11,6 @@ pub mod gift_card;
 pub mod pocket;
 pub mod policy;
 pub mod spend;
+pub mod text;
 pub mod totp;
 pub mod user;

@@ -22,7 +22,7 @@ use crate::context::Context;
 use crate::domain::bank_link::BankLink;
 use crate::domain::cutoff;
 use crate::services::cashout::flow;
-use crate::services::Error;
+use crate::services::{Actor, Error};
 use crate::store::cashouts::{Cashout, Transition};
 use crate::store::payout_batches::{self, Batch};
 use crate::store::{self, bank_link, destinations, jobs};
@@ -48,7 +48,13 @@ impl Rail for Bank {
     /// Puts the cash-outs whose cut-off has come into a new batch per tenant and currency,
     /// each `in_transit` (from here the operator's bank has it), then closes the batch: only
     /// then may it be downloaded, or uploaded when the tenant has a bank link.
-    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(
+        &'a self,
+        app: &'a Context,
+        actor: &'a Actor,
+        waiting: Waiting,
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let mut groups: BTreeMap<(String, String), Vec<Cashout>> = BTreeMap::new();
             for (tenant, cashout) in waiting.into_iter().filter(|(tenant, c)| cut_off(app, tenant, c, now)) {
@@ -68,7 +74,7 @@ impl Rail for Bank {
                         set: vec![("rail_reference", Param::from(batch_id.clone())), ("submitted_at", now.into())],
                         rows: vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)],
                     };
-                    carry_on(flow::change(app, t).await, "adding to a bank batch", &cashout.id);
+                    carry_on(flow::change(app, actor, t).await, "adding to a bank batch", &cashout.id);
                 }
                 close(app, &tenant, &batch_id, now, now).await?;
             }
@@ -78,7 +84,7 @@ impl Rail for Bank {
 
     /// Closes batches whose gathering was cut short, and asks each bank link that is due
     /// for its new status reports.
-    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, _actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, batch_id, created_at) in payout_batches::open_before(&app.db, now - STALE_OPEN_US, 100).await?
             {

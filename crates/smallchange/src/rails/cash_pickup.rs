@@ -17,6 +17,7 @@ use super::{carry_on, Rail, Waiting};
 use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::services::cashout::flow;
+use crate::services::Actor;
 use crate::store::cashouts::{Cashout, Transition};
 use crate::store::pickup::{self, Voucher};
 use crate::store::{destinations, users};
@@ -42,20 +43,27 @@ impl Rail for Pickup {
     }
 
     /// Issues a voucher for each cash-out.
-    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(
+        &'a self,
+        app: &'a Context,
+        actor: &'a Actor,
+        waiting: Waiting,
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in &waiting {
-                carry_on(issue(app, tenant, cashout, now).await, "issuing a voucher", &cashout.id);
+                carry_on(issue(app, actor, tenant, cashout, now).await, "issuing a voucher", &cashout.id);
             }
             Ok(())
         })
     }
 
     /// Closes the vouchers whose time ran out.
-    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for voucher in pickup::due(&app.db, now, EXPIRE_LIMIT).await? {
-                carry_on(close(app, &voucher, Closing::Expired, now).await, "expiring a voucher", &voucher.id);
+                let closing = close(app, actor, &voucher, Closing::Expired, now);
+                carry_on(closing.await, "expiring a voucher", &voucher.id);
             }
             Ok(())
         })
@@ -104,7 +112,7 @@ fn pin_input(voucher_id: &str, pin: &str) -> String {
 /// Issues the voucher, moves the cash-out `in_transit` and queues the SMS that texts the
 /// code and PIN to the user, in one transaction: the message is sent (and retried) by the
 /// `sms` job, sealed until then.
-async fn issue(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
+async fn issue(app: &Context, actor: &Actor, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
     let policy = app.settings.cashout_policy(tenant).pickup;
     let (code, pin) = (digits(CODE_DIGITS), digits(PIN_DIGITS));
     let id = crate::ids::time_ordered("cpv", now);
@@ -135,7 +143,7 @@ async fn issue(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyh
         set: vec![("rail_reference", Param::from(voucher.id.clone())), ("submitted_at", now.into())],
         rows: vec![voucher.insert_row(), sms::job_row(&app.secrets, tenant, &user.phone, &text)],
     };
-    flow::change(app, t).await?;
+    flow::change(app, actor, t).await?;
     Ok(())
 }
 
@@ -170,7 +178,7 @@ pub enum Closing {
 
 /// Closes an issued voucher unpaid: its cash-out fails and its hold is released; `false`
 /// if the cash-out was no longer `in_transit`.
-pub async fn close(app: &Context, voucher: &Voucher, how: Closing, now: i64) -> anyhow::Result<bool> {
+pub async fn close(app: &Context, actor: &Actor, voucher: &Voucher, how: Closing, now: i64) -> anyhow::Result<bool> {
     let (status, reason, note) = match how {
         Closing::Locked => ("locked", "voucher_locked", "too many wrong PINs at the pickup point"),
         Closing::Expired => ("expired", "voucher_expired", "the cash-pickup voucher was not collected in time"),
@@ -185,7 +193,7 @@ pub async fn close(app: &Context, voucher: &Voucher, how: Closing, now: i64) -> 
         set: vec![("failure_reason", reason.into())],
         rows: vec![pickup::closed_row(&voucher.id, status)],
     };
-    flow::change(app, t).await
+    flow::change(app, actor, t).await
 }
 
 #[cfg(test)]

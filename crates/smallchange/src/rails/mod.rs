@@ -17,6 +17,7 @@ pub mod e_wallet;
 pub mod sandbox;
 
 use crate::context::Context;
+use crate::services::Actor;
 use crate::store::cashouts::Cashout;
 
 /// Cash-outs of one rail, with their tenants.
@@ -27,12 +28,19 @@ pub trait Rail: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Takes `processing` cash-outs of this rail: each goes `in_transit`, with what carries
-    /// it on (a batch, a voucher, a payout job) written in the same transaction.
-    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>>;
+    /// it on (a batch, a voucher, a payout job) written in the same transaction. `actor`
+    /// (the worker driving the rail) is recorded on each change.
+    fn submit<'a>(
+        &'a self,
+        app: &'a Context,
+        actor: &'a Actor,
+        waiting: Waiting,
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// Moves on what time moves on: a sandbox payout settles, a voucher expires, a bank's
     /// reports are fetched.
-    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn advance<'a>(&'a self, app: &'a Context, actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// Whether an `in_transit` payout waits on the user rather than the partner (a voucher
     /// to collect, ended by its own expiry), so the SLA alert leaves it alone.

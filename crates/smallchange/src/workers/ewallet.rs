@@ -25,9 +25,13 @@ use crate::domain::ewallet_partner::EwalletPartner;
 use crate::rails::e_wallet::partner::{parse_answer, Answer};
 use crate::rails::e_wallet::{self, Prepared, PAYOUT_JOB};
 use crate::services::cashout::e_wallet as ewallet;
+use crate::services::Actor;
 use crate::signature;
 use crate::store::jobs::Job;
 use crate::store::{self, cashouts};
+
+/// Who sends payouts to the partner and applies its answers.
+const EWALLET_WORKER: Actor = Actor::System("ewallet-worker");
 
 /// Largest answer read from the partner; a longer one is not understood (and retried).
 const ANSWER_BYTES_MAX: usize = 64 * 1024;
@@ -74,7 +78,7 @@ impl Payout {
         };
         match self.post(&partner, id, body).await {
             Sent::Answered(answer) => {
-                ewallet::apply_answer(app, tenant, id, &answer).await?;
+                ewallet::apply_answer(app, &EWALLET_WORKER, tenant, id, &answer).await?;
                 Ok(())
             }
             Sent::Refused(status) => {
@@ -123,7 +127,7 @@ impl Payout {
 /// until the partner's callback settles it or an operator does (the SLA alert says so).
 async fn refused(app: &Context, job: &Job, id: &str, reason: &str, why: String) -> anyhow::Result<JobError> {
     if job.attempts <= 1 {
-        ewallet::fail(app, &job.tenant_id, id, reason, None, why.clone()).await?;
+        ewallet::fail(app, &EWALLET_WORKER, &job.tenant_id, id, reason, None, why.clone()).await?;
     } else {
         tracing::error!(
             cashout = id,

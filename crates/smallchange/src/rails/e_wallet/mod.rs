@@ -20,7 +20,7 @@ use super::{carry_on, Rail, Waiting};
 use crate::context::Context;
 use crate::domain::ewallet_partner::EwalletPartner;
 use crate::services::cashout::flow;
-use crate::services::Error;
+use crate::services::{Actor, Error};
 use crate::signature::{self, SignatureError, TOLERANCE_S};
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::{self, destinations, jobs};
@@ -41,7 +41,13 @@ impl Rail for Ewallet {
 
     /// Hands each cash-out to the partner: `in_transit`, with its payout job enqueued in the
     /// same transaction.
-    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(
+        &'a self,
+        app: &'a Context,
+        actor: &'a Actor,
+        waiting: Waiting,
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in &waiting {
                 let payload = json!({"tenant": tenant, "cashout_id": cashout.id});
@@ -55,14 +61,14 @@ impl Rail for Ewallet {
                     set: vec![("submitted_at", now.into())],
                     rows: vec![jobs::enqueue_row(tenant, PAYOUT_JOB, &payload, store::now_us())],
                 };
-                carry_on(flow::change(app, t).await, "handing to the e-wallet partner", &cashout.id);
+                carry_on(flow::change(app, actor, t).await, "handing to the e-wallet partner", &cashout.id);
             }
             Ok(())
         })
     }
 
     /// Nothing: the payout job and the partner's callbacks move its cash-outs on.
-    fn advance<'a>(&'a self, _app: &'a Context, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, _app: &'a Context, _actor: &'a Actor, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async { Ok(()) })
     }
 }

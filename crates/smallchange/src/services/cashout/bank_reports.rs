@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::flow;
 use crate::context::Context;
 use crate::rails::bank::RAIL;
-use crate::services::Error;
+use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::unit::Param;
 use iso20022::{Outcome, ReportKind};
@@ -60,16 +60,22 @@ impl Scope<'_> {
     }
 }
 
-/// Applies a pain.002 or camt.054 report to the bank cash-outs in `scope`.
-pub async fn apply_report(app: &Context, scope: Scope<'_>, xml: &str) -> Result<Applied, Error> {
+/// Applies a pain.002 or camt.054 report to the bank cash-outs in `scope`; `actor` (who
+/// uploaded or fetched it) is recorded on each change.
+pub async fn apply_report(app: &Context, actor: &Actor, scope: Scope<'_>, xml: &str) -> Result<Applied, Error> {
     let report = iso20022::parse_report(xml).map_err(|e| Error::bad_request("invalid_report", e.to_string()))?;
-    Ok(apply(app, scope, report).await?)
+    Ok(apply(app, actor, scope, report).await?)
 }
 
 /// Applies a report that was read already. Each payment is applied on its own: one that
 /// cannot be applied now (the database refused, say) is answered with `error` and left as
 /// it was, and the others still apply; the same report may simply be sent again.
-pub async fn apply(app: &Context, scope: Scope<'_>, report: iso20022::Report) -> anyhow::Result<Applied> {
+pub async fn apply(
+    app: &Context,
+    actor: &Actor,
+    scope: Scope<'_>,
+    report: iso20022::Report,
+) -> anyhow::Result<Applied> {
     let mut applied = Applied {
         kind: match report.kind {
             ReportKind::Pain002 => "pain.002",
@@ -89,7 +95,7 @@ pub async fn apply(app: &Context, scope: Scope<'_>, report: iso20022::Report) ->
             Outcome::Rejected => "rejected",
             Outcome::Pending => "pending",
         };
-        let (changed, error) = match apply_entry(app, &tenant, &cashout, &entry, &report.message_id).await {
+        let (changed, error) = match apply_entry(app, actor, &tenant, &cashout, &entry, &report.message_id).await {
             Ok(changed) => (changed, None),
             Err(error) => {
                 tracing::error!(cashout = %cashout.id, report = %report.message_id, error = %format!("{error:#}"), "a bank report entry could not be applied");
@@ -124,6 +130,7 @@ async fn bank_cashout(app: &Context, scope: &Scope<'_>, id: &str) -> anyhow::Res
 /// Moves one cash-out as its report entry says: whether it changed.
 async fn apply_entry(
     app: &Context,
+    actor: &Actor,
     tenant: &str,
     cashout: &Cashout,
     entry: &iso20022::ReportEntry,
@@ -134,7 +141,7 @@ async fn apply_entry(
         Outcome::Paid => {
             let mut t = transition(tenant, &cashout.id, "paid", format!("bank reports it paid ({message_id})"), now);
             t.set = vec![("paid_at", now.into())];
-            flow::change(app, t).await
+            flow::change(app, actor, t).await
         }
         Outcome::Rejected => {
             let reason = entry.reason.clone().unwrap_or_else(|| "rejected".into());
@@ -148,7 +155,7 @@ async fn apply_entry(
             let mut t = transition(tenant, &cashout.id, "failed", note, now);
             t.from = &["in_transit", "paid"];
             t.set = vec![("failure_reason", Param::from(format!("bank:{reason}")))];
-            flow::change(app, t).await
+            flow::change(app, actor, t).await
         }
         Outcome::Pending => Ok(false),
     }

@@ -10,29 +10,45 @@ use super::flow;
 use crate::context::Context;
 use crate::rails::e_wallet::partner::{Answer, Callback, CallbackStatus};
 use crate::rails::e_wallet::{self};
-use crate::services::Error;
+use crate::services::{Actor, Error};
 use crate::store;
 use crate::store::cashouts::{self, Transition};
 use crate::unit::Param;
 
 const IN_TRANSIT: [&str; 1] = ["in_transit"];
+/// Who applies a partner's callback: smallchange, on the partner's signed word.
+const CALLBACK: Actor = Actor::System("ewallet-callback");
 
-/// Applies the partner's answer to a payout request; whether it changed the cash-out.
-pub async fn apply_answer(app: &Context, tenant: &str, id: &str, answer: &Answer) -> anyhow::Result<bool> {
+/// Applies the partner's answer to a payout request (`actor` sent it); whether it changed
+/// the cash-out.
+pub async fn apply_answer(
+    app: &Context,
+    actor: &Actor,
+    tenant: &str,
+    id: &str,
+    answer: &Answer,
+) -> anyhow::Result<bool> {
     match answer {
         Answer::Accepted { reference } => {
             cashouts::note_reference(&app.db, tenant, id, reference, app.clock.now_us()).await
         }
-        Answer::Paid { reference } => pay(app, tenant, id, reference, "the e-wallet partner paid it").await,
+        Answer::Paid { reference } => pay(app, actor, tenant, id, reference, "the e-wallet partner paid it").await,
         Answer::Rejected { reference, reason } => {
             let note = format!("the e-wallet partner rejected it: {reason}");
-            fail(app, tenant, id, reason, reference.as_deref(), note).await
+            fail(app, actor, tenant, id, reason, reference.as_deref(), note).await
         }
     }
 }
 
 /// `in_transit` → `paid`: the hold is posted.
-async fn pay(app: &Context, tenant: &str, id: &str, reference: &str, note: &str) -> anyhow::Result<bool> {
+async fn pay(
+    app: &Context,
+    actor: &Actor,
+    tenant: &str,
+    id: &str,
+    reference: &str,
+    note: &str,
+) -> anyhow::Result<bool> {
     let now = app.clock.now_us();
     let t = Transition {
         tenant,
@@ -44,12 +60,13 @@ async fn pay(app: &Context, tenant: &str, id: &str, reference: &str, note: &str)
         set: vec![("paid_at", now.into()), ("rail_reference", reference.into())],
         rows: Vec::new(),
     };
-    flow::change(app, t).await
+    flow::change(app, actor, t).await
 }
 
 /// `in_transit` → `failed` with the failure reason `ewallet:<reason>`: the hold is released.
 pub async fn fail(
     app: &Context,
+    actor: &Actor,
     tenant: &str,
     id: &str,
     reason: &str,
@@ -62,7 +79,7 @@ pub async fn fail(
     }
     let t =
         Transition { tenant, id, from: &IN_TRANSIT, to: "failed", note, at: app.clock.now_us(), set, rows: Vec::new() };
-    flow::change(app, t).await
+    flow::change(app, actor, t).await
 }
 
 /// What a callback did.
@@ -103,12 +120,12 @@ pub async fn receive_callback(
     store::ewallet::record(&app.db, &received).await?;
     let changed = match callback.status {
         CallbackStatus::Paid => {
-            pay(app, &tenant, &cashout.id, &reference, "the e-wallet partner reports it paid").await?
+            pay(app, &CALLBACK, &tenant, &cashout.id, &reference, "the e-wallet partner reports it paid").await?
         }
         CallbackStatus::Failed => {
             let reason = callback.reason();
             let note = format!("the e-wallet partner reports it failed: {reason}");
-            fail(app, &tenant, &cashout.id, &reason, Some(&reference), note).await?
+            fail(app, &CALLBACK, &tenant, &cashout.id, &reason, Some(&reference), note).await?
         }
     };
     store::ewallet::mark_applied(&app.db, &stored, changed).await?;
