@@ -1,6 +1,7 @@
 //! A cash-out's life after its hold is placed: confirmation with a one-time code (and the
-//! lockout after too many wrong ones), the risk decision, review, cancellation, expiry, and
-//! the rail's progress — each a status change, followed by the money it calls for.
+//! lockout after too many wrong ones), the risk decision, cancellation, expiry, settling by
+//! hand, and the rail's progress — each a status change recorded with who made it, followed
+//! by the money it calls for. The review queue's decisions are [`crate::services::review`].
 //!
 //! The status changes first (a conditional update: of two racing requests one wins), then
 //! the hold is released or paid out through the committer. If that second step does not
