@@ -9,7 +9,6 @@ pub mod app;
 pub mod bench;
 pub mod bench_cashout;
 pub mod bench_wallet;
-pub mod cashout;
 pub mod cli;
 pub mod clock;
 pub mod committer;

@@ -107,6 +107,10 @@ async fn batches_reports_and_webhooks_on(backend: Backend) {
     assert_eq!((results.len(), applied["unknown"].as_array().unwrap().len()), (2, 0), "{applied}");
     let (_, failed) = server.get(&format!("/v1/cashouts/{}", ids[1])).await;
     assert_eq!(failed["failure_reason"], "bank:AC01");
+    let steps = failed["timeline"].as_array().unwrap();
+    let actor = steps.last().unwrap()["actor"].as_str().unwrap();
+    assert!(actor.starts_with("api_key:key_"), "the key that uploaded the report: {failed}");
+    assert_eq!(steps[steps.len() - 2]["actor"], "system:cashout-worker", "batched by the worker: {failed}");
     // The same report again changes nothing.
     let (_, again) = upload(report).await;
     assert!(again["results"].as_array().unwrap().iter().all(|r| r["changed"] == false), "{again}");
@@ -308,6 +312,9 @@ async fn a_bank_link_carries_the_files_on(backend: Backend) {
         status_of(&server, &ids[0]).await == "paid" && status_of(&server, &ids[1]).await == "failed"
     })
     .await;
+    let (_, paid) = server.get(&format!("/v1/cashouts/{}", ids[0])).await;
+    let last = paid["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], "system:bank-worker", "applied from the bank link: {paid}");
     until("the holds to follow", || async {
         let balances = server.balances(&user).await;
         balances["total"] == 500_000 - 20_000 && balances["pending"] == 0

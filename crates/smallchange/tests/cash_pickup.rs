@@ -227,6 +227,9 @@ async fn a_voucher_is_paid_out_in_cash_on(backend: Backend) {
     let statuses: Vec<&str> =
         cashout["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"]);
+    let actors: Vec<&str> =
+        cashout["timeline"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
+    assert_eq!(actors[2..], ["system:cashout-worker", format!("agent:{agent_id}").as_str()], "the agent paid it out");
     let (status, receipt) = server.get(&format!("/v1/cashouts/{}/receipt", v.cashout)).await;
     assert_eq!(status, 200, "{receipt}");
     assert_eq!((receipt["net"].clone(), receipt["gross"].clone()), (v.quote["net"].clone(), v.quote["gross"].clone()));
@@ -279,6 +282,8 @@ async fn wrong_pins_lock_the_voucher_on(backend: Backend) {
     assert_eq!((status, error_code(&after)), (409, Some("voucher_locked")), "no PIN is accepted after that: {after}");
     let failed = wait_for(&server, &v.cashout, "failed").await;
     assert_eq!(failed["failure_reason"], "voucher_locked");
+    let last = failed["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], format!("agent:{agent_id}"), "locked by the agent's last wrong PIN: {last}");
     wait_for_balance(&server, &c.id, TOPUP, 0).await;
     assert_eq!(TestServer::pocket(&server.balances(&c.id).await, "cash"), TOPUP, "the hold is released");
     server.assert_verified().await;
@@ -299,6 +304,8 @@ async fn an_uncollected_voucher_expires_on(backend: Backend) {
     clock.set(clock.now_us() + 61 * SECOND_US);
     let failed = wait_for(&server, &v.cashout, "failed").await;
     assert_eq!(failed["failure_reason"], "voucher_expired");
+    let last = failed["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], "system:cashout-worker", "expired by the worker: {last}");
     wait_for_balance(&server, &c.id, TOPUP, 0).await;
     let (status, late) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
     assert_eq!((status, error_code(&late)), (409, Some("voucher_expired")), "{late}");

@@ -144,6 +144,11 @@ async fn a_cash_out_goes_from_quote_to_paid_on(backend: Backend) {
     let statuses: Vec<&str> =
         paid["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"]);
+    // The key created and confirmed it; the worker's sandbox rail carried and paid it.
+    let operator = key_actor(&server, &server.key).await;
+    assert!(operator.starts_with("api_key:key_"), "{operator}");
+    assert_eq!(actors(&cashout), [operator.as_str()], "the creation answer names its maker");
+    assert_eq!(actors(&paid), [operator.as_str(), operator.as_str(), "system:cashout-worker", "system:cashout-worker"]);
     // Paid out: the hold is posted, the fee is the operator's, the net left through the rail.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -340,6 +345,8 @@ async fn cancel_expiry_and_a_used_quote_on(backend: Backend) {
     let id = first["id"].as_str().unwrap();
     let (status, canceled) = server.post(&format!("/v1/cashouts/{id}/cancel"), json!({})).await;
     assert_eq!((status, canceled["status"].as_str()), (200, Some("canceled")));
+    let operator = key_actor(&server, &server.key).await;
+    assert_eq!(actors(&canceled), [operator.as_str(), operator.as_str()], "canceled by the key that asked");
     assert_eq!(pocket(&server.balances(&c.id).await, "cash"), (100_000, 0));
     let (status, twice) = server.post(&format!("/v1/cashouts/{id}/cancel"), json!({})).await;
     assert_eq!((status, twice["error"]["code"].as_str()), (409, Some("invalid_state")));
@@ -348,7 +355,8 @@ async fn cancel_expiry_and_a_used_quote_on(backend: Backend) {
     let (_, late) = create(&server, q["id"].as_str().unwrap()).await;
     let late = late["id"].as_str().unwrap().to_string();
     clock.set(clock.now_us() + 901_000_000);
-    wait_for(&server, &late, "expired").await;
+    let expired = wait_for(&server, &late, "expired").await;
+    assert_eq!(actors(&expired), [operator.as_str(), "system:cashout-worker"], "expired by the worker");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while pocket(&server.balances(&c.id).await, "cash") != (100_000, 0) {
         assert!(tokio::time::Instant::now() < deadline, "the expired hold was never released");
@@ -384,6 +392,9 @@ async fn review_holds_the_money_until_decided_on(backend: Backend) {
     let readonly = server.key_for(smallchange::store::tenants::Role::Readonly, false).await;
     let (status, _) = server.post_as(&readonly, &format!("/v1/cashouts/{id}/approve"), json!({}), None).await;
     assert_eq!(status, 403);
+    let (_, unchanged) = server.get(&format!("/v1/cashouts/{id}")).await;
+    let operator = key_actor(&server, &server.key).await;
+    assert_eq!(actors(&unchanged), [operator.as_str(), operator.as_str()], "a refused approval records nothing");
     assert_eq!(pocket(&server.balances(&c.id).await, "cash"), (70_000, 30_000), "held while in review");
     let reviewer = server.key_for(smallchange::store::tenants::Role::Reviewer, false).await;
     let (status, approved) = server
@@ -392,7 +403,21 @@ async fn review_holds_the_money_until_decided_on(backend: Backend) {
     assert_eq!((status, approved["status"].as_str()), (200, Some("processing")), "{approved}");
     wait_for(&server, &id, "in_transit").await;
     clock.set(START_US + 10_000_000);
-    wait_for(&server, &id, "paid").await;
+    let paid = wait_for(&server, &id, "paid").await;
+    // Created and confirmed with the admin key, reviewed with the reviewer's, paid by the worker.
+    let reviewer_actor = key_actor(&server, &reviewer).await;
+    assert!(reviewer_actor.starts_with("api_key:key_") && reviewer_actor != operator, "{reviewer_actor}");
+    assert_eq!(
+        actors(&paid),
+        [
+            operator.as_str(),
+            operator.as_str(),
+            reviewer_actor.as_str(),
+            "system:cashout-worker",
+            "system:cashout-worker"
+        ],
+        "{paid}"
+    );
     // A second one, rejected: canceled and released.
     clock.set(START_US + 60_000_000);
     let (_, q) = quote(&server, &c, json!(10_000)).await;
@@ -469,6 +494,23 @@ async fn stored_cashout(server: &TestServer, id: &str) -> smallchange::store::ca
     smallchange::store::cashouts::get(server.store(), &server.tenant, id).await.unwrap().unwrap()
 }
 
+/// Who made each step of a cash-out's timeline (null as "").
+fn actors(cashout: &Value) -> Vec<String> {
+    cashout["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// How the key with `secret` is recorded as the actor of what it does.
+async fn key_actor(server: &TestServer, secret: &str) -> String {
+    let hash = smallchange::store::tenants::hash_secret(secret);
+    let owner = smallchange::store::tenants::find_key(server.store(), &hash).await.unwrap().unwrap();
+    format!("api_key:{}", owner.key_id)
+}
+
 fn timeline(cashout: &Value) -> Vec<String> {
     cashout["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap().to_string()).collect()
 }
@@ -501,6 +543,8 @@ async fn racing_wrong_codes_are_compared_at_most_five_on(backend: Backend) {
         (Some("canceled"), Some("otp_locked"))
     );
     assert_eq!(timeline(&canceled), ["awaiting_confirmation", "canceled"], "canceled once");
+    let operator = key_actor(&server, &server.key).await;
+    assert_eq!(actors(&canceled), [operator.as_str(), operator.as_str()], "the key whose last wrong code canceled it");
     let (status, after) = confirm(&server, &id, &code).await;
     assert_eq!((status, after["error"]["code"].as_str()), (409, Some("otp_locked")), "{after}");
     assert_eq!(stored_cashout(&server, &id).await.otp_attempts, 5);
@@ -775,12 +819,17 @@ async fn disputes_are_resolved_once_on(backend: Backend) {
     wait_for(&server, &id, "paid").await;
     let (status, dispute) = server.post(&path, json!({"reason": "the money never arrived"})).await;
     assert_eq!((status, dispute["status"].as_str()), (200, Some("open")), "{dispute}");
+    let operator = key_actor(&server, &server.key).await;
+    assert!(operator.starts_with("api_key:key_"), "{operator}");
+    assert_eq!((dispute["opened_by"].as_str(), dispute["resolved_by"].as_str()), (Some(operator.as_str()), None));
     let (status, second) = server.post(&path, json!({"reason": "again"})).await;
     assert_eq!((status, second["error"]["code"].as_str()), (409, Some("invalid_state")), "one open dispute at a time");
     let resolve = format!("/v1/disputes/{}/resolve", dispute["id"].as_str().unwrap());
     let readonly = server.key_for(smallchange::store::tenants::Role::Readonly, false).await;
     let (status, _) = server.post_as(&readonly, &resolve, json!({"outcome": "rejected"}), None).await;
     assert_eq!(status, 403);
+    let (_, still_open) = server.get(&format!("/v1/disputes/{}", dispute["id"].as_str().unwrap())).await;
+    assert_eq!((still_open["status"].as_str(), still_open["resolved_by"].as_str()), (Some("open"), None));
     for (body, code) in [
         (json!({"outcome": "upheld", "adjustment": 30_001}), "invalid_adjustment"),
         (json!({"outcome": "upheld", "adjustment": 0}), "invalid_adjustment"),
@@ -809,8 +858,21 @@ async fn disputes_are_resolved_once_on(backend: Backend) {
     let resolve = format!("/v1/disputes/{}/resolve", another["id"].as_str().unwrap());
     let (status, _) = server.post(&resolve, json!({"outcome": "upheld", "adjustment": 5_001})).await;
     assert_eq!(status, 400);
-    let (status, rejected) = server.post(&resolve, json!({"outcome": "rejected", "note": "fee was quoted"})).await;
+    let reviewer = server.key_for(smallchange::store::tenants::Role::Reviewer, false).await;
+    let (status, rejected) =
+        server.post_as(&reviewer, &resolve, json!({"outcome": "rejected", "note": "fee was quoted"}), None).await;
     assert_eq!((status, rejected["status"].as_str()), (200, Some("rejected")));
+    let reviewer_actor = key_actor(&server, &reviewer).await;
+    assert_eq!(
+        (rejected["opened_by"].as_str(), rejected["resolved_by"].as_str()),
+        (Some(operator.as_str()), Some(reviewer_actor.as_str())),
+        "{rejected}"
+    );
+    let (_, read) = server.get(&format!("/v1/disputes/{}", upheld["id"].as_str().unwrap())).await;
+    assert_eq!(
+        (read["opened_by"].as_str(), read["resolved_by"].as_str()),
+        (Some(operator.as_str()), Some(operator.as_str()))
+    );
     assert_eq!(server.balances(&c.id).await, after);
     server.assert_verified().await;
     server.stop().await;

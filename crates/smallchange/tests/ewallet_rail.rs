@@ -18,11 +18,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
-use smallchange::cashout::ewallet::PAYOUT_JOB;
 use smallchange::clock::Clock;
 use smallchange::config::Settings;
 use smallchange::domain::cashout_policy::CashoutPolicy;
 use smallchange::domain::ewallet_partner::EwalletPartner;
+use smallchange::rails::e_wallet::PAYOUT_JOB;
 use smallchange::signature::{self, TOLERANCE_S};
 use smallchange::store::jobs::{self, Status};
 use support::{fresh_db, spawn_with_clock, Backend, TestDb, TestServer};
@@ -239,6 +239,12 @@ fn statuses(cashout: &Value) -> Vec<String> {
     cashout["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap().to_string()).collect()
 }
 
+/// Who made a cash-out's last step.
+fn last_actor(cashout: &Value) -> String {
+    let last = cashout["timeline"].as_array().unwrap().last().unwrap();
+    last["actor"].as_str().unwrap_or_default().to_string()
+}
+
 async fn job_states(server: &TestServer, status: Status) -> Vec<jobs::JobState> {
     let mut states = Vec::new();
     for id in jobs::ids_of(server.store(), PAYOUT_JOB, status, 100).await.unwrap() {
@@ -302,6 +308,7 @@ async fn accepted_then_a_signed_callback_pays_it_once(backend: Backend) {
     assert_eq!(server.counters_of(&format!("{tenant}/:payouts:e_wallet:KRW")).await[3], 19_701, "paid once");
     let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
     assert_eq!(statuses(&cashout), ["awaiting_confirmation", "processing", "in_transit", "paid"]);
+    assert_eq!(last_actor(&cashout), "system:ewallet-callback", "paid on the partner's signed callback");
     let stored = smallchange::store::ewallet::of_cashout(server.store(), tenant, &id).await.unwrap();
     let changed: Vec<Option<bool>> = stored.iter().map(|(changed, _)| *changed).collect();
     assert_eq!(changed, [Some(true), Some(false), Some(false)], "every signed callback is kept");
@@ -364,6 +371,7 @@ async fn server_errors_are_retried_and_it_is_paid_once(backend: Backend) {
     let paid = until_status(&server, &id, "paid").await;
     assert_eq!(paid["rail_reference"], "ew_paid_1");
     assert_eq!(statuses(&paid), ["awaiting_confirmation", "processing", "in_transit", "paid"]);
+    assert_eq!(last_actor(&paid), "system:ewallet-worker", "paid on the answer to the worker's request");
     let received = partner.received();
     assert_eq!(received.len(), 3, "two failures, then paid: {received:?}");
     for payout in &received {

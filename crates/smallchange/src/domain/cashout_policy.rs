@@ -117,6 +117,31 @@ pub struct Rails {
 pub const RAILS: [&str; 4] = ["bank_transfer", "e_wallet", "cash_pickup", "sandbox"];
 pub const SPEEDS: [&str; 2] = ["standard", "instant"];
 
+/// How fast a quoted payout goes: one of [`SPEEDS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Speed {
+    Standard,
+    Instant,
+}
+
+impl Speed {
+    /// The speed called `name`; `None` for any other name.
+    pub fn parse(name: &str) -> Option<Speed> {
+        match name {
+            "standard" => Some(Speed::Standard),
+            "instant" => Some(Speed::Instant),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Speed::Standard => "standard",
+            Speed::Instant => "instant",
+        }
+    }
+}
+
 fn schedule(bps: i64, fixed: i64, min: i64, max: i64) -> FeeSchedule {
     FeeSchedule { bps, fixed, min, max }
 }

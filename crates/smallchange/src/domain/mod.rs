@@ -12,5 +12,6 @@ pub mod payment;
 pub mod pocket;
 pub mod policy;
 pub mod spend;
+pub mod text;
 pub mod totp;
 pub mod user;

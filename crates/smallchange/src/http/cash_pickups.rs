@@ -1,13 +1,13 @@
 //! The cash-pickup rail over HTTP: operators register the agents who pay vouchers out
 //! (each gets a key of its own, shown once), and an agent redeems a voucher with its code
 //! and PIN. Agent keys are not operator keys: they reach the redeem route only, and an
-//! operator key does not reach it at all. The rules live in [`crate::cashout::pickup`].
+//! operator key does not reach it at all. The rules live in [`crate::services::cashout::cash_pickup`].
 
 use axum::extract::Query;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -16,20 +16,19 @@ use utoipa::ToSchema;
 use super::auth::{self, Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
-use super::idempotency::{self, Checked};
-use super::paging::{self, PageQuery};
-use super::submit::write_rows_sealed;
+use super::idempotency;
+use super::paging::PageQuery;
+use super::submit;
 use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::pickup::{self, Keyed, Payout};
+use crate::domain::text::Text;
+use crate::services::cashout::cash_pickup::{self as pickup, NewAgent, Payout};
 use crate::store::pickup::{self as store, Agent};
-use crate::store::tenants::{hash_secret, new_id};
+use crate::store::tenants::hash_secret;
 
 const AGENTS_PATH: &str = "/v1/cash-pickup-agents";
 /// Longest agent name, in characters.
 const AGENT_NAME_LEN_MAX: usize = 100;
-/// Random characters in an agent key after `cpk_`: 36⁴⁰ ≈ 2²⁰⁶.
-const AGENT_KEY_CHARS: usize = 40;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -86,22 +85,22 @@ async fn create_agent(
     let tenant = operator.tenant_id();
     let checked = crate::keyed!(idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, AGENTS_PATH, &body));
     let request: AgentRequest = parse_json(&body)?;
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > AGENT_NAME_LEN_MAX {
-        return Err(ApiError::invalid("invalid_name", "name is 1 to 100 characters", "name"));
-    }
-    let created_at = app.clock.now_us();
-    let agent = Agent {
-        id: crate::ids::time_ordered("cpa", created_at),
-        tenant_id: tenant.to_string(),
-        name: name.to_string(),
-        created_at,
+    let name = Text::parse(&request.name, AGENT_NAME_LEN_MAX)
+        .ok_or_else(|| ApiError::invalid("invalid_name", "name is 1 to 100 characters", "name"))?;
+    let retry = submit::retry(checked, agent_json, Some(app.secrets.clone()));
+    let answer = pickup::register_agent(&app, tenant, name, retry).await?;
+    submit::respond(answer, |new| agent_json(&new), Some(&app.secrets))
+}
+
+fn agent_json(new: &NewAgent) -> String {
+    let NewAgent { agent, key } = new;
+    let answer = AgentResponse {
+        id: agent.id.clone(),
+        name: agent.name.clone(),
+        key: key.clone(),
+        created_at: rfc3339(agent.created_at),
     };
-    let key = new_id("cpk", AGENT_KEY_CHARS);
-    let row = store::agent_row(&agent, &hash_secret(&key));
-    let answer = AgentResponse { id: agent.id, name: agent.name, key, created_at: rfc3339(created_at) };
-    let body = serde_json::to_string(&answer).expect("an agent serializes");
-    write_rows_sealed(&app, checked, vec![row], body).await
+    serde_json::to_string(&answer).expect("an agent serializes")
 }
 
 /// An agent as listed: never its key.
@@ -139,9 +138,8 @@ async fn list_agents(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<AgentList>, ApiError> {
     operator.require(READERS)?;
-    let limit = page.limit()?;
-    let found = store::agents(&app.db, operator.tenant_id(), page.starting_after()?, limit + 1).await?;
-    let (found, has_more) = paging::page(found, limit);
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let (found, has_more) = pickup::agents(&app, operator.tenant_id(), after, limit).await?;
     Ok(Json(AgentList { data: found.into_iter().map(listed).collect(), has_more }))
 }
 
@@ -155,9 +153,7 @@ async fn revoke_agent(
     Path(id): Path<String>,
 ) -> Result<Json<ListedAgent>, ApiError> {
     operator.require(WRITERS)?;
-    let found = store::revoke(&app.db, operator.tenant_id(), &id, app.clock.now_us()).await?;
-    let found = found.ok_or_else(|| ApiError::not_found(format!("no cash-pickup agent {id}")))?;
-    Ok(Json(listed(found)))
+    Ok(Json(listed(pickup::revoke_agent(&app, operator.tenant_id(), &id).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -207,20 +203,13 @@ async fn redeem(
     if request.agent_id != agent.id {
         return Err(ApiError::forbidden("agent_id is not the agent this key belongs to"));
     }
-    let render = |payout: &Payout| serde_json::to_string(&redeem_response(payout)).expect("a payout serializes");
-    let key = checked.map(Checked::into_parts);
-    let keyed = key.clone().map(|(scoped_key, request_hash)| Keyed { scoped_key, request_hash, render: &render });
-    match pickup::redeem(&app, &agent, &code, &request.pin, keyed).await {
-        Ok(payout) => Ok(Json(redeem_response(&payout)).into_response()),
-        // A request under the same key may have paid the voucher while this one ran (a
-        // retry racing its first attempt): its answer, or the 409 if it was another request.
-        Err(error) => match key {
-            Some((scoped_key, request_hash)) => {
-                idempotency::earlier_answer(&app.db, &scoped_key, &request_hash, None).await?.ok_or(error)
-            }
-            None => Err(error),
-        },
-    }
+    let retry = submit::retry(checked, payout_json, None);
+    let answer = pickup::redeem(&app, &agent, &code, &request.pin, retry).await?;
+    submit::respond(answer, |payout| payout_json(&payout), None)
+}
+
+fn payout_json(payout: &Payout) -> String {
+    serde_json::to_string(&redeem_response(payout)).expect("a payout serializes")
 }
 
 fn redeem_response(payout: &Payout) -> RedeemResponse {

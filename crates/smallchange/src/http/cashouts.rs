@@ -1,7 +1,5 @@
 //! Cash-out over HTTP: quotes, cash-outs (create, confirm, cancel, read, receipt), the
-//! review queue, and the development SMS outbox. The rules live in [`crate::cashout`].
-
-use std::sync::Arc;
+//! review queue, and the development SMS outbox. The rules live in [`crate::services::cashout`].
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,16 +15,18 @@ use super::error::{ApiError, ErrorBody};
 use super::idempotency::{self, Once};
 use super::ledger::{parse_amount, parse_currency};
 use super::paging::PageQuery;
-use super::submit::{refused, submit_then};
-use super::users::{existing, rfc3339};
+use super::submit;
+use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::quote::{self, QuoteInput, Wanted};
-use crate::cashout::{flow, money, otp};
+use crate::domain::cashout_policy::Speed;
 use crate::domain::fees::FeeLine;
-use crate::store::cashouts::{self, Cashout, Quote};
-use crate::store::destinations;
+use crate::domain::text::Text;
+use crate::services::cashout::auto::{self, Choice, Setting};
+use crate::services::cashout::quote::{self, Ask, Wanted};
+use crate::services::cashout::{self as cashout, flow, otp, view, Detailed};
+use crate::services::review;
+use crate::store::cashouts::Quote;
 use crate::store::payments::Leg;
-use crate::unit::UnitOutput;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -119,7 +119,6 @@ async fn create_quote_work(
     body: axum::body::Bytes,
 ) -> Result<Json<QuoteResponse>, ApiError> {
     operator.require(WRITERS)?;
-    let tenant = operator.tenant_id();
     let request: QuoteRequest = parse_json(&body)?;
     let wanted = match &request.amount {
         serde_json::Value::String(max) if max == "max" => Wanted::Max,
@@ -133,32 +132,10 @@ async fn create_quote_work(
         }
     };
     let currency = parse_currency(&request.currency, "currency".into())?;
-    let speed = request.speed.as_deref().unwrap_or("standard");
-    if !crate::domain::cashout_policy::SPEEDS.contains(&speed) {
-        return Err(ApiError::invalid("invalid_speed", "speed is standard or instant", "speed"));
-    }
-    let user = existing(app, tenant, user_id).await?;
-    let destination = destinations::get(&app.db, tenant, &request.destination_id)
-        .await?
-        .filter(|d| d.user_id == user.id)
-        .ok_or_else(|| {
-            ApiError::invalid("unknown_destination", "no such destination of this user", "destination_id")
-        })?;
-    let now = app.clock.now_us();
-    let input = QuoteInput { tenant, user: &user, destination: &destination, wanted, currency, speed, now };
-    let policy = app.settings.cashout_policy(tenant);
-    let quote = match quote::build(&app.db, policy, app.settings.wallet_policy(tenant), input).await? {
-        Ok(quote) => quote,
-        Err(refused) => {
-            return Err(match refused.code {
-                "below_minimum" => ApiError::invalid("below_minimum", refused.message, "amount"),
-                "speed_unavailable" => ApiError::invalid("speed_unavailable", refused.message, "speed"),
-                "kyc_required" => ApiError::bad_request("kyc_required", refused.message),
-                code => ApiError::conflict(code, refused.message),
-            })
-        }
-    };
-    cashouts::insert_quote(&app.db, tenant, &quote).await?;
+    let speed = Speed::parse(request.speed.as_deref().unwrap_or("standard"))
+        .ok_or_else(|| ApiError::invalid("invalid_speed", "speed is standard or instant", "speed"))?;
+    let ask = Ask { wanted, currency, speed, destination_id: request.destination_id };
+    let quote = quote::ask(app, operator.tenant_id(), user_id, ask).await?;
     Ok(Json(quote_response(&quote)))
 }
 
@@ -201,6 +178,10 @@ pub struct TimelineEntry {
     status: String,
     at: String,
     note: Option<String>,
+    /// Who made this step: `api_key:key_…` (an operator's key), `agent:cpa_…` (a
+    /// cash-pickup agent) or `system:<worker>` (smallchange itself, e.g.
+    /// `system:cashout-worker`); null for steps recorded before actors were.
+    actor: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -210,30 +191,39 @@ pub struct RiskView {
     reasons: Vec<String>,
 }
 
-async fn cashout_response(app: &AppState, tenant: &str, cashout: &Cashout) -> Result<CashoutResponse, ApiError> {
-    let destination = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?;
-    let destination = match destination {
-        Some(d) => DestinationView { id: d.id, type_name: d.type_name, masked: d.masked, holder_name: d.holder_name },
-        None => return Err(ApiError::internal(format!("cash-out {} has no destination", cashout.id))),
-    };
-    let timeline = cashouts::timeline(&app.db, &cashout.id).await?;
-    Ok(CashoutResponse {
+fn cashout_response(detailed: &Detailed) -> CashoutResponse {
+    let Detailed { cashout, destination: d, timeline } = detailed;
+    CashoutResponse {
         id: cashout.id.clone(),
         status: cashout.status.clone(),
         user_id: cashout.quote.user_id.clone(),
         quote: quote_response(&cashout.quote),
-        destination,
+        destination: DestinationView {
+            id: d.id.clone(),
+            type_name: d.type_name.clone(),
+            masked: d.masked.clone(),
+            holder_name: d.holder_name.clone(),
+        },
         otp_channel: cashout.otp_channel.clone(),
         confirm_by: rfc3339(cashout.confirm_by),
         rail_reference: cashout.rail_reference.clone(),
         failure_reason: cashout.failure_reason.clone(),
         timeline: timeline
-            .into_iter()
-            .map(|e| TimelineEntry { status: e.status, at: rfc3339(e.at), note: e.note })
+            .iter()
+            .map(|e| TimelineEntry {
+                status: e.status.clone(),
+                at: rfc3339(e.at),
+                note: e.note.clone(),
+                actor: e.actor.clone(),
+            })
             .collect(),
         risk: RiskView { decision: cashout.risk_decision.clone(), reasons: cashout.risk_reasons.clone() },
         created_at: rfc3339(cashout.created_at),
-    })
+    }
+}
+
+fn cashout_json(detailed: &Detailed) -> String {
+    serde_json::to_string(&cashout_response(detailed)).expect("a cash-out serializes")
 }
 
 /// Create a cash-out from a quote: the amount is held at once and a code is sent.
@@ -249,37 +239,12 @@ async fn create_cashout(
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
-    let tenant = operator.tenant_id().to_string();
-    let checked = crate::keyed!(idempotency::check(&app.db, &headers, &tenant, "/v1/cashouts", &body));
+    let tenant = operator.tenant_id();
+    let checked = crate::keyed!(idempotency::check(&app.db, &headers, tenant, "/v1/cashouts", &body));
     let request: CashoutRequest = parse_json(&body)?;
-    let quote = cashouts::quote(&app.db, &tenant, &request.quote_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("unknown_quote", "no such quote", "quote_id"))?;
-    let now = app.clock.now_us();
-    if now >= quote.expires_at {
-        return Err(ApiError::conflict("quote_expired", "the quote has expired: ask for a new one"));
-    }
-    let user = existing(&app, &tenant, &quote.user_id).await?;
-    let (cashout, code) = flow::new_cashout(&app, &tenant, quote, &user, now);
-    let unit = money::hold_unit(&tenant, &cashout, Vec::new())?;
-    let shown = cashout_response_new(&app, &tenant, &cashout).await?;
-    let render = Arc::new(move |outcome: &UnitOutput| {
-        if let Some(error) = refused(outcome) {
-            return Err(error);
-        }
-        match outcome {
-            UnitOutput::Applied { results, .. } if results.iter().all(|r| r.is_ok()) => {
-                Ok(serde_json::to_string(&shown).expect("a cash-out serializes"))
-            }
-            _ => Err(ApiError::conflict("insufficient_funds", "the quote's sources no longer hold enough")),
-        }
-    });
-    let (response, outcome) = submit_then(&app, checked, unit, render).await?;
-    let placed = outcome.as_ref().is_some_and(UnitOutput::succeeded);
-    if let (true, Some(code)) = (placed, code) {
-        otp::send_code(&app, &tenant, &cashout, &user.phone, &code).await;
-    }
-    Ok(response)
+    let retry = submit::retry(checked, cashout_json, None);
+    let answer = cashout::create(&app, &operator.actor(), tenant, &request.quote_id, retry).await?;
+    submit::respond(answer, |detailed| cashout_json(&detailed), None)
 }
 
 /// Send a new SMS code for a cash-out awaiting confirmation (the old one stops working).
@@ -298,27 +263,7 @@ async fn resend_code(
 
 async fn resend_code_work(app: &AppState, operator: &Operator, id: &str) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
-    let tenant = operator.tenant_id();
-    let cashout = flow::load(app, tenant, id).await?;
-    let code = otp::new_code();
-    let stored = otp::hash(&app.secrets, &cashout.id, &code);
-    if !cashouts::replace_code(&app.db, tenant, id, &stored, app.clock.now_us()).await? {
-        return Err(ApiError::conflict("invalid_state", "the cash-out is not waiting for an SMS code"));
-    }
-    let user = existing(app, tenant, &cashout.quote.user_id).await?;
-    otp::send_code(app, tenant, &cashout, &user.phone, &code).await;
-    Ok(Json(cashout_response(app, tenant, &cashout).await?))
-}
-
-/// The answer for a cash-out about to be created (its timeline is its first step).
-async fn cashout_response_new(app: &AppState, tenant: &str, cashout: &Cashout) -> Result<CashoutResponse, ApiError> {
-    let mut response = cashout_response(app, tenant, cashout).await?;
-    response.timeline = vec![TimelineEntry {
-        status: cashout.status.clone(),
-        at: rfc3339(cashout.created_at),
-        note: Some("hold placed".into()),
-    }];
-    Ok(response)
+    Ok(Json(cashout_response(&cashout::resend_code(app, operator.tenant_id(), id).await?)))
 }
 
 /// Read a cash-out with its timeline and risk decision.
@@ -331,8 +276,7 @@ async fn get_cashout(
     Path(id): Path<String>,
 ) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(READERS)?;
-    let cashout = flow::load(&app, operator.tenant_id(), &id).await?;
-    Ok(Json(cashout_response(&app, operator.tenant_id(), &cashout).await?))
+    Ok(Json(cashout_response(&view::get(&app, operator.tenant_id(), &id).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -365,8 +309,8 @@ async fn confirm_cashout_work(
 ) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
     let request: ConfirmRequest = parse_json(&body)?;
-    let cashout = flow::confirm(app, operator.tenant_id(), id, &request.otp).await?;
-    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
+    let confirmed = flow::confirm(app, &operator.actor(), operator.tenant_id(), id, &request.otp).await?;
+    Ok(Json(cashout_response(&confirmed)))
 }
 
 /// Cancel a cash-out before it reaches a rail; its hold is released.
@@ -385,8 +329,8 @@ async fn cancel_cashout(
 
 async fn cancel_cashout_work(app: &AppState, operator: &Operator, id: &str) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
-    let cashout = flow::cancel(app, operator.tenant_id(), id, "canceled").await?;
-    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
+    let canceled = flow::cancel(app, &operator.actor(), operator.tenant_id(), id, "canceled").await?;
+    Ok(Json(cashout_response(&canceled)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -421,13 +365,13 @@ async fn decide(
 ) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(REVIEWERS)?;
     let request: ReviewRequest = if body.is_empty() { ReviewRequest { reason: None } } else { parse_json(&body)? };
-    let reason = request.reason.unwrap_or_default();
-    if reason.chars().count() > 500 {
-        return Err(ApiError::invalid("invalid_reason", "reason is at most 500 characters", "reason"));
-    }
-    let cashout = flow::review(app, operator.tenant_id(), id, approve, &reason).await?;
-    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
+    let reason = request.reason.as_deref();
+    let reviewed = review::review(app, &operator.actor(), operator.tenant_id(), id, approve, reason).await?;
+    Ok(Json(cashout_response(&reviewed)))
 }
+
+/// Longest reason for settling by hand, in characters.
+const SETTLE_REASON_LEN_MAX: usize = 500;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -462,12 +406,10 @@ async fn settle_work(
         "failed" => false,
         _ => return Err(ApiError::invalid("invalid_outcome", "outcome is paid or failed", "outcome")),
     };
-    let reason = request.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid("invalid_reason", "reason is 1 to 500 characters", "reason"));
-    }
-    let cashout = flow::settle_by_hand(app, operator.tenant_id(), id, paid, reason).await?;
-    Ok(Json(cashout_response(app, operator.tenant_id(), &cashout).await?))
+    let reason = Text::parse(&request.reason, SETTLE_REASON_LEN_MAX)
+        .ok_or_else(|| ApiError::invalid("invalid_reason", "reason is 1 to 500 characters", "reason"))?;
+    let settled = flow::settle_by_hand(app, &operator.actor(), operator.tenant_id(), id, paid, &reason).await?;
+    Ok(Json(cashout_response(&settled)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -487,16 +429,9 @@ async fn list_cashouts(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<ReviewQueue>, ApiError> {
     operator.require(READERS)?;
-    let tenant = operator.tenant_id();
-    let user = existing(&app, tenant, &user_id).await?;
-    let limit = page.limit()?;
-    let found = cashouts::for_user(&app.db, tenant, &user.id, page.starting_after()?, limit + 1).await?;
-    let (found, has_more) = super::paging::page(found, limit);
-    let mut data = Vec::with_capacity(found.len());
-    for cashout in &found {
-        data.push(cashout_response(&app, tenant, cashout).await?);
-    }
-    Ok(Json(ReviewQueue { data, has_more }))
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let (found, has_more) = view::of_user(&app, operator.tenant_id(), &user_id, after, limit).await?;
+    Ok(Json(ReviewQueue { data: found.iter().map(cashout_response).collect(), has_more }))
 }
 
 /// Cash-outs waiting for a reviewer, oldest first.
@@ -509,15 +444,9 @@ async fn review_queue(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<ReviewQueue>, ApiError> {
     operator.require(REVIEWERS)?;
-    let limit = page.limit()?;
-    let tenant = operator.tenant_id();
-    let found = cashouts::in_review(&app.db, tenant, page.starting_after()?, limit + 1).await?;
-    let (found, has_more) = super::paging::page(found, limit);
-    let mut data = Vec::with_capacity(found.len());
-    for cashout in &found {
-        data.push(cashout_response(&app, tenant, cashout).await?);
-    }
-    Ok(Json(ReviewQueue { data, has_more }))
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let (found, has_more) = review::queue(&app, operator.tenant_id(), after, limit).await?;
+    Ok(Json(ReviewQueue { data: found.iter().map(cashout_response).collect(), has_more }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -555,14 +484,8 @@ async fn receipt(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     operator.require(READERS)?;
-    let tenant = operator.tenant_id();
-    let cashout = flow::load(&app, tenant, &id).await?;
-    let Some(confirmed_at) = cashout.confirmed_at else {
-        return Err(ApiError::conflict("invalid_state", "a receipt exists once the cash-out is confirmed"));
-    };
-    let policy = app.settings.cashout_policy(tenant);
-    let destination =
-        destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked).unwrap_or_default();
+    let view::Receipt { cashout, confirmed_at, destination, operator_name, operator_registration_number } =
+        view::receipt(&app, operator.tenant_id(), &id).await?;
     let q = &cashout.quote;
     let receipt = Receipt {
         cashout_id: cashout.id.clone(),
@@ -581,8 +504,8 @@ async fn receipt(
         confirmed_at: Some(rfc3339(confirmed_at)),
         submitted_at: cashout.submitted_at.map(rfc3339),
         paid_at: cashout.paid_at.map(rfc3339),
-        operator_name: policy.business_name.clone(),
-        operator_registration_number: policy.business_registration_number.clone(),
+        operator_name,
+        operator_registration_number,
     };
     let wants_html = headers.get("accept").and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if wants_html {
@@ -641,12 +564,11 @@ async fn sms_outbox(
     Query(query): Query<OutboxQuery>,
 ) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
     operator.require(REVIEWERS)?;
-    if !app.settings.sms_gateway_url.is_empty() {
-        return Err(ApiError::not_found("codes go through the SMS gateway: there is no outbox"));
-    }
     let limit = super::paging::limit(query.limit.as_deref(), super::paging::PAGE_LIMIT_MAX)?;
-    let messages = cashouts::sms_outbox(&app.db, operator.tenant_id(), limit).await?;
-    Ok(Json(messages.into_iter().map(|(to, text, at)| OutboxMessage { to, text, created_at: rfc3339(at) }).collect()))
+    let messages = otp::outbox(&app, operator.tenant_id(), limit).await?;
+    Ok(Json(
+        messages.into_iter().map(|m| OutboxMessage { to: m.to, text: m.text, created_at: rfc3339(m.at) }).collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -670,9 +592,9 @@ pub struct AutoCashoutResponse {
     updated_at: String,
 }
 
-fn auto_response(app: &AppState, tenant: &str, auto: cashouts::AutoCashout) -> AutoCashoutResponse {
+fn auto_response(Setting { auto, standing_authorisation }: Setting) -> AutoCashoutResponse {
     AutoCashoutResponse {
-        standing_authorisation: app.settings.cashout_policy(tenant).auto_standing_authorisation,
+        standing_authorisation,
         updated_at: rfc3339(auto.updated_at),
         user_id: auto.user_id,
         enabled: auto.enabled,
@@ -693,26 +615,10 @@ async fn put_auto(
     RawBody(body): RawBody,
 ) -> Result<Json<AutoCashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
-    let tenant = operator.tenant_id();
     let request: AutoCashoutRequest = parse_json(&body)?;
-    let minimum = app.settings.cashout_policy(tenant).minimum;
-    if request.threshold < minimum || request.threshold > app.settings.amount_max {
-        let message = format!("threshold is at least the cash-out minimum, {minimum}");
-        return Err(ApiError::invalid("invalid_threshold", message, "threshold"));
-    }
-    let user = existing(&app, tenant, &user_id).await?;
-    destinations::get(&app.db, tenant, &request.destination_id).await?.filter(|d| d.user_id == user.id).ok_or_else(
-        || ApiError::invalid("unknown_destination", "no such destination of this user", "destination_id"),
-    )?;
-    let auto = cashouts::AutoCashout {
-        user_id: user.id,
-        enabled: request.enabled,
-        threshold: request.threshold,
-        destination_id: request.destination_id,
-        updated_at: app.clock.now_us(),
-    };
-    cashouts::set_auto(&app.db, tenant, &auto).await?;
-    Ok(Json(auto_response(&app, tenant, auto)))
+    let choice =
+        Choice { enabled: request.enabled, threshold: request.threshold, destination_id: request.destination_id };
+    Ok(Json(auto_response(auto::set(&app, operator.tenant_id(), &user_id, choice).await?)))
 }
 
 /// A user's auto-cash-out setting.
@@ -725,10 +631,5 @@ async fn get_auto(
     Path(user_id): Path<String>,
 ) -> Result<Json<AutoCashoutResponse>, ApiError> {
     operator.require(READERS)?;
-    let tenant = operator.tenant_id();
-    let user = existing(&app, tenant, &user_id).await?;
-    let auto = cashouts::auto(&app.db, tenant, &user.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("auto-cash-out was never set for this user"))?;
-    Ok(Json(auto_response(&app, tenant, auto)))
+    Ok(Json(auto_response(auto::get(&app, operator.tenant_id(), &user_id).await?)))
 }

@@ -15,8 +15,9 @@ use super::error::{ApiError, ErrorBody};
 use super::idempotency::Once;
 use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::{disputes as adjustments, flow};
-use crate::store::disputes::{self, Dispute};
+use crate::domain::text::Text;
+use crate::services::disputes::{self, Resolution};
+use crate::store::disputes::Dispute;
 
 /// Longest reason or note kept.
 const TEXT_LEN_MAX: usize = 1_000;
@@ -58,6 +59,11 @@ pub struct DisputeResponse {
     adjustment: i64,
     created_at: String,
     resolved_at: Option<String>,
+    /// Who opened the dispute: `api_key:key_…` for an operator's key; null for disputes
+    /// opened before this was recorded.
+    opened_by: Option<String>,
+    /// Who decided it (as `opened_by`); null until it is decided.
+    resolved_by: Option<String>,
 }
 
 fn response(d: Dispute) -> DisputeResponse {
@@ -71,15 +77,14 @@ fn response(d: Dispute) -> DisputeResponse {
         status: d.status,
         note: d.note,
         adjustment: d.adjustment,
+        opened_by: d.opened_actor,
+        resolved_by: d.resolved_actor,
     }
 }
 
-fn text(value: &str, param: &'static str) -> Result<String, ApiError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > TEXT_LEN_MAX {
-        return Err(ApiError::invalid("invalid_text", format!("{param} is 1 to 1000 characters"), param));
-    }
-    Ok(value.to_string())
+fn text(value: &str, param: &'static str) -> Result<Text, ApiError> {
+    Text::parse(value, TEXT_LEN_MAX)
+        .ok_or_else(|| ApiError::invalid("invalid_text", format!("{param} is 1 to 1000 characters"), param))
 }
 
 /// Open a dispute about a confirmed cash-out.
@@ -104,30 +109,9 @@ async fn open_dispute_work(
     body: axum::body::Bytes,
 ) -> Result<Json<DisputeResponse>, ApiError> {
     operator.require(WRITERS)?;
-    let tenant = operator.tenant_id();
     let request: OpenRequest = parse_json(&body)?;
     let reason = text(&request.reason, "reason")?;
-    let cashout = flow::load(app, tenant, id).await?;
-    if cashout.confirmed_at.is_none() {
-        return Err(ApiError::conflict("invalid_state", "only a confirmed cash-out can be disputed"));
-    }
-    let now = app.clock.now_us();
-    let dispute = Dispute {
-        id: crate::ids::time_ordered("dsp", now),
-        cashout_id: cashout.id,
-        user_id: cashout.quote.user_id,
-        reason,
-        status: "open".into(),
-        outcome: None,
-        note: None,
-        adjustment: 0,
-        created_at: now,
-        resolved_at: None,
-    };
-    if !disputes::open(&app.db, tenant, &dispute).await? {
-        return Err(ApiError::conflict("invalid_state", "this cash-out has an open dispute"));
-    }
-    Ok(Json(response(dispute)))
+    Ok(Json(response(disputes::open(app, &operator.actor(), operator.tenant_id(), id, reason).await?)))
 }
 
 /// Read a dispute.
@@ -140,11 +124,7 @@ async fn get_dispute(
     Path(id): Path<String>,
 ) -> Result<Json<DisputeResponse>, ApiError> {
     operator.require(READERS)?;
-    Ok(Json(response(found(&app, operator.tenant_id(), &id).await?)))
-}
-
-async fn found(app: &AppState, tenant: &str, id: &str) -> Result<Dispute, ApiError> {
-    disputes::get(&app.db, tenant, id).await?.ok_or_else(|| ApiError::not_found(format!("no dispute {id}")))
+    Ok(Json(response(disputes::get(&app, operator.tenant_id(), &id).await?)))
 }
 
 /// Resolve a dispute (an operator with an admin or reviewer key).
@@ -169,45 +149,9 @@ async fn resolve_dispute_work(
     body: axum::body::Bytes,
 ) -> Result<Json<DisputeResponse>, ApiError> {
     operator.require(REVIEWERS)?;
-    let tenant = operator.tenant_id();
     let request: ResolveRequest = parse_json(&body)?;
-    let note = request.note.as_deref().map(|n| text(n, "note")).transpose()?.unwrap_or_default();
-    let dispute = found(app, tenant, id).await?;
-    let status = match (request.outcome.as_str(), request.adjustment) {
-        ("rejected", None) => "rejected",
-        ("rejected", Some(_)) => {
-            return Err(ApiError::invalid("invalid_adjustment", "a rejected dispute pays nothing back", "adjustment"))
-        }
-        ("upheld", None) => "upheld",
-        ("upheld", Some(amount)) => {
-            let cashout = flow::load(app, tenant, &dispute.cashout_id).await?;
-            // A cash-out whose money came back (released, or returned by the rail) owes nothing.
-            if flow::RELEASING.contains(&cashout.status.as_str()) {
-                let message =
-                    format!("the cash-out is {}: its money came back already, so nothing is owed", cashout.status);
-                return Err(ApiError::conflict("invalid_state", message));
-            }
-            let left = cashout.quote.gross - disputes::adjusted(&app.db, &cashout.id).await?;
-            if amount <= 0 || amount > left {
-                let message = format!("adjustment is a positive amount of at most {left}");
-                return Err(ApiError::invalid("invalid_adjustment", message, "adjustment"));
-            }
-            "resolving"
-        }
-        _ => return Err(ApiError::invalid("invalid_outcome", "outcome is upheld or rejected", "outcome")),
-    };
-    let adjustment = request.adjustment.unwrap_or(0);
-    let now = app.clock.now_us();
-    let decision = disputes::Decision { status, outcome: &request.outcome, note: &note, adjustment, at: now };
-    if !disputes::decide(&app.db, tenant, id, &decision).await? {
-        return Err(ApiError::conflict("invalid_state", "the dispute is resolved already"));
-    }
-    if status == "resolving" {
-        let resolving = found(app, tenant, id).await?;
-        // If this fails the worker pays it: the decision is recorded.
-        if let Err(error) = adjustments::settle(app, tenant, &resolving).await {
-            tracing::warn!(dispute = %id, error = %format!("{error:#}"), "adjustment not paid yet; the worker retries");
-        }
-    }
-    Ok(Json(response(found(app, tenant, id).await?)))
+    let note = request.note.as_deref().map(|n| text(n, "note")).transpose()?;
+    let resolution = Resolution::parse(&request.outcome, request.adjustment)?;
+    let resolved = disputes::resolve(app, &operator.actor(), operator.tenant_id(), id, resolution, note).await?;
+    Ok(Json(response(resolved)))
 }

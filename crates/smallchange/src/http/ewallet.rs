@@ -1,7 +1,7 @@
 //! The e-wallet partner's callback, `POST /v1/rails/e-wallet/callbacks`: how a payout the
 //! partner accepted ended. The partner is no operator and sends no API key; the
 //! `Smallchange-Signature` over the body, under the secret shared with that cash-out's
-//! tenant, is what authenticates it. The rules are in [`crate::cashout::ewallet`].
+//! tenant, is what authenticates it. The rules are in [`crate::services::cashout::e_wallet`].
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
-use crate::cashout::ewallet::{self, CallbackApplied};
-use crate::rails::ewallet::Callback;
+use crate::rails::e_wallet::partner::Callback;
+use crate::services::cashout::e_wallet::{self as ewallet, CallbackApplied};
 use crate::signature;
 
 /// Largest callback accepted: a few fields. It bounds the work done (one HMAC per partner

@@ -14,8 +14,9 @@ use super::idempotency::Once;
 use super::paging;
 use super::users::rfc3339;
 use super::AppState;
-use crate::cashout::bank::{self, Applied, Scope};
-use crate::store::payout_batches;
+use crate::rails::bank;
+use crate::services::cashout::bank_reports::{self, Applied, Scope};
+use crate::services::cashout::batches;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -64,13 +65,9 @@ async fn list_batches(
 ) -> Result<Json<BatchList>, ApiError> {
     operator.require(READERS)?;
     let rail = query.rail.as_deref().unwrap_or(bank::RAIL);
-    if rail != bank::RAIL {
-        return Err(ApiError::invalid("invalid_rail", "only bank_transfer payouts are batched", "rail"));
-    }
     let page = paging::PageQuery { limit: query.limit, starting_after: query.starting_after };
-    let limit = page.limit()?;
-    let found = payout_batches::list(&app.db, operator.tenant_id(), rail, page.starting_after()?, limit + 1).await?;
-    let (found, has_more) = paging::page(found, limit);
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let (found, has_more) = batches::list(&app, operator.tenant_id(), rail, after, limit).await?;
     let data = found
         .into_iter()
         .map(|b| BatchResponse {
@@ -97,11 +94,7 @@ async fn download_pain001(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     operator.require(READERS)?;
-    let tenant = operator.tenant_id();
-    let batch = payout_batches::get(&app.db, tenant, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no payout batch {id}")))?;
-    let xml = bank::pain001(&app, tenant, &batch).await?;
+    let (batch, xml) = batches::file(&app, operator.tenant_id(), &id).await?;
     let disposition = format!("attachment; filename=\"{}.pain001.xml\"", batch.id);
     Ok(([("content-type", "application/xml".to_string()), ("content-disposition", disposition)], xml).into_response())
 }
@@ -122,5 +115,6 @@ async fn upload_report_work(
     operator.require(WRITERS)?;
     let xml = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_report", "the report is not UTF-8 text"))?;
-    Ok(Json(bank::apply_report(app, Scope::Tenant(operator.tenant_id()), xml).await?))
+    let scope = Scope::Tenant(operator.tenant_id());
+    Ok(Json(bank_reports::apply_report(app, &operator.actor(), scope, xml).await?))
 }

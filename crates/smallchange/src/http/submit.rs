@@ -26,17 +26,6 @@ pub async fn submit(
     run(app, checked, unit, render, None).await.map(|(response, _)| response)
 }
 
-/// As [`submit`], also handing back the unit's outcome when it ran now (not on a replay),
-/// for work that must follow it once (sending a code).
-pub async fn submit_then(
-    app: &AppState,
-    checked: Option<Checked>,
-    unit: Unit,
-    render: Arc<Render>,
-) -> Result<(Response, Option<UnitOutput>), ApiError> {
-    run(app, checked, unit, render, None).await
-}
-
 /// Writes domain rows that move no money, with the request's idempotency answer in the same
 /// transaction. Going through the committer, a retry racing its first attempt is answered
 /// with that attempt's answer instead of writing twice.

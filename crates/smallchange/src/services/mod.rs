@@ -3,13 +3,16 @@
 //! [`Context`](crate::context::Context) and parsed domain input, and answers with a domain
 //! result or an [`Error`] carrying a stable code; it knows nothing of HTTP.
 //!
-//! The cash-out use cases still live in [`crate::cashout`]; the wallet's still sit in the
-//! HTTP handlers and move here family by family (see docs/ARCHITECTURE.md).
+//! The wallet's use cases still sit in the HTTP handlers and move here family by family
+//! (see docs/ARCHITECTURE.md).
 
 pub mod actor;
+pub mod cashout;
 pub mod commit;
+pub mod disputes;
 pub mod error;
 pub mod payments;
+pub mod review;
 
 pub use actor::Actor;
 pub use error::{Error, Kind};

@@ -326,7 +326,7 @@ pub async fn in_review(db: &Db, tenant: &str, after: Option<&str>, limit: i64) -
 }
 
 /// A status change: from one of `from` to `to`, with a timeline note, the extra column
-/// updates in `set` and any follow-up rows, all in one transaction. `false` (and nothing
+/// updates in `set` and any follow-up rows, all in one transaction (see [`transition`]). `false` (and nothing
 /// written) if the cash-out was not in one of `from`.
 pub struct Transition<'a> {
     pub tenant: &'a str,
@@ -340,7 +340,9 @@ pub struct Transition<'a> {
     pub rows: Vec<Row>,
 }
 
-pub async fn transition(db: &Db, t: Transition<'_>) -> anyhow::Result<bool> {
+/// Makes the change `t`, recording who made it (`actor`, in its stored form) on its
+/// timeline entry; `false` (and nothing written) if the cash-out was not in one of `t.from`.
+pub async fn transition(db: &Db, actor: &str, t: Transition<'_>) -> anyhow::Result<bool> {
     let mut assignments = String::from("status = $1, updated_at = $2");
     let mut params: Vec<Param> = vec![t.to.into(), t.at.into()];
     for (column, value) in &t.set {
@@ -369,18 +371,18 @@ pub async fn transition(db: &Db, t: Transition<'_>) -> anyhow::Result<bool> {
     let seq: i64 = crate::on_tx!(&mut tx, |c, _d| {
         sqlx::query_scalar("SELECT COUNT(*) FROM cashout_events WHERE cashout_id = $1").bind(t.id).fetch_one(c).await?
     });
-    let mut rows = vec![event_row(t.id, seq, t.to, &t.note, t.at)];
+    let mut rows = vec![event_row(t.id, seq, t.to, &t.note, t.at, actor)];
     rows.extend(t.rows);
     execute_rows(&mut tx, &rows).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-/// The `seq`th entry of a cash-out's timeline.
-pub fn event_row(cashout_id: &str, seq: i64, status: &str, note: &str, at: i64) -> Row {
+/// The `seq`th entry of a cash-out's timeline, made by `actor` (in its stored form).
+pub fn event_row(cashout_id: &str, seq: i64, status: &str, note: &str, at: i64, actor: &str) -> Row {
     Row {
-        sql: "INSERT INTO cashout_events (cashout_id, seq, status, note, at) VALUES ($1, $2, $3, $4, $5)",
-        params: vec![cashout_id.into(), seq.into(), status.into(), note.into(), at.into()],
+        sql: "INSERT INTO cashout_events (cashout_id, seq, status, note, at, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+        params: vec![cashout_id.into(), seq.into(), status.into(), note.into(), at.into(), actor.into()],
     }
 }
 
@@ -390,16 +392,19 @@ pub struct Event {
     pub status: String,
     pub note: Option<String>,
     pub at: i64,
+    /// Who made the step, in its stored form (see [`crate::services::Actor`]); `None` for
+    /// steps recorded before actors were.
+    pub actor: Option<String>,
 }
 
 pub async fn timeline(db: &Db, cashout_id: &str) -> anyhow::Result<Vec<Event>> {
-    let rows: Vec<(String, Option<String>, i64)> = on_db!(db, |pool, _d| {
-        sqlx::query_as("SELECT status, note, at FROM cashout_events WHERE cashout_id = $1 ORDER BY seq")
+    let rows: Vec<(String, Option<String>, i64, Option<String>)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT status, note, at, actor FROM cashout_events WHERE cashout_id = $1 ORDER BY seq")
             .bind(cashout_id)
             .fetch_all(pool)
             .await?
     });
-    Ok(rows.into_iter().map(|(status, note, at)| Event { status, note, at }).collect())
+    Ok(rows.into_iter().map(|(status, note, at, actor)| Event { status, note, at, actor }).collect())
 }
 
 /// Takes one of the cash-out's `allowed` code attempts, before any code is compared: the

@@ -17,23 +17,69 @@ pub struct Dispute {
     pub adjustment: i64,
     pub created_at: i64,
     pub resolved_at: Option<i64>,
+    /// Who opened it and who decided it, in their stored form (see
+    /// [`crate::services::Actor`]); `None` before actors were recorded, or before the decision.
+    pub opened_actor: Option<String>,
+    pub resolved_actor: Option<String>,
 }
 
-type DisputeRow = (String, String, String, String, String, Option<String>, Option<String>, i64, i64, Option<i64>);
+type DisputeRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
 
-const COLUMNS: &str = "id, cashout_id, user_id, reason, status, outcome, note, adjustment, created_at, resolved_at";
+const COLUMNS: &str =
+    "id, cashout_id, user_id, reason, status, outcome, note, adjustment, created_at, resolved_at, opened_actor, \
+     resolved_actor";
 
 fn from_row(row: DisputeRow) -> Dispute {
-    let (id, cashout_id, user_id, reason, status, outcome, note, adjustment, created_at, resolved_at) = row;
-    Dispute { id, cashout_id, user_id, reason, status, outcome, note, adjustment, created_at, resolved_at }
+    let (
+        id,
+        cashout_id,
+        user_id,
+        reason,
+        status,
+        outcome,
+        note,
+        adjustment,
+        created_at,
+        resolved_at,
+        opened_actor,
+        resolved_actor,
+    ) = row;
+    Dispute {
+        id,
+        cashout_id,
+        user_id,
+        reason,
+        status,
+        outcome,
+        note,
+        adjustment,
+        created_at,
+        resolved_at,
+        opened_actor,
+        resolved_actor,
+    }
 }
 
-/// Opens a dispute; `false` if the cash-out has an open one already.
+/// Opens a dispute, recording `d.opened_actor`; `false` if the cash-out has an open one
+/// already.
 pub async fn open(db: &Db, tenant: &str, d: &Dispute) -> anyhow::Result<bool> {
     let inserted = on_db!(db, |pool, _d| {
         sqlx::query(
-            "INSERT INTO disputes (id, tenant_id, cashout_id, user_id, reason, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING",
+            "INSERT INTO disputes (id, tenant_id, cashout_id, user_id, reason, status, created_at, opened_actor) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT DO NOTHING",
         )
         .bind(&d.id)
         .bind(tenant)
@@ -41,6 +87,7 @@ pub async fn open(db: &Db, tenant: &str, d: &Dispute) -> anyhow::Result<bool> {
         .bind(&d.user_id)
         .bind(&d.reason)
         .bind(d.created_at)
+        .bind(&d.opened_actor)
         .execute(pool)
         .await?
         .rows_affected()
@@ -82,21 +129,25 @@ pub struct Decision<'a> {
     pub note: &'a str,
     pub adjustment: i64,
     pub at: i64,
+    /// Who decided, in the stored form.
+    pub actor: &'a str,
 }
 
-/// Records the decision on an open dispute; `false` if the dispute was not open.
+/// Records the decision on an open dispute, and who made it; `false` if the dispute was
+/// not open.
 pub async fn decide(db: &Db, tenant: &str, id: &str, d: &Decision<'_>) -> anyhow::Result<bool> {
     let resolved_at = (d.status != "resolving").then_some(d.at);
     let changed = on_db!(db, |pool, _d| {
         sqlx::query(
-            "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_at = $5 \
-             WHERE tenant_id = $6 AND id = $7 AND status = 'open'",
+            "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_at = $5, \
+             resolved_actor = $6 WHERE tenant_id = $7 AND id = $8 AND status = 'open'",
         )
         .bind(d.status)
         .bind(d.outcome)
         .bind(d.note)
         .bind(d.adjustment)
         .bind(resolved_at)
+        .bind(d.actor)
         .bind(tenant)
         .bind(id)
         .execute(pool)

@@ -8,7 +8,7 @@
 //! - `awaiting_confirmation`, `in_review`, `processing`, `in_transit`: the hold is in place.
 //!
 //! A cash-out's status changes a moment before its money follows (see
-//! [`crate::cashout::flow::change`]), so one changed within the last
+//! [`crate::services::cashout::flow::change`]), so one changed within the last
 //! [`MONEY_FOLLOWS_WITHIN_S`] is not judged yet.
 
 use super::Tx;

@@ -1,4 +1,4 @@
-//! The bank link's jobs (see [`crate::cashout::bank`] and `[cashout.bank_link]`):
+//! The bank link's jobs (see [`crate::rails::bank`] and `[cashout.bank_link]`):
 //!
 //! - `bank_upload` `PUT`s one closed batch as pain.001 to `{url}/payment-files/{batch id}`.
 //!   The batch id names the file, so a repeated upload is the same file: 2xx (or 409, "I
@@ -22,12 +22,17 @@ use serde_json::json;
 
 use super::ewallet::read_capped;
 use super::jobs::{Handler, JobError};
-use crate::cashout::bank::{self, Scope, REPORTS_JOB, UPLOAD_JOB};
 use crate::context::Context;
 use crate::domain::bank_link::BankLink;
+use crate::rails::bank::{self, REPORTS_JOB, UPLOAD_JOB};
+use crate::services::cashout::bank_reports::{self, Scope};
+use crate::services::Actor;
 use crate::store::bank_link::{self, Fetched};
 use crate::store::jobs::Job;
 use crate::store::payout_batches;
+
+/// Who applies the reports fetched from a bank link.
+const BANK_WORKER: Actor = Actor::System("bank-worker");
 
 /// Largest report read from a bank.
 const REPORT_BYTES_MAX: usize = 16 * 1024 * 1024;
@@ -196,7 +201,7 @@ impl Reports {
         let (kind, message_id);
         match parsed {
             Ok(report) => {
-                let applied = bank::apply(app, Scope::Link(url), report).await?;
+                let applied = bank_reports::apply(app, &BANK_WORKER, Scope::Link(url), report).await?;
                 (kind, message_id) = (applied.kind, applied.message_id.clone());
                 (fetched.kind, fetched.message_id) = (Some(kind), Some(message_id.as_str()));
                 fetched.outcome = serde_json::to_string(&applied).expect("an outcome serializes");

@@ -20,14 +20,19 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::cashout::rail::{self, carry_on};
-use crate::cashout::{auto, disputes as adjustments, flow};
 use crate::context::Context;
 use crate::domain::cashout_policy::CashoutPolicy;
+use crate::rails::{self as rail, carry_on};
+use crate::services::cashout::{auto, flow};
+use crate::services::disputes as adjustments;
+use crate::services::Actor;
 use crate::store::cashouts::{self, Cashout};
 use crate::store::disputes;
 
 use super::stuck::{Step, Steps, Subject};
+
+/// Who moves cash-outs on in this worker's pass.
+const CASHOUT_WORKER: Actor = Actor::System("cashout-worker");
 
 /// Most cash-outs one pass looks at per step.
 const PASS_LIMIT: i64 = 200;
@@ -52,16 +57,16 @@ pub async fn pass(app: &Context) -> anyhow::Result<()> {
     let steps = Steps::load(app).await?;
     for (tenant, cashout) in cashouts::in_status(&app.db, "awaiting_confirmation", PASS_LIMIT).await? {
         if cashout.confirm_by <= now {
-            let expiring = flow::expire(app, &tenant, &cashout, now);
+            let expiring = flow::expire(app, &CASHOUT_WORKER, &tenant, &cashout, now);
             steps.run(app, Step::Expire, Subject::cashout(&tenant, &cashout.id), expiring).await;
         }
     }
     for rail in rail::ALL {
         let waiting = cashouts::in_status_on(&app.db, rail.name(), "processing", PASS_LIMIT).await?;
         if !waiting.is_empty() {
-            carry_on(rail.submit(app, waiting, now).await, "submitting", rail.name());
+            carry_on(rail.submit(app, &CASHOUT_WORKER, waiting, now).await, "submitting", rail.name());
         }
-        carry_on(rail.advance(app, now).await, "advancing", rail.name());
+        carry_on(rail.advance(app, &CASHOUT_WORKER, now).await, "advancing", rail.name());
     }
     auto::pass(app).await?;
     for (tenant, dispute) in disputes::resolving(&app.db, PASS_LIMIT).await? {

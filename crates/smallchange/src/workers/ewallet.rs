@@ -1,4 +1,4 @@
-//! The `ewallet_payout` job (see [`crate::cashout::ewallet`]): POSTs one cash-out's payout
+//! The `ewallet_payout` job (see [`crate::rails::e_wallet`]): POSTs one cash-out's payout
 //! request to the tenant's e-wallet partner and applies the answer.
 //!
 //! The call is made outside any database transaction, signed, with the cash-out id as its
@@ -20,13 +20,18 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::jobs::{Handler, JobError};
-use crate::cashout::ewallet::{self, Prepared, PAYOUT_JOB};
 use crate::context::Context;
 use crate::domain::ewallet_partner::EwalletPartner;
-use crate::rails::ewallet::{parse_answer, Answer};
+use crate::rails::e_wallet::partner::{parse_answer, Answer};
+use crate::rails::e_wallet::{self, Prepared, PAYOUT_JOB};
+use crate::services::cashout::e_wallet as ewallet;
+use crate::services::Actor;
 use crate::signature;
 use crate::store::jobs::Job;
 use crate::store::{self, cashouts};
+
+/// Who sends payouts to the partner and applies its answers.
+const EWALLET_WORKER: Actor = Actor::System("ewallet-worker");
 
 /// Largest answer read from the partner; a longer one is not understood (and retried).
 const ANSWER_BYTES_MAX: usize = 64 * 1024;
@@ -67,13 +72,13 @@ impl Payout {
         if cashout.status != "in_transit" {
             return Ok(()); // It ended already: a callback came first, or this job ran before.
         }
-        let (partner, body) = match ewallet::prepare(app, tenant, &cashout).await? {
+        let (partner, body) = match e_wallet::prepare(app, tenant, &cashout).await? {
             Prepared::Ready { partner, body } => (partner, body),
             Prepared::Unpayable { reason, why } => return Err(refused(app, job, id, reason, why).await?),
         };
         match self.post(&partner, id, body).await {
             Sent::Answered(answer) => {
-                ewallet::apply_answer(app, tenant, id, &answer).await?;
+                ewallet::apply_answer(app, &EWALLET_WORKER, tenant, id, &answer).await?;
                 Ok(())
             }
             Sent::Refused(status) => {
@@ -122,7 +127,7 @@ impl Payout {
 /// until the partner's callback settles it or an operator does (the SLA alert says so).
 async fn refused(app: &Context, job: &Job, id: &str, reason: &str, why: String) -> anyhow::Result<JobError> {
     if job.attempts <= 1 {
-        ewallet::fail(app, &job.tenant_id, id, reason, None, why.clone()).await?;
+        ewallet::fail(app, &EWALLET_WORKER, &job.tenant_id, id, reason, None, why.clone()).await?;
     } else {
         tracing::error!(
             cashout = id,

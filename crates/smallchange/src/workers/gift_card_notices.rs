@@ -26,7 +26,7 @@ pub async fn pass(app: &Context, now: i64) -> anyhow::Result<()> {
         return Ok(());
     }
     for (tenant, id) in gift_cards::expiring(&app.db, now, now + longest * DAY_US, PASS_LIMIT).await? {
-        crate::cashout::rail::carry_on(notice(app, &tenant, &id, now).await, "announcing an expiring gift card", &id);
+        crate::rails::carry_on(notice(app, &tenant, &id, now).await, "announcing an expiring gift card", &id);
     }
     Ok(())
 }

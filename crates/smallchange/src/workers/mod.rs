@@ -32,7 +32,7 @@ pub struct Deps {
     pub committer: Committer,
     pub settings: Arc<Settings>,
     pub secrets: Arc<Secrets>,
-    /// The server's state, for handlers that move cash-outs on (see [`crate::cashout::flow`]).
+    /// The server's state, for handlers that move cash-outs on (see [`crate::services::cashout::flow`]).
     pub app: Context,
 }
 

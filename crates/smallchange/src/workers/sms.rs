@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::jobs::{Handler, JobError};
-use crate::cashout::otp::{self, Gateway};
 use crate::context::Context;
 use crate::crypto::Secrets;
+use crate::services::cashout::otp::{self, Gateway};
 use crate::store::jobs::{self, Job};
 use crate::unit::Row;
 

@@ -7,29 +7,27 @@
 //! polls the bank for new reports (see [`crate::workers::bank`]).
 //!
 //! A payment's EndToEndId is its cash-out id, so a report is matched without any state of
-//! its own, and applying a report twice changes nothing the second time: each status
-//! change is conditional on the state before it. A payment the bank reports made and later
-//! returns (a reversal) goes from `paid` to `failed`, and its whole gross goes back.
+//! its own; applying a report to the cash-outs is a use case
+//! ([`crate::services::cashout::bank_reports`]).
 
 use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
 use ledger::Currency;
-use serde::Serialize;
 use serde_json::json;
 
-use super::flow;
-use super::rail::{carry_on, Rail, Waiting};
+use super::{carry_on, Rail, Waiting};
 use crate::config::Settings;
 use crate::context::Context;
 use crate::domain::bank_link::BankLink;
 use crate::domain::cutoff;
-use crate::services::Error;
-use crate::store::cashouts::{self, Cashout, Transition};
+use crate::services::cashout::flow;
+use crate::services::{Actor, Error};
+use crate::store::cashouts::{Cashout, Transition};
 use crate::store::payout_batches::{self, Batch};
 use crate::store::{self, bank_link, destinations, jobs};
 use crate::unit::Param;
-use iso20022::{CreditTransfer, Debtor, Outcome, ReportKind};
+use iso20022::{CreditTransfer, Debtor};
 
 pub const RAIL: &str = "bank_transfer";
 /// The job that uploads one closed batch to the tenant's bank link.
@@ -50,7 +48,13 @@ impl Rail for Bank {
     /// Puts the cash-outs whose cut-off has come into a new batch per tenant and currency,
     /// each `in_transit` (from here the operator's bank has it), then closes the batch: only
     /// then may it be downloaded, or uploaded when the tenant has a bank link.
-    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(
+        &'a self,
+        app: &'a Context,
+        actor: &'a Actor,
+        waiting: Waiting,
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let mut groups: BTreeMap<(String, String), Vec<Cashout>> = BTreeMap::new();
             for (tenant, cashout) in waiting.into_iter().filter(|(tenant, c)| cut_off(app, tenant, c, now)) {
@@ -70,7 +74,7 @@ impl Rail for Bank {
                         set: vec![("rail_reference", Param::from(batch_id.clone())), ("submitted_at", now.into())],
                         rows: vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)],
                     };
-                    carry_on(flow::change(app, t).await, "adding to a bank batch", &cashout.id);
+                    carry_on(flow::change(app, actor, t).await, "adding to a bank batch", &cashout.id);
                 }
                 close(app, &tenant, &batch_id, now, now).await?;
             }
@@ -80,7 +84,7 @@ impl Rail for Bank {
 
     /// Closes batches whose gathering was cut short, and asks each bank link that is due
     /// for its new status reports.
-    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, _actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, batch_id, created_at) in payout_batches::open_before(&app.db, now - STALE_OPEN_US, 100).await?
             {
@@ -176,162 +180,4 @@ async fn write_pain001(app: &Context, tenant: &str, batch_id: &str, created_at: 
         return Err(Error::conflict("invalid_state", message));
     }
     Ok(iso20022::pain001(batch_id, created, &debtor, &payments))
-}
-
-/// What a status report did to each payment it named.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Applied {
-    /// `pain.002` or `camt.054`.
-    pub kind: &'static str,
-    pub message_id: String,
-    pub results: Vec<PaymentResult>,
-    /// EndToEndIds the report names that are no cash-out of this tenant on this rail.
-    pub unknown: Vec<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PaymentResult {
-    pub cashout_id: String,
-    /// `paid`, `rejected` or `pending`, as the bank reports it.
-    pub outcome: &'static str,
-    pub reason: Option<String>,
-    /// Whether this report changed the cash-out (false when it was applied before).
-    pub changed: bool,
-    /// The cash-out's status now.
-    pub status: String,
-    /// `not_applied` when this payment could not be applied now (nothing changed; send
-    /// the report again later); absent when it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// Which cash-outs a report may move: those of the tenant that uploaded it, or of the
-/// tenants whose bank link it was fetched from.
-pub enum Scope<'a> {
-    Tenant(&'a str),
-    Link(&'a str),
-}
-
-impl Scope<'_> {
-    fn covers(&self, app: &Context, tenant: &str) -> bool {
-        match self {
-            Scope::Tenant(own) => *own == tenant,
-            Scope::Link(url) => app.settings.cashout_policy(tenant).bank_link.url == *url,
-        }
-    }
-}
-
-/// Applies a pain.002 or camt.054 report to the bank cash-outs in `scope`.
-pub async fn apply_report(app: &Context, scope: Scope<'_>, xml: &str) -> Result<Applied, Error> {
-    let report = iso20022::parse_report(xml).map_err(|e| Error::bad_request("invalid_report", e.to_string()))?;
-    Ok(apply(app, scope, report).await?)
-}
-
-/// Applies a report that was read already. Each payment is applied on its own: one that
-/// cannot be applied now (the database refused, say) is answered with `error` and left as
-/// it was, and the others still apply; the same report may simply be sent again.
-pub async fn apply(app: &Context, scope: Scope<'_>, report: iso20022::Report) -> anyhow::Result<Applied> {
-    let mut applied = Applied {
-        kind: match report.kind {
-            ReportKind::Pain002 => "pain.002",
-            ReportKind::Camt054 => "camt.054",
-        },
-        message_id: report.message_id.clone(),
-        results: Vec::new(),
-        unknown: Vec::new(),
-    };
-    for entry in latest_news(report.entries) {
-        let Some((tenant, cashout)) = bank_cashout(app, &scope, &entry.end_to_end_id).await? else {
-            applied.unknown.push(entry.end_to_end_id);
-            continue;
-        };
-        let outcome = match entry.outcome {
-            Outcome::Paid => "paid",
-            Outcome::Rejected => "rejected",
-            Outcome::Pending => "pending",
-        };
-        let (changed, error) = match apply_entry(app, &tenant, &cashout, &entry, &report.message_id).await {
-            Ok(changed) => (changed, None),
-            Err(error) => {
-                tracing::error!(cashout = %cashout.id, report = %report.message_id, error = %format!("{error:#}"), "a bank report entry could not be applied");
-                (false, Some("not_applied".to_string()))
-            }
-        };
-        let status = match cashouts::get(&app.db, &tenant, &cashout.id).await {
-            Ok(Some(now)) => now.status,
-            _ => cashout.status,
-        };
-        applied.results.push(PaymentResult {
-            cashout_id: cashout.id,
-            outcome,
-            reason: entry.reason,
-            changed,
-            status,
-            error,
-        });
-    }
-    Ok(applied)
-}
-
-/// The bank cash-out a report names, if it is one of `scope`'s.
-async fn bank_cashout(app: &Context, scope: &Scope<'_>, id: &str) -> anyhow::Result<Option<(String, Cashout)>> {
-    let Some(tenant) = cashouts::tenant_of(&app.db, id).await?.filter(|t| scope.covers(app, t)) else {
-        return Ok(None);
-    };
-    let cashout = cashouts::get(&app.db, &tenant, id).await?.filter(|c| c.quote.rail == RAIL);
-    Ok(cashout.map(|c| (tenant, c)))
-}
-
-/// Moves one cash-out as its report entry says: whether it changed.
-async fn apply_entry(
-    app: &Context,
-    tenant: &str,
-    cashout: &Cashout,
-    entry: &iso20022::ReportEntry,
-    message_id: &str,
-) -> anyhow::Result<bool> {
-    let now = app.clock.now_us();
-    match entry.outcome {
-        Outcome::Paid => {
-            let mut t = transition(tenant, &cashout.id, "paid", format!("bank reports it paid ({message_id})"), now);
-            t.set = vec![("paid_at", now.into())];
-            flow::change(app, t).await
-        }
-        Outcome::Rejected => {
-            let reason = entry.reason.clone().unwrap_or_else(|| "rejected".into());
-            // A payment reported made may still come back (returned, reversed): then
-            // the whole gross goes back to the user's pockets.
-            let note = if cashout.status == "paid" {
-                format!("the bank returned it after paying it: {reason} ({message_id})")
-            } else {
-                format!("bank rejected it: {reason} ({message_id})")
-            };
-            let mut t = transition(tenant, &cashout.id, "failed", note, now);
-            t.from = &["in_transit", "paid"];
-            t.set = vec![("failure_reason", Param::from(format!("bank:{reason}")))];
-            flow::change(app, t).await
-        }
-        Outcome::Pending => Ok(false),
-    }
-}
-
-/// Each payment's last entry, in the order payments first appear: a report may name one
-/// payment twice (booked, then reversed), and the later entry is the later news.
-fn latest_news(entries: Vec<iso20022::ReportEntry>) -> Vec<iso20022::ReportEntry> {
-    let mut latest: Vec<iso20022::ReportEntry> = Vec::with_capacity(entries.len());
-    let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for entry in entries {
-        match position.get(&entry.end_to_end_id) {
-            Some(&at) => latest[at] = entry,
-            None => {
-                position.insert(entry.end_to_end_id.clone(), latest.len());
-                latest.push(entry);
-            }
-        }
-    }
-    latest
-}
-
-fn transition<'a>(tenant: &'a str, id: &'a str, to: &'a str, note: String, at: i64) -> Transition<'a> {
-    Transition { tenant, id, from: &["in_transit"], to, note, at, set: Vec::new(), rows: Vec::new() }
 }

@@ -12,9 +12,13 @@ use ledger::{Amount, Book, Currency, Transfer, TransferFlags, TransferId};
 
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
+use crate::services::Actor;
 use crate::store::cashouts::{event_row, hold_state_row, Cashout};
 use crate::store::wallet::{available, NewEntry};
 use crate::unit::{linked, transfer, Plan, Refusal, Row, Unit};
+
+/// The note of a cash-out's first step.
+pub const HOLD_PLACED: &str = "hold placed";
 
 fn currency_of(cashout: &Cashout) -> anyhow::Result<Currency> {
     Currency::parse(&cashout.quote.currency)
@@ -66,10 +70,10 @@ fn entry_rows(
         .collect()
 }
 
-/// Places the hold of a new cash-out and records it: exactly the quote's sources, or
-/// nothing (`insufficient_funds` if a pocket no longer holds its share, `invalid_state` if
-/// the quote was used already).
-pub fn hold_unit(tenant: &str, cashout: &Cashout, extra_rows: Vec<Row>) -> anyhow::Result<Unit> {
+/// Places the hold of a new cash-out and records it, created by `actor`: exactly the
+/// quote's sources, or nothing (`insufficient_funds` if a pocket no longer holds its share,
+/// `invalid_state` if the quote was used already).
+pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec<Row>) -> anyhow::Result<Unit> {
     let currency = currency_of(cashout)?;
     let legs = sources(tenant, cashout, currency)?;
     let clearing = pocket::cashout_clearing(tenant, currency);
@@ -83,8 +87,8 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, extra_rows: Vec<Row>) -> anyho
         hold.flags = TransferFlags::PENDING;
         transfers.push(hold);
     }
-    let mut rows =
-        vec![cashout.insert_row(tenant), event_row(&cashout.id, 0, "awaiting_confirmation", "hold placed", at)];
+    let created = event_row(&cashout.id, 0, "awaiting_confirmation", HOLD_PLACED, at, &actor.recorded());
+    let mut rows = vec![cashout.insert_row(tenant), created];
     rows.extend(entry_rows(tenant, cashout, &legs, -1, "cashout_hold", at));
     rows.extend(extra_rows);
     let shares: Vec<(ledger::AccountId, i64)> = legs.iter().map(|(_, a, amount)| (a.id.clone(), *amount)).collect();

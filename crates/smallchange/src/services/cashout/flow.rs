@@ -1,13 +1,15 @@
 //! A cash-out's life after its hold is placed: confirmation with a one-time code (and the
-//! lockout after too many wrong ones), the risk decision, review, cancellation, expiry, and
-//! the rail's progress — each a status change, followed by the money it calls for.
+//! lockout after too many wrong ones), the risk decision, cancellation, expiry, settling by
+//! hand, and the rail's progress — each a status change recorded with who made it, followed
+//! by the money it calls for. The review queue's decisions are [`crate::services::review`].
 //!
 //! The status changes first (a conditional update: of two racing requests one wins), then
 //! the hold is released or paid out through the committer. If that second step does not
 //! happen (a crash), the cash-out worker finds the hold still `held` and finishes it.
 
 use crate::context::Context;
-use crate::services::Error;
+use crate::domain::text::Text;
+use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, Cashout, Quote, Transition};
 use crate::store::users::User;
 use crate::store::{totp, users};
@@ -16,6 +18,7 @@ use rules::{self as risk, Decision, Facts};
 
 use super::money;
 use super::quote::{kyc_sufficient, usage};
+use super::view::{self, Detailed};
 
 /// States from which a cash-out may still be called off: nothing has gone to a rail yet.
 pub const CANCELABLE: [&str; 2] = ["awaiting_confirmation", "in_review"];
@@ -55,9 +58,10 @@ pub fn new_cashout(app: &Context, tenant: &str, quote: Quote, user: &User, now: 
     (cashout, code)
 }
 
-/// Moves a cash-out to `to` if it is in one of `from`; then releases, pays out or gives
-/// back its hold if `to` calls for it. `false` if it was not in one of `from`.
-pub async fn change(app: &Context, mut transition: Transition<'_>) -> anyhow::Result<bool> {
+/// Moves a cash-out to `to` if it is in one of `from`, recording `actor` on the timeline;
+/// then releases, pays out or gives back its hold if `to` calls for it. `false` if it was
+/// not in one of `from`.
+pub async fn change(app: &Context, actor: &Actor, mut transition: Transition<'_>) -> anyhow::Result<bool> {
     let (tenant, id, to) = (transition.tenant.to_string(), transition.id.to_string(), transition.to.to_string());
     let event = format!("cashout.{to}");
     if crate::webhooks::EVENT_TYPES.contains(&event.as_str()) {
@@ -67,7 +71,7 @@ pub async fn change(app: &Context, mut transition: Transition<'_>) -> anyhow::Re
             transition.rows.extend(crate::webhooks::event_rows(&tenant, &event, &data, transition.at));
         }
     }
-    if !cashouts::transition(&app.db, transition).await? {
+    if !cashouts::transition(&app.db, &actor.recorded(), transition).await? {
         return Ok(false);
     }
     if RELEASING.contains(&to.as_str()) || to == "paid" {
@@ -142,7 +146,8 @@ pub async fn follow_money(app: &Context, tenant: &str, cashout: &Cashout) -> any
     Ok(())
 }
 
-fn transition<'a>(
+/// A status change with no extra columns or rows.
+pub(crate) fn transition<'a>(
     tenant: &'a str,
     id: &'a str,
     from: &'a [&'a str],
@@ -157,7 +162,7 @@ fn transition<'a>(
 /// refused. Each code tried takes an attempt first, and only a code with an attempt is
 /// compared: of any number of racing requests at most `otp_attempts_max` codes are ever
 /// looked at. A wrong code at the last attempt cancels the cash-out.
-pub async fn confirm(app: &Context, tenant: &str, id: &str, code: &str) -> Result<Cashout, Error> {
+pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code: &str) -> Result<Detailed, Error> {
     let cashout = load(app, tenant, id).await?;
     let allowed = app.settings.cashout_policy(tenant).otp_attempts_max;
     let now = app.clock.now_us();
@@ -165,7 +170,7 @@ pub async fn confirm(app: &Context, tenant: &str, id: &str, code: &str) -> Resul
         return Err(not_awaiting(&cashout));
     }
     if now >= cashout.confirm_by {
-        expire(app, tenant, &cashout, now).await?;
+        expire(app, actor, tenant, &cashout, now).await?;
         return Err(Error::conflict(
             "invalid_state",
             "the cash-out expired before it was confirmed; its hold is released",
@@ -182,14 +187,22 @@ pub async fn confirm(app: &Context, tenant: &str, id: &str, code: &str) -> Resul
         }
     };
     if !right {
-        return Err(wrong_code(app, tenant, &cashout, attempt, allowed, now).await?);
+        return Err(wrong_code(app, actor, tenant, &cashout, attempt, allowed, now).await?);
     }
-    proceed(app, tenant, &cashout, "confirmed", now).await
+    let confirmed = proceed(app, actor, tenant, &cashout, "confirmed", now).await?;
+    view::detailed(app, tenant, confirmed).await
 }
 
 /// A confirmed cash-out (by its code, or by a standing authorisation) meets the risk
 /// rules: to the rail, to review, or refused with its hold released.
-pub async fn proceed(app: &Context, tenant: &str, cashout: &Cashout, how: &str, now: i64) -> Result<Cashout, Error> {
+pub async fn proceed(
+    app: &Context,
+    actor: &Actor,
+    tenant: &str,
+    cashout: &Cashout,
+    how: &str,
+    now: i64,
+) -> Result<Cashout, Error> {
     let id = cashout.id.as_str();
     let policy = app.settings.cashout_policy(tenant);
     let verdict = risk::decide(&facts(app, tenant, cashout, now).await?, &policy.risk);
@@ -208,7 +221,7 @@ pub async fn proceed(app: &Context, tenant: &str, cashout: &Cashout, how: &str, 
     if verdict.decision == Decision::Deny {
         t.set.push(("failure_reason", Param::from(verdict.reasons.join(","))));
     }
-    if !change(app, t).await? {
+    if !change(app, actor, t).await? {
         return Err(not_awaiting(&load(app, tenant, id).await?));
     }
     if verdict.decision == Decision::Deny {
@@ -242,6 +255,7 @@ fn no_attempt_left(cashout: &Cashout) -> Error {
 /// or, at the last one, the cash-out canceled (its hold released) and `otp_locked`.
 async fn wrong_code(
     app: &Context,
+    actor: &Actor,
     tenant: &str,
     cashout: &Cashout,
     attempt: i64,
@@ -254,7 +268,7 @@ async fn wrong_code(
     }
     let mut t = transition(tenant, &cashout.id, &["awaiting_confirmation"], "canceled", "too many wrong codes", now);
     t.set = vec![("failure_reason", "otp_locked".into())];
-    if !change(app, t).await? {
+    if !change(app, actor, t).await? {
         // A right code (at an earlier attempt), a cancel or the expiry came first.
         return Ok(not_awaiting(&load(app, tenant, &cashout.id).await?));
     }
@@ -284,59 +298,48 @@ async fn facts(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyh
 }
 
 /// Expires an unconfirmed cash-out and releases its hold.
-pub async fn expire(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
+pub async fn expire(app: &Context, actor: &Actor, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
     let t = transition(tenant, &cashout.id, &["awaiting_confirmation"], "expired", "not confirmed in time", now);
-    change(app, t).await
+    change(app, actor, t).await
 }
 
 /// Calls a cash-out off before it reaches a rail; its hold is released.
-pub async fn cancel(app: &Context, tenant: &str, id: &str, note: &str) -> Result<Cashout, Error> {
+pub async fn cancel(app: &Context, actor: &Actor, tenant: &str, id: &str, note: &str) -> Result<Detailed, Error> {
     let now = app.clock.now_us();
     let mut t = transition(tenant, id, &CANCELABLE, "canceled", note, now);
     t.set = vec![("failure_reason", "canceled".into())];
-    if !change(app, t).await? {
+    if !change(app, actor, t).await? {
         let cashout = load(app, tenant, id).await?;
         let message = format!("a cash-out that is {} can no longer be canceled", cashout.status);
         return Err(Error::conflict("invalid_state", message));
     }
-    load(app, tenant, id).await
-}
-
-/// An operator's review: approve sends it to the rail, reject cancels it.
-pub async fn review(app: &Context, tenant: &str, id: &str, approve: bool, note: &str) -> Result<Cashout, Error> {
-    let now = app.clock.now_us();
-    let mut t = if approve {
-        transition(tenant, id, &["in_review"], "processing", format!("approved: {note}"), now)
-    } else {
-        transition(tenant, id, &["in_review"], "canceled", format!("rejected: {note}"), now)
-    };
-    if !approve {
-        t.set = vec![("failure_reason", "rejected".into())];
-    }
-    if !change(app, t).await? {
-        let cashout = load(app, tenant, id).await?;
-        return Err(Error::conflict("invalid_state", format!("the cash-out is {}, not in review", cashout.status)));
-    }
-    load(app, tenant, id).await
+    view::get(app, tenant, id).await
 }
 
 /// An operator settles by hand a payout its rail left open — a partner that never
 /// answered, a refused batch file sent by other means, a lost callback — after checking
 /// with the partner what happened: `paid` posts the hold, `failed` releases it (a payout
 /// still `processing` may only fail). The reason is kept in the timeline.
-pub async fn settle_by_hand(app: &Context, tenant: &str, id: &str, paid: bool, reason: &str) -> Result<Cashout, Error> {
+pub async fn settle_by_hand(
+    app: &Context,
+    actor: &Actor,
+    tenant: &str,
+    id: &str,
+    paid: bool,
+    reason: &Text,
+) -> Result<Detailed, Error> {
     let now = app.clock.now_us();
-    let note = format!("settled by an operator: {reason}");
+    let note = format!("settled by an operator: {}", reason.as_str());
     let mut t = if paid {
         transition(tenant, id, &["in_transit"], "paid", note, now)
     } else {
         transition(tenant, id, &["processing", "in_transit"], "failed", note, now)
     };
     t.set = if paid { vec![("paid_at", now.into())] } else { vec![("failure_reason", "operator".into())] };
-    if !change(app, t).await? {
+    if !change(app, actor, t).await? {
         let cashout = load(app, tenant, id).await?;
         let message = format!("the cash-out is {}: only a payout under way can be settled by hand", cashout.status);
         return Err(Error::conflict("invalid_state", message));
     }
-    load(app, tenant, id).await
+    view::get(app, tenant, id).await
 }

@@ -4,12 +4,16 @@
 //! which case the user's consent given when they turned auto-cash-out on confirms it.
 //! Either way it meets the same risk rules as any cash-out.
 
-use crate::cashout::quote::{self, QuoteInput, Wanted};
 use crate::context::Context;
+use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, AutoCashout};
 use crate::store::{destinations, users};
 
-use super::{flow, money, otp};
+use super::quote::{self, QuoteInput, Wanted};
+use super::{existing_user, flow, money, otp};
+
+/// Who creates auto-cash-outs, and confirms them on a standing authorisation.
+const AUTO_CASHOUT: Actor = Actor::System("auto-cashout");
 
 /// Most auto-cash-out settings one pass looks at.
 const PASS_LIMIT: i64 = 500;
@@ -53,18 +57,71 @@ async fn consider(app: &Context, tenant: &str, auto: &AutoCashout) -> anyhow::Re
     let data = serde_json::json!({"user_id": user.id, "threshold": auto.threshold, "withdrawable": cashout.quote.gross,
         "cashout_id": cashout.id});
     let event = crate::webhooks::event_rows(tenant, "balance.threshold_reached", &data, now);
-    if !app.committer.apply_unit(money::hold_unit(tenant, &cashout, event)?).await? {
+    if !app.committer.apply_unit(money::hold_unit(tenant, &cashout, &AUTO_CASHOUT, event)?).await? {
         // The balance moved since the quote: next pass.
         return Ok(());
     }
     tracing::info!(cashout = %cashout.id, user = %user.id, gross = cashout.quote.gross, "auto-cash-out created");
     if policy.auto_standing_authorisation {
         let how = "confirmed by the user's standing auto-cash-out authorisation";
-        if let Err(error) = flow::proceed(app, tenant, &cashout, how, now).await {
+        if let Err(error) = flow::proceed(app, &AUTO_CASHOUT, tenant, &cashout, how, now).await {
             tracing::info!(cashout = %cashout.id, error = ?error, "auto-cash-out refused by the risk rules");
         }
     } else if let Some(code) = code {
         otp::send_code(app, tenant, &cashout, &user.phone, &code).await;
     }
     Ok(())
+}
+
+/// A user's auto-cash-out setting, as shown.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub auto: AutoCashout,
+    /// Whether auto-cash-outs go ahead without a code (a tenant setting).
+    pub standing_authorisation: bool,
+}
+
+fn shown(ctx: &Context, tenant: &str, auto: AutoCashout) -> Setting {
+    Setting { auto, standing_authorisation: ctx.settings.cashout_policy(tenant).auto_standing_authorisation }
+}
+
+/// What an operator sets for a user.
+pub struct Choice {
+    pub enabled: bool,
+    /// Withdrawable amount at which a cash-out is created (at least the minimum).
+    pub threshold: i64,
+    /// One of the user's destinations.
+    pub destination_id: String,
+}
+
+/// Turns a user's auto-cash-out on or off, with its threshold and destination.
+pub async fn set(ctx: &Context, tenant: &str, user_id: &str, choice: Choice) -> Result<Setting, Error> {
+    let minimum = ctx.settings.cashout_policy(tenant).minimum;
+    if choice.threshold < minimum || choice.threshold > ctx.settings.amount_max {
+        let message = format!("threshold is at least the cash-out minimum, {minimum}");
+        return Err(Error::invalid("invalid_threshold", message, "threshold"));
+    }
+    let user = existing_user(ctx, tenant, user_id).await?;
+    destinations::get(&ctx.db, tenant, &choice.destination_id)
+        .await?
+        .filter(|d| d.user_id == user.id)
+        .ok_or_else(|| Error::invalid("unknown_destination", "no such destination of this user", "destination_id"))?;
+    let auto = AutoCashout {
+        user_id: user.id,
+        enabled: choice.enabled,
+        threshold: choice.threshold,
+        destination_id: choice.destination_id,
+        updated_at: ctx.clock.now_us(),
+    };
+    cashouts::set_auto(&ctx.db, tenant, &auto).await?;
+    Ok(shown(ctx, tenant, auto))
+}
+
+/// A user's auto-cash-out setting; `not_found` if it was never set.
+pub async fn get(ctx: &Context, tenant: &str, user_id: &str) -> Result<Setting, Error> {
+    let user = existing_user(ctx, tenant, user_id).await?;
+    let auto = cashouts::auto(&ctx.db, tenant, &user.id)
+        .await?
+        .ok_or_else(|| Error::not_found("auto-cash-out was never set for this user"))?;
+    Ok(shown(ctx, tenant, auto))
 }

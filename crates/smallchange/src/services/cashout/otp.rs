@@ -7,6 +7,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::crypto::Secrets;
+use crate::services::Error;
 use crate::store::{cashouts, Db};
 
 /// What a code hash is keyed for.
@@ -78,6 +79,24 @@ pub async fn send_code(
     if let Err(error) = send(&app.db, &Gateway::of(&app.settings), tenant, phone, &text, app.clock.now_us()).await {
         tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
     }
+}
+
+/// A message that would have been sent.
+#[derive(Clone, Debug)]
+pub struct Outboxed {
+    pub to: String,
+    pub text: String,
+    pub at: i64,
+}
+
+/// Development only: the latest `limit` messages that would have been sent, when no SMS
+/// gateway is configured; `not_found` when one is.
+pub async fn outbox(ctx: &crate::context::Context, tenant: &str, limit: i64) -> Result<Vec<Outboxed>, Error> {
+    if !ctx.settings.sms_gateway_url.is_empty() {
+        return Err(Error::not_found("codes go through the SMS gateway: there is no outbox"));
+    }
+    let messages = cashouts::sms_outbox(&ctx.db, tenant, limit).await?;
+    Ok(messages.into_iter().map(|(to, text, at)| Outboxed { to, text, at }).collect())
 }
 
 #[cfg(test)]

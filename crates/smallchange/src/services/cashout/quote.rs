@@ -3,12 +3,14 @@
 
 use ledger::Currency;
 
-use crate::domain::cashout_policy::{CashoutPolicy, Limits};
+use crate::context::Context;
+use crate::domain::cashout_policy::{CashoutPolicy, Limits, Speed};
 use crate::domain::fees;
 use crate::domain::policy::WalletPolicy;
 use crate::domain::user::KycLevel;
+use crate::services::Error;
 use crate::store::cashouts::{self, Quote};
-use crate::store::destinations::DestinationRecord;
+use crate::store::destinations::{self, DestinationRecord};
 use crate::store::payments::Leg;
 use crate::store::users::User;
 use crate::store::wallet;
@@ -167,6 +169,44 @@ pub async fn build(
         expires_at: input.now + cashout.quote_ttl_s * 1_000_000,
         created_at: input.now,
     }))
+}
+
+/// What an operator asks a quote for.
+pub struct Ask {
+    pub wanted: Wanted,
+    pub currency: Currency,
+    pub speed: Speed,
+    /// One of the user's destinations.
+    pub destination_id: String,
+}
+
+/// Quotes a cash-out for a user and keeps the quote, which binds until it expires.
+pub async fn ask(ctx: &Context, tenant: &str, user_id: &str, ask: Ask) -> Result<Quote, Error> {
+    let user = super::existing_user(ctx, tenant, user_id).await?;
+    let destination =
+        destinations::get(&ctx.db, tenant, &ask.destination_id).await?.filter(|d| d.user_id == user.id).ok_or_else(
+            || Error::invalid("unknown_destination", "no such destination of this user", "destination_id"),
+        )?;
+    let input = QuoteInput {
+        tenant,
+        user: &user,
+        destination: &destination,
+        wanted: ask.wanted,
+        currency: ask.currency,
+        speed: ask.speed.as_str(),
+        now: ctx.clock.now_us(),
+    };
+    let policy = ctx.settings.cashout_policy(tenant);
+    let quote = build(&ctx.db, policy, ctx.settings.wallet_policy(tenant), input).await?.map_err(|refused| {
+        match refused.code {
+            "below_minimum" => Error::invalid("below_minimum", refused.message, "amount"),
+            "speed_unavailable" => Error::invalid("speed_unavailable", refused.message, "speed"),
+            "kyc_required" => Error::bad_request("kyc_required", refused.message),
+            code => Error::conflict(code, refused.message),
+        }
+    })?;
+    cashouts::insert_quote(&ctx.db, tenant, &quote).await?;
+    Ok(quote)
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@
 
 use futures::future::BoxFuture;
 
-use super::flow;
-use super::rail::{carry_on, Rail, Waiting};
+use super::{carry_on, Rail, Waiting};
 use crate::context::Context;
+use crate::services::cashout::flow;
+use crate::services::Actor;
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::destinations;
 use crate::unit::Param;
@@ -28,7 +29,13 @@ impl Rail for Sandbox {
         RAIL
     }
 
-    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(
+        &'a self,
+        app: &'a Context,
+        actor: &'a Actor,
+        waiting: Waiting,
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in waiting {
                 let t = Transition {
@@ -44,18 +51,18 @@ impl Rail for Sandbox {
                     ],
                     rows: Vec::new(),
                 };
-                carry_on(flow::change(app, t).await, "submitting to the sandbox", &cashout.id);
+                carry_on(flow::change(app, actor, t).await, "submitting to the sandbox", &cashout.id);
             }
             Ok(())
         })
     }
 
-    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in cashouts::in_status_on(&app.db, RAIL, "in_transit", PASS_LIMIT).await? {
                 let settle_us = app.settings.cashout_policy(&tenant).sandbox_settle_s * 1_000_000;
                 if cashout.submitted_at.is_none_or(|at| at + settle_us <= now) {
-                    carry_on(settle(app, &tenant, &cashout, now).await, "settling on the sandbox", &cashout.id);
+                    carry_on(settle(app, actor, &tenant, &cashout, now).await, "settling on the sandbox", &cashout.id);
                 }
             }
             Ok(())
@@ -64,7 +71,7 @@ impl Rail for Sandbox {
 }
 
 /// The sandbox's answer: paid (hold posted) or rejected (hold released).
-async fn settle(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
+async fn settle(app: &Context, actor: &Actor, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
     let destination = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?;
     let rejected = destination.is_some_and(|d| d.masked.ends_with(REJECTED_ENDING));
     let (to, note, set) = if rejected {
@@ -82,5 +89,5 @@ async fn settle(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> any
         set,
         rows: Vec::new(),
     };
-    flow::change(app, t).await
+    flow::change(app, actor, t).await
 }

@@ -1,6 +1,8 @@
 //! The e-wallet rail: a confirmed cash-out is handed to the operator's e-wallet partner by a
-//! durable job that POSTs a signed payout request, and the partner's answer — or its signed
-//! callback later — pays the cash-out (hold posted) or fails it (hold released).
+//! durable job that POSTs a signed payout request ([`crate::workers::ewallet`]), and the
+//! partner's answer — or its signed callback later — pays the cash-out (hold posted) or
+//! fails it (hold released): see [`crate::services::cashout::e_wallet`]. Here: the hand-over,
+//! the request, and who may sign a callback. The partner's language is [`partner`].
 //!
 //! The hand-over is one transaction: the cash-out goes `in_transit` and the `ewallet_payout`
 //! job is enqueued with it, so a payout is requested iff the cash-out left `processing`.
@@ -12,24 +14,23 @@
 //! may sign for it.
 
 use futures::future::BoxFuture;
-use serde::Serialize;
 use serde_json::json;
 
-use super::flow;
-use super::rail::{carry_on, Rail, Waiting};
+use super::{carry_on, Rail, Waiting};
 use crate::context::Context;
 use crate::domain::ewallet_partner::EwalletPartner;
-use crate::rails::ewallet::{Answer, Callback, CallbackStatus, PayoutRequest};
-use crate::services::Error;
+use crate::services::cashout::flow;
+use crate::services::{Actor, Error};
 use crate::signature::{self, SignatureError, TOLERANCE_S};
 use crate::store::cashouts::{self, Cashout, Transition};
 use crate::store::{self, destinations, jobs};
-use crate::unit::Param;
+use partner::PayoutRequest;
+
+pub mod partner;
 
 pub const RAIL: &str = "e_wallet";
 /// The job that sends one cash-out's payout request.
 pub const PAYOUT_JOB: &str = "ewallet_payout";
-const IN_TRANSIT: [&str; 1] = ["in_transit"];
 
 pub struct Ewallet;
 
@@ -40,7 +41,13 @@ impl Rail for Ewallet {
 
     /// Hands each cash-out to the partner: `in_transit`, with its payout job enqueued in the
     /// same transaction.
-    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(
+        &'a self,
+        app: &'a Context,
+        actor: &'a Actor,
+        waiting: Waiting,
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             for (tenant, cashout) in &waiting {
                 let payload = json!({"tenant": tenant, "cashout_id": cashout.id});
@@ -54,14 +61,14 @@ impl Rail for Ewallet {
                     set: vec![("submitted_at", now.into())],
                     rows: vec![jobs::enqueue_row(tenant, PAYOUT_JOB, &payload, store::now_us())],
                 };
-                carry_on(flow::change(app, t).await, "handing to the e-wallet partner", &cashout.id);
+                carry_on(flow::change(app, actor, t).await, "handing to the e-wallet partner", &cashout.id);
             }
             Ok(())
         })
     }
 
     /// Nothing: the payout job and the partner's callbacks move its cash-outs on.
-    fn advance<'a>(&'a self, _app: &'a Context, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, _app: &'a Context, _actor: &'a Actor, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async { Ok(()) })
     }
 }
@@ -111,108 +118,9 @@ pub async fn prepare(app: &Context, tenant: &str, cashout: &Cashout) -> anyhow::
     Ok(Prepared::Ready { partner, body })
 }
 
-/// Applies the partner's answer to a payout request; whether it changed the cash-out.
-pub async fn apply_answer(app: &Context, tenant: &str, id: &str, answer: &Answer) -> anyhow::Result<bool> {
-    match answer {
-        Answer::Accepted { reference } => {
-            cashouts::note_reference(&app.db, tenant, id, reference, app.clock.now_us()).await
-        }
-        Answer::Paid { reference } => pay(app, tenant, id, reference, "the e-wallet partner paid it").await,
-        Answer::Rejected { reference, reason } => {
-            let note = format!("the e-wallet partner rejected it: {reason}");
-            fail(app, tenant, id, reason, reference.as_deref(), note).await
-        }
-    }
-}
-
-/// `in_transit` → `paid`: the hold is posted.
-async fn pay(app: &Context, tenant: &str, id: &str, reference: &str, note: &str) -> anyhow::Result<bool> {
-    let now = app.clock.now_us();
-    let t = Transition {
-        tenant,
-        id,
-        from: &IN_TRANSIT,
-        to: "paid",
-        note: format!("{note} ({reference})"),
-        at: now,
-        set: vec![("paid_at", now.into()), ("rail_reference", reference.into())],
-        rows: Vec::new(),
-    };
-    flow::change(app, t).await
-}
-
-/// `in_transit` → `failed` with the failure reason `ewallet:<reason>`: the hold is released.
-pub async fn fail(
-    app: &Context,
-    tenant: &str,
-    id: &str,
-    reason: &str,
-    reference: Option<&str>,
-    note: String,
-) -> anyhow::Result<bool> {
-    let mut set = vec![("failure_reason", Param::from(format!("ewallet:{reason}")))];
-    if let Some(reference) = reference {
-        set.push(("rail_reference", reference.into()));
-    }
-    let t =
-        Transition { tenant, id, from: &IN_TRANSIT, to: "failed", note, at: app.clock.now_us(), set, rows: Vec::new() };
-    flow::change(app, t).await
-}
-
-/// What a callback did.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = EwalletCallbackApplied)]
-pub struct CallbackApplied {
-    /// The cash-out.
-    pub id: String,
-    /// Its status now.
-    pub status: String,
-    /// Whether this callback changed it (false when it was applied before, or the payout
-    /// had ended already).
-    pub changed: bool,
-}
-
-/// Checks a partner's callback (`signature` is its `Smallchange-Signature` header, `body`
-/// the bytes it signed), stores it, and applies it to its cash-out.
-pub async fn receive_callback(
-    app: &Context,
-    signature: Option<&str>,
-    body: &[u8],
-    callback: &Callback,
-) -> Result<CallbackApplied, Error> {
-    let signature = signature.ok_or_else(|| refused(SignatureError::Malformed))?;
-    let reference =
-        callback.checked_reference().map_err(|(code, message, param)| Error::invalid(code, message, param))?;
-    let (tenant, cashout) = authenticate(app, signature, body, &callback.id).await?;
-    let stored = crate::ids::time_ordered("ewc", store::now_us());
-    let text = std::str::from_utf8(body).map_err(|_| Error::bad_request("invalid_json", "the body is not UTF-8"))?;
-    let received = store::ewallet::Received {
-        id: &stored,
-        tenant: &tenant,
-        cashout_id: &cashout.id,
-        body: text,
-        signature,
-        at: store::now_us(),
-    };
-    store::ewallet::record(&app.db, &received).await?;
-    let changed = match callback.status {
-        CallbackStatus::Paid => {
-            pay(app, &tenant, &cashout.id, &reference, "the e-wallet partner reports it paid").await?
-        }
-        CallbackStatus::Failed => {
-            let reason = callback.reason();
-            let note = format!("the e-wallet partner reports it failed: {reason}");
-            fail(app, &tenant, &cashout.id, &reason, Some(&reference), note).await?
-        }
-    };
-    store::ewallet::mark_applied(&app.db, &stored, changed).await?;
-    let status = flow::load(app, &tenant, &cashout.id).await?.status;
-    Ok(CallbackApplied { id: cashout.id, status, changed })
-}
-
 /// The tenant and e-wallet cash-out a callback names, once its signature checks under that
 /// tenant's partner secret (by the real clock, as the partner signs by it).
-async fn authenticate(app: &Context, signature: &str, body: &[u8], id: &str) -> Result<(String, Cashout), Error> {
+pub async fn authenticate(app: &Context, signature: &str, body: &[u8], id: &str) -> Result<(String, Cashout), Error> {
     let now_s = store::now_us() / 1_000_000;
     let check = |secret: &str| signature::verify(secret.as_bytes(), signature, body, now_s, TOLERANCE_S);
     let found = match cashouts::tenant_of(&app.db, id).await? {
@@ -258,6 +166,11 @@ fn more_telling(earlier: SignatureError, now: SignatureError) -> SignatureError 
         SignatureError::TooOld | SignatureError::InFuture => now,
         _ => earlier,
     }
+}
+
+/// The 401 for a callback without a signature.
+pub fn unsigned() -> Error {
+    refused(SignatureError::Malformed)
 }
 
 /// A 401: `signature_expired` for a matching signature out of the tolerance, else
