@@ -8,8 +8,12 @@ pub mod destination;
 pub mod ewallet_partner;
 pub mod fees;
 pub mod gift_card;
+pub mod invalid;
 pub mod pocket;
 pub mod policy;
 pub mod spend;
 pub mod totp;
 pub mod user;
+pub mod webhook;
+
+pub use invalid::Invalid;

@@ -9,6 +9,10 @@
 pub mod actor;
 pub mod commit;
 pub mod error;
+pub mod page;
+pub mod users;
+pub mod webhooks;
 
 pub use actor::Actor;
 pub use error::{Error, Kind};
+pub use page::Page;
