@@ -18,20 +18,9 @@ use crate::store::webhooks::Event;
 use crate::store::{self, jobs, Db};
 use crate::unit::Row;
 
-/// Every event type an endpoint may subscribe to.
-pub const EVENT_TYPES: &[&str] = &[
-    "cashout.paid",
-    "cashout.failed",
-    "cashout.in_review",
-    "cashout.canceled",
-    "cashout.expired",
-    "cashout.sla_breached",
-    "cashout.stuck",
-    "balance.threshold_reached",
-    "gift_card.expiring",
-];
-/// The subscription to every type, present and future.
-pub const ALL_EVENTS: &str = "*";
+/// The event types (defined with the endpoint input that subscribes to them).
+pub use crate::domain::webhook::{ALL_EVENTS, EVENT_TYPES};
+
 /// The job that fans an event out to the endpoints subscribed to it.
 pub const EVENT_JOB: &str = "webhook_event";
 /// The job that delivers one event to one endpoint.

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use smallchange::store::tenants::Role;
+use smallchange::store::tenants::{self, Role};
 use support::{spawn, Backend, TestServer};
 
 async fn user_with_kyc(server: &TestServer, external_id: &str, level: &str, legal_name: &str) -> String {
@@ -116,3 +116,41 @@ async fn destinations_belong_to_the_user(backend: Backend) {
     server.stop().await;
 }
 both_backends!(destinations_belong_to_the_user, super::destinations_belong_to_the_user);
+
+/// `api_key:` and the id of the key with secret `key`.
+async fn actor_of(server: &TestServer, key: &str) -> String {
+    let owner = tenants::find_key(server.store(), &tenants::hash_secret(key)).await.unwrap().expect("the key exists");
+    format!("api_key:{}", owner.key_id)
+}
+
+async fn a_destination_shows_who_registered_it(backend: Backend) {
+    let server = spawn(backend).await;
+    let kim = user_with_kyc(&server, "kim", "verified", "김민수").await;
+    let path = format!("/v1/users/{kim}/payout-destinations");
+    let (status, dest) = server.post(&path, bank("김민수")).await;
+    assert_eq!(status, 200, "{dest}");
+    let creator = actor_of(&server, &server.key).await;
+    assert!(creator.starts_with("api_key:key_"), "{creator}");
+    assert_eq!(dest["created_by"].as_str(), Some(creator.as_str()));
+
+    let second_admin = server.key_for(Role::Admin, false).await;
+    let pickup = json!({"type": "cash_pickup", "network": "gs25"});
+    let (s1, first) = server.post_as(&second_admin, &path, pickup.clone(), Some("dst-2")).await;
+    let (s2, again) = server.post_as(&second_admin, &path, pickup, Some("dst-2")).await;
+    assert_eq!((s1, s2, &first), (200, 200, &again), "a retry answers the first creator too");
+    assert_eq!(first["created_by"].as_str(), Some(actor_of(&server, &second_admin).await.as_str()));
+
+    let recorded: Vec<(String, Option<String>)> = smallchange::on_db!(server.store(), |pool, _d| {
+        sqlx::query_as("SELECT id, created_actor FROM payout_destinations ORDER BY created_at")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
+    let shown = [(dest["id"].as_str().unwrap(), &dest), (first["id"].as_str().unwrap(), &first)];
+    assert_eq!(recorded.len(), 2);
+    for ((id, actor), (shown_id, shown)) in recorded.iter().zip(shown) {
+        assert_eq!((id.as_str(), actor.as_deref()), (shown_id, shown["created_by"].as_str()));
+    }
+    server.stop().await;
+}
+both_backends!(a_destination_shows_who_registered_it, super::a_destination_shows_who_registered_it);

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use smallchange::store::tenants::Role;
+use smallchange::store::tenants::{self, Role};
 use support::{spawn, Backend, TestServer};
 
 async fn create(server: &TestServer, external_id: &str, phone: &str) -> (u16, Value) {
@@ -139,3 +139,77 @@ async fn the_operator_records_kyc(backend: Backend) {
     server.stop().await;
 }
 both_backends!(the_operator_records_kyc, super::the_operator_records_kyc);
+
+/// The recorded form of the actor a key acts as: `api_key:` and the key's id.
+async fn actor_of(server: &TestServer, key: &str) -> String {
+    let owner = tenants::find_key(server.store(), &tenants::hash_secret(key)).await.unwrap().expect("the key exists");
+    assert!(owner.key_id.starts_with("key_"), "{}", owner.key_id);
+    format!("api_key:{}", owner.key_id)
+}
+
+async fn every_kyc_check_is_listed_with_who_made_it(backend: Backend) {
+    let server = spawn(backend).await;
+    let (_, user) = create(&server, "ext-1", "+821012345678").await;
+    let id = user["id"].as_str().unwrap();
+    let (kyc, checks) = (format!("/v1/users/{id}/kyc"), format!("/v1/users/{id}/kyc-checks"));
+    let (_, none) = server.get(&checks).await;
+    assert_eq!((&none["data"], none["has_more"].as_bool()), (&json!([]), Some(false)), "no check yet");
+
+    let second_admin = server.key_for(Role::Admin, false).await;
+    let first = json!({"level": "basic", "legal_name": "김민수", "birth_date": "1990-04-01", "document_ref": "doc-1"});
+    let second =
+        json!({"level": "verified", "legal_name": "김 민수", "birth_date": "1990-04-01", "document_ref": "doc-2"});
+    assert_eq!(server.post(&kyc, first).await.0, 200);
+    // Refused and repeated requests add no check.
+    let (status, _) = server
+        .post(&kyc, json!({"level": "gold", "legal_name": "x", "birth_date": "1990-04-01", "document_ref": "d"}))
+        .await;
+    assert_eq!(status, 400);
+    for _ in 0..2 {
+        let (status, _) = server.post_as(&second_admin, &kyc, second.clone(), Some("kyc-2")).await;
+        assert_eq!(status, 200);
+    }
+
+    let readonly = server.key_for(Role::Readonly, false).await;
+    let (status, page) = server.get_as(&readonly, &checks).await;
+    assert_eq!((status, page["has_more"].as_bool()), (200, Some(false)), "{page}");
+    let listed = page["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{page}");
+    let (first_actor, second_actor) = (actor_of(&server, &server.key).await, actor_of(&server, &second_admin).await);
+    for (check, (level, name, document, actor)) in
+        listed.iter().zip([("basic", "김민수", "doc-1", &first_actor), ("verified", "김 민수", "doc-2", &second_actor)])
+    {
+        assert!(check["id"].as_str().unwrap().starts_with("kyc_"), "{check}");
+        assert_eq!(
+            (check["level"].as_str(), check["legal_name"].as_str(), check["document_ref"].as_str()),
+            (Some(level), Some(name), Some(document))
+        );
+        assert_eq!(check["actor"].as_str(), Some(actor.as_str()));
+        assert!(check["created_at"].as_str().unwrap().ends_with('Z'), "{check}");
+        assert!(check.get("birth_date").is_none(), "the birth date is not shown: {check}");
+    }
+    let (_, user) = server.get(&format!("/v1/users/{id}")).await;
+    assert_eq!(
+        (user["kyc_level"].as_str(), user["legal_name"].as_str()),
+        (Some("verified"), Some("김 민수")),
+        "the latest"
+    );
+
+    let (_, one) = server.get(&format!("{checks}?limit=1")).await;
+    assert_eq!((one["data"][0]["id"].clone(), one["has_more"].as_bool()), (listed[0]["id"].clone(), Some(true)));
+    let after = listed[0]["id"].as_str().unwrap();
+    let (_, rest) = server.get(&format!("{checks}?limit=1&starting_after={after}")).await;
+    assert_eq!((rest["data"].clone(), rest["has_more"].as_bool()), (json!([listed[1].clone()]), Some(false)));
+    let (status, error) = server.get(&format!("{checks}?limit=0")).await;
+    assert_eq!((status, error["error"]["param"].as_str()), (400, Some("limit")));
+
+    let other = server.key_for(Role::Admin, true).await;
+    let (status, error) = server.get_as(&other, &checks).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (404, Some("resource_missing")), "another tenant's user");
+    let (status, _) = server.get("/v1/users/usr_nope/kyc-checks").await;
+    assert_eq!(status, 404);
+    let (status, _) = server.get_as("sk_not_a_key", &checks).await;
+    assert_eq!(status, 401);
+    server.stop().await;
+}
+both_backends!(every_kyc_check_is_listed_with_who_made_it, super::every_kyc_check_is_listed_with_who_made_it);

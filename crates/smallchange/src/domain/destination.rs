@@ -3,6 +3,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+pub use super::Invalid;
+
 /// Where money can be paid out, with the fields each rail needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Destination {
@@ -11,16 +13,8 @@ pub enum Destination {
     CashPickup { network: String },
 }
 
-/// Why a destination was refused, with the field at fault.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid {
-    pub code: &'static str,
-    pub message: &'static str,
-    pub param: &'static str,
-}
-
 fn invalid(code: &'static str, message: &'static str, param: &'static str) -> Invalid {
-    Invalid { code, message, param }
+    Invalid::new(code, message, param)
 }
 
 /// Digits an account number may have, separators aside.

@@ -8,6 +8,7 @@ pub mod destination;
 pub mod ewallet_partner;
 pub mod fees;
 pub mod gift_card;
+pub mod invalid;
 pub mod payment;
 pub mod pocket;
 pub mod policy;
@@ -15,3 +16,6 @@ pub mod spend;
 pub mod text;
 pub mod totp;
 pub mod user;
+pub mod webhook;
+
+pub use invalid::Invalid;

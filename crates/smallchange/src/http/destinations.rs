@@ -1,6 +1,7 @@
 //! `POST /v1/users/{id}/payout-destinations`: a bank account, e-wallet or cash-pickup
-//! network a user's cash-outs may go to. The holder must be the user: the holder name has
-//! to match the legal name the operator recorded at KYC, after normalisation.
+//! network a user's cash-outs may go to (the use case is
+//! [`crate::services::users::destinations`]). The holder must be the user: the holder name
+//! has to match the legal name the operator recorded at KYC, after normalisation.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -13,10 +14,11 @@ use utoipa::ToSchema;
 use super::auth::{Operator, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
-use super::submit::write_rows;
+use super::submit::{respond, retry};
 use super::{idempotency, AppState};
-use crate::domain::destination::{normalized_name, Destination};
-use crate::store::{destinations, users};
+use crate::domain::destination::Destination;
+use crate::services::users::destinations;
+use crate::store::destinations::StoredDestination;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/users/{id}/payout-destinations", post(create_destination))
@@ -104,6 +106,38 @@ pub struct DestinationResponse {
     holder_name: String,
     /// The holder name matched a `verified` KYC record.
     verified: bool,
+    /// Who registered it: `api_key:key_…` for an operator's API key, `operator:opu_…` for a
+    /// console user.
+    created_by: String,
+}
+
+impl DestinationRequest {
+    /// The destination as asked for, not yet checked.
+    fn into_destination(self) -> Destination {
+        match self {
+            DestinationRequest::BankAccount(b) => Destination::BankAccount {
+                bank_code: b.bank_code,
+                account_number: b.account_number,
+                holder_name: b.holder_name,
+            },
+            DestinationRequest::EWallet(w) => {
+                Destination::EWallet { provider: w.provider, wallet_id: w.wallet_id, holder_name: w.holder_name }
+            }
+            DestinationRequest::CashPickup(c) => Destination::CashPickup { network: c.network },
+        }
+    }
+}
+
+fn to_json(stored: &StoredDestination) -> String {
+    let response = DestinationResponse {
+        id: stored.id.clone(),
+        type_name: stored.type_name,
+        masked: stored.masked.clone(),
+        holder_name: stored.holder_name.clone(),
+        verified: stored.verified,
+        created_by: stored.created_actor.clone(),
+    };
+    serde_json::to_string(&response).expect("a destination serializes")
 }
 
 /// Register a payout destination for a user.
@@ -127,45 +161,9 @@ async fn create_destination(
         let message = "type is bank_account, e_wallet or cash_pickup";
         return Err(ApiError::invalid("invalid_destination_type", message, "type"));
     }
-    let destination = match parse_json::<DestinationRequest>(&body)? {
-        DestinationRequest::BankAccount(b) => Destination::BankAccount {
-            bank_code: b.bank_code,
-            account_number: b.account_number,
-            holder_name: b.holder_name,
-        },
-        DestinationRequest::EWallet(w) => {
-            Destination::EWallet { provider: w.provider, wallet_id: w.wallet_id, holder_name: w.holder_name }
-        }
-        DestinationRequest::CashPickup(c) => Destination::CashPickup { network: c.network },
-    };
-    let destination = destination.checked().map_err(|e| ApiError::invalid(e.code, e.message, e.param))?;
-    let user = users::get(&app.db, operator.tenant_id(), &user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no user {user_id}")))?;
-    let legal_name = user.legal_name.ok_or_else(|| {
-        ApiError::bad_request("kyc_required", "record the user's identity check (POST /v1/users/{id}/kyc) first")
-    })?;
-    let holder_name = destination.holder_name().unwrap_or(&legal_name).to_string();
-    if normalized_name(&holder_name) != normalized_name(&legal_name) {
-        let message = "holder_name does not match the user's legal name";
-        return Err(ApiError::invalid("name_mismatch", message, "holder_name"));
-    }
-    let verified = user.kyc_level == "verified";
-    let (stored, row) = destinations::new_destination(
-        &app.secrets,
-        operator.tenant_id(),
-        &user_id,
-        &destination,
-        &holder_name,
-        verified,
-    );
-    let response = DestinationResponse {
-        id: stored.id,
-        type_name: stored.type_name,
-        masked: stored.masked,
-        holder_name: stored.holder_name,
-        verified: stored.verified,
-    };
-    let body = serde_json::to_string(&response).expect("a destination serializes");
-    write_rows(&app, checked, vec![row], body).await
+    let destination = parse_json::<DestinationRequest>(&body)?.into_destination().checked()?;
+    let retry = retry(checked, to_json, None);
+    let answer =
+        destinations::add(&app, &operator.actor(), operator.tenant_id(), &user_id, &destination, retry).await?;
+    respond(answer, |stored| to_json(&stored), None)
 }

@@ -19,6 +19,7 @@ use super::AppState;
         super::users::get_user,
         super::users::list_users,
         super::users::record_kyc,
+        super::users::list_kyc_checks,
         super::destinations::create_destination,
         super::topups::create_topup,
         super::payments::create_payment,

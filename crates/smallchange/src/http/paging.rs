@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::ApiError;
+use crate::services::Page;
 
 /// Most items one page may hold, and how many a page holds when `limit` is not given.
 pub const PAGE_LIMIT_MAX: i64 = 100;
@@ -44,9 +45,8 @@ pub fn limit(text: Option<&str>, max: i64) -> Result<i64, ApiError> {
     }
 }
 
-/// Splits one extra fetched item off into `has_more`.
-pub fn page<T>(mut items: Vec<T>, limit: i64) -> (Vec<T>, bool) {
-    let has_more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
+/// Splits one extra fetched item off into `has_more` (see [`Page::of`]).
+pub fn page<T>(items: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let Page { items, has_more } = Page::of(items, limit);
     (items, has_more)
 }

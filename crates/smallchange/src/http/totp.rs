@@ -1,13 +1,12 @@
-//! `POST /v1/users/{id}/totp`: enrol a user's authenticator app. The secret is answered
-//! exactly once (and to retries of that request with its `Idempotency-Key`); it is stored
-//! sealed with the server key, and a second enrolment is refused rather than replacing it,
-//! so a leaked operator key cannot silently take over a user's second factor.
+//! `POST /v1/users/{id}/totp`: enrol a user's authenticator app (the use case is
+//! [`crate::services::users::totp`]). The secret is answered exactly once (and to retries
+//! of that request with its `Idempotency-Key`, whose copy of the answer is stored sealed).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -15,12 +14,9 @@ use super::auth::{Operator, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::idempotency;
-use super::users::no_user;
+use super::submit::{respond, retry};
 use super::AppState;
-use crate::domain::totp::{self, TotpSecret};
-use crate::store::idempotency::{NewRecord, StoredResponse};
-use crate::store::totp::Enrolment;
-use crate::store::{self, tenants, users};
+use crate::services::users::totp::{self, Enrolled};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/users/{id}/totp", post(enrol_totp))
@@ -61,32 +57,13 @@ async fn enrol_totp(
     if !body.iter().all(u8::is_ascii_whitespace) {
         parse_json::<TotpRequest>(&body)?;
     }
-    // An enrolled user is refused by the store, in the transaction that would enrol: a
-    // retry racing its first attempt then gets the first answer, not a 409.
-    let user = users::get(&app.db, tenant_id, &user_id).await?.ok_or_else(|| no_user(&user_id))?;
-    let issuer = totp::issuer(tenants::tenant_name(&app.db, tenant_id).await?.as_deref());
-    let secret = TotpSecret::generate();
-    let answer = TotpResponse { otpauth_uri: secret.otpauth_uri(&issuer, &user.phone), secret: secret.base32() };
-    // The answer holds the secret, so its idempotency copy is sealed too.
-    let record = checked.map(|c| {
-        let (scoped_key, request_hash) = c.into_parts();
-        let body = serde_json::to_string(&answer).expect("the answer serializes");
-        let response = StoredResponse { request_hash, status: 200, body: app.secrets.seal(body.as_bytes()) };
-        NewRecord { scoped_key, response }
-    });
-    let request_hash = record.as_ref().map(|r| r.response.request_hash.clone());
-    let sealed_secret = app.secrets.seal(secret.as_bytes());
-    match store::totp::enrol(&app.db, tenant_id, &user_id, &sealed_secret, record).await? {
-        Enrolment::Enrolled => Ok(Json(answer).into_response()),
-        Enrolment::AlreadyEnrolled => Err(already_enrolled()),
-        Enrolment::NoUser => Err(no_user(&user_id)),
-        Enrolment::Answered(first) if Some(&first.request_hash) == request_hash.as_ref() => {
-            idempotency::replay_sealed(first, &app.secrets)
-        }
-        Enrolment::Answered(_) => Err(idempotency::reused()),
-    }
+    // The answer holds the secret, so its idempotency copy is sealed.
+    let sealed = Some(app.secrets.clone());
+    let answer = totp::enrol(&app, &operator.actor(), tenant_id, &user_id, retry(checked, to_json, sealed)).await?;
+    respond(answer, |enrolled| to_json(&enrolled), Some(&app.secrets))
 }
 
-fn already_enrolled() -> ApiError {
-    ApiError::conflict("invalid_state", "the user is enrolled in TOTP already; the secret is never shown again")
+fn to_json(enrolled: &Enrolled) -> String {
+    let response = TotpResponse { otpauth_uri: enrolled.otpauth_uri.clone(), secret: enrolled.secret_base32.clone() };
+    serde_json::to_string(&response).expect("the answer serializes")
 }

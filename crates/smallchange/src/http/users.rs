@@ -1,8 +1,9 @@
-//! `/v1/users`: create, read and list a tenant's users, and record their identity checks.
+//! `/v1/users`: create, read and list a tenant's users, record their identity checks and
+//! list them (the use cases are in [`crate::services::users`]).
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -12,22 +13,19 @@ use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::idempotency;
-use super::paging::{self, PageQuery};
-use super::submit::write_rows;
+use super::paging::PageQuery;
+use super::submit::{respond, retry};
 use super::AppState;
-use crate::domain::user::{Kyc, KycLevel, Phone};
-use crate::store::users::{self, Answer, Creation, User};
-
-/// Longest external id and name accepted.
-const EXTERNAL_ID_LEN_MAX: usize = 64;
-const NAME_LEN_MAX: usize = 100;
-const DOCUMENT_REF_LEN_MAX: usize = 128;
+use crate::domain::user::{Kyc, NewUser};
+use crate::services::users::{self, kyc};
+use crate::store::users::{KycCheck, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/users", post(create_user).get(list_users))
         .route("/v1/users/{id}", get(get_user))
         .route("/v1/users/{id}/kyc", post(record_kyc))
+        .route("/v1/users/{id}/kyc-checks", get(list_kyc_checks))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -84,21 +82,12 @@ fn response(user: User) -> UserResponse {
     }
 }
 
-/// The user as JSON, or a 404 naming the id that was asked for.
-fn found(user: Option<User>, id: &str) -> Result<Json<UserResponse>, ApiError> {
-    user.map(|u| Json(response(u))).ok_or_else(|| no_user(id))
-}
-
-/// The 404 for a user id the tenant does not have.
-pub fn no_user(id: &str) -> ApiError {
-    ApiError::not_found(format!("no user {id}"))
+fn user_json(user: &User) -> String {
+    serde_json::to_string(&response(user.clone())).expect("a user serializes")
 }
 
 /// The tenant's user `id`, or a 404 naming it.
-pub(super) async fn existing(app: &AppState, tenant_id: &str, id: &str) -> Result<User, ApiError> {
-    let user = users::get(&app.db, tenant_id, id).await?;
-    user.ok_or_else(|| ApiError::not_found(format!("no user {id}")))
-}
+pub use crate::services::users::existing;
 
 pub use crate::clock::rfc3339;
 
@@ -116,30 +105,10 @@ async fn create_user(
     operator.require(WRITERS)?;
     let checked = crate::keyed!(idempotency::check(&app.db, &headers, operator.tenant_id(), "/v1/users", &body));
     let request: CreateUserRequest = parse_json(&body)?;
-    let external_id = request.external_id.trim();
-    if external_id.is_empty() || external_id.len() > EXTERNAL_ID_LEN_MAX || external_id.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "invalid_external_id",
-            "external_id is 1 to 64 visible characters",
-            "external_id",
-        ));
-    }
-    let phone = Phone::parse(&request.phone)
-        .ok_or_else(|| ApiError::invalid("invalid_phone", "phone is an E.164 number such as +821012345678", "phone"))?;
-    let name = request.name.as_deref().map(str::trim);
-    if name.is_some_and(|n| n.is_empty() || n.chars().count() > NAME_LEN_MAX) {
-        return Err(ApiError::invalid("invalid_name", "name is 1 to 100 characters", "name"));
-    }
-    let render = |user: &User| serde_json::to_string(&response(user.clone())).expect("a user serializes");
-    let answer = checked.map(|c| {
-        let (scoped_key, request_hash) = c.into_parts();
-        Answer { scoped_key, request_hash, render: &render }
-    });
-    match users::create(&app.db, operator.tenant_id(), external_id, &phone, name, answer).await? {
-        Creation::Created(user) => Ok(Json(response(user)).into_response()),
-        Creation::Answered(first) => Ok(idempotency::replay(first)),
-        Creation::ExternalIdTaken => Err(ApiError::conflict("user_exists", "a user with this external_id exists")),
-    }
+    let new = NewUser::parse(&request.external_id, &request.phone, request.name.as_deref())?;
+    let retry = retry(checked, user_json, None);
+    let answer = users::create(&app, &operator.actor(), operator.tenant_id(), &new, retry).await?;
+    respond(answer, |user| user_json(&user), None)
 }
 
 /// Read a user.
@@ -152,8 +121,8 @@ async fn get_user(
     Path(id): Path<String>,
 ) -> Result<Json<UserResponse>, ApiError> {
     operator.require(READERS)?;
-    let user = users::get(&app.db, operator.tenant_id(), &id).await?;
-    found(user, &id)
+    let user = users::get(&app, &operator.actor(), operator.tenant_id(), &id).await?;
+    Ok(Json(response(user)))
 }
 
 /// List users, oldest first, a page at a time.
@@ -166,13 +135,13 @@ async fn list_users(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<UserList>, ApiError> {
     operator.require(READERS)?;
-    let limit = page.limit()?;
-    let found = users::list(&app.db, operator.tenant_id(), page.starting_after()?, limit + 1).await?;
-    let (found, has_more) = paging::page(found, limit);
-    Ok(Json(UserList { data: found.into_iter().map(response).collect(), has_more }))
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let found = users::list(&app, &operator.actor(), operator.tenant_id(), after, limit).await?;
+    Ok(Json(UserList { data: found.items.into_iter().map(response).collect(), has_more: found.has_more }))
 }
 
-/// Record the result of the operator's identity check.
+/// Record the result of the operator's identity check; the user keeps the latest, and every
+/// check is listed with who recorded it at `GET /v1/users/{id}/kyc-checks`.
 #[utoipa::path(post, path = "/v1/users/{id}/kyc", request_body = KycRequest,
     params(("id" = String, Path, description = "The user id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -188,30 +157,59 @@ async fn record_kyc(
     let tenant_id = operator.tenant_id();
     let path = format!("/v1/users/{id}/kyc");
     let checked = crate::keyed!(idempotency::check(&app.db, &headers, tenant_id, &path, &body));
-    let kyc = parse_kyc(parse_json(&body)?)?;
-    let user = existing(&app, tenant_id, &id).await?;
-    let row = users::kyc_row(tenant_id, &user.id, &kyc);
-    let checked_user =
-        User { kyc_level: kyc.level.as_str().to_string(), legal_name: Some(kyc.legal_name.clone()), ..user };
-    let body = serde_json::to_string(&response(checked_user)).expect("a user serializes");
-    write_rows(&app, checked, vec![row], body).await
+    let request: KycRequest = parse_json(&body)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let kyc = Kyc::parse(&request.level, &request.legal_name, &request.birth_date, &request.document_ref, today)?;
+    let answer = kyc::record(&app, &operator.actor(), tenant_id, &id, &kyc, retry(checked, user_json, None)).await?;
+    respond(answer, |user| user_json(&user), None)
 }
 
-fn parse_kyc(request: KycRequest) -> Result<Kyc, ApiError> {
-    let level = KycLevel::parse(&request.level)
-        .ok_or_else(|| ApiError::invalid("invalid_kyc_level", "level is none, basic or verified", "level"))?;
-    let legal_name = request.legal_name.trim().to_string();
-    if legal_name.is_empty() || legal_name.chars().count() > NAME_LEN_MAX {
-        return Err(ApiError::invalid("invalid_legal_name", "legal_name is 1 to 100 characters", "legal_name"));
+#[derive(Serialize, ToSchema)]
+pub struct KycCheckResponse {
+    /// `kyc_…`, in the order the checks were recorded.
+    id: String,
+    /// `none`, `basic` or `verified`.
+    level: String,
+    legal_name: String,
+    /// The operator's reference to the document it checked.
+    document_ref: String,
+    /// Who recorded the check: `api_key:key_…` for an operator's API key, `operator:opu_…`
+    /// for a console user.
+    actor: String,
+    created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KycCheckList {
+    data: Vec<KycCheckResponse>,
+    has_more: bool,
+}
+
+fn check_response(check: KycCheck) -> KycCheckResponse {
+    KycCheckResponse {
+        id: check.id,
+        level: check.level,
+        legal_name: check.legal_name,
+        document_ref: check.document_ref,
+        actor: check.actor,
+        created_at: rfc3339(check.at),
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let born = time::Date::parse(&request.birth_date, &format)
-        .ok()
-        .filter(|d| *d <= time::OffsetDateTime::now_utc().date())
-        .ok_or_else(|| ApiError::invalid("invalid_birth_date", "birth_date is a past date YYYY-MM-DD", "birth_date"))?;
-    let document_ref = request.document_ref.trim().to_string();
-    if document_ref.is_empty() || document_ref.len() > DOCUMENT_REF_LEN_MAX {
-        return Err(ApiError::invalid("invalid_document_ref", "document_ref is 1 to 128 characters", "document_ref"));
-    }
-    Ok(Kyc { level, legal_name, birth_date: born.to_string(), document_ref })
+}
+
+/// List a user's identity checks, oldest first, a page at a time, each with who recorded
+/// it (the birth date checked is not shown).
+#[utoipa::path(get, path = "/v1/users/{id}/kyc-checks",
+    params(("id" = String, Path, description = "The user id"), PageQuery),
+    responses((status = 200, body = KycCheckList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn list_kyc_checks(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<KycCheckList>, ApiError> {
+    operator.require(READERS)?;
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let found = kyc::checks(&app, &operator.actor(), operator.tenant_id(), &id, after, limit).await?;
+    Ok(Json(KycCheckList { data: found.items.into_iter().map(check_response).collect(), has_more: found.has_more }))
 }

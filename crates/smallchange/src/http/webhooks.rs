@@ -1,14 +1,9 @@
 //! `/v1/webhook-endpoints`: where a tenant wants its events POSTed, and the log of every
-//! attempt to deliver them (see [`crate::webhooks`] for events, [`crate::signature`] for how
-//! receivers check them).
+//! attempt to deliver them (the use cases are in [`crate::services::webhooks`], the input's
+//! rules in [`crate::domain::webhook`]).
 //!
-//! An endpoint's signing secret is made here and shown once, in the answer that creates it;
-//! it is kept sealed with the server key (the idempotent copy of that answer too). URLs
-//! must be `https://`, except `http://` to a loopback host, for development and tests.
-//! Deleting an endpoint disables it: nothing more is delivered to it, and its delivery log
-//! stays readable.
-
-use std::net::IpAddr;
+//! An endpoint's signing secret is shown once, in the answer that creates it; the
+//! idempotent copy of that answer is stored sealed with the server key.
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -21,22 +16,15 @@ use utoipa::ToSchema;
 use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
-use super::paging::{self, PageQuery};
-use super::submit::write_rows_sealed;
+use super::paging::PageQuery;
+use super::submit::{respond, retry};
 use super::users::rfc3339;
 use super::{idempotency, AppState};
-use crate::store::tenants::new_id;
-use crate::store::webhooks::{self, Delivery, Endpoint};
-use crate::webhooks::{ALL_EVENTS, EVENT_TYPES};
+use crate::domain::webhook::NewEndpoint;
+use crate::services::webhooks::{self, Created};
+use crate::store::webhooks::{Delivery, Endpoint};
 
 const PATH: &str = "/v1/webhook-endpoints";
-/// Longest URL accepted, and most entries in `events`.
-const URL_LEN_MAX: usize = 2_048;
-const EVENTS_MAX: usize = 32;
-/// Most enabled endpoints one tenant may have: each event is POSTed to every one.
-const ENDPOINTS_PER_TENANT_MAX: i64 = 16;
-/// Random characters in a signing secret after `whsec_`: 36³² ≈ 2¹⁶⁵.
-const SECRET_CHARS: usize = 32;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -101,83 +89,17 @@ async fn create_endpoint(
     let tenant = operator.tenant_id();
     let checked = crate::keyed!(idempotency::check_sealed(&app.db, &app.secrets, &headers, tenant, PATH, &body));
     let request: EndpointRequest = parse_json(&body)?;
-    let url = parse_url(&request.url, app.settings.webhook_private_hosts)?;
-    let events = parse_events(request.events)?;
-    if webhooks::enabled_count(&app.db, tenant).await? >= ENDPOINTS_PER_TENANT_MAX {
-        let message = format!("a tenant may have at most {ENDPOINTS_PER_TENANT_MAX} enabled webhook endpoints");
-        return Err(ApiError::conflict("limit_exceeded", message));
-    }
-    let created_at = app.clock.now_us();
-    let secret = new_id("whsec", SECRET_CHARS);
-    let endpoint = Endpoint {
-        id: crate::ids::time_ordered("we", created_at),
-        url,
-        events,
-        secret_sealed: app.secrets.seal(secret.as_bytes()),
-        created_at,
-        disabled_at: None,
-    };
-    let row = webhooks::endpoint_row(tenant, &endpoint);
-    let answer = EndpointResponse { secret: Some(secret), ..endpoint_response(endpoint) };
-    let body = serde_json::to_string(&answer).expect("an endpoint serializes");
-    write_rows_sealed(&app, checked, vec![row], body).await
+    let new = NewEndpoint::parse(&request.url, request.events, app.settings.webhook_private_hosts)?;
+    // The answer holds the signing secret, so its idempotency copy is sealed.
+    let retry = retry(checked, created_json, Some(app.secrets.clone()));
+    let answer = webhooks::create_endpoint(&app, &operator.actor(), tenant, &new, retry).await?;
+    respond(answer, |created| created_json(&created), Some(&app.secrets))
 }
 
-/// An absolute `https://` URL without credentials, or `http://` to a loopback host.
-/// An endpoint URL: https (plain http to loopback only), no credentials, and a public host
-/// unless `private_hosts` allows loopback and private networks.
-fn parse_url(text: &str, private_hosts: bool) -> Result<String, ApiError> {
-    let invalid = |message: &str| ApiError::invalid("invalid_url", message, "url");
-    if text.len() > URL_LEN_MAX {
-        return Err(invalid("url is at most 2048 characters"));
-    }
-    let url = reqwest::Url::parse(text.trim()).map_err(|_| invalid("url is an absolute URL such as https://…"))?;
-    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| invalid("url names a host"))?;
-    if !private_hosts && !is_public_host(host) {
-        return Err(invalid("url must name a public host: loopback and private networks are not allowed"));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => return Err(invalid("url must use https (plain http is accepted for loopback hosts only)")),
-        _ => return Err(invalid("url is an https:// URL")),
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("url must not hold credentials: receivers check the signature instead"));
-    }
-    Ok(url.to_string())
-}
-
-/// A name (checked again when it resolves, see [`crate::public_net`]) or a public address.
-fn is_public_host(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => crate::public_net::is_public(ip),
-        Err(_) => !host.eq_ignore_ascii_case("localhost") && !host.to_ascii_lowercase().ends_with(".localhost"),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Known event types or `*`, at least one; sorted, each once.
-fn parse_events(events: Vec<String>) -> Result<Vec<String>, ApiError> {
-    if events.is_empty() || events.len() > EVENTS_MAX {
-        let message = "events lists 1 to 32 event types, or \"*\" for all";
-        return Err(ApiError::invalid("invalid_events", message, "events"));
-    }
-    for (n, event) in events.iter().enumerate() {
-        if event != ALL_EVENTS && !EVENT_TYPES.contains(&event.as_str()) {
-            let message = format!("{event:?} is not an event type; known: {}, or \"*\"", EVENT_TYPES.join(", "));
-            return Err(ApiError::invalid("unknown_event", message, format!("events[{n}]")));
-        }
-    }
-    let mut events = events;
-    events.sort_unstable();
-    events.dedup();
-    Ok(events)
+fn created_json(created: &Created) -> String {
+    let answer =
+        EndpointResponse { secret: Some(created.secret.clone()), ..endpoint_response(created.endpoint.clone()) };
+    serde_json::to_string(&answer).expect("an endpoint serializes")
 }
 
 /// List webhook endpoints, oldest first; secrets are never shown.
@@ -190,10 +112,9 @@ async fn list_endpoints(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<EndpointList>, ApiError> {
     operator.require(READERS)?;
-    let limit = page.limit()?;
-    let found = webhooks::endpoints(&app.db, operator.tenant_id(), page.starting_after()?, limit + 1).await?;
-    let (found, has_more) = paging::page(found, limit);
-    Ok(Json(EndpointList { data: found.into_iter().map(endpoint_response).collect(), has_more }))
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let found = webhooks::endpoints(&app, &operator.actor(), operator.tenant_id(), after, limit).await?;
+    Ok(Json(EndpointList { data: found.items.into_iter().map(endpoint_response).collect(), has_more: found.has_more }))
 }
 
 /// Read a webhook endpoint (without its secret).
@@ -206,12 +127,8 @@ async fn get_endpoint(
     Path(id): Path<String>,
 ) -> Result<Json<EndpointResponse>, ApiError> {
     operator.require(READERS)?;
-    Ok(Json(endpoint_response(existing(&app, operator.tenant_id(), &id).await?)))
-}
-
-async fn existing(app: &AppState, tenant_id: &str, id: &str) -> Result<Endpoint, ApiError> {
-    let endpoint = webhooks::endpoint(&app.db, tenant_id, id).await?;
-    endpoint.ok_or_else(|| ApiError::not_found(format!("no webhook endpoint {id}")))
+    let endpoint = webhooks::endpoint(&app, &operator.actor(), operator.tenant_id(), &id).await?;
+    Ok(Json(endpoint_response(endpoint)))
 }
 
 /// Delete (disable) a webhook endpoint: nothing more is delivered to it. Deleting again
@@ -225,10 +142,8 @@ async fn delete_endpoint(
     Path(id): Path<String>,
 ) -> Result<Json<EndpointResponse>, ApiError> {
     operator.require(WRITERS)?;
-    if !webhooks::disable(&app.db, operator.tenant_id(), &id, app.clock.now_us()).await? {
-        return Err(ApiError::not_found(format!("no webhook endpoint {id}")));
-    }
-    Ok(Json(endpoint_response(existing(&app, operator.tenant_id(), &id).await?)))
+    let endpoint = webhooks::disable_endpoint(&app, &operator.actor(), operator.tenant_id(), &id).await?;
+    Ok(Json(endpoint_response(endpoint)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -280,66 +195,7 @@ async fn list_deliveries(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<DeliveryList>, ApiError> {
     operator.require(READERS)?;
-    let tenant = operator.tenant_id();
-    existing(&app, tenant, &id).await?;
-    let limit = page.limit()?;
-    let found = webhooks::deliveries(&app.db, tenant, &id, page.starting_after()?, limit + 1).await?;
-    let (found, has_more) = paging::page(found, limit);
-    Ok(Json(DeliveryList { data: found.into_iter().map(delivery_response).collect(), has_more }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_are_https_or_loopback_http() {
-        for good in [
-            "https://example.com/hooks",
-            "https://10.0.0.5:8443/h",
-            "http://127.0.0.1:9000/h",
-            "http://localhost/h",
-            "http://[::1]:80/h",
-        ] {
-            assert!(parse_url(good, true).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "example.com/hooks",
-            "http://example.com/hooks",
-            "http://10.0.0.5/h",
-            "ftp://example.com/h",
-            "https://user:pw@example.com/h",
-            "https://",
-            "file:///etc/passwd",
-        ] {
-            let error = parse_url(bad, true).unwrap_err();
-            assert_eq!(error.code(), "invalid_url", "{bad}");
-        }
-        assert!(parse_url(&format!("https://example.com/{}", "a".repeat(URL_LEN_MAX)), true).is_err());
-    }
-
-    #[test]
-    fn without_private_hosts_only_public_ones_are_endpoints() {
-        assert!(parse_url("https://hooks.example.com/h", false).is_ok());
-        assert!(parse_url("https://93.184.216.34/h", false).is_ok());
-        for private in [
-            "http://127.0.0.1:9000/h",
-            "http://localhost/h",
-            "https://10.0.0.5:8443/h",
-            "https://169.254.169.254/latest/meta-data",
-            "https://[fd00::1]/h",
-            "https://admin.localhost/h",
-        ] {
-            assert_eq!(parse_url(private, false).unwrap_err().code(), "invalid_url", "{private}");
-        }
-    }
-
-    #[test]
-    fn events_are_known_types_or_everything() {
-        let parsed = parse_events(vec!["cashout.paid".into(), "*".into(), "cashout.paid".into()]).unwrap();
-        assert_eq!(parsed, vec!["*".to_string(), "cashout.paid".to_string()]);
-        assert_eq!(parse_events(vec![]).unwrap_err().code(), "invalid_events");
-        assert_eq!(parse_events(vec!["cashout.paid".into(), "nope".into()]).unwrap_err().code(), "unknown_event");
-    }
+    let (limit, after) = (page.limit()?, page.starting_after()?);
+    let found = webhooks::deliveries(&app, &operator.actor(), operator.tenant_id(), &id, after, limit).await?;
+    Ok(Json(DeliveryList { data: found.items.into_iter().map(delivery_response).collect(), has_more: found.has_more }))
 }

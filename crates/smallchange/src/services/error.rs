@@ -7,6 +7,7 @@
 //! chain where it is made and never shown.
 
 use crate::committer::CommitError;
+use crate::domain::Invalid;
 
 /// What kind of failure an [`Error`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +106,13 @@ impl std::fmt::Display for Error {
 impl From<anyhow::Error> for Error {
     fn from(error: anyhow::Error) -> Error {
         Error::internal(format!("{error:#}"))
+    }
+}
+
+/// A value that did not parse is the caller's mistake in that field.
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Error {
+        Error::invalid(invalid.code, invalid.message, invalid.param)
     }
 }
 

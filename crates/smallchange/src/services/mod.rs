@@ -11,8 +11,12 @@ pub mod cashout;
 pub mod commit;
 pub mod disputes;
 pub mod error;
+pub mod page;
 pub mod payments;
 pub mod review;
+pub mod users;
+pub mod webhooks;
 
 pub use actor::Actor;
 pub use error::{Error, Kind};
+pub use page::Page;

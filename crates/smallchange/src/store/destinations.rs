@@ -15,6 +15,8 @@ pub struct StoredDestination {
     pub masked: String,
     pub holder_name: String,
     pub verified: bool,
+    /// Who registered it, in the stored form (`api_key:key_…`).
+    pub created_actor: String,
 }
 
 fn details(destination: &Destination) -> serde_json::Value {
@@ -29,7 +31,8 @@ fn details(destination: &Destination) -> serde_json::Value {
     }
 }
 
-/// A new destination: what is shown of it, and the row that stores it (details sealed).
+/// A new destination registered by `actor` (stored form): what is shown of it, and the row
+/// that stores it (details sealed).
 pub fn new_destination(
     secrets: &Secrets,
     tenant_id: &str,
@@ -37,6 +40,7 @@ pub fn new_destination(
     destination: &Destination,
     holder_name: &str,
     verified: bool,
+    actor: &str,
 ) -> (StoredDestination, Row) {
     let stored = StoredDestination {
         id: super::tenants::new_id("dst", 20),
@@ -44,10 +48,11 @@ pub fn new_destination(
         masked: destination.masked(),
         holder_name: holder_name.to_string(),
         verified,
+        created_actor: actor.to_string(),
     };
     let row = Row {
         sql: "INSERT INTO payout_destinations (id, tenant_id, user_id, type, details, masked, holder_name, verified, \
-              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+              created_at, created_actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         params: vec![
             stored.id.as_str().into(),
             tenant_id.into(),
@@ -58,6 +63,7 @@ pub fn new_destination(
             stored.holder_name.as_str().into(),
             i64::from(verified).into(),
             now_us().into(),
+            stored.created_actor.as_str().into(),
         ],
     };
     (stored, row)

@@ -1,9 +1,11 @@
-//! Users of a tenant. A new user and the idempotency answer for the request that created it
-//! are written in one transaction.
+//! Users of a tenant and the history of their identity checks. A new user and the
+//! idempotency answer for the request that created it are written in one transaction; an
+//! identity check is two rows of one unit: the user's latest record and the check appended
+//! to `kyc_checks`.
 
 use super::idempotency::{NewRecord, StoredResponse};
 use super::{now_us, Db, Tx};
-use crate::domain::user::{Kyc, Phone};
+use crate::domain::user::{Kyc, NewUser};
 use crate::unit::Row;
 use crate::{on_db, on_tx};
 
@@ -38,27 +40,21 @@ pub enum Creation {
     Answered(StoredResponse),
 }
 
-/// The key to answer under, and how to render the answer once the user exists.
+/// The key to answer under, and how to write the answer down (status, body) once the user
+/// exists.
 pub struct Answer<'a> {
     pub scoped_key: String,
     pub request_hash: String,
-    pub render: &'a (dyn Fn(&User) -> String + Sync),
+    pub render: &'a (dyn Fn(&User) -> (u16, String) + Sync),
 }
 
-pub async fn create(
-    db: &Db,
-    tenant_id: &str,
-    external_id: &str,
-    phone: &Phone,
-    name: Option<&str>,
-    answer: Option<Answer<'_>>,
-) -> anyhow::Result<Creation> {
+pub async fn create(db: &Db, tenant_id: &str, new: &NewUser, answer: Option<Answer<'_>>) -> anyhow::Result<Creation> {
     let created_at = now_us();
     let user = User {
         id: crate::ids::time_ordered("usr", created_at),
-        external_id: external_id.to_string(),
-        phone: phone.as_str().to_string(),
-        name: name.map(str::to_string),
+        external_id: new.external_id().as_str().to_string(),
+        phone: new.phone().as_str().to_string(),
+        name: new.name().map(|name| name.as_str().to_string()),
         kyc_level: "none".into(),
         legal_name: None,
         created_at,
@@ -75,7 +71,8 @@ pub async fn create(
         return Ok(Creation::ExternalIdTaken);
     }
     if let Some(answer) = answer {
-        let response = StoredResponse { request_hash: answer.request_hash, status: 200, body: (answer.render)(&user) };
+        let (status, body) = (answer.render)(&user);
+        let response = StoredResponse { request_hash: answer.request_hash, status, body };
         let record = NewRecord { scoped_key: answer.scoped_key, response };
         super::idempotency::insert(&mut tx, &[record], created_at).await?;
     }
@@ -121,18 +118,87 @@ pub async fn list(db: &Db, tenant_id: &str, starting_after: Option<&str>, limit:
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-/// The row recording the operator's identity check of user `id`.
+/// The row recording the operator's identity check of user `id` as the user's latest.
 pub fn kyc_row(tenant_id: &str, id: &str, kyc: &Kyc) -> Row {
     Row {
         sql: "UPDATE users SET kyc_level = $1, legal_name = $2, birth_date = $3, document_ref = $4 \
               WHERE tenant_id = $5 AND id = $6",
         params: vec![
-            kyc.level.as_str().into(),
-            kyc.legal_name.as_str().into(),
-            kyc.birth_date.as_str().into(),
-            kyc.document_ref.as_str().into(),
+            kyc.level().as_str().into(),
+            kyc.legal_name().as_str().into(),
+            kyc.birth_date().into(),
+            kyc.document_ref().into(),
             tenant_id.into(),
             id.into(),
         ],
     }
+}
+
+/// One identity check as recorded (its birth date is kept but never read back).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KycCheck {
+    /// `kyc_…`, in the order the checks were made.
+    pub id: String,
+    pub level: String,
+    pub legal_name: String,
+    pub document_ref: String,
+    /// Who recorded it, in the stored form (`api_key:key_…`).
+    pub actor: String,
+    pub at: i64,
+}
+
+/// The row appending an identity check of user `user_id`, made at `at` by `actor` (stored
+/// form), to the user's history.
+pub fn kyc_check_row(tenant_id: &str, user_id: &str, kyc: &Kyc, actor: &str, at: i64) -> Row {
+    Row {
+        sql: "INSERT INTO kyc_checks (id, tenant_id, user_id, level, legal_name, birth_date, document_ref, actor, at) \
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params: vec![
+            crate::ids::time_ordered("kyc", at).into(),
+            tenant_id.into(),
+            user_id.into(),
+            kyc.level().as_str().into(),
+            kyc.legal_name().as_str().into(),
+            kyc.birth_date().into(),
+            kyc.document_ref().into(),
+            actor.into(),
+            at.into(),
+        ],
+    }
+}
+
+type KycCheckRow = (String, String, String, String, String, i64);
+
+/// Up to `limit` identity checks of user `user_id` made after the check `starting_after`,
+/// oldest first.
+pub async fn kyc_checks(
+    db: &Db,
+    tenant_id: &str,
+    user_id: &str,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<KycCheck>> {
+    let rows: Vec<KycCheckRow> = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT id, level, legal_name, document_ref, actor, at FROM kyc_checks \
+             WHERE tenant_id = $1 AND user_id = $2 AND id > $3 ORDER BY id LIMIT $4",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(starting_after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(id, level, legal_name, document_ref, actor, at)| KycCheck {
+            id,
+            level,
+            legal_name,
+            document_ref,
+            actor,
+            at,
+        })
+        .collect())
 }

@@ -1,0 +1,42 @@
+//! Payout destinations: a bank account, e-wallet or cash-pickup network a user's cash-outs
+//! may go to. The holder must be the user: the holder name has to match the legal name the
+//! operator recorded at KYC, after normalisation. Each records who registered it.
+
+use super::existing;
+use crate::context::Context;
+use crate::domain::destination::{normalized_name, Destination};
+use crate::services::commit::{write_rows, Answer, Retry};
+use crate::services::{Actor, Error};
+use crate::store::destinations::{self, StoredDestination};
+
+/// Registers `destination` (checked, see [`Destination::checked`]) for user `user_id`, once
+/// per retry key, recording `actor` as who registered it.
+pub async fn add(
+    ctx: &Context,
+    actor: &Actor,
+    tenant_id: &str,
+    user_id: &str,
+    destination: &Destination,
+    retry: Option<Retry<StoredDestination>>,
+) -> Result<Answer<StoredDestination>, Error> {
+    let user = existing(ctx, tenant_id, user_id).await?;
+    let legal_name = user.legal_name.ok_or_else(|| {
+        Error::bad_request("kyc_required", "record the user's identity check (POST /v1/users/{id}/kyc) first")
+    })?;
+    let holder_name = destination.holder_name().unwrap_or(&legal_name).to_string();
+    if normalized_name(&holder_name) != normalized_name(&legal_name) {
+        let message = "holder_name does not match the user's legal name";
+        return Err(Error::invalid("name_mismatch", message, "holder_name"));
+    }
+    let verified = user.kyc_level == "verified";
+    let (stored, row) = destinations::new_destination(
+        &ctx.secrets,
+        tenant_id,
+        &user.id,
+        destination,
+        &holder_name,
+        verified,
+        &actor.recorded(),
+    );
+    write_rows(ctx, retry, vec![row], stored).await
+}
