@@ -4,11 +4,15 @@
 //! result or an [`Error`] carrying a stable code; it knows nothing of HTTP.
 //!
 //! The cash-out use cases still live in [`crate::cashout`]; the wallet's still sit in the
-//! HTTP handlers and move here family by family (see docs/ARCHITECTURE.md).
+//! HTTP handlers and move here family by family (see docs/ARCHITECTURE.md): top-ups,
+//! balances and gift cards have.
 
 pub mod actor;
+pub mod balances;
 pub mod commit;
 pub mod error;
+mod lookup;
+pub mod topups;
 
 pub use actor::Actor;
 pub use error::{Error, Kind};
