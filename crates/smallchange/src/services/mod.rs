@@ -11,6 +11,7 @@ pub mod actor;
 pub mod balances;
 pub mod commit;
 pub mod error;
+pub mod gift_cards;
 mod lookup;
 pub mod topups;
 
