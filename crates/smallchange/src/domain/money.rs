@@ -10,8 +10,12 @@ use crate::services::Error;
 /// A known currency from its ISO 4217 code.
 pub fn parse_currency(code: &str, param: String) -> Result<Currency, Error> {
     Currency::parse(code).map_err(|e| match e {
-        CurrencyError::Malformed => Error::invalid("invalid_currency", "currency is an ISO 4217 code such as KRW", param),
-        CurrencyError::Unknown => Error::invalid("unknown_currency", format!("currency {code} is not supported"), param),
+        CurrencyError::Malformed => {
+            Error::invalid("invalid_currency", "currency is an ISO 4217 code such as KRW", param)
+        }
+        CurrencyError::Unknown => {
+            Error::invalid("unknown_currency", format!("currency {code} is not supported"), param)
+        }
     })
 }
 

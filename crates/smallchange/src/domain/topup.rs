@@ -42,7 +42,9 @@ impl TopupOrder {
         let amount = parse_amount(amount, settings, "amount".into())?;
         let currency = parse_currency(currency, "currency".into())?;
         let reference = reference.trim().to_string();
-        if reference.is_empty() || reference.chars().count() > REFERENCE_LEN_MAX || reference.chars().any(char::is_control)
+        if reference.is_empty()
+            || reference.chars().count() > REFERENCE_LEN_MAX
+            || reference.chars().any(char::is_control)
         {
             return Err(Error::invalid("invalid_reference", "reference is 1 to 128 visible characters", "reference"));
         }

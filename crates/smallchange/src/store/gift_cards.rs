@@ -154,7 +154,8 @@ pub fn redeemed_row(card_id: &str, user: &str, actor: &str, at: i64) -> Row {
     }
 }
 
-type CardRow = (String, i64, String, String, String, i64, i64, Option<String>, Option<i64>, Option<String>, Option<String>);
+type CardRow =
+    (String, i64, String, String, String, i64, i64, Option<String>, Option<i64>, Option<String>, Option<String>);
 
 const CARD_COLUMNS: &str = "c.id, c.face_value, c.purchased_with, c.purchaser_ref, c.code_last4, c.issued_at, \
                             c.expires_at, c.redeemed_by, c.redeemed_at, c.issued_actor, c.redeemed_actor";

@@ -52,7 +52,8 @@ impl CardView {
 
     /// Whether the remainder may be refunded now.
     pub fn refundable(&self) -> bool {
-        self.card.redeemed_by.is_some() && self.card.program.refund_rule.allows_refund(self.card.face_value, self.remaining)
+        self.card.redeemed_by.is_some()
+            && self.card.program.refund_rule.allows_refund(self.card.face_value, self.remaining)
     }
 
     /// The share that must be used before the remainder is refundable, in basis points.

@@ -99,7 +99,9 @@ pub async fn redeem(
     if let Some(reason) = reasons(&card, presented.brand(), presented.region(), now).first() {
         return Err(match *reason {
             "card_not_found" => not_found(),
-            "card_expired" => Error::conflict("card_expired", format!("the card expired at {}", rfc3339(card.expires_at))),
+            "card_expired" => {
+                Error::conflict("card_expired", format!("the card expired at {}", rfc3339(card.expires_at)))
+            }
             "card_region_locked" => {
                 Error::conflict("card_region_locked", format!("the card can be used in {} only", card.program.region))
             }
