@@ -1,12 +1,14 @@
 //! Gift cards through the HTTP API on both backends: programs, issue (code shown once,
 //! stored sealed), check with every failing reason, redemption into a per-card pocket
 //! (once, even under 50 concurrent attempts), and remainder refunds under the Korean
-//! standard terms, to `cash` only for cards bought from a withdrawable source.
+//! standard terms, to `cash` only for cards bought from a withdrawable source. Who created
+//! a program, issued a card and redeemed it is recorded and shown.
 
 mod support;
 
 use serde_json::{json, Value};
 use smallchange::clock::Clock;
+use smallchange::store::tenants::Role;
 use support::{spawn, spawn_with_clock, Backend, TestServer};
 
 both_backends!(cards_are_issued_checked_and_redeemed, super::cards_are_issued_checked_and_redeemed_on);
@@ -14,6 +16,7 @@ both_backends!(remainders_follow_the_purchase_money, super::remainders_follow_th
 both_backends!(a_code_redeems_once_under_a_race, super::a_code_redeems_once_under_a_race_on);
 both_backends!(program_and_issue_refusals, super::program_and_issue_refusals_on);
 both_backends!(expiring_cards_are_announced_once, super::expiring_cards_are_announced_once_on);
+both_backends!(who_created_issued_and_redeemed_is_shown, super::who_created_issued_and_redeemed_is_shown_on);
 
 /// 2026-11-01 00:00 UTC.
 const NOV_1_US: i64 = 1_793_491_200_000_000;
@@ -341,5 +344,72 @@ async fn expiring_cards_are_announced_once_on(backend: Backend) {
     ];
     expected.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(announced, expected, "once each; the spent card and the far one not at all");
+    server.stop().await;
+}
+
+/// Runs `sql` on the server's database (a row written before actors were recorded).
+async fn execute(server: &TestServer, sql: &str) {
+    match server.store() {
+        smallchange::store::Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap(),
+        smallchange::store::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap(),
+    }
+}
+
+fn by_key(actor: &Value) -> &str {
+    let actor = actor.as_str().unwrap_or_else(|| panic!("no actor: {actor}"));
+    assert!(actor.starts_with("api_key:key_"), "{actor}");
+    actor
+}
+
+/// A program shows who created it, a card who issued it and who redeemed it (a key each);
+/// refused requests record nothing, and rows from before actors were recorded show null.
+async fn who_created_issued_and_redeemed_is_shown_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let body = json!({"brand": "CultureLand", "currency": "KRW", "region": "KR", "face_values": [10_000],
+        "validity_days": 30});
+    let (status, created) = server.post("/v1/gift-card-programs", body).await;
+    assert_eq!(status, 200, "{created}");
+    let creator = by_key(&created["created_by"]).to_string();
+    let program = created["id"].as_str().unwrap();
+    let (_, read) = server.get(&format!("/v1/gift-card-programs/{program}")).await;
+    assert_eq!(read["created_by"], creator.as_str());
+
+    let card = issue(&server, program, 10_000, "bank_transfer").await;
+    assert_eq!(by_key(&card["issued_by"]), creator, "the same key created the program and issued the card");
+    assert_eq!(card["redeemed_via"], Value::Null, "{card}");
+    let id = card["id"].as_str().unwrap();
+    let code = card["code"].as_str().unwrap();
+    // A refused redemption records no one.
+    let user = server.create_user(1).await;
+    let clerk = server.key_for(Role::Admin, false).await;
+    let path = format!("/v1/users/{user}/gift-cards");
+    let abroad = json!({"brand": "CultureLand", "code": code, "region": "JP"});
+    let (status, refused) = server.post_as(&clerk, &path, abroad, None).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("card_region_locked")));
+    let (_, read) = server.get(&format!("/v1/gift-cards/{id}")).await;
+    assert_eq!((read["issued_by"].as_str(), &read["redeemed_via"]), (Some(creator.as_str()), &Value::Null));
+    // Redeemed with another key: that key is shown, in the answer and when read.
+    let (status, redeemed) = server.post_as(&clerk, &path, json!({"brand": "CultureLand", "code": code}), None).await;
+    assert_eq!(status, 200, "{redeemed}");
+    let redeemer = by_key(&redeemed["redeemed_via"]).to_string();
+    assert_ne!(redeemer, creator, "two keys, two actors");
+    assert_eq!(redeemed["issued_by"], creator.as_str());
+    let (_, read) = server.get(&format!("/v1/gift-cards/{id}")).await;
+    assert_eq!((read["issued_by"].as_str(), read["redeemed_via"].as_str()), (Some(creator.as_str()), Some(&*redeemer)));
+    // A second redemption is refused and leaves the first redeemer.
+    let other = server.create_user(2).await;
+    let (status, _) = redeem(&server, &other, "CultureLand", code).await;
+    assert_eq!(status, 409);
+    let (_, read) = server.get(&format!("/v1/gift-cards/{id}")).await;
+    assert_eq!(read["redeemed_via"], redeemer.as_str());
+
+    // Rows written before actors were recorded.
+    execute(&server, "UPDATE gift_card_programs SET created_actor = NULL").await;
+    execute(&server, "UPDATE gift_cards SET issued_actor = NULL, redeemed_actor = NULL").await;
+    let (_, read) = server.get(&format!("/v1/gift-card-programs/{program}")).await;
+    assert_eq!(read["created_by"], Value::Null, "{read}");
+    let (_, read) = server.get(&format!("/v1/gift-cards/{id}")).await;
+    assert_eq!((&read["issued_by"], &read["redeemed_via"]), (&Value::Null, &Value::Null), "{read}");
+    server.assert_verified().await;
     server.stop().await;
 }

@@ -1,11 +1,18 @@
-//! Gift cards: programs and their refund rule, card codes, and how much of a card is used.
+//! Gift cards: programs and their refund rule, card codes, and how much of a card is used;
+//! a program's terms, a sale and a presented card as requests give them, checked.
 //!
 //! The refund rule is the Korean standard terms by default: the remainder of a card is
 //! refundable at face value once 60 % of it is used for a face value over ₩10,000, or 80 %
 //! for ₩10,000 or less. Nothing is ever bought back at a discount.
 
+use ledger::Currency;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+
+use super::money::{parse_amount, parse_currency};
+use super::pocket::Source;
+use crate::config::Settings;
+use crate::services::Error;
 
 /// Basis points in a whole.
 pub const BPS_WHOLE: i64 = 10_000;
@@ -75,6 +82,185 @@ pub fn last4(normalized: &str) -> String {
 
 pub fn masked(last4: &str) -> String {
     format!("••••-••••-••••-{last4}")
+}
+
+/// Limits on what a program may say.
+const BRAND_LEN_MAX: usize = 64;
+const FACE_VALUES_MAX: usize = 20;
+const VALIDITY_DAYS_MAX: i64 = 10 * 366;
+/// Longest operator reference kept with a sale.
+const PURCHASER_REF_LEN_MAX: usize = 128;
+
+impl RefundRule {
+    /// Refuses thresholds outside 0–100 % and a negative amount, naming the field.
+    pub fn checked(self) -> Result<RefundRule, Error> {
+        for (value, param) in [
+            (self.threshold_bps_over, "refund_rule.threshold_bps_over"),
+            (self.threshold_bps_small, "refund_rule.threshold_bps_small"),
+        ] {
+            if !(0..=BPS_WHOLE).contains(&value) {
+                return Err(Error::invalid("invalid_refund_rule", "thresholds are 0 to 10000 basis points", param));
+            }
+        }
+        if self.small_face_max < 0 {
+            let message = "small_face_max is an amount, 0 or more";
+            return Err(Error::invalid("invalid_refund_rule", message, "refund_rule.small_face_max"));
+        }
+        Ok(self)
+    }
+}
+
+/// A program's terms as an operator asks for them, checked: a brand as users type it, an
+/// ISO 3166-1 region, 1–20 face values (sorted, each once), how long a card can be spent
+/// and when its remainder is refundable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramTerms {
+    brand: String,
+    currency: Currency,
+    region: String,
+    face_values: Vec<i64>,
+    validity_days: i64,
+    refund_rule: RefundRule,
+}
+
+impl ProgramTerms {
+    /// Checks each field in the request's order, naming the one at fault; no refund rule
+    /// means the Korean standard terms.
+    pub fn parse(
+        brand: &str,
+        currency: &str,
+        region: &str,
+        mut face_values: Vec<i64>,
+        validity_days: i64,
+        refund_rule: Option<RefundRule>,
+        settings: &Settings,
+    ) -> Result<ProgramTerms, Error> {
+        let brand = brand.trim().to_string();
+        if brand.is_empty() || brand.chars().count() > BRAND_LEN_MAX || brand.chars().any(char::is_control) {
+            return Err(Error::invalid("invalid_brand", "brand is 1 to 64 characters", "brand"));
+        }
+        let currency = parse_currency(currency, "currency".into())?;
+        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Error::invalid("invalid_region", "region is an ISO 3166-1 alpha-2 code such as KR", "region"));
+        }
+        if face_values.is_empty() || face_values.len() > FACE_VALUES_MAX {
+            return Err(Error::invalid("invalid_face_values", "face_values holds 1 to 20 amounts", "face_values"));
+        }
+        for (n, value) in face_values.iter().enumerate() {
+            parse_amount(*value, settings, format!("face_values[{n}]"))?;
+        }
+        if !(1..=VALIDITY_DAYS_MAX).contains(&validity_days) {
+            return Err(Error::invalid("invalid_validity", "validity_days is 1 to 3660", "validity_days"));
+        }
+        let refund_rule = refund_rule.unwrap_or_default().checked()?;
+        face_values.sort_unstable();
+        face_values.dedup();
+        Ok(ProgramTerms { brand, currency, region: region.to_string(), face_values, validity_days, refund_rule })
+    }
+
+    /// The brand, trimmed.
+    pub fn brand(&self) -> &str {
+        &self.brand
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The face values, ascending, each once.
+    pub fn face_values(&self) -> &[i64] {
+        &self.face_values
+    }
+
+    pub fn validity_days(&self) -> i64 {
+        self.validity_days
+    }
+
+    pub fn refund_rule(&self) -> RefundRule {
+        self.refund_rule
+    }
+}
+
+/// A card the operator has sold, as it asks for it to be issued: the program and face
+/// value (checked against the program when it is loaded), the top-up source the buyer paid
+/// with and the operator's reference for the sale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardOrder {
+    program_id: String,
+    face_value: i64,
+    purchased_with: Source,
+    purchaser_ref: String,
+}
+
+impl CardOrder {
+    pub fn parse(
+        program_id: &str,
+        face_value: i64,
+        purchased_with: &str,
+        purchaser_ref: &str,
+    ) -> Result<CardOrder, Error> {
+        let purchased_with = Source::parse(purchased_with).ok_or_else(|| {
+            Error::invalid("invalid_source", "purchased_with is one of the top-up sources", "purchased_with")
+        })?;
+        let purchaser_ref = purchaser_ref.trim();
+        if purchaser_ref.is_empty() || purchaser_ref.chars().count() > PURCHASER_REF_LEN_MAX {
+            return Err(Error::invalid("invalid_reference", "purchaser_ref is 1 to 128 characters", "purchaser_ref"));
+        }
+        let purchaser_ref = purchaser_ref.to_string();
+        Ok(CardOrder { program_id: program_id.to_string(), face_value, purchased_with, purchaser_ref })
+    }
+
+    pub fn program_id(&self) -> &str {
+        &self.program_id
+    }
+
+    /// One of the program's face values, once checked against it.
+    pub fn face_value(&self) -> i64 {
+        self.face_value
+    }
+
+    /// Decides where a refunded remainder goes.
+    pub fn purchased_with(&self) -> Source {
+        self.purchased_with
+    }
+
+    /// The operator's reference, trimmed.
+    pub fn purchaser_ref(&self) -> &str {
+        &self.purchaser_ref
+    }
+}
+
+/// A card as a user presents it to be checked or redeemed: the brand they name, the code as
+/// typed (kept normalised) and, if known, the region they are in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Presented {
+    brand: String,
+    code: String,
+    region: Option<String>,
+}
+
+impl Presented {
+    pub fn new(brand: String, code: &str, region: Option<String>) -> Presented {
+        Presented { brand, code: normalize_code(code), region }
+    }
+
+    pub fn brand(&self) -> &str {
+        &self.brand
+    }
+
+    /// The code, normalised (see [`normalize_code`]).
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// Where the user is; checked against the program's region when given.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! What a user holds: `GET /v1/users/{id}/balances` (per pocket: available, held, how much
 //! may be withdrawn and why) and `GET /v1/users/{id}/statement` (every movement with the
-//! running balance, as JSON pages or CSV).
+//! running balance, as JSON pages or CSV). The use cases are [`crate::services::balances`].
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -11,13 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Operator, READERS};
 use super::error::{ApiError, ErrorBody};
-use super::ledger::parse_currency;
 use super::paging;
-use super::users::{existing, rfc3339};
+use super::users::rfc3339;
 use super::AppState;
-use crate::domain::gift_card;
-use crate::domain::pocket::Pocket;
-use crate::store::wallet::{self, Entry, EntryQuery, GiftTerms};
+use crate::domain::money::parse_currency;
+use crate::domain::statement::Period;
+use crate::services::balances::{self, StatementPage};
 
 /// Most lines one CSV statement download may hold (JSON pages hold at most 100).
 const CSV_LINES_MAX: i64 = 10_000;
@@ -62,10 +61,6 @@ pub struct PocketBalance {
     expires_at: Option<String>,
 }
 
-/// The fixed pockets every user is shown, even before anything lands in them.
-const FIXED_POCKETS: [Pocket; 6] =
-    [Pocket::Cash, Pocket::Refund, Pocket::Cashback, Pocket::Promo, Pocket::Carrier, Pocket::Card];
-
 /// A user's balances, per pocket, with what is withdrawable and why.
 #[utoipa::path(get, path = "/v1/users/{id}/balances", params(("id" = String, Path, description = "The user id"), BalanceQuery),
     responses((status = 200, body = Balances), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -77,87 +72,29 @@ async fn balances(
     Query(query): Query<BalanceQuery>,
 ) -> Result<Json<Balances>, ApiError> {
     operator.require(READERS)?;
-    let tenant = operator.tenant_id();
-    let policy = app.settings.wallet_policy(tenant);
-    let currency = match &query.currency {
-        Some(code) => parse_currency(code, "currency".into())?,
-        None => policy.currency(),
-    };
-    let user = existing(&app, tenant, &user_id).await?;
-    let held = wallet::pockets(&app.db, tenant, &user.id, currency.code()).await?;
-    let mut pockets: Vec<PocketBalance> = Vec::new();
-    for pocket in FIXED_POCKETS.iter() {
-        if !held.iter().any(|p| p.pocket == *pocket) {
-            pockets.push(pocket_balance(policy, pocket, 0, 0, None));
-        }
-    }
-    let now = app.clock.now_us();
-    for p in &held {
-        let pending = p.account.debits_pending.minor_units();
-        let expires_at = p.gift_card_expires_at.map(rfc3339);
-        let mut balance = pocket_balance(policy, &p.pocket, p.available(), pending, expires_at);
-        if let Some(terms) = p.gift_card {
-            balance.reason = gift_reason(terms, p.available());
-        }
-        if let Some(expired) = p.gift_card_expires_at.filter(|at| *at <= now) {
-            balance.reason = format!(
-                "gift card expired at {}: it can no longer be spent; {}",
-                rfc3339(expired),
-                "its remainder can still be refunded if the card's terms allow it"
-            );
-        }
-        pockets.push(balance);
-    }
-    // The fixed pockets in their usual order, then gift cards by name.
-    pockets.sort_by_key(|p| {
-        let position = FIXED_POCKETS.iter().position(|f| f.name() == p.pocket).unwrap_or(FIXED_POCKETS.len());
-        (position, p.pocket.clone())
-    });
-    let available = pockets.iter().map(|p| p.available).sum();
-    let pending = pockets.iter().map(|p| p.pending).sum::<i64>();
+    let currency = query.currency.as_deref().map(|code| parse_currency(code, "currency".into())).transpose()?;
+    let found = balances::balances(&app, &operator.actor(), operator.tenant_id(), &user_id, currency).await?;
+    let pockets: Vec<PocketBalance> = found
+        .pockets
+        .iter()
+        .map(|p| PocketBalance {
+            pocket: p.pocket.name(),
+            available: p.available,
+            pending: p.pending,
+            withdrawable: p.withdrawable,
+            reason: p.reason.clone(),
+            expires_at: p.expires_at.map(rfc3339),
+        })
+        .collect();
     Ok(Json(Balances {
-        user_id: user.id,
-        currency: currency.code().to_string(),
-        total: available + pending,
-        available,
-        pending,
-        withdrawable: pockets.iter().map(|p| p.withdrawable).sum(),
+        currency: found.currency.code().to_string(),
+        total: found.available() + found.pending(),
+        available: found.available(),
+        pending: found.pending(),
+        withdrawable: found.withdrawable(),
+        user_id: found.user_id,
         pockets,
     }))
-}
-
-fn pocket_balance(
-    policy: &crate::domain::policy::WalletPolicy,
-    pocket: &Pocket,
-    available: i64,
-    pending: i64,
-    expires_at: Option<String>,
-) -> PocketBalance {
-    let verdict = policy.verdict(pocket, available);
-    PocketBalance {
-        pocket: pocket.name(),
-        available,
-        pending,
-        withdrawable: if verdict.withdrawable { available.max(0) } else { 0 },
-        reason: verdict.reason,
-        expires_at,
-    }
-}
-
-/// Why a gift card's pocket is not withdrawable, and when its remainder is refundable.
-fn gift_reason(terms: GiftTerms, available: i64) -> String {
-    let used = gift_card::used_bps(terms.face_value, available);
-    let threshold = terms.rule.threshold_bps(terms.face_value);
-    let used_pct = format!("{}.{:02}", used / 100, used % 100);
-    let threshold_pct = format!("{}.{:02}", threshold / 100, threshold % 100);
-    if terms.rule.allows_refund(terms.face_value, available) {
-        format!("gift card, {used_pct}% used: the remainder can be refunded now (refund-remainder); not withdrawable as such")
-    } else {
-        format!(
-            "gift card, {used_pct}% used: spendable; its remainder becomes refundable (refund-remainder) once \
-             {threshold_pct}% is used"
-        )
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -212,66 +149,40 @@ async fn statement(
     Query(query): Query<StatementQuery>,
 ) -> Result<Response, ApiError> {
     operator.require(READERS)?;
-    let tenant = operator.tenant_id();
     let csv = match query.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
         Some(_) => return Err(ApiError::invalid("invalid_format", "format is json or csv", "format")),
     };
-    let currency = match &query.currency {
-        Some(code) => parse_currency(code, "currency".into())?,
-        None => app.settings.wallet_policy(tenant).currency(),
-    };
-    let from_us = query.from.as_deref().map(|t| parse_time(t, "from")).transpose()?.unwrap_or(0);
-    let to_us = query.to.as_deref().map(|t| parse_time(t, "to")).transpose()?.unwrap_or(i64::MAX);
+    let currency = query.currency.as_deref().map(|code| parse_currency(code, "currency".into())).transpose()?;
+    let period = Period::parse(query.from.as_deref(), query.to.as_deref())?;
     let limit = paging::limit(query.limit.as_deref(), if csv { CSV_LINES_MAX } else { paging::PAGE_LIMIT_MAX })?;
     let limit = if csv && query.limit.is_none() { CSV_LINES_MAX } else { limit };
-    let page = paging::PageQuery { limit: None, starting_after: query.starting_after.clone() };
-    let user = existing(&app, tenant, &user_id).await?;
-    let entries_query = EntryQuery {
-        tenant,
-        user: &user.id,
-        currency: currency.code(),
-        from_us,
-        to_us,
-        starting_after: page.starting_after()?,
-        limit: limit + 1,
-    };
-    let (entries, has_more) = paging::page(wallet::entries(&app.db, &entries_query).await?, limit);
-    let mut balance = match entries.first() {
-        Some(first) => wallet::balance_before(&app.db, tenant, &user.id, currency.code(), &first.id).await?,
-        None => 0,
-    };
-    let lines: Vec<StatementLine> = entries
+    let cursor = paging::PageQuery { limit: None, starting_after: query.starting_after.clone() };
+    let page = StatementPage { currency, period, starting_after: cursor.starting_after()?.map(str::to_string), limit };
+    let found = balances::statement(&app, &operator.actor(), operator.tenant_id(), &user_id, &page).await?;
+    let lines: Vec<StatementLine> = found
+        .lines
         .into_iter()
-        .map(|entry: Entry| {
-            balance += entry.amount;
-            StatementLine {
-                id: entry.id,
-                created_at: rfc3339(entry.created_at),
-                kind: entry.kind,
-                pocket: entry.pocket,
-                amount: entry.amount,
-                balance,
-                reference_id: entry.reference_id,
-                description: entry.description,
-            }
+        .map(|line| StatementLine {
+            id: line.entry.id,
+            created_at: rfc3339(line.entry.created_at),
+            kind: line.entry.kind,
+            pocket: line.entry.pocket,
+            amount: line.entry.amount,
+            balance: line.balance,
+            reference_id: line.entry.reference_id,
+            description: line.entry.description,
         })
         .collect();
     if csv {
-        let headers =
-            [("content-type", "text/csv; charset=utf-8"), ("x-has-more", if has_more { "true" } else { "false" })];
+        let has_more = if found.has_more { "true" } else { "false" };
+        let headers = [("content-type", "text/csv; charset=utf-8"), ("x-has-more", has_more)];
         return Ok((headers, to_csv(&lines)).into_response());
     }
-    let body = Statement { user_id: user.id, currency: currency.code().to_string(), data: lines, has_more };
+    let currency = found.currency.code().to_string();
+    let body = Statement { user_id: found.user_id, currency, data: lines, has_more: found.has_more };
     Ok(Json(body).into_response())
-}
-
-fn parse_time(text: &str, param: &'static str) -> Result<i64, ApiError> {
-    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| ApiError::invalid("invalid_time", format!("{param} is an RFC 3339 time"), param))?;
-    i64::try_from(at.unix_timestamp_nanos() / 1_000)
-        .map_err(|_| ApiError::invalid("invalid_time", format!("{param} is out of range"), param))
 }
 
 fn to_csv(lines: &[StatementLine]) -> String {

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ledger::{Account, AccountFlags, AccountId, Amount, Currency, CurrencyError, Transfer, TransferFlags, TransferId};
+use ledger::{Account, AccountFlags, AccountId, Transfer, TransferFlags, TransferId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,6 +19,7 @@ use super::idempotency;
 use super::AppState;
 use crate::committer::{Command, Output, Reply};
 use crate::config::Settings;
+pub(super) use crate::domain::money::{parse_amount, parse_currency};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -240,17 +241,6 @@ fn parse_id(id: &str, param: String) -> Result<String, ApiError> {
     }
 }
 
-pub(super) fn parse_currency(code: &str, param: String) -> Result<Currency, ApiError> {
-    Currency::parse(code).map_err(|e| match e {
-        CurrencyError::Malformed => {
-            ApiError::invalid("invalid_currency", "currency is an ISO 4217 code such as KRW", param)
-        }
-        CurrencyError::Unknown => {
-            ApiError::invalid("unknown_currency", format!("currency {code} is not supported"), param)
-        }
-    })
-}
-
 fn parse_code(code: i64, param: String) -> Result<u16, ApiError> {
     u16::try_from(code)
         .ok()
@@ -344,17 +334,6 @@ fn parse_transfer(tenant_id: &str, i: usize, input: TransferInput, settings: &Se
         pending_id,
         timeout_s,
     })
-}
-
-pub(super) fn parse_amount(value: i64, settings: &Settings, param: String) -> Result<Amount, ApiError> {
-    if value <= 0 {
-        return Err(ApiError::invalid("invalid_amount", "amount must be a positive integer of minor units", param));
-    }
-    if value > settings.amount_max {
-        let message = format!("amount may be at most {}", settings.amount_max);
-        return Err(ApiError::invalid("amount_too_large", message, param));
-    }
-    Ok(Amount::new(value).expect("checked positive"))
 }
 
 fn parse_transfer_flags(names: &[String], param: String) -> Result<TransferFlags, ApiError> {

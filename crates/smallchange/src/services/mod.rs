@@ -1,19 +1,22 @@
 //! Use cases: what smallchange does, written once whichever door asks (the JSON API, the
 //! coming web pages, the workers, the CLI). A use case takes the shared
-//! [`Context`](crate::context::Context) and parsed domain input, and answers with a domain
-//! result or an [`Error`] carrying a stable code; it knows nothing of HTTP.
-//!
-//! The wallet's use cases still sit in the HTTP handlers and move here family by family
-//! (see docs/ARCHITECTURE.md).
+//! [`Context`](crate::context::Context), the [`Actor`] who asked and parsed domain input,
+//! and answers with a domain result or an [`Error`] carrying a stable code; it knows
+//! nothing of HTTP. One module per family: users and identity (`users`), funding and
+//! payments (`topups`, `payments`), balances and statements (`balances`), gift cards,
+//! cash-out, review, disputes, webhooks admin. See docs/ARCHITECTURE.md.
 
 pub mod actor;
+pub mod balances;
 pub mod cashout;
 pub mod commit;
 pub mod disputes;
 pub mod error;
+pub mod gift_cards;
 pub mod page;
 pub mod payments;
 pub mod review;
+pub mod topups;
 pub mod users;
 pub mod webhooks;
 

@@ -16,15 +16,18 @@ pub struct Program {
     pub validity_days: i64,
     pub refund_rule: RefundRule,
     pub created_at: i64,
+    /// Who created it, as [`crate::services::Actor::recorded`]; `None` before actors were recorded.
+    pub created_actor: Option<String>,
 }
 
-type ProgramRow = (String, String, String, String, String, i64, i64, i64, i64, i64);
+type ProgramRow = (String, String, String, String, String, i64, i64, i64, i64, i64, Option<String>);
 
 const PROGRAM_COLUMNS: &str = "id, brand, currency, region, face_values, validity_days, threshold_bps_over, \
-                               threshold_bps_small, small_face_max, created_at";
+                               threshold_bps_small, small_face_max, created_at, created_actor";
 
 fn program_from_row(row: ProgramRow) -> anyhow::Result<Program> {
-    let (id, brand, currency, region, face_values, validity_days, over, small, small_max, created_at) = row;
+    let (id, brand, currency, region, face_values, validity_days, over, small, small_max, created_at, created_actor) =
+        row;
     Ok(Program {
         id,
         brand,
@@ -34,6 +37,7 @@ fn program_from_row(row: ProgramRow) -> anyhow::Result<Program> {
         validity_days,
         refund_rule: RefundRule { threshold_bps_over: over, threshold_bps_small: small, small_face_max: small_max },
         created_at,
+        created_actor,
     })
 }
 
@@ -41,8 +45,8 @@ fn program_from_row(row: ProgramRow) -> anyhow::Result<Program> {
 pub fn program_row(tenant: &str, program: &Program) -> Row {
     Row {
         sql: "INSERT INTO gift_card_programs (tenant_id, id, brand, currency, region, face_values, validity_days, \
-              threshold_bps_over, threshold_bps_small, small_face_max, created_at) \
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+              threshold_bps_over, threshold_bps_small, small_face_max, created_at, created_actor) \
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         params: vec![
             tenant.into(),
             program.id.as_str().into(),
@@ -55,6 +59,7 @@ pub fn program_row(tenant: &str, program: &Program) -> Row {
             program.refund_rule.threshold_bps_small.into(),
             program.refund_rule.small_face_max.into(),
             program.created_at.into(),
+            program.created_actor.clone().into(),
         ],
     }
 }
@@ -92,6 +97,10 @@ pub struct Card {
     pub expires_at: i64,
     pub redeemed_by: Option<String>,
     pub redeemed_at: Option<i64>,
+    /// Who issued it, as [`crate::services::Actor::recorded`]; `None` before actors were recorded.
+    pub issued_actor: Option<String>,
+    /// Who redeemed it; `None` until redeemed, and for a card redeemed before actors were recorded.
+    pub redeemed_actor: Option<String>,
 }
 
 /// A card to issue: its code already sealed and hashed for lookup.
@@ -107,14 +116,15 @@ pub struct NewCard<'a> {
     pub code_last4: &'a str,
     pub issued_at: i64,
     pub expires_at: i64,
+    pub issued_actor: Option<&'a str>,
 }
 
 impl NewCard<'_> {
     pub fn row(&self, tenant: &str) -> Row {
         Row {
             sql: "INSERT INTO gift_cards (id, tenant_id, program_id, face_value, currency, purchased_with, \
-                  purchaser_ref, code_sealed, code_lookup, code_last4, issued_at, expires_at) \
-                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                  purchaser_ref, code_sealed, code_lookup, code_last4, issued_at, expires_at, issued_actor) \
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             params: vec![
                 self.id.into(),
                 tenant.into(),
@@ -128,23 +138,27 @@ impl NewCard<'_> {
                 self.code_last4.into(),
                 self.issued_at.into(),
                 self.expires_at.into(),
+                self.issued_actor.into(),
             ],
         }
     }
 }
 
-/// Marks a card redeemed; written in the unit that moves its value to the user.
-pub fn redeemed_row(card_id: &str, user: &str, at: i64) -> Row {
+/// Marks a card redeemed by `actor` into `user`'s wallet; written in the unit that moves its
+/// value to the user.
+pub fn redeemed_row(card_id: &str, user: &str, actor: &str, at: i64) -> Row {
     Row {
-        sql: "UPDATE gift_cards SET redeemed_by = $1, redeemed_at = $2 WHERE id = $3 AND redeemed_by IS NULL",
-        params: vec![user.into(), at.into(), card_id.into()],
+        sql: "UPDATE gift_cards SET redeemed_by = $1, redeemed_at = $2, redeemed_actor = $3 \
+              WHERE id = $4 AND redeemed_by IS NULL",
+        params: vec![user.into(), at.into(), actor.into(), card_id.into()],
     }
 }
 
-type CardRow = (String, i64, String, String, String, i64, i64, Option<String>, Option<i64>);
+type CardRow =
+    (String, i64, String, String, String, i64, i64, Option<String>, Option<i64>, Option<String>, Option<String>);
 
 const CARD_COLUMNS: &str = "c.id, c.face_value, c.purchased_with, c.purchaser_ref, c.code_last4, c.issued_at, \
-                            c.expires_at, c.redeemed_by, c.redeemed_at";
+                            c.expires_at, c.redeemed_by, c.redeemed_at, c.issued_actor, c.redeemed_actor";
 
 async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow::Result<Option<Card>> {
     let program_columns: String = PROGRAM_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
@@ -168,10 +182,10 @@ async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow:
                     r.try_get(6)?,
                     r.try_get(7)?,
                     r.try_get(8)?,
-                );
-                let program: ProgramRow = (
                     r.try_get(9)?,
                     r.try_get(10)?,
+                );
+                let program: ProgramRow = (
                     r.try_get(11)?,
                     r.try_get(12)?,
                     r.try_get(13)?,
@@ -180,14 +194,28 @@ async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow:
                     r.try_get(16)?,
                     r.try_get(17)?,
                     r.try_get(18)?,
+                    r.try_get(19)?,
+                    r.try_get(20)?,
+                    r.try_get(21)?,
                 );
                 Some((card, program))
             }
         }
     });
     let Some((card, program)) = row else { return Ok(None) };
-    let (id, face_value, purchased_with, purchaser_ref, code_last4, issued_at, expires_at, redeemed_by, redeemed_at) =
-        card;
+    let (
+        id,
+        face_value,
+        purchased_with,
+        purchaser_ref,
+        code_last4,
+        issued_at,
+        expires_at,
+        redeemed_by,
+        redeemed_at,
+        issued_actor,
+        redeemed_actor,
+    ) = card;
     Ok(Some(Card {
         id,
         program: program_from_row(program)?,
@@ -199,6 +227,8 @@ async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow:
         expires_at,
         redeemed_by,
         redeemed_at,
+        issued_actor,
+        redeemed_actor,
     }))
 }
 

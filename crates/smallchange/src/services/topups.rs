@@ -1,0 +1,152 @@
+//! Top-ups: value coming into a user's wallet from one source, into the pocket that source
+//! decides, with the operator's reference kept beside it. Carrier billing counts toward a
+//! monthly limit, checked in the committer so concurrent top-ups cannot both slip in.
+
+use std::sync::Arc;
+
+use ledger::{Amount, Currency};
+
+use super::commit::{self, refused, Answer, Retry};
+use super::{users, Actor, Error};
+use crate::context::Context;
+use crate::domain::pocket::{self, codes, Pocket, Source};
+use crate::domain::policy::WalletPolicy;
+use crate::domain::topup::TopupOrder;
+use crate::store::wallet::{pocket_row, NewEntry};
+use crate::unit::{linked, transfer, Param, Plan, Refusal, Row, Unit, UnitOutput};
+
+/// A top-up as it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topup {
+    pub id: String,
+    pub user: String,
+    pub source: Source,
+    pub refund_of: Option<Source>,
+    pub pocket: Pocket,
+    pub amount: Amount,
+    pub currency: Currency,
+    pub reference: String,
+    pub at: i64,
+}
+
+/// Tops up `user_id`'s wallet as `order` says, once per `retry` key. Top-ups keep no
+/// history of who asked: `_actor` is taken as every use case takes it.
+pub async fn top_up(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant: &str,
+    user_id: &str,
+    order: TopupOrder,
+    retry: Option<Retry<Topup>>,
+) -> Result<Answer<Topup>, Error> {
+    let policy = ctx.settings.wallet_policy(tenant).clone();
+    let user = users::existing(ctx, tenant, user_id).await?;
+    let at = ctx.clock.now_us();
+    let topup = Topup {
+        id: crate::ids::time_ordered("top", at),
+        user: user.id,
+        source: order.source(),
+        refund_of: order.refund_of(),
+        pocket: order.pocket(),
+        amount: order.amount(),
+        currency: order.currency(),
+        reference: order.reference().to_string(),
+        at,
+    };
+    let unit = topup_unit(tenant, &topup, &policy);
+    commit::commit(ctx, retry, unit, Arc::new(move |outcome: &UnitOutput| made(&topup, outcome))).await
+}
+
+/// The month a carrier top-up counts toward, as `YYYY-MM` in the policy's time zone.
+fn billing_month(at_us: i64, policy: &WalletPolicy) -> String {
+    let local = at_us / 1_000_000 + i64::from(policy.month_utc_offset_minutes) * 60;
+    let date = time::OffsetDateTime::from_unix_timestamp(local).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!("{:04}-{:02}", date.year(), u8::from(date.month()))
+}
+
+/// The top-up's credit, its row and statement line; for carrier billing also the month's
+/// counter, checked against the limit when the committer plans it.
+fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
+    let pocket_account = pocket::pocket_account(tenant, &topup.user, &topup.pocket, topup.currency);
+    let source_account = pocket::source_account(tenant, topup.source, topup.currency);
+    let (amount, currency) = (topup.amount, topup.currency);
+    let credit_id = format!("{tenant}/{}", topup.id);
+    let credit = transfer(credit_id, &source_account.id, &pocket_account.id, amount, currency, codes::TOPUP);
+    let mut rows =
+        vec![pocket_row(tenant, &topup.user, &topup.pocket, &pocket_account, topup.at), topup_row(tenant, topup)];
+    let entry = NewEntry {
+        tenant,
+        user: &topup.user,
+        currency: topup.currency.code(),
+        pocket: &topup.pocket,
+        amount: topup.amount.minor_units(),
+        kind: "topup",
+        reference_id: &topup.id,
+        description: Some(topup.source.as_str()),
+        at: topup.at,
+    };
+    rows.push(entry.row(0));
+    let mut open = vec![pocket_account, source_account];
+    if topup.source != Source::CarrierBilling {
+        return Unit::fixed(open, Vec::new(), vec![credit], rows);
+    }
+    // Carrier billing counts toward a monthly total kept in a ledger counter, checked here
+    // in the committer with the counter locked, so concurrent top-ups cannot both slip in.
+    let month = billing_month(topup.at, policy);
+    let counter = pocket::counter_account(tenant, &format!("carrier:{}:{month}", topup.user), topup.currency);
+    let counter_source = pocket::counter_source(tenant, topup.currency);
+    let count_id = format!("{tenant}/{}:count", topup.id);
+    let count = transfer(count_id, &counter_source.id, &counter.id, amount, currency, codes::COUNT);
+    let counter_id = counter.id.clone();
+    open.extend([counter, counter_source]);
+    let limit = policy.carrier_monthly_limit;
+    let amount = amount.minor_units();
+    Unit {
+        open,
+        read: Vec::new(),
+        prior: Vec::new(),
+        plan: Arc::new(move |book| {
+            let used = book.account(&counter_id).map_or(0, |c| c.credits_posted.minor_units());
+            if used + amount > limit {
+                let message = format!(
+                    "carrier billing is limited to {limit} a calendar month; {used} is used in {month}, so at most {} more",
+                    (limit - used).max(0)
+                );
+                return Err(Refusal::new("carrier_monthly_limit", message));
+            }
+            Ok(Plan { transfers: linked(vec![credit.clone(), count.clone()]), rows: rows.clone() })
+        }),
+    }
+}
+
+fn topup_row(tenant: &str, topup: &Topup) -> Row {
+    Row {
+        sql: "INSERT INTO topups (id, tenant_id, user_id, source, refund_of, pocket, amount, currency, reference, \
+              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        params: vec![
+            topup.id.as_str().into(),
+            tenant.into(),
+            topup.user.as_str().into(),
+            topup.source.as_str().into(),
+            Param::from(topup.refund_of.map(Source::as_str)),
+            topup.pocket.name().into(),
+            topup.amount.minor_units().into(),
+            topup.currency.code().into(),
+            topup.reference.as_str().into(),
+            topup.at.into(),
+        ],
+    }
+}
+
+/// The top-up made, or why the committer refused it.
+fn made(topup: &Topup, outcome: &UnitOutput) -> Result<Topup, Error> {
+    if let Some(error) = refused(outcome) {
+        return Err(error);
+    }
+    if let UnitOutput::Applied { results, .. } = outcome {
+        if let Some(failed) = results.iter().find(|r| !r.is_ok()) {
+            return Err(Error::internal(format!("a top-up transfer failed: {}", failed.code())));
+        }
+    }
+    Ok(topup.clone())
+}
