@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::store::batch::{BatchStore, SqliteBatch, SqlxBatch};
 use crate::store::idempotency::{NewRecord, StoredResponse};
 use crate::store::sqlite_raw::RawConnection;
-use crate::store::wallet::PocketAccount;
+use crate::store::wallet::Wallets;
 use crate::store::{self, Db};
 use crate::unit::{self, Row, Unit, UnitOutput, WalletOf, WalletUnit};
 
@@ -350,12 +350,7 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
     let pending_accounts: Vec<String> =
         pending_rows.iter().flat_map(|p| [p.debit_account.0.clone(), p.credit_account.0.clone()]).collect();
     touched.accounts.extend(pending_accounts.iter().map(String::as_str));
-    let mut wallets: HashMap<WalletOf, Option<Vec<PocketAccount>>> = HashMap::new();
-    for wallet in &touched.wallets {
-        if !wallets.contains_key(*wallet) {
-            wallets.insert((*wallet).clone(), store.load_wallet(wallet).await?);
-        }
-    }
+    let wallets = store.load_wallets(&touched.wallets).await?;
     let pocket_accounts: Vec<&str> =
         wallets.values().flatten().flatten().map(|pocket| pocket.account.id.0.as_str()).collect();
     touched.accounts.extend(pocket_accounts);
@@ -389,7 +384,7 @@ fn apply(
     book: &mut Book,
     batch: &[Job],
     mut answered: HashMap<String, StoredResponse>,
-    wallets: &HashMap<WalletOf, Option<Vec<PocketAccount>>>,
+    wallets: &Wallets,
 ) -> (Vec<Reply>, Vec<NewRecord>, Vec<Row>) {
     let mut replies = Vec::with_capacity(batch.len());
     let mut records = Vec::new();

@@ -11,7 +11,7 @@ use ledger::{Account, StoredTransfer, TransferFlags, TransferId, WriteSet};
 use super::idempotency::{NewRecord, StoredResponse};
 use super::ledger::{account_from_row, transfer_flags, transfer_from_row, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use super::sqlite_raw::{RawConnection, Statement};
-use super::wallet::{pocket_from_row, pockets_sql, PocketAccount};
+use super::wallet::{pocket_from_row, pockets_sql, PocketAccount, Wallets};
 use super::{Db, Tx};
 use crate::unit::{Param, Row, WalletOf};
 
@@ -26,7 +26,8 @@ pub trait BatchStore {
     async fn load_resolutions(&mut self, pending_ids: &[&str]) -> anyhow::Result<Vec<(TransferId, TransferFlags)>>;
     async fn load_answers(&mut self, scoped_keys: &[&str]) -> anyhow::Result<Vec<(String, StoredResponse)>>;
     /// A user's pockets in a currency, or `None` if the tenant has no such user.
-    async fn load_wallet(&mut self, wallet: &WalletOf) -> anyhow::Result<Option<Vec<PocketAccount>>>;
+    /// Each user's pockets in a currency, or `None` if the tenant has no such user.
+    async fn load_wallets(&mut self, wallets: &[&WalletOf]) -> anyhow::Result<Wallets>;
     async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()>;
     /// Writes units' domain rows, in order.
     async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()>;
@@ -72,8 +73,8 @@ impl BatchStore for SqlxBatch {
         super::idempotency::load(self.tx()?, scoped_keys).await
     }
 
-    async fn load_wallet(&mut self, wallet: &WalletOf) -> anyhow::Result<Option<Vec<PocketAccount>>> {
-        super::wallet::pockets_in(self.tx()?, &wallet.tenant, &wallet.user, wallet.currency.code()).await
+    async fn load_wallets(&mut self, wallets: &[&WalletOf]) -> anyhow::Result<Wallets> {
+        super::wallet::wallets_in(self.tx()?, wallets).await
     }
 
     async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()> {
@@ -103,6 +104,40 @@ pub struct SqliteBatch {
 }
 
 impl SqliteBatch {
+    /// One user's pockets on the committer's own connection.
+    fn wallet(&mut self, wallet: &WalletOf) -> anyhow::Result<Option<Vec<PocketAccount>>> {
+        let mut statement = self.connection.statement(&pockets_sql(["?1", "?2", "?3"]))?;
+        statement.bind_text(1, &wallet.tenant)?;
+        statement.bind_text(2, &wallet.user)?;
+        statement.bind_text(3, wallet.currency.code())?;
+        let mut rows = Vec::new();
+        while statement.step()? {
+            let column = |n| statement.optional_i64(n);
+            rows.push((
+                statement.text(0),
+                statement.text(1),
+                statement.text(2),
+                statement.i64(3),
+                statement.i64(4),
+                statement.i64(5),
+                statement.i64(6),
+                statement.i64(7),
+                statement.i64(8),
+                column(9),
+                column(10),
+                column(11),
+                column(12),
+                column(13),
+            ));
+        }
+        statement.reset();
+        drop(statement);
+        if rows.is_empty() && !self.user_exists(&wallet.tenant, &wallet.user)? {
+            return Ok(None);
+        }
+        rows.into_iter().map(pocket_from_row).collect::<anyhow::Result<_>>().map(Some)
+    }
+
     fn user_exists(&mut self, tenant: &str, user: &str) -> anyhow::Result<bool> {
         let mut statement = self.connection.statement("SELECT 1 FROM users WHERE tenant_id = ?1 AND id = ?2")?;
         statement.bind_text(1, tenant)?;
@@ -157,37 +192,14 @@ impl BatchStore for SqliteBatch {
         Ok(rows.into_iter().map(|(key, response)| (key.to_string(), response)).collect())
     }
 
-    async fn load_wallet(&mut self, wallet: &WalletOf) -> anyhow::Result<Option<Vec<PocketAccount>>> {
-        let mut statement = self.connection.statement(&pockets_sql(["?1", "?2", "?3"]))?;
-        statement.bind_text(1, &wallet.tenant)?;
-        statement.bind_text(2, &wallet.user)?;
-        statement.bind_text(3, wallet.currency.code())?;
-        let mut rows = Vec::new();
-        while statement.step()? {
-            let column = |n| statement.optional_i64(n);
-            rows.push((
-                statement.text(0),
-                statement.text(1),
-                statement.text(2),
-                statement.i64(3),
-                statement.i64(4),
-                statement.i64(5),
-                statement.i64(6),
-                statement.i64(7),
-                statement.i64(8),
-                column(9),
-                column(10),
-                column(11),
-                column(12),
-                column(13),
-            ));
+    async fn load_wallets(&mut self, wallets: &[&WalletOf]) -> anyhow::Result<Wallets> {
+        let mut found = Wallets::new();
+        for wallet in wallets {
+            if !found.contains_key(*wallet) {
+                found.insert((*wallet).clone(), self.wallet(wallet)?);
+            }
         }
-        statement.reset();
-        drop(statement);
-        if rows.is_empty() && !self.user_exists(&wallet.tenant, &wallet.user)? {
-            return Ok(None);
-        }
-        rows.into_iter().map(pocket_from_row).collect::<anyhow::Result<_>>().map(Some)
+        Ok(found)
     }
 
     async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()> {

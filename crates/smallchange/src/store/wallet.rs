@@ -2,13 +2,15 @@
 //! and statement entries. Writes happen only through units in the committer (see
 //! [`crate::unit`]); the row builders for them are here, beside the tables they fill.
 
+use std::collections::HashMap;
+
 use ledger::Account;
 
 use super::ledger::{account_from_row, AccountRow, ACCOUNT_COLUMNS};
 use super::{Db, Tx};
 use crate::domain::gift_card::RefundRule;
 use crate::domain::pocket::Pocket;
-use crate::unit::Row;
+use crate::unit::{Row, WalletOf};
 use crate::{on_db, on_tx};
 
 /// A pocket account of a user, with its gift card's terms if it is one.
@@ -48,30 +50,73 @@ pub async fn pockets(db: &Db, tenant: &str, user: &str, currency: &str) -> anyho
     rows.into_iter().map(pocket_from_row).collect()
 }
 
-/// [`pockets`] inside the committer's transaction on PostgreSQL, or `None` if the tenant
-/// has no such user.
-pub async fn pockets_in(
-    tx: &mut Tx,
-    tenant: &str,
-    user: &str,
-    currency: &str,
-) -> anyhow::Result<Option<Vec<PocketAccount>>> {
-    let (rows, users): (Vec<PocketRow>, i64) = on_tx!(tx, |c, _d| {
-        let sql = pockets_sql(["$1", "$2", "$3"]);
-        let rows = sqlx::query_as(&sql).bind(tenant).bind(user).bind(currency).fetch_all(&mut *c).await?;
-        // A user with pockets exists; only an empty wallet needs the second read.
-        let users = if rows.is_empty() {
-            let sql = "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id = $2";
-            sqlx::query_scalar(sql).bind(tenant).bind(user).fetch_one(&mut *c).await?
-        } else {
-            1
-        };
-        (rows, users)
-    });
-    if users == 0 {
-        return Ok(None);
+/// Wallets' pockets by wallet; `None` for a user the tenant does not have.
+pub type Wallets = HashMap<WalletOf, Option<Vec<PocketAccount>>>;
+
+/// The pockets of each wallet, inside the committer's transaction (PostgreSQL), in two
+/// statements whatever the number of wallets; `None` for a user the tenant does not have.
+pub async fn wallets_in(tx: &mut Tx, wallets: &[&WalletOf]) -> anyhow::Result<Wallets> {
+    let mut found = Wallets::new();
+    if wallets.is_empty() {
+        return Ok(found);
     }
-    rows.into_iter().map(pocket_from_row).collect::<anyhow::Result<_>>().map(Some)
+    let users: Vec<&str> = wallets.iter().map(|w| w.user.as_str()).collect();
+    let rows: Vec<(String, String, PocketRow)> = on_tx!(tx, |c, d| {
+        let sql = format!("{} WHERE {}", pockets_select_with_owner(), d.in_id_list("p.user_id", 1));
+        let rows = sqlx::query(&sql).bind(d.id_list(users.iter().copied())).fetch_all(&mut *c).await?;
+        let mut read = Vec::with_capacity(rows.len());
+        for r in rows {
+            use sqlx::Row as _;
+            let pocket: PocketRow = (
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+                r.try_get(7)?,
+                r.try_get(8)?,
+                r.try_get(9)?,
+                r.try_get(10)?,
+                r.try_get(11)?,
+                r.try_get(12)?,
+                r.try_get(13)?,
+            );
+            read.push((r.try_get(14)?, r.try_get(15)?, pocket));
+        }
+        read
+    });
+    for (tenant, user, row) in rows {
+        let pocket = pocket_from_row(row)?;
+        let wallet = WalletOf { tenant, user, currency: pocket.account.currency };
+        if wallets.contains(&&wallet) {
+            found.entry(wallet).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(pocket);
+        }
+    }
+    let empty: Vec<&str> = wallets.iter().filter(|w| !found.contains_key(**w)).map(|w| w.user.as_str()).collect();
+    let known: Vec<(String, String)> = if empty.is_empty() {
+        Vec::new()
+    } else {
+        on_tx!(tx, |c, d| {
+            let sql = format!("SELECT tenant_id, id FROM users WHERE {}", d.in_id_list("id", 1));
+            sqlx::query_as(&sql).bind(d.id_list(empty.iter().copied())).fetch_all(&mut *c).await?
+        })
+    };
+    for wallet in wallets {
+        if !found.contains_key(*wallet) {
+            let exists = known.iter().any(|(tenant, id)| *tenant == wallet.tenant && *id == wallet.user);
+            found.insert((*wallet).clone(), exists.then(Vec::new));
+        }
+    }
+    Ok(found)
+}
+
+fn pockets_select_with_owner() -> String {
+    let select = pockets_sql(["''", "''", "''"]);
+    let (columns, from) = select.split_once(" FROM ").expect("a select");
+    let from = from.split_once(" WHERE ").expect("a where").0;
+    format!("{columns}, p.tenant_id, p.user_id FROM {from}")
 }
 
 /// A pocket as [`pockets_sql`] selects it: the pocket's name, its account, and its gift
