@@ -62,7 +62,7 @@ pub async fn wallets_in(tx: &mut Tx, wallets: &[&WalletOf]) -> anyhow::Result<Wa
     }
     let users: Vec<&str> = wallets.iter().map(|w| w.user.as_str()).collect();
     let rows: Vec<(String, String, PocketRow)> = on_tx!(tx, |c, d| {
-        let sql = format!("{} WHERE {}", pockets_select_with_owner(), d.in_id_list("p.user_id", 1));
+        let sql = format!("{} WHERE {}", pockets_select(", p.tenant_id, p.user_id"), d.in_id_list("p.user_id", 1));
         let rows = sqlx::query(&sql).bind(d.id_list(users.iter().copied())).fetch_all(&mut *c).await?;
         let mut read = Vec::with_capacity(rows.len());
         for r in rows {
@@ -112,13 +112,6 @@ pub async fn wallets_in(tx: &mut Tx, wallets: &[&WalletOf]) -> anyhow::Result<Wa
     Ok(found)
 }
 
-fn pockets_select_with_owner() -> String {
-    let select = pockets_sql(["''", "''", "''"]);
-    let (columns, from) = select.split_once(" FROM ").expect("a select");
-    let from = from.split_once(" WHERE ").expect("a where").0;
-    format!("{columns}, p.tenant_id, p.user_id FROM {from}")
-}
-
 /// A pocket as [`pockets_sql`] selects it: the pocket's name, its account, and its gift
 /// card's expiry, face value and refund rule when it is one.
 pub(crate) type PocketRow = (
@@ -141,14 +134,19 @@ pub(crate) type PocketRow = (
 /// The query for a user's pockets in a currency, with the given placeholders for tenant,
 /// user and currency (`$n` for sqlx, `?` for the committer's own SQLite connection).
 pub(crate) fn pockets_sql([tenant, user, currency]: [&str; 3]) -> String {
+    let select = pockets_select("");
+    format!("{select} WHERE p.tenant_id = {tenant} AND p.user_id = {user} AND p.currency = {currency}")
+}
+
+/// The pockets' columns (a [`PocketRow`], then `extra`) and their joins, without a filter.
+fn pockets_select(extra: &str) -> String {
     let columns = ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
     format!(
         "SELECT p.pocket, {columns}, g.expires_at, g.face_value, r.threshold_bps_over, r.threshold_bps_small, \
-         r.small_face_max FROM wallet_pockets p \
+         r.small_face_max{extra} FROM wallet_pockets p \
          JOIN ledger_accounts a ON a.id = p.account_id \
          LEFT JOIN gift_cards g ON g.id = p.gift_card_id \
-         LEFT JOIN gift_card_programs r ON r.id = g.program_id \
-         WHERE p.tenant_id = {tenant} AND p.user_id = {user} AND p.currency = {currency}"
+         LEFT JOIN gift_card_programs r ON r.id = g.program_id"
     )
 }
 
