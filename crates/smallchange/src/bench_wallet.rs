@@ -8,7 +8,8 @@
 //! JSON line: `payments_*` and `transfers_*` (per second, p50, p99) and their `ratio`.
 //!
 //! `--history N` first makes a history of N payments with the same loop and reports the
-//! rate over its first and last `--history-window` payments. Without `--db` it writes to
+//! rate over its first and last `--history-window` payments, each window timed on its own
+//! with the committer's batches, batch time and pages written in it. Without `--db` it writes to
 //! a fresh SQLite file in a temporary directory of its own, never to a configured database.
 
 use std::ops::Range;
@@ -219,22 +220,41 @@ async fn fund_users(api: &Arc<Api>, run: &str, args: &WalletArgs) -> anyhow::Res
     Ok(users)
 }
 
-/// The rate over the first and the last `window` payments of a history.
+/// The rate over the first and the last `window` payments of a history, each window timed
+/// on its own (the payments between them are not), with what the committer did in it.
 async fn history(wallets: &Wallets, payments: u64, window: u64) -> anyhow::Result<Value> {
-    let (paid, elapsed) = wallets.pay(0..payments, "history payments").await?;
-    let mut finished: Vec<Duration> = paid.samples.finished_at.iter().map(|(at, _)| *at).collect();
-    finished.sort();
-    let (n, w) = (finished.len(), window as usize);
-    let first = window as f64 / finished[w - 1].as_secs_f64();
-    let last = window as f64 / finished[n - 1].saturating_sub(finished[n - w - 1]).as_secs_f64();
-    Ok(json!({
+    let started = Instant::now();
+    let first = timed_window(wallets, 0..window, "history: first window").await?;
+    wallets.pay(window..payments - window, "history payments").await?;
+    let last = timed_window(wallets, payments - window..payments, "history: last window").await?;
+    let elapsed = started.elapsed();
+    let mut line = json!({
         "history": payments,
         "history_window": window,
         "history_per_s": (payments as f64 / elapsed.as_secs_f64()).round(),
-        "first_window_per_s": first.round(),
-        "last_window_per_s": last.round(),
-        "history_ratio": round3(last / first),
-    }))
+        "history_ratio": round3(last.0 / first.0),
+    });
+    merge(&mut line, prefixed_window("first_window", first));
+    merge(&mut line, prefixed_window("last_window", last));
+    Ok(line)
+}
+
+/// The rate of payments numbered `range` and the committer's costs while they ran.
+async fn timed_window(wallets: &Wallets, range: Range<u64>, what: &str) -> anyhow::Result<(f64, Costs)> {
+    let count = range.end - range.start;
+    let before = reading(&wallets.api).await?;
+    let (_, took) = wallets.pay(range, what).await?;
+    let after = reading(&wallets.api).await?;
+    Ok((count as f64 / took.as_secs_f64(), costs(count, &before, &after)))
+}
+
+fn prefixed_window(what: &str, (per_s, costs): (f64, Costs)) -> Value {
+    json!({
+        format!("{what}_per_s"): per_s.round(),
+        format!("{what}_per_batch"): costs.per_batch,
+        format!("{what}_commit_ms_mean"): costs.commit_ms_mean,
+        format!("{what}_pages_written"): costs.pages_written,
+    })
 }
 
 /// What the server and this process had done at one moment: the committer's batches and
@@ -242,6 +262,7 @@ async fn history(wallets: &Wallets, payments: u64, window: u64) -> anyhow::Resul
 struct Reading {
     batches: f64,
     commit_s: f64,
+    pages_written: f64,
     cpu_ns: u64,
 }
 
@@ -249,7 +270,8 @@ async fn reading(api: &Api) -> anyhow::Result<Reading> {
     let page = api.client.get(format!("{}/metrics", api.base)).send().await?.text().await?;
     let batches = metric(&page, "smallchange_commit_batches_total").unwrap_or(0.0);
     let commit_s = metric(&page, "smallchange_commit_seconds_sum").unwrap_or(0.0);
-    Ok(Reading { batches, commit_s, cpu_ns: cpu_ns() })
+    let pages_written = metric(&page, "smallchange_commit_pages_written_total").unwrap_or(0.0);
+    Ok(Reading { batches, commit_s, pages_written, cpu_ns: cpu_ns() })
 }
 
 /// CPU time used so far by the threads of this process (server and client), from
@@ -264,10 +286,12 @@ fn cpu_ns() -> u64 {
 }
 
 /// Between two readings around `requests` requests: requests per committed batch, the
-/// mean time of a batch, and the process's CPU time per request (client included).
+/// mean time of a batch, the pages commits wrote per request (SQLite) and the process's CPU time
+/// per request (client included).
 struct Costs {
     per_batch: f64,
     commit_ms_mean: f64,
+    pages_written: f64,
     cpu_us: f64,
 }
 
@@ -277,6 +301,7 @@ fn costs(requests: u64, before: &Reading, after: &Reading) -> Costs {
     Costs {
         per_batch: round3(requests as f64 / batches),
         commit_ms_mean: round3((after.commit_s - before.commit_s) / batches * 1e3),
+        pages_written: round3((after.pages_written - before.pages_written) / requests as f64),
         cpu_us: round3(cpu_ns / 1e3 / requests as f64),
     }
 }
@@ -368,6 +393,7 @@ fn prefixed(what: &str, summary: &Value, costs: Costs) -> Value {
         format!("{what}_p99_ms"): summary["p99_ms"],
         format!("{what}_per_batch"): costs.per_batch,
         format!("{what}_commit_ms_mean"): costs.commit_ms_mean,
+        format!("{what}_pages_written"): costs.pages_written,
         format!("{what}_cpu_us"): costs.cpu_us,
     })
 }

@@ -191,7 +191,7 @@ async fn run(
         let started = Instant::now();
         let events: usize = batch.iter().map(|job| job.command.events()).sum();
         process(&mut store, batch).await;
-        metrics.observe_batch(events, started.elapsed());
+        metrics.observe_batch(events, started.elapsed(), store.take_pages_written());
     }
 }
 

@@ -17,6 +17,7 @@ pub struct Metrics {
     batches: AtomicU64,
     batch_events: AtomicU64,
     commit_us_sum: AtomicU64,
+    commit_pages_written: AtomicU64,
     commit_buckets: [AtomicU64; COMMIT_BUCKETS_S.len()],
 }
 
@@ -30,8 +31,9 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn observe_batch(&self, events: usize, took: Duration) {
+    pub fn observe_batch(&self, events: usize, took: Duration, pages_written: u64) {
         self.batches.fetch_add(1, Ordering::Relaxed);
+        self.commit_pages_written.fetch_add(pages_written, Ordering::Relaxed);
         self.batch_events.fetch_add(events as u64, Ordering::Relaxed);
         self.commit_us_sum.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
         let seconds = took.as_secs_f64();
@@ -66,6 +68,11 @@ impl Metrics {
         let _ = writeln!(out, "smallchange_commit_seconds_bucket{{le=\"+Inf\"}} {}", get(&self.batches));
         let _ = writeln!(out, "smallchange_commit_seconds_sum {}", get(&self.commit_us_sum) as f64 / 1e6);
         let _ = writeln!(out, "smallchange_commit_seconds_count {}", get(&self.batches));
+        out.push_str(
+            "# HELP smallchange_commit_pages_written_total Database pages the committer's commits wrote (SQLite).\n",
+        );
+        out.push_str("# TYPE smallchange_commit_pages_written_total counter\n");
+        let _ = writeln!(out, "smallchange_commit_pages_written_total {}", get(&self.commit_pages_written));
         out
     }
 }

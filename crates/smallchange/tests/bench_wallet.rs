@@ -41,6 +41,16 @@ async fn the_wallet_benchmark_pays_and_transfers_on(backend: Backend) {
     for name in ["ratio", "first_window_per_s", "last_window_per_s", "history_ratio", "payments_per_batch"] {
         assert_positive(&line, name);
     }
+    for name in ["first_window_per_batch", "last_window_per_batch", "last_window_commit_ms_mean"] {
+        assert_positive(&line, name);
+    }
+    // SQLite tells how many pages each commit wrote; PostgreSQL does not, and says 0.
+    for name in ["payments_pages_written", "transfers_pages_written", "last_window_pages_written"] {
+        match backend {
+            Backend::Sqlite => assert_positive(&line, name),
+            Backend::Postgres => assert_eq!(line[name].as_f64(), Some(0.0), "{name} in {line}"),
+        }
+    }
     assert_eq!(count("history"), HISTORY, "{line}");
     // Each user spends its promo, then its cashback, then its cash: some payments span two.
     assert!(line["payments_legs_mean"].as_f64().is_some_and(|legs| legs >= 1.0), "{line}");

@@ -33,6 +33,11 @@ pub trait BatchStore {
     async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()>;
     async fn commit(&mut self) -> anyhow::Result<()>;
     async fn rollback(&mut self);
+    /// Pages written to disk by the commits since the last call, where the backend tells
+    /// (SQLite); 0 elsewhere.
+    fn take_pages_written(&mut self) -> u64 {
+        0
+    }
 }
 
 /// Batches through sqlx, on either backend.
@@ -84,7 +89,7 @@ impl BatchStore for SqlxBatch {
     }
 
     async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()> {
-        super::execute_rows(self.tx()?, rows).await.map(|_| ())
+        super::grouped_rows::write(self.tx()?, rows).await
     }
 
     async fn commit(&mut self) -> anyhow::Result<()> {
@@ -233,6 +238,10 @@ impl BatchStore for SqliteBatch {
     async fn rollback(&mut self) {
         // Fails harmlessly when SQLite already rolled back after an error.
         let _ = self.connection.execute("ROLLBACK");
+    }
+
+    fn take_pages_written(&mut self) -> u64 {
+        self.connection.take_pages_written()
     }
 }
 

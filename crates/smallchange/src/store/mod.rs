@@ -16,6 +16,7 @@ pub mod dialect;
 pub mod disputes;
 pub mod ewallet;
 pub mod gift_cards;
+pub mod grouped_rows;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
@@ -196,6 +197,13 @@ impl Db {
 }
 
 impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
     pub async fn commit(self) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,

@@ -97,6 +97,21 @@ impl RawConnection {
         Ok(Statement { db: self.db, stmt, _connection: PhantomData })
     }
 
+    /// Database pages this connection has written to the WAL since the last call: what
+    /// its commits cost on disk, in 4 KiB pages.
+    pub fn take_pages_written(&self) -> u64 {
+        let (mut current, mut highwater) = (0, 0);
+        // SAFETY: open connection, valid out-pointers; resetting only zeroes the counter.
+        let rc = unsafe {
+            ffi::sqlite3_db_status(self.db, ffi::SQLITE_DBSTATUS_CACHE_WRITE, &mut current, &mut highwater, 1)
+        };
+        if rc == ffi::SQLITE_OK {
+            u64::try_from(current).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
     fn error_message(&self) -> String {
         if self.db.is_null() {
             return "out of memory".into();
