@@ -9,8 +9,9 @@
 //!
 //! `--history N` first makes a history of N payments with the same loop and reports the
 //! rate over its first and last `--history-window` payments, each window timed on its own
-//! with the committer's batches, batch time and pages written in it. Without `--db` it writes to
-//! a fresh SQLite file in a temporary directory of its own, never to a configured database.
+//! with the committer's batches, batch time and pages written in it. Without `--db` it
+//! writes to a fresh SQLite file in a temporary directory of its own, never to a configured
+//! database.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -286,8 +287,8 @@ fn cpu_ns() -> u64 {
 }
 
 /// Between two readings around `requests` requests: requests per committed batch, the
-/// mean time of a batch, the pages commits wrote per request (SQLite) and the process's CPU time
-/// per request (client included).
+/// mean time of a batch, the pages its commits wrote per request (SQLite) and the
+/// process's CPU time per request (client included).
 struct Costs {
     per_batch: f64,
     commit_ms_mean: f64,

@@ -24,12 +24,14 @@ pub async fn write(tx: &mut Tx, rows: &[Row]) -> anyhow::Result<()> {
     }
     let mut pending: Vec<Group<'_>> = Vec::new();
     for row in rows {
+        // A statement is parsed once per batch, when its first row comes.
+        if let Some(group) = pending.iter_mut().find(|group| group.sql == row.sql) {
+            group.rows.push(row);
+            continue;
+        }
         match plain_insert(row.sql) {
             Some((head, columns)) if columns == row.params.len() => {
-                match pending.iter_mut().find(|group| group.sql == row.sql) {
-                    Some(group) => group.rows.push(row),
-                    None => pending.push(Group { sql: row.sql, head, columns, rows: vec![row] }),
-                }
+                pending.push(Group { sql: row.sql, head, columns, rows: vec![row] });
             }
             _ => {
                 flush(tx, &mut pending).await?;
@@ -75,7 +77,8 @@ fn plain_insert(sql: &'static str) -> Option<(&'static str, usize)> {
     let tuple = sql[at + " VALUES ".len()..].trim().strip_prefix('(')?.strip_suffix(')')?;
     let mut columns = 0;
     for (n, placeholder) in tuple.split(',').enumerate() {
-        if placeholder.trim() != format!("${}", n + 1) {
+        let number = placeholder.trim().strip_prefix('$')?.parse::<usize>().ok()?;
+        if number != n + 1 {
             return None;
         }
         columns += 1;
