@@ -179,11 +179,12 @@ async fn a_cash_out_goes_from_quote_to_paid_on(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains("19500 KRW") && html.contains("<table>"), "{html}");
-    // The same TOTP code cannot confirm a second cash-out.
+    // The same TOTP code cannot confirm a second cash-out: it was used (issue 11: answered
+    // `otp_reused`, no longer `otp_invalid`).
     let (_, q2) = quote(&server, &c, json!(10_000)).await;
     let (_, second) = create(&server, q2["id"].as_str().unwrap()).await;
     let (status, reused) = confirm(&server, second["id"].as_str().unwrap(), &code_at(&c, &clock)).await;
-    assert_eq!((status, reused["error"]["code"].as_str()), (400, Some("otp_invalid")), "{reused}");
+    assert_eq!((status, reused["error"]["code"].as_str()), (400, Some("otp_reused")), "{reused}");
     server.assert_verified().await;
     server.stop().await;
 }

@@ -25,6 +25,9 @@ const SHORT_FIELD_LEN_MAX: usize = 32;
 const WALLET_ID_LEN_MAX: usize = 64;
 
 impl Destination {
+    /// Every kind's `type`, as stored and shown.
+    pub const TYPE_NAMES: [&'static str; 3] = ["bank_account", "e_wallet", "cash_pickup"];
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Destination::BankAccount { .. } => "bank_account",

@@ -2,7 +2,8 @@
 //! may be withdrawn and why) and `GET /v1/users/{id}/statement` (every movement with the
 //! running balance, as JSON pages or CSV). The use cases are [`crate::services::balances`].
 
-use axum::extract::{Path, Query, State};
+use super::query::Query;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};

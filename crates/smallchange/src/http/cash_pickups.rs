@@ -3,7 +3,7 @@
 //! and PIN. Agent keys are not operator keys: they reach the redeem route only, and an
 //! operator key does not reach it at all. The rules live in [`crate::services::cashout::cash_pickup`].
 
-use axum::extract::Query;
+use super::query::Query;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;

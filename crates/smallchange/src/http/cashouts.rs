@@ -1,7 +1,8 @@
 //! Cash-out over HTTP: quotes, cash-outs (create, confirm, cancel, read, receipt), the
 //! review queue, and the development SMS outbox. The rules live in [`crate::services::cashout`].
 
-use axum::extract::{Path, Query, State};
+use super::query::Query;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -418,9 +419,9 @@ pub struct ReviewQueue {
     has_more: bool,
 }
 
-/// A user's cash-outs, oldest first.
+/// A user's cash-outs, newest first, a page at a time.
 #[utoipa::path(get, path = "/v1/users/{id}/cashouts", params(("id" = String, Path, description = "The user id"), PageQuery),
-    responses((status = 200, body = ReviewQueue), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ReviewQueue), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
 async fn list_cashouts(
     State(app): State<AppState>,

@@ -7,13 +7,16 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
+use axum::Json;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{Operator, WRITERS};
+use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
+use super::paging::PageQuery;
+use super::query::Query;
 use super::submit::{respond, retry};
 use super::{idempotency, AppState};
 use crate::domain::destination::Destination;
@@ -21,7 +24,7 @@ use crate::services::users::destinations;
 use crate::store::destinations::StoredDestination;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/users/{id}/payout-destinations", post(create_destination))
+    Router::new().route("/v1/users/{id}/payout-destinations", post(create_destination).get(list_destinations))
 }
 
 /// One of three kinds of destination, told apart by `type`. Its schema is written out by
@@ -107,8 +110,15 @@ pub struct DestinationResponse {
     /// The holder name matched a `verified` KYC record.
     verified: bool,
     /// Who registered it: `api_key:key_…` for an operator's API key, `operator:opu_…` for a
-    /// console user.
+    /// console user; empty for one registered before this was recorded.
     created_by: String,
+    created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DestinationList {
+    data: Vec<DestinationResponse>,
+    has_more: bool,
 }
 
 impl DestinationRequest {
@@ -128,16 +138,37 @@ impl DestinationRequest {
     }
 }
 
-fn to_json(stored: &StoredDestination) -> String {
-    let response = DestinationResponse {
+fn response(stored: &StoredDestination) -> DestinationResponse {
+    DestinationResponse {
         id: stored.id.clone(),
         type_name: stored.type_name,
         masked: stored.masked.clone(),
         holder_name: stored.holder_name.clone(),
         verified: stored.verified,
         created_by: stored.created_actor.clone(),
-    };
-    serde_json::to_string(&response).expect("a destination serializes")
+        created_at: super::users::rfc3339(stored.created_at),
+    }
+}
+
+fn to_json(stored: &StoredDestination) -> String {
+    serde_json::to_string(&response(stored)).expect("a destination serializes")
+}
+
+/// List a user's payout destinations, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/users/{id}/payout-destinations",
+    params(("id" = String, Path, description = "The user id"), PageQuery),
+    responses((status = 200, body = DestinationList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn list_destinations(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<DestinationList>, ApiError> {
+    operator.require(READERS)?;
+    let (limit, before) = (page.limit()?, page.starting_after()?);
+    let found = destinations::of_user(&app, &operator.actor(), operator.tenant_id(), &user_id, before, limit).await?;
+    Ok(Json(DestinationList { data: found.items.iter().map(response).collect(), has_more: found.has_more }))
 }
 
 /// Register a payout destination for a user.

@@ -13,6 +13,8 @@ use super::auth::{Operator, READERS, REVIEWERS, WRITERS};
 use super::body::parse_json;
 use super::error::{ApiError, ErrorBody};
 use super::idempotency::Once;
+use super::paging::PageQuery;
+use super::query::Query;
 use super::users::rfc3339;
 use super::AppState;
 use crate::domain::text::Text;
@@ -27,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/cashouts/{id}/disputes", post(open_dispute))
         .route("/v1/disputes/{id}", get(get_dispute))
         .route("/v1/disputes/{id}/resolve", post(resolve_dispute))
+        .route("/v1/users/{id}/disputes", get(list_disputes))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -64,6 +67,28 @@ pub struct DisputeResponse {
     opened_by: Option<String>,
     /// Who decided it (as `opened_by`); null until it is decided.
     resolved_by: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DisputeList {
+    data: Vec<DisputeResponse>,
+    has_more: bool,
+}
+
+/// List a user's disputes, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/users/{id}/disputes", params(("id" = String, Path, description = "The user id"), PageQuery),
+    responses((status = 200, body = DisputeList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "cash-out")]
+async fn list_disputes(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<DisputeList>, ApiError> {
+    operator.require(READERS)?;
+    let (limit, before) = (page.limit()?, page.starting_after()?);
+    let found = disputes::of_user(&app, &operator.actor(), operator.tenant_id(), &user_id, before, limit).await?;
+    Ok(Json(DisputeList { data: found.items.into_iter().map(response).collect(), has_more: found.has_more }))
 }
 
 fn response(d: Dispute) -> DisputeResponse {

@@ -14,6 +14,8 @@ use utoipa::ToSchema;
 use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
+use super::paging::PageQuery;
+use super::query::Query;
 use super::submit::{respond, retry};
 use super::users::rfc3339;
 use super::{idempotency, AppState};
@@ -29,7 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/gift-cards/check", post(check_card))
         .route("/v1/gift-cards/{id}", get(get_card))
         .route("/v1/gift-cards/{id}/refund-remainder", post(refund_remainder))
-        .route("/v1/users/{id}/gift-cards", post(redeem_card))
+        .route("/v1/users/{id}/gift-cards", post(redeem_card).get(list_cards))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -171,6 +173,29 @@ pub struct GiftCardResponse {
     /// `issued_by`; null until it is redeemed, and for a card redeemed before this was
     /// recorded.
     redeemed_via: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GiftCardList {
+    data: Vec<GiftCardResponse>,
+    has_more: bool,
+}
+
+/// List the gift cards a user redeemed, newest first (by issue), a page at a time, each
+/// with what is left on it and whether its remainder is refundable now.
+#[utoipa::path(get, path = "/v1/users/{id}/gift-cards", params(("id" = String, Path, description = "The user id"), PageQuery),
+    responses((status = 200, body = GiftCardList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "gift cards")]
+async fn list_cards(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<GiftCardList>, ApiError> {
+    operator.require(READERS)?;
+    let (limit, before) = (page.limit()?, page.starting_after()?);
+    let found = gift_cards::of_user(&app, &operator.actor(), operator.tenant_id(), &user_id, before, limit).await?;
+    Ok(Json(GiftCardList { data: found.items.iter().map(card_response).collect(), has_more: found.has_more }))
 }
 
 fn card_response(view: &CardView) -> GiftCardResponse {

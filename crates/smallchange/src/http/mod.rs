@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod paging;
 pub mod payments;
 pub mod payout_batches;
+pub mod query;
 pub mod rate_limit;
 pub mod receipt_page;
 pub mod submit;
@@ -74,6 +75,10 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(query::KnownParameters::from_document(&openapi::document())),
+            query::check,
+        ))
         .layer(DefaultBodyLimit::max(body_bytes_max))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .with_state(state)

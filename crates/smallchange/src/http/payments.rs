@@ -13,6 +13,8 @@ use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
 use super::ledger::{parse_amount, parse_currency};
+use super::paging::PageQuery;
+use super::query::Query;
 use super::submit::{respond, retry};
 use super::users::rfc3339;
 use super::{idempotency, AppState};
@@ -22,7 +24,7 @@ use crate::store::payments::{Leg, Payment};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/users/{id}/payments", post(create_payment))
+        .route("/v1/users/{id}/payments", post(create_payment).get(list_payments))
         .route("/v1/payments/{id}", get(get_payment))
         .route("/v1/payments/{id}/refund", post(refund_payment))
 }
@@ -83,6 +85,29 @@ fn payment_response(payment: Payment, refunded: i64) -> PaymentResponse {
         legs: payment.legs,
         refunded,
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentList {
+    data: Vec<PaymentResponse>,
+    has_more: bool,
+}
+
+/// List a user's payments, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/users/{id}/payments", params(("id" = String, Path, description = "The user id"), PageQuery),
+    responses((status = 200, body = PaymentList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "wallet")]
+async fn list_payments(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<PaymentList>, ApiError> {
+    operator.require(READERS)?;
+    let (limit, before) = (page.limit()?, page.starting_after()?);
+    let found = payments::of_user(&app, &operator.actor(), operator.tenant_id(), &user_id, before, limit).await?;
+    let data = found.items.into_iter().map(|(payment, refunded)| payment_response(payment, refunded)).collect();
+    Ok(Json(PaymentList { data, has_more: found.has_more }))
 }
 
 fn payment_json(payment: &Payment) -> String {

@@ -1,7 +1,8 @@
 //! The bank rail for operators: list payout batches, download a batch as pain.001, and
 //! upload the bank's status reports (pain.002 or camt.054).
 
-use axum::extract::{Path, Query, State};
+use super::query::Query;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};

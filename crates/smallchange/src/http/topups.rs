@@ -6,13 +6,16 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
+use axum::Json;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{Operator, WRITERS};
+use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
+use super::paging::PageQuery;
+use super::query::Query;
 use super::submit::{respond, retry};
 use super::users::rfc3339;
 use super::{idempotency, AppState};
@@ -21,7 +24,7 @@ use crate::domain::topup::TopupOrder;
 use crate::services::topups::{self, Topup};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/users/{id}/topups", post(create_topup))
+    Router::new().route("/v1/users/{id}/topups", post(create_topup).get(list_topups))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -86,8 +89,34 @@ async fn create_topup(
     respond(answer, |topup| topup_json(&topup), None)
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct TopupList {
+    data: Vec<TopupResponse>,
+    has_more: bool,
+}
+
+/// List a user's top-ups, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/users/{id}/topups", params(("id" = String, Path, description = "The user id"), PageQuery),
+    responses((status = 200, body = TopupList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "wallet")]
+async fn list_topups(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<TopupList>, ApiError> {
+    operator.require(READERS)?;
+    let (limit, before) = (page.limit()?, page.starting_after()?);
+    let found = topups::of_user(&app, &operator.actor(), operator.tenant_id(), &user_id, before, limit).await?;
+    Ok(Json(TopupList { data: found.items.iter().map(response).collect(), has_more: found.has_more }))
+}
+
 fn topup_json(topup: &Topup) -> String {
-    let response = TopupResponse {
+    serde_json::to_string(&response(topup)).expect("a top-up serializes")
+}
+
+fn response(topup: &Topup) -> TopupResponse {
+    TopupResponse {
         id: topup.id.clone(),
         user_id: topup.user.clone(),
         source: topup.source.as_str(),
@@ -97,6 +126,5 @@ fn topup_json(topup: &Topup) -> String {
         currency: topup.currency.code().to_string(),
         reference: topup.reference.clone(),
         created_at: rfc3339(topup.at),
-    };
-    serde_json::to_string(&response).expect("a top-up serializes")
+    }
 }

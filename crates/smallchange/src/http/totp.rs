@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
-use axum::Router;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,7 +19,7 @@ use super::AppState;
 use crate::services::users::totp::{self, Enrolled};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/users/{id}/totp", post(enrol_totp))
+    Router::new().route("/v1/users/{id}/totp", post(enrol_totp).delete(reset_totp))
 }
 
 /// The body is empty or `{}`: there is nothing to choose.
@@ -66,4 +66,21 @@ async fn enrol_totp(
 fn to_json(enrolled: &Enrolled) -> String {
     let response = TotpResponse { otpauth_uri: enrolled.otpauth_uri.clone(), secret: enrolled.secret_base32.clone() };
     serde_json::to_string(&response).expect("the answer serializes")
+}
+
+/// Reset a user's lost authenticator (admin): the secret is removed, and the user's
+/// cash-outs are confirmed by SMS code until they enrol again. Who reset it is recorded.
+/// Resetting a user who has none answers the user as they are.
+#[utoipa::path(delete, path = "/v1/users/{id}/totp", params(("id" = String, Path, description = "The user id")),
+    responses((status = 200, body = super::users::UserResponse), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "users")]
+async fn reset_totp(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(user_id): Path<String>,
+) -> Result<Json<super::users::UserResponse>, ApiError> {
+    operator.require(WRITERS)?;
+    let user = totp::reset(&app, &operator.actor(), operator.tenant_id(), &user_id).await?;
+    Ok(Json(super::users::response(user)))
 }

@@ -1,13 +1,14 @@
 //! `/v1/users`: create, read and list a tenant's users, record their identity checks and
 //! list them (the use cases are in [`crate::services::users`]).
 
-use axum::extract::{Path, Query, State};
+use super::query::Query;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
@@ -63,13 +64,23 @@ pub struct UserResponse {
     totp_enrolled: bool,
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct UserListQuery {
+    /// 1–100, default 20.
+    limit: Option<String>,
+    /// The id of the last user of the previous page.
+    starting_after: Option<String>,
+    /// Only the user with this operator's own id (a page of one, or none).
+    external_id: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct UserList {
     data: Vec<UserResponse>,
     has_more: bool,
 }
 
-fn response(user: User) -> UserResponse {
+pub fn response(user: User) -> UserResponse {
     UserResponse {
         created_at: rfc3339(user.created_at),
         id: user.id,
@@ -125,18 +136,23 @@ async fn get_user(
     Ok(Json(response(user)))
 }
 
-/// List users, oldest first, a page at a time.
-#[utoipa::path(get, path = "/v1/users", params(PageQuery),
+/// List users, oldest first, a page at a time; or find one by `external_id`.
+#[utoipa::path(get, path = "/v1/users", params(UserListQuery),
     responses((status = 200, body = UserList), (status = 400, body = ErrorBody)),
     security(("bearer" = [])), tag = "users")]
 async fn list_users(
     State(app): State<AppState>,
     operator: Operator,
-    Query(page): Query<PageQuery>,
+    Query(query): Query<UserListQuery>,
 ) -> Result<Json<UserList>, ApiError> {
     operator.require(READERS)?;
+    let UserListQuery { limit, starting_after, external_id } = query;
+    let page = PageQuery { limit, starting_after };
     let (limit, after) = (page.limit()?, page.starting_after()?);
-    let found = users::list(&app, &operator.actor(), operator.tenant_id(), after, limit).await?;
+    let found = match external_id {
+        Some(external_id) => users::with_external_id(&app, operator.tenant_id(), &external_id).await?,
+        None => users::list(&app, &operator.actor(), operator.tenant_id(), after, limit).await?,
+    };
     Ok(Json(UserList { data: found.items.into_iter().map(response).collect(), has_more: found.has_more }))
 }
 

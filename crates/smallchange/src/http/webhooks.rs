@@ -5,7 +5,8 @@
 //! An endpoint's signing secret is shown once, in the answer that creates it; the
 //! idempotent copy of that answer is stored sealed with the server key.
 
-use axum::extract::{Path, Query, State};
+use super::query::Query;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;

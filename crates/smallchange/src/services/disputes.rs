@@ -15,6 +15,7 @@ use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
 use crate::domain::text::Text;
 use crate::services::cashout::flow;
+use crate::services::page::{fetch_limit, Page};
 use crate::services::{Actor, Error};
 use crate::store::cashouts::Cashout;
 use crate::store::disputes::{self, settled_row, Dispute};
@@ -120,6 +121,20 @@ pub async fn open(
 /// A dispute by id.
 pub async fn get(ctx: &Context, tenant: &str, id: &str) -> Result<Dispute, Error> {
     disputes::get(&ctx.db, tenant, id).await?.ok_or_else(|| Error::not_found(format!("no dispute {id}")))
+}
+
+/// A page of user `user_id`'s disputes, newest first.
+pub async fn of_user(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant: &str,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Page<Dispute>, Error> {
+    let user = crate::services::users::existing(ctx, tenant, user_id).await?;
+    let found = disputes::of_user(&ctx.db, tenant, &user.id, before, fetch_limit(limit)).await?;
+    Ok(Page::of(found, limit))
 }
 
 /// How an operator decides a dispute.

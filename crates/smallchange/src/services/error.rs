@@ -70,6 +70,11 @@ impl Error {
         Error::new(Kind::Conflict, code, message)
     }
 
+    /// The same error, naming the input field it is about.
+    pub fn with_param(self, param: impl Into<String>) -> Error {
+        Error { param: Some(param.into()), ..self }
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Error {
         Error::new(Kind::Unavailable, "unavailable", message)
     }

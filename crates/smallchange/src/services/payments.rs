@@ -10,6 +10,7 @@ use std::sync::Arc;
 use ledger::{AccountId, Amount, Currency, TransferResult};
 
 use super::commit::{self, refused, Answer, Retry};
+use super::page::{fetch_limit, Page};
 use super::{Actor, Error};
 use crate::context::Context;
 use crate::domain::payment::Merchant;
@@ -64,6 +65,27 @@ pub async fn get(ctx: &Context, tenant: &str, id: &str) -> Result<(Payment, i64)
     let payment = found(ctx, tenant, id).await?;
     let refunded = payments::refunded(&ctx.db, tenant, id).await?;
     Ok((payment, refunded))
+}
+
+/// A page of user `user_id`'s payments, newest first, each with how much of it was refunded
+/// so far. Reading records nothing: `_actor` is taken as every use case takes it.
+pub async fn of_user(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant: &str,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Page<(Payment, i64)>, Error> {
+    let user = super::users::existing(ctx, tenant, user_id).await?;
+    let found = payments::of_user(&ctx.db, tenant, &user.id, before, fetch_limit(limit)).await?;
+    let Page { items, has_more } = Page::of(found, limit);
+    let mut with_refunds = Vec::with_capacity(items.len());
+    for payment in items {
+        let refunded = payments::refunded(&ctx.db, tenant, &payment.id).await?;
+        with_refunds.push((payment, refunded));
+    }
+    Ok(Page { items: with_refunds, has_more })
 }
 
 /// A refund as made, in its payment's currency.

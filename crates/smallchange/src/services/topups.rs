@@ -7,11 +7,13 @@ use std::sync::Arc;
 use ledger::{Amount, Currency};
 
 use super::commit::{self, refused, Answer, Retry};
+use super::page::{fetch_limit, Page};
 use super::{users, Actor, Error};
 use crate::context::Context;
 use crate::domain::pocket::{self, codes, Pocket, Source};
 use crate::domain::policy::WalletPolicy;
 use crate::domain::topup::TopupOrder;
+use crate::store::topups::TopupRecord;
 use crate::store::wallet::{pocket_row, NewEntry};
 use crate::unit::{linked, transfer, Param, Plan, Refusal, Row, Unit, UnitOutput};
 
@@ -55,6 +57,46 @@ pub async fn top_up(
     };
     let unit = topup_unit(tenant, &topup, &policy);
     commit::commit(ctx, retry, unit, Arc::new(move |outcome: &UnitOutput| made(&topup, outcome))).await
+}
+
+/// A page of user `user_id`'s top-ups, newest first.
+pub async fn of_user(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant: &str,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Page<Topup>, Error> {
+    let user = users::existing(ctx, tenant, user_id).await?;
+    let found = crate::store::topups::of_user(&ctx.db, tenant, &user.id, before, fetch_limit(limit)).await?;
+    let Page { items, has_more } = Page::of(found, limit);
+    let items = items.into_iter().map(read_back).collect::<anyhow::Result<_>>()?;
+    Ok(Page { items, has_more })
+}
+
+/// A stored top-up in its parsed form; a value that does not parse is a bug, not input.
+fn read_back(record: TopupRecord) -> anyhow::Result<Topup> {
+    let unknown = |what: &str, value: &str| anyhow::anyhow!("top-up {} has an unknown {what} {value}", record.id);
+    let source = Source::parse(&record.source).ok_or_else(|| unknown("source", &record.source))?;
+    let refund_of = match &record.refund_of {
+        Some(name) => Some(Source::parse(name).ok_or_else(|| unknown("refund_of", name))?),
+        None => None,
+    };
+    let pocket = Pocket::parse(&record.pocket).ok_or_else(|| unknown("pocket", &record.pocket))?;
+    let amount = Amount::new(record.amount).ok_or_else(|| unknown("amount", &record.amount.to_string()))?;
+    let currency = Currency::parse(&record.currency).map_err(|_| unknown("currency", &record.currency))?;
+    Ok(Topup {
+        id: record.id,
+        user: record.user_id,
+        source,
+        refund_of,
+        pocket,
+        amount,
+        currency,
+        reference: record.reference,
+        at: record.created_at,
+    })
 }
 
 /// The month a carrier top-up counts toward, as `YYYY-MM` in the policy's time zone.

@@ -171,10 +171,15 @@ const CASHOUT_COLUMNS: &str = "c.id, c.status, c.hold_state, c.otp_channel, c.ot
 /// Loads cash-outs matching `condition` (on `c`, the cash-out; `binds` fill `$1…`), with
 /// their quotes.
 async fn select(db: &Db, condition: &str, binds: &[&str], limit: i64) -> anyhow::Result<Vec<Cashout>> {
+    select_ordered(db, &format!("{condition} ORDER BY c.id LIMIT {limit}"), binds).await
+}
+
+/// Cash-outs matching `condition`, which ends with its own order and limit.
+async fn select_ordered(db: &Db, condition: &str, binds: &[&str]) -> anyhow::Result<Vec<Cashout>> {
     let quote_columns: String = QUOTE_COLUMNS.split(", ").map(|c| format!("q.{c}")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "SELECT {CASHOUT_COLUMNS}, {quote_columns} FROM cashouts c JOIN cashout_quotes q ON q.id = c.quote_id \
-         WHERE {condition} ORDER BY c.id LIMIT {limit}"
+         WHERE {condition}"
     );
     let rows = on_db!(db, |pool, _d| {
         let mut query = sqlx::query(&sql);
@@ -309,15 +314,17 @@ pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Casho
     load_each(db, ids).await
 }
 
-/// A user's cash-outs, oldest first.
+/// A user's cash-outs, newest first, created before the cash-out `before`.
 pub async fn for_user(
     db: &Db,
     tenant: &str,
     user: &str,
-    after: Option<&str>,
+    before: Option<&str>,
     limit: i64,
 ) -> anyhow::Result<Vec<Cashout>> {
-    select(db, "c.tenant_id = $1 AND c.user_id = $2 AND c.id > $3", &[tenant, user, after.unwrap_or("")], limit).await
+    let binds: Vec<&str> = [tenant, user].into_iter().chain(before).collect();
+    let condition = format!("c.tenant_id = $1 AND c.user_id = $2{}", super::newest_first("c.id", before, 3, limit));
+    select_ordered(db, &condition, &binds).await
 }
 
 /// The review queue: cash-outs in review, oldest first.

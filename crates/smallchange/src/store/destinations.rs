@@ -15,8 +15,10 @@ pub struct StoredDestination {
     pub masked: String,
     pub holder_name: String,
     pub verified: bool,
-    /// Who registered it, in the stored form (`api_key:key_…`).
+    /// Who registered it, in the stored form (`api_key:key_…`); empty for a destination
+    /// registered before actors were recorded.
     pub created_actor: String,
+    pub created_at: i64,
 }
 
 fn details(destination: &Destination) -> serde_json::Value {
@@ -49,6 +51,7 @@ pub fn new_destination(
         holder_name: holder_name.to_string(),
         verified,
         created_actor: actor.to_string(),
+        created_at: now_us(),
     };
     let row = Row {
         sql: "INSERT INTO payout_destinations (id, tenant_id, user_id, type, details, masked, holder_name, verified, \
@@ -62,7 +65,7 @@ pub fn new_destination(
             stored.masked.as_str().into(),
             stored.holder_name.as_str().into(),
             i64::from(verified).into(),
-            now_us().into(),
+            stored.created_at.into(),
             stored.created_actor.as_str().into(),
         ],
     };
@@ -117,4 +120,53 @@ pub async fn details_of(
     });
     let Some(sealed) = sealed else { return Ok(None) };
     Ok(Some(serde_json::from_slice(&secrets.open(&sealed)?)?))
+}
+
+/// Up to `limit` of a user's destinations, newest first, registered before the destination
+/// `before`. Their ids are random, so the order is the time registered, then the id.
+pub async fn of_user(
+    db: &super::Db,
+    tenant_id: &str,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<StoredDestination>> {
+    let bound = match before {
+        Some(_) => {
+            " AND (created_at, id) < (SELECT created_at, id FROM payout_destinations \
+                    WHERE tenant_id = $1 AND id = $3)"
+        }
+        None => "",
+    };
+    let sql = format!(
+        "SELECT id, type, masked, holder_name, verified, created_actor, created_at FROM payout_destinations \
+         WHERE tenant_id = $1 AND user_id = $2{bound} ORDER BY created_at DESC, id DESC LIMIT {limit}"
+    );
+    type DestinationRow = (String, String, String, String, i64, Option<String>, i64);
+    let rows: Vec<DestinationRow> = crate::on_db!(db, |pool, _d| {
+        let query = sqlx::query_as(&sql).bind(tenant_id).bind(user_id);
+        match before {
+            Some(before) => query.bind(before),
+            None => query,
+        }
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter()
+        .map(|(id, type_name, masked, holder_name, verified, created_actor, created_at)| {
+            let type_name = Destination::TYPE_NAMES
+                .into_iter()
+                .find(|known| *known == type_name)
+                .ok_or_else(|| anyhow::anyhow!("destination {id} has an unknown type {type_name}"))?;
+            Ok(StoredDestination {
+                id,
+                type_name,
+                masked,
+                holder_name,
+                verified: verified != 0,
+                created_actor: created_actor.unwrap_or_default(),
+                created_at,
+            })
+        })
+        .collect()
 }

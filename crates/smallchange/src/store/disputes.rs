@@ -103,6 +103,30 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Dispu
     Ok(row.map(from_row))
 }
 
+/// Up to `limit` of a user's disputes, newest first, opened before the dispute `before`.
+pub async fn of_user(
+    db: &Db,
+    tenant: &str,
+    user: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<Dispute>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM disputes WHERE tenant_id = $1 AND user_id = $2{}",
+        super::newest_first("id", before, 3, limit)
+    );
+    let rows: Vec<DisputeRow> = on_db!(db, |pool, _d| {
+        let query = sqlx::query_as(&sql).bind(tenant).bind(user);
+        match before {
+            Some(before) => query.bind(before),
+            None => query,
+        }
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 /// Disputes left between decision and money (every tenant), for the worker.
 pub async fn resolving(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Dispute)>> {
     let rows: Vec<(String, String)> = on_db!(db, |pool, _d| {

@@ -160,49 +160,55 @@ type CardRow =
 const CARD_COLUMNS: &str = "c.id, c.face_value, c.purchased_with, c.purchaser_ref, c.code_last4, c.issued_at, \
                             c.expires_at, c.redeemed_by, c.redeemed_at, c.issued_actor, c.redeemed_actor";
 
-async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow::Result<Option<Card>> {
+/// Cards matching `condition` (on `c.`, `$1` the tenant, `$2`… `binds`), then `tail`.
+async fn cards_where(db: &Db, tenant: &str, condition: &str, binds: &[&str], tail: &str) -> anyhow::Result<Vec<Card>> {
     let program_columns: String = PROGRAM_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "SELECT {CARD_COLUMNS}, {program_columns} FROM gift_cards c JOIN gift_card_programs p ON p.id = c.program_id \
-         WHERE c.tenant_id = $1 AND c.{column} = $2"
+         WHERE c.tenant_id = $1 AND {condition}{tail}"
     );
-    let row: Option<(CardRow, ProgramRow)> = on_db!(db, |pool, _d| {
-        let found = sqlx::query(&sql).bind(tenant).bind(value).fetch_optional(pool).await?;
-        match found {
-            None => None,
-            Some(r) => {
-                use sqlx::Row as _;
-                let card: CardRow = (
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(6)?,
-                    r.try_get(7)?,
-                    r.try_get(8)?,
-                    r.try_get(9)?,
-                    r.try_get(10)?,
-                );
-                let program: ProgramRow = (
-                    r.try_get(11)?,
-                    r.try_get(12)?,
-                    r.try_get(13)?,
-                    r.try_get(14)?,
-                    r.try_get(15)?,
-                    r.try_get(16)?,
-                    r.try_get(17)?,
-                    r.try_get(18)?,
-                    r.try_get(19)?,
-                    r.try_get(20)?,
-                    r.try_get(21)?,
-                );
-                Some((card, program))
-            }
+    let rows: Vec<(CardRow, ProgramRow)> = on_db!(db, |pool, _d| {
+        let mut query = sqlx::query(&sql).bind(tenant);
+        for bind in binds {
+            query = query.bind(*bind);
         }
+        let mut read = Vec::new();
+        for r in query.fetch_all(pool).await? {
+            use sqlx::Row as _;
+            let card: CardRow = (
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+                r.try_get(7)?,
+                r.try_get(8)?,
+                r.try_get(9)?,
+                r.try_get(10)?,
+            );
+            let program: ProgramRow = (
+                r.try_get(11)?,
+                r.try_get(12)?,
+                r.try_get(13)?,
+                r.try_get(14)?,
+                r.try_get(15)?,
+                r.try_get(16)?,
+                r.try_get(17)?,
+                r.try_get(18)?,
+                r.try_get(19)?,
+                r.try_get(20)?,
+                r.try_get(21)?,
+            );
+            read.push((card, program));
+        }
+        read
     });
-    let Some((card, program)) = row else { return Ok(None) };
+    rows.into_iter().map(card_from_row).collect()
+}
+
+fn card_from_row((card, program): (CardRow, ProgramRow)) -> anyhow::Result<Card> {
     let (
         id,
         face_value,
@@ -216,7 +222,7 @@ async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow:
         issued_actor,
         redeemed_actor,
     ) = card;
-    Ok(Some(Card {
+    Ok(Card {
         id,
         program: program_from_row(program)?,
         face_value,
@@ -229,7 +235,11 @@ async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow:
         redeemed_at,
         issued_actor,
         redeemed_actor,
-    }))
+    })
+}
+
+async fn card_where(db: &Db, tenant: &str, column: &str, value: &str) -> anyhow::Result<Option<Card>> {
+    Ok(cards_where(db, tenant, &format!("c.{column} = $2"), &[value], "").await?.into_iter().next())
 }
 
 pub async fn card(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Card>> {
@@ -239,6 +249,14 @@ pub async fn card(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Card
 /// The card whose code hashes to `lookup`.
 pub async fn card_by_code(db: &Db, tenant: &str, lookup: &str) -> anyhow::Result<Option<Card>> {
     card_where(db, tenant, "code_lookup", lookup).await
+}
+
+/// Up to `limit` of the cards a user redeemed, newest first (by issue), issued before the
+/// card `before`.
+pub async fn of_user(db: &Db, tenant: &str, user: &str, before: Option<&str>, limit: i64) -> anyhow::Result<Vec<Card>> {
+    let tail = super::newest_first("c.id", before, 3, limit);
+    let binds: Vec<&str> = std::iter::once(user).chain(before).collect();
+    cards_where(db, tenant, "c.redeemed_by = $2", &binds, &tail).await
 }
 
 /// Cards (every tenant) expiring before `before`, not yet expired at `now`, whose expiry

@@ -26,6 +26,7 @@ pub mod pickup;
 pub mod sqlite_raw;
 pub mod stuck_steps;
 pub mod tenants;
+pub mod topups;
 pub mod totp;
 pub mod users;
 pub mod verify;
@@ -246,4 +247,13 @@ pub async fn write_rows(tx: &mut Tx, rows: &[Row]) -> anyhow::Result<()> {
 pub fn now_us() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000).expect("the clock is within i64 microseconds")
+}
+
+/// The tail of a query that reads one page of a list newest first, by a time-ordered id
+/// `column` (see [`crate::ids`]): `AND column < $n` when there is a cursor (the last item of
+/// the page before), then the order and the limit. The cursor is bound as parameter `n`
+/// only when there is one.
+pub fn newest_first(column: &str, cursor: Option<&str>, n: usize, limit: i64) -> String {
+    let bound = if cursor.is_some() { format!(" AND {column} < ${n}") } else { String::new() };
+    format!("{bound} ORDER BY {column} DESC LIMIT {limit}")
 }

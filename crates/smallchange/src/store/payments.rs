@@ -48,20 +48,45 @@ impl Payment {
 
 type PaymentRow = (String, String, String, i64, String, Option<String>, String, i64);
 
+const PAYMENT_COLUMNS: &str = "id, user_id, merchant, amount, currency, description, legs, created_at";
+
+fn from_row(
+    (id, user_id, merchant, amount, currency, description, legs, created_at): PaymentRow,
+) -> anyhow::Result<Payment> {
+    let legs = serde_json::from_str(&legs)?;
+    Ok(Payment { id, user_id, merchant, amount, currency, description, legs, created_at })
+}
+
 pub async fn get(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Payment>> {
     let row: Option<PaymentRow> = on_db!(db, |pool, _d| {
-        sqlx::query_as(
-            "SELECT id, user_id, merchant, amount, currency, description, legs, created_at FROM payments \
-             WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(pool)
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE tenant_id = $1 AND id = $2");
+        sqlx::query_as(&sql).bind(tenant).bind(id).fetch_optional(pool).await?
+    });
+    row.map(from_row).transpose()
+}
+
+/// Up to `limit` of a user's payments, newest first, made before the payment `before`.
+pub async fn of_user(
+    db: &Db,
+    tenant: &str,
+    user: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<Payment>> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE tenant_id = $1 AND user_id = $2{}",
+        super::newest_first("id", before, 3, limit)
+    );
+    let rows: Vec<PaymentRow> = on_db!(db, |pool, _d| {
+        let query = sqlx::query_as(&sql).bind(tenant).bind(user);
+        match before {
+            Some(before) => query.bind(before),
+            None => query,
+        }
+        .fetch_all(pool)
         .await?
     });
-    let Some((id, user_id, merchant, amount, currency, description, legs, created_at)) = row else { return Ok(None) };
-    let legs = serde_json::from_str(&legs)?;
-    Ok(Some(Payment { id, user_id, merchant, amount, currency, description, legs, created_at }))
+    rows.into_iter().map(from_row).collect()
 }
 
 /// A refund of (part of) a payment.

@@ -77,6 +77,67 @@ async fn user_exists(tx: &mut Tx, tenant_id: &str, user_id: &str) -> anyhow::Res
     Ok(row.is_some())
 }
 
+/// What a reset did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reset {
+    /// The secret is gone, and the reset recorded.
+    Reset,
+    /// The user had no secret: nothing changed.
+    NotEnrolled,
+    NoUser,
+}
+
+/// Removes the user's TOTP secret (and the last step used with it), recording who did it
+/// (`actor`, in its stored form) in the same transaction.
+pub async fn reset(db: &Db, tenant_id: &str, user_id: &str, actor: &str, at: i64) -> anyhow::Result<Reset> {
+    let mut transaction = db.begin().await?;
+    let tx = &mut transaction;
+    let row: Option<(Option<String>, Option<i64>)> = on_tx!(tx, |c, _d| {
+        sqlx::query_as("SELECT totp_secret, totp_enrolled_at FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(c)
+            .await?
+    });
+    let enrolled_at = match row {
+        None => return Ok(Reset::NoUser),
+        Some((None, _)) => return Ok(Reset::NotEnrolled),
+        Some((Some(_), enrolled_at)) => enrolled_at,
+    };
+    let removed = on_tx!(tx, |c, _d| {
+        sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL \
+             WHERE tenant_id = $1 AND id = $2 AND totp_secret IS NOT NULL",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    if removed != 1 {
+        // A concurrent reset removed it first and recorded itself.
+        return Ok(Reset::NotEnrolled);
+    }
+    on_tx!(tx, |c, _d| {
+        sqlx::query(
+            "INSERT INTO totp_resets (id, tenant_id, user_id, enrolled_at, actor, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(crate::ids::time_ordered("tr", at))
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(enrolled_at)
+        .bind(actor)
+        .bind(at)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    transaction.commit().await?;
+    Ok(Reset::Reset)
+}
+
 /// The user's TOTP secret, opened; `None` for a user who is not enrolled or does not exist.
 async fn secret_of(db: &Db, secrets: &Secrets, tenant_id: &str, user_id: &str) -> anyhow::Result<Option<TotpSecret>> {
     let row: Option<(Option<String>,)> = on_db!(db, |pool, _d| {
@@ -137,4 +198,28 @@ pub async fn use_code(
         .rows_affected()
     });
     Ok(used == 1)
+}
+
+/// Whether `code` is a code of the user's that was used already: it matches a step in the
+/// accepted window that is not after the last step used. Such a code is refused as reused,
+/// without counting as a wrong guess: guessing it is as hard as guessing a fresh code, and it
+/// confirms nothing.
+pub async fn was_used(
+    db: &Db,
+    secrets: &Secrets,
+    tenant_id: &str,
+    user_id: &str,
+    code: &str,
+    now_unix_s: u64,
+) -> anyhow::Result<bool> {
+    let Some(secret) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(false) };
+    let Some(step) = secret.step_of(code, now_unix_s) else { return Ok(false) };
+    let last: Option<Option<i64>> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT totp_last_step FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(last.flatten().is_some_and(|last| i64::try_from(step).is_ok_and(|step| step <= last)))
 }

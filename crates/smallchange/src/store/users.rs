@@ -34,8 +34,8 @@ fn from_row((id, external_id, phone, name, kyc_level, legal_name, created_at, to
 /// What creating a user did.
 pub enum Creation {
     Created(User),
-    /// The tenant already has a user with this external id.
-    ExternalIdTaken,
+    /// The tenant already has a user with this external id: this one.
+    ExternalIdTaken(String),
     /// The idempotency key was answered already (by a concurrent request).
     Answered(StoredResponse),
 }
@@ -68,7 +68,8 @@ pub async fn create(db: &Db, tenant_id: &str, new: &NewUser, answer: Option<Answ
         }
     }
     if !insert(&mut tx, tenant_id, &user).await? {
-        return Ok(Creation::ExternalIdTaken);
+        let holder = with_external_id(&mut tx, tenant_id, &user.external_id).await?;
+        return Ok(Creation::ExternalIdTaken(holder.unwrap_or_default()));
     }
     if let Some(answer) = answer {
         let (status, body) = (answer.render)(&user);
@@ -99,6 +100,26 @@ async fn insert(tx: &mut Tx, tenant_id: &str, user: &User) -> anyhow::Result<boo
         .rows_affected()
     });
     Ok(done == 1)
+}
+
+/// The id of the tenant's user with `external_id`, read in `tx`.
+async fn with_external_id(tx: &mut Tx, tenant_id: &str, external_id: &str) -> anyhow::Result<Option<String>> {
+    Ok(on_tx!(tx, |c, _d| {
+        sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND external_id = $2")
+            .bind(tenant_id)
+            .bind(external_id)
+            .fetch_optional(c)
+            .await?
+    }))
+}
+
+/// The tenant's user with the operator's own id `external_id`.
+pub async fn by_external_id(db: &Db, tenant_id: &str, external_id: &str) -> anyhow::Result<Option<User>> {
+    let row: Option<UserRow> = on_db!(db, |pool, _d| {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND external_id = $2");
+        sqlx::query_as(&sql).bind(tenant_id).bind(external_id).fetch_optional(pool).await?
+    });
+    Ok(row.map(from_row))
 }
 
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> anyhow::Result<Option<User>> {

@@ -176,16 +176,24 @@ pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code:
             "the cash-out expired before it was confirmed; its hold is released",
         ));
     }
+    let now_s = u64::try_from(now / 1_000_000).unwrap_or(0);
+    let totp = cashout.otp_channel != "sms";
+    let user = &cashout.quote.user_id;
+    if totp && totp::was_used(&app.db, &app.secrets, tenant, user, code.trim(), now_s).await? {
+        return Err(code_reused());
+    }
     let Some(attempt) = cashouts::take_code_attempt(&app.db, tenant, id, allowed).await? else {
         return Err(no_attempt_left(&load(app, tenant, id).await?));
     };
     let right = match (cashout.otp_channel.as_str(), &cashout.otp_hash) {
         ("sms", Some(stored)) => super::otp::matches(&app.secrets, &cashout.id, code, stored),
-        _ => {
-            let now_s = u64::try_from(now / 1_000_000).unwrap_or(0);
-            totp::use_code(&app.db, &app.secrets, tenant, &cashout.quote.user_id, code.trim(), now_s).await?
-        }
+        _ => totp::use_code(&app.db, &app.secrets, tenant, user, code.trim(), now_s).await?,
     };
+    // A racing request used the same code between the check above and here: its attempt
+    // is spent, but the answer says what happened.
+    if !right && totp && totp::was_used(&app.db, &app.secrets, tenant, user, code.trim(), now_s).await? {
+        return Err(code_reused());
+    }
     if !right {
         return Err(wrong_code(app, actor, tenant, &cashout, attempt, allowed, now).await?);
     }
@@ -230,6 +238,12 @@ pub async fn proceed(
         return Err(Error::conflict(code, message));
     }
     load(app, tenant, id).await
+}
+
+/// The error for a TOTP code that confirmed something already (RFC 6238 §5.2: a code is
+/// accepted once).
+fn code_reused() -> Error {
+    Error::invalid("otp_reused", "this code was used already; wait for the next one", "otp")
 }
 
 /// The error for a confirmation of a cash-out that no longer waits for one.

@@ -43,16 +43,16 @@ pub async fn all_detailed(ctx: &Context, tenant: &str, found: Vec<Cashout>) -> R
     Ok(data)
 }
 
-/// A user's cash-outs after `after`, oldest first: at most `limit`, and whether more follow.
+/// A user's cash-outs, newest first, created before `before`: at most `limit`, and whether more follow.
 pub async fn of_user(
     ctx: &Context,
     tenant: &str,
     user_id: &str,
-    after: Option<&str>,
+    before: Option<&str>,
     limit: i64,
 ) -> Result<(Vec<Detailed>, bool), Error> {
     let user = super::existing_user(ctx, tenant, user_id).await?;
-    let found = cashouts::for_user(&ctx.db, tenant, &user.id, after, limit + 1).await?;
+    let found = cashouts::for_user(&ctx.db, tenant, &user.id, before, limit + 1).await?;
     let (found, has_more) = super::page(found, limit);
     Ok((all_detailed(ctx, tenant, found).await?, has_more))
 }

@@ -18,6 +18,7 @@ pub use programs::{create_program, program};
 pub use redeem::{check, redeem, Eligibility, Shown};
 pub use refund::{refund_remainder, RemainderRefund};
 
+use super::page::{fetch_limit, Page};
 use super::{Actor, Error};
 use crate::context::Context;
 use crate::domain::gift_card;
@@ -68,6 +69,27 @@ pub async fn card(ctx: &Context, _actor: &Actor, tenant: &str, id: &str) -> Resu
     let card = found(ctx, tenant, id).await?;
     let remaining = gift_cards::remaining(&ctx.db, tenant, &card).await?;
     Ok(CardView { card, remaining, at: ctx.clock.now_us() })
+}
+
+/// A page of the cards user `user_id` redeemed, newest first, each as it stands now.
+pub async fn of_user(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant: &str,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Page<CardView>, Error> {
+    let user = super::users::existing(ctx, tenant, user_id).await?;
+    let found = gift_cards::of_user(&ctx.db, tenant, &user.id, before, fetch_limit(limit)).await?;
+    let Page { items, has_more } = Page::of(found, limit);
+    let at = ctx.clock.now_us();
+    let mut views = Vec::with_capacity(items.len());
+    for card in items {
+        let remaining = gift_cards::remaining(&ctx.db, tenant, &card).await?;
+        views.push(CardView { card, remaining, at });
+    }
+    Ok(Page { items: views, has_more })
 }
 
 /// The keyed hash a card is found by from its normalised code.

@@ -6,6 +6,7 @@ use super::existing;
 use crate::context::Context;
 use crate::domain::destination::{normalized_name, Destination};
 use crate::services::commit::{write_rows, Answer, Retry};
+use crate::services::page::{fetch_limit, Page};
 use crate::services::{Actor, Error};
 use crate::store::destinations::{self, StoredDestination};
 
@@ -39,4 +40,18 @@ pub async fn add(
         &actor.recorded(),
     );
     write_rows(ctx, retry, vec![row], stored).await
+}
+
+/// A page of user `user_id`'s destinations, newest first.
+pub async fn of_user(
+    ctx: &Context,
+    _actor: &Actor,
+    tenant_id: &str,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Page<StoredDestination>, Error> {
+    let user = existing(ctx, tenant_id, user_id).await?;
+    let found = destinations::of_user(&ctx.db, tenant_id, &user.id, before, fetch_limit(limit)).await?;
+    Ok(Page::of(found, limit))
 }

@@ -36,7 +36,10 @@ pub async fn create(
         Creation::Created(user) => Ok(Answer::Done(user)),
         Creation::Answered(first) if Some(&first.request_hash) == request_hash.as_ref() => Ok(Answer::Again(first)),
         Creation::Answered(_) => Err(key_reused()),
-        Creation::ExternalIdTaken => Err(Error::conflict("user_exists", "a user with this external_id exists")),
+        Creation::ExternalIdTaken(holder) => {
+            let message = format!("user {holder} already has this external_id");
+            Err(Error::conflict("user_exists", message).with_param("external_id"))
+        }
     }
 }
 
@@ -55,6 +58,13 @@ pub async fn list(
 ) -> Result<Page<User>, Error> {
     let found = users::list(&ctx.db, tenant_id, starting_after, fetch_limit(limit)).await?;
     Ok(Page::of(found, limit))
+}
+
+/// The tenant's user whose operator's own id is `external_id`, as a page of at most one
+/// (a list filtered by `external_id` answers like any list).
+pub async fn with_external_id(ctx: &Context, tenant_id: &str, external_id: &str) -> Result<Page<User>, Error> {
+    let found = users::by_external_id(&ctx.db, tenant_id, external_id).await?;
+    Ok(Page { items: found.into_iter().collect(), has_more: false })
 }
 
 /// The tenant's user `id`, or the not-found error naming it: for every use case that acts

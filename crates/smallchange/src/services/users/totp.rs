@@ -9,7 +9,8 @@ use crate::domain::totp::{self, TotpSecret};
 use crate::services::commit::{key_reused, Answer, Retry};
 use crate::services::{Actor, Error};
 use crate::store::idempotency::{NewRecord, StoredResponse};
-use crate::store::totp::Enrolment;
+use crate::store::totp::{Enrolment, Reset};
+use crate::store::users::User;
 use crate::store::{self, tenants};
 
 /// A new enrolment: the secret, shown this once.
@@ -56,4 +57,15 @@ pub async fn enrol(
 
 fn already_enrolled() -> Error {
     Error::conflict("invalid_state", "the user is enrolled in TOTP already; the secret is never shown again")
+}
+
+/// Resets user `user_id`'s lost authenticator, recording `actor` as who did it: the secret
+/// is removed, the user's cash-outs are confirmed by SMS code until they enrol again. A
+/// user without one is answered as they are, and nothing is recorded.
+pub async fn reset(ctx: &Context, actor: &Actor, tenant_id: &str, user_id: &str) -> Result<User, Error> {
+    let at = ctx.clock.now_us();
+    match store::totp::reset(&ctx.db, tenant_id, user_id, &actor.recorded(), at).await? {
+        Reset::Reset | Reset::NotEnrolled => existing(ctx, tenant_id, user_id).await,
+        Reset::NoUser => Err(no_user(user_id)),
+    }
 }

@@ -1,0 +1,59 @@
+//! Top-ups as recorded beside the ledger transfers that brought the money in (the rows are
+//! written by the top-up's unit, see `services::topups`).
+
+use super::Db;
+use crate::on_db;
+
+/// A top-up row as stored; `services::topups` reads it back into its parsed form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopupRecord {
+    pub id: String,
+    pub user_id: String,
+    pub source: String,
+    pub refund_of: Option<String>,
+    pub pocket: String,
+    pub amount: i64,
+    pub currency: String,
+    pub reference: String,
+    pub created_at: i64,
+}
+
+type TopupRow = (String, String, String, Option<String>, String, i64, String, String, i64);
+
+/// Up to `limit` of a user's top-ups, newest first, made before the top-up `before`.
+pub async fn of_user(
+    db: &Db,
+    tenant: &str,
+    user: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<TopupRecord>> {
+    let sql = format!(
+        "SELECT id, user_id, source, refund_of, pocket, amount, currency, reference, created_at FROM topups \
+         WHERE tenant_id = $1 AND user_id = $2{}",
+        super::newest_first("id", before, 3, limit)
+    );
+    let rows: Vec<TopupRow> = on_db!(db, |pool, _d| {
+        let query = sqlx::query_as(&sql).bind(tenant).bind(user);
+        match before {
+            Some(before) => query.bind(before),
+            None => query,
+        }
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(id, user_id, source, refund_of, pocket, amount, currency, reference, created_at)| TopupRecord {
+            id,
+            user_id,
+            source,
+            refund_of,
+            pocket,
+            amount,
+            currency,
+            reference,
+            created_at,
+        })
+        .collect())
+}
