@@ -10,7 +10,10 @@ use super::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "smallchange", description = "Stored-value wallet and cash-out engine. See API.md for the contract."),
+    info(title = "smallchange", description = "Stored-value wallet and cash-out engine. The guides are in the \
+        smallchange repository: README.md (set-up and the ledger), docs/WALLET.md (users, top-ups, payments, \
+        balances, gift cards, lists), docs/CASHOUT.md (identity checks, destinations, quotes, codes, rails, \
+        receipts, disputes), docs/WEBHOOKS.md (events and signatures) and docs/CONFIGURATION.md (settings)."),
     paths(
         super::ledger::create_accounts,
         super::ledger::create_transfers,
@@ -75,14 +78,14 @@ use super::AppState;
     ),
     modifiers(&BearerAuth, &Links),
     tags(
-        (name = "ledger", description = "The double-entry ledger, low level"),
-        (name = "users", description = "End users and their identity checks"),
-        (name = "wallet", description = "Top-ups, payments, balances and statements"),
-        (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds"),
-        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs"),
-        (name = "cash-out", description = "Quotes, cash-outs, confirmation, review, receipts, auto-cash-out"),
-        (name = "rails", description = "Payout rails: bank batches (ISO 20022), status reports, e-wallet callbacks"),
-        (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (agent key)")
+        (name = "ledger", description = "The double-entry ledger, low level (README.md, docs/LEDGER.md)"),
+        (name = "users", description = "End users, their identity checks, authenticators and destinations (docs/WALLET.md, docs/CASHOUT.md)"),
+        (name = "wallet", description = "Top-ups, payments, balances and statements (docs/WALLET.md)"),
+        (name = "gift cards", description = "Gift-card programs, issue, check, redemption and remainder refunds (docs/WALLET.md)"),
+        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs (docs/WEBHOOKS.md)"),
+        (name = "cash-out", description = "Quotes, cash-outs, confirmation, review, receipts, auto-cash-out, disputes (docs/CASHOUT.md)"),
+        (name = "rails", description = "Payout rails: bank batches (ISO 20022), status reports, e-wallet callbacks (docs/CASHOUT.md)"),
+        (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (docs/CASHOUT.md)")
     )
 )]
 pub struct ApiDoc;
@@ -168,4 +171,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", axum::routing::get(move || std::future::ready(axum::Json(document.clone()))))
         .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every guide the document names (`docs/….md`, `README.md`) is a file of the repository.
+    #[test]
+    fn the_guides_named_exist() {
+        let text = super::document().to_string();
+        let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let named: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '/' || c == '.' || c == '_'))
+            .filter(|word| word.ends_with(".md"))
+            .collect();
+        assert!(named.contains(&"docs/WALLET.md") && named.contains(&"README.md"), "{named:?}");
+        for guide in named {
+            assert!(repository.join(guide).is_file(), "the OpenAPI document names {guide}, which does not exist");
+        }
+    }
 }
