@@ -86,7 +86,8 @@ async fn serve(
         clock,
         secrets: secrets.clone(),
     };
-    let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter };
+    let link_failures = Arc::new(http::receipts::failure_limiter());
+    let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter, link_failures };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
     let handlers = {
         let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: ctx.clone() };
@@ -115,7 +116,9 @@ async fn serve(
         )),
     ];
     let mut until = stopped.clone();
-    axum::serve(listener, http::router(state))
+    // With each connection's address: some limits are per client address (receipt links).
+    let service = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = until.wait_for(|stop| *stop).await;
         })

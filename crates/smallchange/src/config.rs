@@ -93,6 +93,11 @@ pub struct Settings {
     /// Webhook endpoints may be on loopback and private networks (development and tests
     /// only: otherwise a tenant could make the server call into its own network).
     pub webhook_private_hosts: bool,
+    /// The address people reach this server at (`https://wallet.example.com`), for links
+    /// they open in a browser (receipt links). Empty: links are paths (`/receipts/…`).
+    pub public_base_url: String,
+    /// How long a signed receipt link opens the receipt, in seconds.
+    pub receipt_link_ttl_s: u64,
 }
 
 impl Default for Settings {
@@ -132,6 +137,8 @@ impl Default for Settings {
             jobs_retention_h: 7 * 24,
             webhook_timeout_ms: 5_000,
             webhook_private_hosts: false,
+            public_base_url: String::new(),
+            receipt_link_ttl_s: 30 * 24 * 3600,
         }
     }
 }
@@ -198,6 +205,13 @@ impl Settings {
         anyhow::ensure!(self.db_connections_max >= 2, "db_connections_max must be at least 2");
         anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format is text or json");
         self.check_jobs()?;
+        anyhow::ensure!(
+            self.public_base_url.is_empty()
+                || self.public_base_url.starts_with("https://")
+                || self.public_base_url.starts_with("http://"),
+            "public_base_url must be empty or start with https:// (or http://)"
+        );
+        anyhow::ensure!(self.receipt_link_ttl_s >= 60, "receipt_link_ttl_s must be at least 60");
         self.wallet.check("wallet")?;
         for (tenant, policy) in &self.wallet_tenants {
             policy.check(&format!("wallet_tenants.{tenant}"))?;

@@ -104,6 +104,22 @@ impl Secrets {
         given.len() == stored.len() && given.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 
+    /// HMAC-SHA256 of `message` under a key derived for signing `purpose` (a receipt link),
+    /// in hex. The derivation label differs from [`Secrets::lookup_hash`]'s, so no signing
+    /// key is ever a lookup key or the sealing key, and one purpose's signatures are worthless
+    /// for another.
+    pub fn sign(&self, purpose: &str, message: &str) -> String {
+        let subkey = hmac_sha256(&self.key, format!("smallchange signature {purpose}").as_bytes());
+        hex::encode(hmac_sha256(&subkey, message.as_bytes()))
+    }
+
+    /// Whether `given` is [`Secrets::sign`]'s signature of `message` for `purpose`. Compares
+    /// in constant time, so timing says nothing about how much of a forgery was right.
+    pub fn signature_matches(&self, purpose: &str, message: &str, given: &str) -> bool {
+        let expected = self.sign(purpose, message);
+        expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new_from_slice(&self.key).expect("a 32-byte key")
     }
@@ -255,6 +271,19 @@ mod tests {
         assert!(!s.lookup_matches("gift_card", "ABCD-1235", &hash));
         assert!(!s.lookup_matches("voucher", "ABCD-1234", &hash));
         assert!(!s.lookup_matches("gift_card", "ABCD-1234", &hash[..63]));
+    }
+
+    #[test]
+    fn signatures_use_a_key_of_their_own() {
+        let s = secrets(7);
+        let sig = s.sign("receipt-link", "po_1.1800000000");
+        assert_eq!(sig.len(), 64);
+        assert!(s.signature_matches("receipt-link", "po_1.1800000000", &sig));
+        assert!(!s.signature_matches("receipt-link", "po_2.1800000000", &sig), "another message");
+        assert!(!s.signature_matches("other", "po_1.1800000000", &sig), "another purpose");
+        assert!(!secrets(8).signature_matches("receipt-link", "po_1.1800000000", &sig), "another key");
+        assert!(!s.signature_matches("receipt-link", "po_1.1800000000", &sig[..63]));
+        assert_ne!(sig, s.lookup_hash("receipt-link", "po_1.1800000000"), "not the lookup key");
     }
 
     fn settings(db: &str, encryption_key: &str) -> Settings {

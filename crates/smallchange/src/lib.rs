@@ -20,6 +20,7 @@ pub mod domain;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod people;
 pub mod public_net;
 pub mod rails;
 pub mod services;

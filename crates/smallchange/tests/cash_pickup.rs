@@ -144,16 +144,16 @@ async fn issued(server: &TestServer, clock: &Clock, c: &Customer) -> Issued {
     let (status, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
     assert_eq!((status, cashout["otp_channel"].as_str()), (200, Some("sms")), "{cashout}");
     let id = cashout["id"].as_str().unwrap().to_string();
-    let otp = after(&newest_sms(server, "confirm a cash-out").await, "cash-out of 48000 KRW: ", 6);
+    let otp = after(&newest_sms(server, "출금 확인 코드").await, "48,000원 출금 확인 코드: ", 6);
     // A second later, so the voucher's SMS is newer than the code's.
     clock.set(clock.now_us() + SECOND_US);
     let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": otp})).await;
     assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
     let in_transit = wait_for(server, &id, "in_transit").await;
     assert!(in_transit["rail_reference"].as_str().unwrap().starts_with("cpv_"), "{in_transit}");
-    let text = newest_sms(server, "voucher code").await;
-    assert!(text.contains("48000 KRW") && text.contains("gs25"), "{text}");
-    let (code, pin) = (after(&text, "voucher code ", 14), after(&text, "PIN ", 6));
+    let text = newest_sms(server, "교환 코드").await;
+    assert!(text.contains("현금 48,000원") && text.contains("gs25") && text.contains("KST까지"), "{text}");
+    let (code, pin) = (after(&text, "교환 코드 ", 14), after(&text, "PIN ", 6));
     let shape: Vec<usize> = code.split('-').map(|group| group.len()).collect();
     assert!(shape == [4, 4, 4] && code.replace('-', "").bytes().all(|b| b.is_ascii_digit()), "{text}");
     assert!(pin.bytes().all(|b| b.is_ascii_digit()), "{text}");
@@ -424,7 +424,7 @@ async fn flaky_gateway(failures: usize) -> (String, Arc<std::sync::Mutex<Vec<Str
             let (keep, refused) = (keep.clone(), refused.clone());
             async move {
                 let text = message["text"].as_str().unwrap_or_default().to_string();
-                let voucher = text.contains("voucher code");
+                let voucher = text.contains("교환 코드");
                 if voucher && refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < failures {
                     return axum::http::StatusCode::SERVICE_UNAVAILABLE;
                 }
@@ -457,21 +457,21 @@ async fn a_voucher_sms_outlasts_a_failing_gateway_on(backend: Backend) {
     let (_, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
     let id = cashout["id"].as_str().unwrap().to_string();
     let code_text = accepted.lock().unwrap().last().cloned().expect("the code went out");
-    let otp = after(&code_text, "cash-out of 48000 KRW: ", 6);
+    let otp = after(&code_text, "48,000원 출금 확인 코드: ", 6);
     let (status, _) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": otp})).await;
     assert_eq!(status, 200);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let text = loop {
-        if let Some(text) = accepted.lock().unwrap().iter().find(|t| t.contains("voucher code")) {
+        if let Some(text) = accepted.lock().unwrap().iter().find(|t| t.contains("교환 코드")) {
             break text.clone();
         }
         assert!(tokio::time::Instant::now() < deadline, "the voucher SMS never went out");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let (code, pin) = (after(&text, "voucher code ", 14), after(&text, "PIN ", 6));
+    let (code, pin) = (after(&text, "교환 코드 ", 14), after(&text, "PIN ", 6));
     let (status, paid) = redeem(&server, &agent_key, &code, &pin, &agent_id).await;
     assert_eq!((status, paid["status"].as_str()), (200, Some("paid")), "{paid}");
-    assert_eq!(accepted.lock().unwrap().iter().filter(|t| t.contains("voucher code")).count(), 1, "sent once");
+    assert_eq!(accepted.lock().unwrap().iter().filter(|t| t.contains("교환 코드")).count(), 1, "sent once");
     wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
     server.assert_verified().await;
     server.stop().await;

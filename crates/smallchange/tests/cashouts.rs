@@ -178,7 +178,7 @@ async fn a_cash_out_goes_from_quote_to_paid_on(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("19500 KRW") && html.contains("<table>"), "{html}");
+    assert!(html.contains("19,500원") && html.contains("<table>"), "{html}");
     // The same TOTP code cannot confirm a second cash-out: it was used (issue 11: answered
     // `otp_reused`, no longer `otp_invalid`).
     let (_, q2) = quote(&server, &c, json!(10_000)).await;

@@ -118,7 +118,7 @@ async fn cards_are_issued_checked_and_redeemed_on(backend: Backend) {
     assert_eq!(answer["eligible"], false);
     let (status, again) = redeem(&server, &user, "CultureLand", &code).await;
     assert_eq!((status, again["error"]["code"].as_str()), (409, Some("card_expired")));
-    let balances = server.balances(&user).await;
+    let (_, balances) = server.get(&format!("/v1/users/{user}/balances?lang=en")).await;
     let expired = balances["pockets"].as_array().unwrap().iter().find(|p| p["pocket"] == format!("gift:{id}")).unwrap();
     assert!(expired["reason"].as_str().unwrap().contains("expired"), "{expired}");
     let unused = issue(&server, &short, 5_000, "bank_transfer").await;

@@ -62,8 +62,13 @@ async fn every_source_lands_in_its_pocket_on(backend: Backend) {
         })
         .collect();
     let reason = |name: &str| reasons.iter().find(|(p, ..)| p == name).unwrap().clone();
-    assert!(reason("carrier").2.contains("never withdrawn"), "{reasons:?}");
-    assert!(reason("cashback").2.contains("10000"), "{reasons:?}");
+    assert!(reason("carrier").2.contains("출금할 수 없어요"), "Korean by default: {reasons:?}");
+    assert!(reason("cashback").2.contains("10,000원"), "{reasons:?}");
+    let (_, english) = server.get(&format!("/v1/users/{user}/balances?lang=en")).await;
+    let carrier = english["pockets"].as_array().unwrap().iter().find(|p| p["pocket"] == "carrier").unwrap().clone();
+    assert!(carrier["reason"].as_str().unwrap().contains("never withdrawn"), "{english}");
+    let cashback = english["pockets"].as_array().unwrap().iter().find(|p| p["pocket"] == "cashback").unwrap().clone();
+    assert!(cashback["reason"].as_str().unwrap().contains("₩10,000"), "{english}");
     assert_eq!(reason("cashback").1, 0);
     server.topup(&user, "cashback", 9_000).await;
     let balances = server.balances(&user).await;

@@ -7,6 +7,7 @@ use ledger::Currency;
 use serde::{Deserialize, Serialize};
 
 use super::pocket::Pocket;
+use crate::people::{self, Lang};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -95,33 +96,73 @@ impl WalletPolicy {
         Currency::parse(&self.currency).expect("checked at start-up")
     }
 
-    /// Whether `pocket`, holding `available`, is withdrawable under this policy.
-    pub fn verdict(&self, pocket: &Pocket, available: i64) -> Verdict {
-        let operator_says_no = "not withdrawable under this operator's policy";
+    /// Whether `pocket`, holding `available`, is withdrawable under this policy, and why in
+    /// `lang` (amounts in the policy's currency, as people write them).
+    pub fn verdict(&self, pocket: &Pocket, available: i64, lang: Lang) -> Verdict {
+        let money = |minor: i64| people::money(minor, &self.currency, lang);
+        let t = |ko: &str, en: &str| match lang {
+            Lang::Ko => ko.to_string(),
+            Lang::En => en.to_string(),
+        };
+        let operator_says_no =
+            t("이 운영사의 정책상 출금할 수 없어요.", "not withdrawable under this operator's policy");
         let (withdrawable, reason) = match pocket {
-            Pocket::Cash if self.withdrawable.cash => {
-                (true, "your own money (bank top-ups, earnings): withdrawable".into())
-            }
-            Pocket::Refund if self.withdrawable.refund => {
-                (true, "refunds of purchases paid from withdrawable sources: withdrawable".into())
-            }
+            Pocket::Cash if self.withdrawable.cash => (
+                true,
+                t(
+                    "계좌 충전이나 수입으로 받은 내 돈이라 출금할 수 있어요.",
+                    "your own money (bank top-ups, earnings): withdrawable",
+                ),
+            ),
+            Pocket::Refund if self.withdrawable.refund => (
+                true,
+                t(
+                    "출금할 수 있는 돈으로 결제한 구매의 환불금이라 출금할 수 있어요.",
+                    "refunds of purchases paid from withdrawable sources: withdrawable",
+                ),
+            ),
             Pocket::Cashback if self.withdrawable.cashback => {
-                let min = self.cashback_withdrawable_min;
-                if available >= min {
-                    (true, format!("cashback of {min} or more is withdrawable; this pocket holds {available}"))
-                } else {
-                    (false, format!("cashback becomes withdrawable once it reaches {min}; it holds {available}"))
+                let (min, held) = (money(self.cashback_withdrawable_min), money(available));
+                match (available >= self.cashback_withdrawable_min, lang) {
+                    (true, Lang::Ko) => (true, format!("캐시백이 {min} 이상이라 출금할 수 있어요 (지금 {held}).")),
+                    (true, Lang::En) => {
+                        (true, format!("cashback of {min} or more is withdrawable; this pocket holds {held}"))
+                    }
+                    (false, Lang::Ko) => (false, format!("캐시백은 {min} 이상 모이면 출금할 수 있어요 (지금 {held}).")),
+                    (false, Lang::En) => {
+                        (false, format!("cashback becomes withdrawable once it reaches {min}; it holds {held}"))
+                    }
                 }
             }
-            Pocket::Cash | Pocket::Refund | Pocket::Cashback => (false, operator_says_no.into()),
-            Pocket::Promo => (false, "promotional credit can be spent, never withdrawn".into()),
-            Pocket::Carrier => (false, "charged to a phone bill: can be spent, never withdrawn as cash".into()),
-            Pocket::Card => (false, "charged to a card: can be spent, never withdrawn as cash".into()),
+            Pocket::Cash | Pocket::Refund | Pocket::Cashback => (false, operator_says_no),
+            Pocket::Promo => (
+                false,
+                t(
+                    "프로모션 적립금은 쓸 수만 있고 출금할 수 없어요.",
+                    "promotional credit can be spent, never withdrawn",
+                ),
+            ),
+            Pocket::Carrier => (
+                false,
+                t(
+                    "휴대폰 요금으로 결제한 금액이라 쓸 수만 있고 현금으로 출금할 수 없어요.",
+                    "charged to a phone bill: can be spent, never withdrawn as cash",
+                ),
+            ),
+            Pocket::Card => (
+                false,
+                t(
+                    "카드로 결제한 금액이라 쓸 수만 있고 현금으로 출금할 수 없어요.",
+                    "charged to a card: can be spent, never withdrawn as cash",
+                ),
+            ),
             Pocket::Gift(_) => (
                 false,
-                "gift card balance: can be spent; the remainder can be refunded (refund-remainder) only once the \
-                 card's terms allow it"
-                    .into(),
+                t(
+                    "상품권 잔액은 쓸 수 있고, 상품권 조건을 채우면 남은 금액을 환불받을 수 있어요 (refund-remainder).",
+                    "gift card balance: can be spent; the remainder can be refunded (refund-remainder) only once the \
+                     card's terms allow it",
+                ),
             ),
         };
         Verdict { withdrawable, reason }
@@ -150,9 +191,20 @@ mod tests {
     #[test]
     fn cashback_is_withdrawable_from_the_threshold_on() {
         let policy = WalletPolicy::default();
-        assert!(!policy.verdict(&Pocket::Cashback, 9_999).withdrawable);
-        assert!(policy.verdict(&Pocket::Cashback, 10_000).withdrawable);
-        assert!(!policy.verdict(&Pocket::Carrier, 1_000_000).withdrawable);
-        assert!(!policy.verdict(&Pocket::Gift("gc_1".into()), 5_000).withdrawable);
+        assert!(!policy.verdict(&Pocket::Cashback, 9_999, Lang::Ko).withdrawable);
+        assert!(policy.verdict(&Pocket::Cashback, 10_000, Lang::Ko).withdrawable);
+        assert!(!policy.verdict(&Pocket::Carrier, 1_000_000, Lang::Ko).withdrawable);
+        assert!(!policy.verdict(&Pocket::Gift("gc_1".into()), 5_000, Lang::Ko).withdrawable);
+    }
+
+    #[test]
+    fn reasons_are_in_the_person_s_language_with_money_as_people_write_it() {
+        let policy = WalletPolicy::default();
+        let ko = policy.verdict(&Pocket::Cashback, 9_000, Lang::Ko).reason;
+        assert!(ko.contains("10,000원") && ko.contains("9,000원"), "{ko}");
+        let en = policy.verdict(&Pocket::Cashback, 9_000, Lang::En).reason;
+        assert!(en.contains("₩10,000") && en.contains("₩9,000") && !en.contains("10000"), "{en}");
+        assert!(policy.verdict(&Pocket::Carrier, 0, Lang::En).reason.contains("never withdrawn"));
+        assert!(policy.verdict(&Pocket::Carrier, 0, Lang::Ko).reason.contains("출금할 수 없어요"));
     }
 }

@@ -4,6 +4,7 @@
 
 use super::query::Query;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -30,6 +31,9 @@ pub fn router() -> Router<AppState> {
 pub struct BalanceQuery {
     /// ISO 4217; default: the tenant's currency.
     currency: Option<String>,
+    /// The language of each pocket's `reason`, for showing to the user: `ko` or `en`;
+    /// default: `Accept-Language`, else Korean.
+    lang: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,7 +59,8 @@ pub struct PocketBalance {
     pending: i64,
     /// How much of `available` may be withdrawn now.
     withdrawable: i64,
-    /// Why the pocket is or is not withdrawable.
+    /// Why the pocket is or is not withdrawable, in words for the user (Korean unless `lang`
+    /// or `Accept-Language` asks for English), money written as people write it.
     reason: String,
     /// Gift-card pockets: when the card's value can no longer be spent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,10 +76,12 @@ async fn balances(
     operator: Operator,
     Path(user_id): Path<String>,
     Query(query): Query<BalanceQuery>,
+    headers: HeaderMap,
 ) -> Result<Json<Balances>, ApiError> {
     operator.require(READERS)?;
     let currency = query.currency.as_deref().map(|code| parse_currency(code, "currency".into())).transpose()?;
-    let found = balances::balances(&app, &operator.actor(), operator.tenant_id(), &user_id, currency).await?;
+    let lang = super::receipts::api_lang(query.lang.as_deref(), &headers)?;
+    let found = balances::balances(&app, &operator.actor(), operator.tenant_id(), &user_id, currency, lang).await?;
     let pockets: Vec<PocketBalance> = found
         .pockets
         .iter()

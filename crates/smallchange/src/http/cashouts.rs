@@ -24,7 +24,7 @@ use crate::domain::fees::FeeLine;
 use crate::domain::text::Text;
 use crate::services::cashout::auto::{self, Choice, Setting};
 use crate::services::cashout::quote::{self, Ask, Wanted};
-use crate::services::cashout::{self as cashout, flow, otp, view, Detailed};
+use crate::services::cashout::{self as cashout, flow, otp, receipt_link, view, Detailed};
 use crate::services::review;
 use crate::store::cashouts::Quote;
 use crate::store::payments::Leg;
@@ -471,10 +471,15 @@ pub struct Receipt {
     paid_at: Option<String>,
     operator_name: String,
     operator_registration_number: String,
+    /// A signed link to the printable page, in the person's language, showing the cash-out
+    /// as it is when opened; it opens without a key until it expires
+    /// (`receipt_link_ttl_s`). Absolute when the server's `public_base_url` is set.
+    url: String,
 }
 
-/// The receipt, from confirmation on: JSON, or a printable page with `Accept: text/html`.
-#[utoipa::path(get, path = "/v1/cashouts/{id}/receipt", params(("id" = String, Path, description = "The cash-out id")),
+/// The receipt, from confirmation on: JSON with `url`, a signed link to the printable page
+/// that opens without a key; or that page itself with `Accept: text/html`.
+#[utoipa::path(get, path = "/v1/cashouts/{id}/receipt", params(("id" = String, Path, description = "The cash-out id"), LangQuery),
     responses((status = 200, body = Receipt), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "`invalid_state`: not confirmed")),
     security(("bearer" = [])), tag = "cash-out")]
@@ -482,11 +487,18 @@ async fn receipt(
     State(app): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    Query(query): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     operator.require(READERS)?;
-    let view::Receipt { cashout, confirmed_at, destination, operator_name, operator_registration_number } =
-        view::receipt(&app, operator.tenant_id(), &id).await?;
+    let lang = super::receipts::api_lang(query.lang.as_deref(), &headers)?;
+    let found = view::receipt(&app, operator.tenant_id(), &id).await?;
+    let wants_html = headers.get("accept").and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if wants_html {
+        return Ok(Html(super::receipt_page::render(&found, lang)).into_response());
+    }
+    let url = receipt_link::mint(&app, &found.cashout.id, app.clock.now_us());
+    let view::Receipt { cashout, confirmed_at, destination, operator_name, operator_registration_number, .. } = found;
     let q = &cashout.quote;
     let receipt = Receipt {
         cashout_id: cashout.id.clone(),
@@ -507,40 +519,16 @@ async fn receipt(
         paid_at: cashout.paid_at.map(rfc3339),
         operator_name,
         operator_registration_number,
+        url,
     };
-    let wants_html = headers.get("accept").and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
-    if wants_html {
-        return Ok(Html(super::receipt_page::render(&receipt_lines(&receipt))).into_response());
-    }
     Ok((StatusCode::OK, Json(receipt)).into_response())
 }
 
-/// The receipt as labelled lines, for the printable page.
-fn receipt_lines(r: &Receipt) -> super::receipt_page::Page {
-    let money = |amount: i64| format!("{amount} {}", r.currency);
-    let mut lines = vec![("Cash-out".to_string(), r.cashout_id.clone()), ("Status".into(), r.status.clone())];
-    lines.push(("Amount withdrawn (gross)".into(), money(r.gross)));
-    for fee in &r.fees {
-        lines.push((format!("Fee: {}", fee.kind.replace('_', " ")), money(fee.amount)));
-    }
-    lines.push(("Fees".into(), money(r.fee)));
-    lines.push(("Paid to you (net)".into(), money(r.net)));
-    lines.push(("To".into(), r.destination.clone()));
-    lines.push(("Rail".into(), r.rail.clone()));
-    lines.push(("Rail reference".into(), r.rail_reference.clone().unwrap_or_else(|| "-".into())));
-    for (label, at) in [
-        ("Created", Some(&r.created_at)),
-        ("Confirmed", r.confirmed_at.as_ref()),
-        ("Submitted", r.submitted_at.as_ref()),
-        ("Paid", r.paid_at.as_ref()),
-    ] {
-        lines.push((label.into(), at.cloned().unwrap_or_else(|| "-".into())));
-    }
-    super::receipt_page::Page {
-        title: format!("Receipt {}", r.cashout_id),
-        operator: format!("{} (registration no. {})", r.operator_name, r.operator_registration_number),
-        lines,
-    }
+/// The language of a page for people.
+#[derive(Deserialize, IntoParams)]
+pub struct LangQuery {
+    /// `ko` or `en`; default: the browser's `Accept-Language`, else Korean.
+    lang: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -21,6 +21,7 @@ pub mod payout_batches;
 pub mod query;
 pub mod rate_limit;
 pub mod receipt_page;
+pub mod receipts;
 pub mod submit;
 pub mod topups;
 pub mod totp;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub ctx: Context,
     pub keys: Arc<auth::KeyCache>,
     pub limiter: Arc<rate_limit::RateLimiter>,
+    /// Failed receipt-link tries per client address ([`receipts`]).
+    pub link_failures: Arc<rate_limit::RateLimiter>,
 }
 
 impl std::ops::Deref for AppState {
@@ -65,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(balances::router())
         .merge(gift_cards::router())
         .merge(cashouts::router())
+        .merge(receipts::router())
         .merge(payout_batches::router())
         .merge(disputes::router())
         .merge(cash_pickups::router())

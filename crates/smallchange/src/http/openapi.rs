@@ -56,6 +56,7 @@ use super::AppState;
         super::cashouts::cancel_cashout,
         super::cashouts::resend_code,
         super::cashouts::receipt,
+        super::receipts::open,
         super::cashouts::approve,
         super::cashouts::reject,
         super::cashouts::settle,

@@ -26,6 +26,28 @@ impl RateLimiter {
         RateLimiter { per_s: f64::from(per_s), burst: f64::from(burst.max(1)), buckets: Mutex::default() }
     }
 
+    /// `per_min` a minute on average, `burst` at once: for limits slower than one a second
+    /// (failed tries at something guessable).
+    pub fn per_minute(per_min: u32, burst: u32) -> RateLimiter {
+        RateLimiter { per_s: f64::from(per_min) / 60.0, burst: f64::from(burst.max(1)), buckets: Mutex::default() }
+    }
+
+    /// Whether `key` has a request left, without taking it: to turn a caller away before
+    /// trying something whose failures [`RateLimiter::check`] then counts.
+    pub fn peek(&self, key: &str) -> Result<(), Duration> {
+        if self.per_s == 0.0 {
+            return Ok(());
+        }
+        let buckets = self.buckets.lock().expect("rate limiter lock");
+        let Some(bucket) = buckets.get(key) else { return Ok(()) };
+        let tokens = (bucket.tokens + bucket.at.elapsed().as_secs_f64() * self.per_s).min(self.burst);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - tokens) / self.per_s))
+        }
+    }
+
     /// Takes one request from `key`'s bucket, or says how long until one is available.
     pub fn check(&self, key: &str) -> Result<(), Duration> {
         if self.per_s == 0.0 {
@@ -68,5 +90,16 @@ mod tests {
         std::thread::sleep(Duration::from_millis(110));
         assert!(limiter.check("k").is_ok(), "refilled at 10 per second");
         assert!(RateLimiter::new(0, 0).check("k").is_ok(), "0 turns limits off");
+    }
+
+    #[test]
+    fn peeking_takes_nothing_and_minutes_refill_slowly() {
+        let limiter = RateLimiter::per_minute(6, 2);
+        assert!(limiter.peek("k").is_ok(), "an unknown key has its whole burst");
+        assert!(limiter.check("k").is_ok() && limiter.peek("k").is_ok() && limiter.peek("k").is_ok());
+        assert!(limiter.check("k").is_ok());
+        let wait = limiter.peek("k").unwrap_err();
+        assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10), "one a 10 s: {wait:?}");
+        assert!(limiter.check("k").is_err() && limiter.peek("other").is_ok());
     }
 }

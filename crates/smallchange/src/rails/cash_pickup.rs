@@ -14,8 +14,8 @@ use futures::future::BoxFuture;
 use rand::Rng;
 
 use super::{carry_on, Rail, Waiting};
-use crate::clock::rfc3339;
 use crate::context::Context;
+use crate::people::{sms as texts, Lang};
 use crate::services::cashout::flow;
 use crate::services::Actor;
 use crate::store::cashouts::{Cashout, Transition};
@@ -158,15 +158,19 @@ async fn voucher_text(
 ) -> anyhow::Result<String> {
     let network = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked);
     let q = &cashout.quote;
-    Ok(format!(
-        "[{}] Collect {} {} in cash at {}: voucher code {}, PIN {pin}, until {}. Show them only to the agent.",
-        app.settings.cashout_policy(tenant).business_name,
-        q.net,
-        q.currency,
-        network.as_deref().unwrap_or("a pickup point"),
-        grouped(code),
-        rfc3339(voucher.expires_at),
-    ))
+    let code = grouped(code);
+    let words = texts::Voucher {
+        operator: &app.settings.cashout_policy(tenant).business_name,
+        net: q.net,
+        currency: &q.currency,
+        network: network.as_deref(),
+        code: &code,
+        pin,
+        expires_at_us: voucher.expires_at,
+        utc_offset_minutes: app.settings.wallet_policy(tenant).month_utc_offset_minutes,
+    };
+    // In the tenant's language: Korean (no per-user language is kept yet).
+    Ok(texts::pickup_voucher(&words, Lang::default()))
 }
 
 /// How an issued voucher ends unpaid; its cash-out fails and its hold is released.

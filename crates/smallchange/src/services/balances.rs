@@ -4,12 +4,12 @@
 use ledger::Currency;
 
 use super::{users, Actor, Error};
-use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::gift_card;
 use crate::domain::pocket::Pocket;
 use crate::domain::policy::WalletPolicy;
 use crate::domain::statement::Period;
+use crate::people::{self, local_time, Lang};
 use crate::store::wallet::{self, Entry, EntryQuery, GiftTerms};
 
 /// A user's balances in one currency.
@@ -56,14 +56,16 @@ pub struct PocketBalance {
 const FIXED_POCKETS: [Pocket; 6] =
     [Pocket::Cash, Pocket::Refund, Pocket::Cashback, Pocket::Promo, Pocket::Carrier, Pocket::Card];
 
-/// `user_id`'s balances in `currency` (default: the tenant's), per pocket. Reading records
-/// nothing: `_actor` is taken as every use case takes it.
+/// `user_id`'s balances in `currency` (default: the tenant's), per pocket, each with why it
+/// is or is not withdrawable in `lang`. Reading records nothing: `_actor` is taken as every
+/// use case takes it.
 pub async fn balances(
     ctx: &Context,
     _actor: &Actor,
     tenant: &str,
     user_id: &str,
     currency: Option<Currency>,
+    lang: Lang,
 ) -> Result<Balances, Error> {
     let policy = ctx.settings.wallet_policy(tenant);
     let currency = currency.unwrap_or_else(|| policy.currency());
@@ -72,22 +74,19 @@ pub async fn balances(
     let mut pockets: Vec<PocketBalance> = Vec::new();
     for pocket in FIXED_POCKETS.iter() {
         if !held.iter().any(|p| p.pocket == *pocket) {
-            pockets.push(pocket_balance(policy, pocket, 0, 0, None));
+            pockets.push(pocket_balance(policy, pocket, 0, 0, None, lang));
         }
     }
     let now = ctx.clock.now_us();
     for p in &held {
         let pending = p.account.debits_pending.minor_units();
-        let mut balance = pocket_balance(policy, &p.pocket, p.available(), pending, p.gift_card_expires_at);
+        let mut balance = pocket_balance(policy, &p.pocket, p.available(), pending, p.gift_card_expires_at, lang);
+        let words = Words { lang, currency: currency.code(), utc_offset_minutes: policy.month_utc_offset_minutes };
         if let Some(terms) = p.gift_card {
-            balance.reason = gift_reason(terms, p.available());
+            balance.reason = words.gift_reason(terms, p.available());
         }
         if let Some(expired) = p.gift_card_expires_at.filter(|at| *at <= now) {
-            balance.reason = format!(
-                "gift card expired at {}: it can no longer be spent; {}",
-                rfc3339(expired),
-                "its remainder can still be refunded if the card's terms allow it"
-            );
+            balance.reason = words.gift_expired(expired);
         }
         pockets.push(balance);
     }
@@ -104,8 +103,9 @@ fn pocket_balance(
     available: i64,
     pending: i64,
     expires_at: Option<i64>,
+    lang: Lang,
 ) -> PocketBalance {
-    let verdict = policy.verdict(pocket, available);
+    let verdict = policy.verdict(pocket, available, lang);
     PocketBalance {
         pocket: pocket.clone(),
         available,
@@ -116,20 +116,67 @@ fn pocket_balance(
     }
 }
 
-/// Why a gift card's pocket is not withdrawable, and when its remainder is refundable.
-fn gift_reason(terms: GiftTerms, available: i64) -> String {
-    let used = gift_card::used_bps(terms.face_value, available);
-    let threshold = terms.rule.threshold_bps(terms.face_value);
-    let used_pct = format!("{}.{:02}", used / 100, used % 100);
-    let threshold_pct = format!("{}.{:02}", threshold / 100, threshold % 100);
-    if terms.rule.allows_refund(terms.face_value, available) {
-        format!("gift card, {used_pct}% used: the remainder can be refunded now (refund-remainder); not withdrawable as such")
-    } else {
-        format!(
-            "gift card, {used_pct}% used: spendable; its remainder becomes refundable (refund-remainder) once \
-             {threshold_pct}% is used"
-        )
+/// How a gift card's pocket is explained to its holder.
+struct Words<'a> {
+    lang: Lang,
+    currency: &'a str,
+    utc_offset_minutes: i32,
+}
+
+impl Words<'_> {
+    /// Why a gift card's pocket is not withdrawable, and how much more must be spent before
+    /// its remainder is refundable (`10,000원 더 사용하면 …`).
+    fn gift_reason(&self, terms: GiftTerms, available: i64) -> String {
+        let used = gift_card::used_bps(terms.face_value, available);
+        let threshold = terms.rule.threshold_bps(terms.face_value);
+        let used_pct = format!("{}.{:02}", used / 100, used % 100);
+        let threshold_pct = format!("{}.{:02}", threshold / 100, threshold % 100);
+        let left = people::money(available, self.currency, self.lang);
+        let to_spend = people::money(to_spend_for_refund(terms, available), self.currency, self.lang);
+        match (terms.rule.allows_refund(terms.face_value, available), self.lang) {
+            (true, Lang::Ko) => format!(
+                "상품권을 {used_pct}% 사용해서 남은 금액({left})을 지금 환불받을 수 있어요 (refund-remainder). 그대로 \
+                 출금할 수는 없어요."
+            ),
+            (true, Lang::En) => format!(
+                "gift card, {used_pct}% used: the remainder ({left}) can be refunded now (refund-remainder); not \
+                 withdrawable as such"
+            ),
+            (false, Lang::Ko) => format!(
+                "{to_spend} 더 사용하면 남은 금액을 환불받을 수 있어요 (refund-remainder). 지금 {used_pct}% 사용, \
+                 {threshold_pct}% 이상 사용하면 환불 가능."
+            ),
+            (false, Lang::En) => format!(
+                "gift card, {used_pct}% used: spendable; its remainder becomes refundable (refund-remainder) once \
+                 {threshold_pct}% is used, after {to_spend} more"
+            ),
+        }
     }
+
+    /// Why an expired gift card's pocket can no longer be spent.
+    fn gift_expired(&self, expired_at: i64) -> String {
+        let at = local_time(expired_at, self.utc_offset_minutes);
+        match self.lang {
+            Lang::Ko => format!(
+                "상품권이 {at}에 만료돼 더 쓸 수 없어요. 상품권 조건이 허락하면 남은 금액은 환불받을 수 있어요."
+            ),
+            Lang::En => format!(
+                "gift card expired at {at}: it can no longer be spent; its remainder can still be refunded if the \
+                 card's terms allow it"
+            ),
+        }
+    }
+}
+
+/// How much more of a card must be spent before its remainder is refundable: the used share
+/// must reach the threshold, in whole minor units rounded up ([`gift_card::used_bps`] rounds
+/// down, so this is the first amount it counts as enough).
+fn to_spend_for_refund(terms: GiftTerms, available: i64) -> i64 {
+    let threshold = i128::from(terms.rule.threshold_bps(terms.face_value));
+    let face = i128::from(terms.face_value);
+    let needed_used = (threshold * face + 9_999) / 10_000;
+    let used = face - i128::from(available);
+    i64::try_from((needed_used - used).max(0)).unwrap_or(i64::MAX)
 }
 
 /// Which page of a statement to read.
@@ -196,4 +243,41 @@ pub async fn statement(
         })
         .collect();
     Ok(Statement { user_id: user.id, currency, lines, has_more })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::gift_card::RefundRule;
+
+    fn terms(face_value: i64) -> GiftTerms {
+        let rule = RefundRule { small_face_max: 10_000, threshold_bps_small: 8_000, threshold_bps_over: 6_000 };
+        GiftTerms { face_value, rule }
+    }
+
+    #[test]
+    fn the_amount_still_to_spend_reaches_the_threshold_exactly() {
+        // ₩50,000 at 60%: ₩30,000 must be used; ₩5,000 used so far leaves ₩25,000 to spend.
+        assert_eq!(to_spend_for_refund(terms(50_000), 45_000), 25_000);
+        let t = terms(50_000);
+        assert!(!t.rule.allows_refund(50_000, 45_000 - 24_999) && t.rule.allows_refund(50_000, 45_000 - 25_000));
+        assert_eq!(to_spend_for_refund(terms(50_000), 10_000), 0);
+        // 80% of ₩9,999 is ₩7,999.2: ₩8,000 must be used.
+        assert_eq!(to_spend_for_refund(terms(9_999), 9_999), 8_000);
+    }
+
+    #[test]
+    fn gift_reasons_name_the_amount_to_spend() {
+        let words = Words { lang: Lang::Ko, currency: "KRW", utc_offset_minutes: 540 };
+        let ko = words.gift_reason(terms(50_000), 40_000);
+        assert!(ko.starts_with("20,000원 더 사용하면"), "{ko}");
+        let words = Words { lang: Lang::En, ..words };
+        let en = words.gift_reason(terms(50_000), 10_000);
+        assert!(en.contains("refunded now") && en.contains("₩10,000"), "{en}");
+        assert_eq!(
+            words.gift_expired(1_796_280_179_000_000),
+            "gift card expired at 2026-12-03 15:42 KST: it can no longer be spent; its remainder can still be \
+             refunded if the card's terms allow it"
+        );
+    }
 }

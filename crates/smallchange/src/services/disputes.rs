@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
 use crate::domain::text::Text;
+use crate::people::{money, Lang};
 use crate::services::cashout::flow;
 use crate::services::page::{fetch_limit, Page};
 use crate::services::{Actor, Error};
@@ -206,6 +207,7 @@ async fn check_adjustment(ctx: &Context, tenant: &str, dispute: &Dispute, amount
     }
     let left = cashout.quote.gross - disputes::adjusted(&ctx.db, &cashout.id).await?;
     if amount <= 0 || amount > left {
+        let left = money(left, &cashout.quote.currency, Lang::En);
         let message = format!("adjustment is a positive amount of at most {left}");
         return Err(Error::invalid("invalid_adjustment", message, "adjustment"));
     }

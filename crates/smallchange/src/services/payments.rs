@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::domain::payment::Merchant;
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
+use crate::people::{self, Lang};
 use crate::store::payments::{self, Leg, Payment, Refund};
 use crate::store::wallet::{available, NewEntry, PocketAccount};
 use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput, WalletOf, WalletUnit};
@@ -145,8 +146,12 @@ fn payment_unit(tenant: &str, payment: Payment, amount: Amount, currency: Curren
             spend::sort_for_spending(&mut pockets, |p| (&p.pocket, p.gift_card_expires_at));
             let held: Vec<i64> = pockets.iter().map(|p| book.account(&p.account.id).map_or(0, available)).collect();
             let Some(taken) = spend::draw(&held, amount.minor_units()) else {
-                let message =
-                    format!("the wallet holds {} of the {} to pay", held.iter().sum::<i64>(), amount.minor_units());
+                let money = |minor: i64| people::money(minor, currency.code(), Lang::En);
+                let message = format!(
+                    "the wallet holds {} of the {} to pay",
+                    money(held.iter().sum()),
+                    money(amount.minor_units())
+                );
                 return Err(Refusal::new("insufficient_funds", message));
             };
             let mut payment = payment.clone();

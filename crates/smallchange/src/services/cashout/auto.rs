@@ -5,6 +5,7 @@
 //! Either way it meets the same risk rules as any cash-out.
 
 use crate::context::Context;
+use crate::people::{self, Lang};
 use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, AutoCashout};
 use crate::store::{destinations, users};
@@ -98,7 +99,9 @@ pub struct Choice {
 pub async fn set(ctx: &Context, tenant: &str, user_id: &str, choice: Choice) -> Result<Setting, Error> {
     let minimum = ctx.settings.cashout_policy(tenant).minimum;
     if choice.threshold < minimum || choice.threshold > ctx.settings.amount_max {
-        let message = format!("threshold is at least the cash-out minimum, {minimum}");
+        let currency = &ctx.settings.wallet_policy(tenant).currency;
+        let message =
+            format!("threshold is at least the cash-out minimum, {}", people::money(minimum, currency, Lang::En));
         return Err(Error::invalid("invalid_threshold", message, "threshold"));
     }
     let user = existing_user(ctx, tenant, user_id).await?;

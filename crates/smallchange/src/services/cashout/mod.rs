@@ -14,6 +14,7 @@ pub mod flow;
 pub mod money;
 pub mod otp;
 pub mod quote;
+pub mod receipt_link;
 pub mod view;
 
 pub use create::{create, resend_code};

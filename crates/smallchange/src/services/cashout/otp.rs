@@ -7,6 +7,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::crypto::Secrets;
+use crate::people::Lang;
 use crate::services::Error;
 use crate::store::{cashouts, Db};
 
@@ -72,10 +73,9 @@ pub async fn send_code(
     code: &str,
 ) {
     let policy = app.settings.cashout_policy(tenant);
-    let text = format!(
-        "[{}] Your code to confirm a cash-out of {} {}: {code}. Never share it.",
-        policy.business_name, cashout.quote.net, cashout.quote.currency
-    );
+    // In the tenant's language: Korean (no per-user language is kept yet).
+    let q = &cashout.quote;
+    let text = crate::people::sms::cashout_code(&policy.business_name, q.net, &q.currency, code, Lang::default());
     if let Err(error) = send(&app.db, &Gateway::of(&app.settings), tenant, phone, &text, app.clock.now_us()).await {
         tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
     }

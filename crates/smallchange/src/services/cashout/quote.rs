@@ -8,6 +8,7 @@ use crate::domain::cashout_policy::{CashoutPolicy, Limits, Speed};
 use crate::domain::fees;
 use crate::domain::policy::WalletPolicy;
 use crate::domain::user::KycLevel;
+use crate::people::{money, Lang};
 use crate::services::Error;
 use crate::store::cashouts::{self, Quote};
 use crate::store::destinations::{self, DestinationRecord};
@@ -113,7 +114,7 @@ pub async fn build(
     let mut withdrawable: Vec<(String, i64)> = Vec::new();
     for name in WITHDRAW_ORDER {
         let Some(p) = pockets.iter().find(|p| p.pocket.name() == name) else { continue };
-        let verdict = wallet.verdict(&p.pocket, p.available());
+        let verdict = wallet.verdict(&p.pocket, p.available(), Lang::En);
         if verdict.withdrawable && p.available() > 0 {
             withdrawable.push((name.to_string(), p.available()));
         }
@@ -121,10 +122,12 @@ pub async fn build(
     let total: i64 = withdrawable.iter().map(|(_, a)| a).sum();
     let gross = match input.wanted {
         Wanted::Amount(amount) if amount > total => {
+            let total = money(total, input.currency.code(), Lang::En);
             let message = format!("only {total} of this wallet is withdrawable now; see the balances for why");
             return Ok(Err(refused("not_withdrawable", message)));
         }
         Wanted::Amount(amount) if amount > room => {
+            let room = money(room, input.currency.code(), Lang::En);
             let message = format!("this would pass the user's cash-out limits: at most {room} more now");
             return Ok(Err(refused("limit_exceeded", message)));
         }
@@ -135,12 +138,15 @@ pub async fn build(
         Wanted::Max => total.min(room),
     };
     if gross < cashout.minimum {
-        let message = format!("the least that can be withdrawn is {}; this is {gross}", cashout.minimum);
+        let (minimum, gross) =
+            (money(cashout.minimum, input.currency.code(), Lang::En), money(gross, input.currency.code(), Lang::En));
+        let message = format!("the least that can be withdrawn is {minimum}; this is {gross}");
         return Ok(Err(refused("below_minimum", message)));
     }
     let lines = schedule.lines(gross);
     let fee = fees::total(&lines);
     if fee >= gross {
+        let (fee, gross) = (money(fee, input.currency.code(), Lang::En), money(gross, input.currency.code(), Lang::En));
         return Ok(Err(refused("below_minimum", format!("a fee of {fee} leaves nothing of {gross}"))));
     }
     let mut left = gross;

@@ -66,6 +66,10 @@ pub struct Receipt {
     pub destination: String,
     pub operator_name: String,
     pub operator_registration_number: String,
+    /// Its steps, oldest first: when it ended, if it did.
+    pub timeline: Vec<Event>,
+    /// The tenant's zone (the wallet policy's `month_utc_offset_minutes`), for showing times.
+    pub utc_offset_minutes: i32,
 }
 
 /// The receipt of a cash-out, from its confirmation on.
@@ -77,11 +81,14 @@ pub async fn receipt(ctx: &Context, tenant: &str, id: &str) -> Result<Receipt, E
     let policy = ctx.settings.cashout_policy(tenant);
     let destination =
         destinations::get(&ctx.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked).unwrap_or_default();
+    let timeline = cashouts::timeline(&ctx.db, &cashout.id).await?;
     Ok(Receipt {
         cashout,
         confirmed_at,
         destination,
         operator_name: policy.business_name.clone(),
         operator_registration_number: policy.business_registration_number.clone(),
+        timeline,
+        utc_offset_minutes: ctx.settings.wallet_policy(tenant).month_utc_offset_minutes,
     })
 }

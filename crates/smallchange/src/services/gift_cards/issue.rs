@@ -11,6 +11,7 @@ use super::{code_lookup, CardView};
 use crate::context::Context;
 use crate::domain::gift_card::{self, CardOrder};
 use crate::domain::pocket::{self, codes};
+use crate::people::{money, Lang};
 use crate::store::gift_cards::{self, Card, NewCard};
 use crate::unit::{transfer, Unit, UnitOutput};
 
@@ -37,7 +38,8 @@ pub async fn issue(
         .await?
         .ok_or_else(|| Error::invalid("unknown_program", "no such gift-card program", "program_id"))?;
     if !program.face_values.contains(&order.face_value()) {
-        let message = format!("face_value is one of the program's: {:?}", program.face_values);
+        let values: Vec<String> = program.face_values.iter().map(|v| money(*v, &program.currency, Lang::En)).collect();
+        let message = format!("face_value is one of the program's: {}", values.join(", "));
         return Err(Error::invalid("invalid_face_value", message, "face_value"));
     }
     let currency = Currency::parse(&program.currency).map_err(|_| Error::internal("a stored currency is unknown"))?;
