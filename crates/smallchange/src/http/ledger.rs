@@ -261,13 +261,13 @@ fn parse_accounts(tenant_id: &str, request: CreateAccountsRequest) -> Result<Vec
             let flag = match name.as_str() {
                 "debits_must_not_exceed_credits" => AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
                 "credits_must_not_exceed_debits" => AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS,
-                _ => {
-                    return Err(ApiError::invalid(
-                        "unknown_flag",
-                        format!("unknown account flag {name:?}"),
-                        field("flags"),
-                    ))
-                }
+                _ => return Err(ApiError::invalid(
+                    "unknown_flag",
+                    format!(
+                        "{name} is not an account flag: debits_must_not_exceed_credits, credits_must_not_exceed_debits"
+                    ),
+                    field("flags"),
+                )),
             };
             flags = flags.union(flag);
         }
@@ -298,7 +298,7 @@ fn parse_transfer(tenant_id: &str, i: usize, input: TransferInput, settings: &Se
         match value {
             Some(v) => Ok(Some(AccountId(scoped(tenant_id, &parse_id(&v, field(name))?)))),
             None if resolves => Ok(None),
-            None => Err(ApiError::invalid("missing_field", format!("missing field `{name}`"), field(name))),
+            None => Err(ApiError::invalid("missing_field", format!("{} is required", field(name)), field(name))),
         }
     };
     let debit_account = account(input.debit_account, "debit_account")?;
@@ -306,12 +306,17 @@ fn parse_transfer(tenant_id: &str, i: usize, input: TransferInput, settings: &Se
     let amount = match input.amount {
         Some(value) => Some(parse_amount(value, settings, field("amount"))?),
         None if resolves => None,
-        None => return Err(ApiError::invalid("missing_field", "missing field `amount`", field("amount"))),
+        None => {
+            return Err(ApiError::invalid("missing_field", format!("{} is required", field("amount")), field("amount")))
+        }
     };
     let currency = match input.currency {
         Some(code) => Some(parse_currency(&code, field("currency"))?),
         None if resolves => None,
-        None => return Err(ApiError::invalid("missing_field", "missing field `currency`", field("currency"))),
+        None => {
+            let message = format!("{} is required", field("currency"));
+            return Err(ApiError::invalid("missing_field", message, field("currency")));
+        }
     };
     let pending_id = match input.pending_id {
         Some(p) => Some(TransferId(scoped(tenant_id, &parse_id(&p, field("pending_id"))?))),
@@ -344,7 +349,10 @@ fn parse_transfer_flags(names: &[String], param: String) -> Result<TransferFlags
             "pending" => TransferFlags::PENDING,
             "post_pending" => TransferFlags::POST_PENDING,
             "void_pending" => TransferFlags::VOID_PENDING,
-            _ => return Err(ApiError::invalid("unknown_flag", format!("unknown transfer flag {name:?}"), param)),
+            _ => {
+                let message = format!("{name} is not a transfer flag: linked, pending, post_pending, void_pending");
+                return Err(ApiError::invalid("unknown_flag", message, param));
+            }
         };
         flags = flags.union(flag);
     }

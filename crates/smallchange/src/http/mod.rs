@@ -6,6 +6,7 @@ pub mod balances;
 pub mod body;
 pub mod cash_pickups;
 pub mod cashouts;
+pub mod content_type;
 pub mod destinations;
 pub mod disputes;
 pub mod error;
@@ -20,6 +21,8 @@ pub mod payments;
 pub mod payout_batches;
 pub mod rate_limit;
 pub mod receipt_page;
+pub mod request_log;
+pub mod serde_message;
 pub mod submit;
 pub mod topups;
 pub mod totp;
@@ -75,7 +78,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_bytes_max))
+        .layer(middleware::from_fn(content_type::require_json))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        // Outermost: every answer, 404s and 415s included, gets its id and its log line.
+        .layer(middleware::from_fn(request_log::record))
         .with_state(state)
 }
 

@@ -6,6 +6,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+use super::content_type::UnsupportedMediaTypeAnswers;
+use super::request_log::RequestIdHeaders;
 use super::AppState;
 
 #[derive(OpenApi)]
@@ -67,7 +69,7 @@ use super::AppState;
         super::cash_pickups::redeem,
         super::ewallet::ewallet_callback
     ),
-    modifiers(&BearerAuth, &Links),
+    modifiers(&BearerAuth, &Links, &UnsupportedMediaTypeAnswers, &RequestIdHeaders),
     tags(
         (name = "ledger", description = "The double-entry ledger, low level"),
         (name = "users", description = "End users and their identity checks"),
