@@ -47,6 +47,7 @@ async fn body_errors_are_in_plain_words(backend: Backend) {
     let (_, user) = server.post("/v1/users", json!({"external_id": "ext-1", "phone": "+821012345678"})).await;
     let user = user["id"].as_str().expect("a user id").to_string();
     let topups = format!("/v1/users/{user}/topups");
+    let destinations = format!("/v1/users/{user}/payout-destinations");
     let topup = |amount: Value| {
         json!({"source": "bank_transfer", "amount": amount, "currency": "KRW", "reference": "r-1"}).to_string()
     };
@@ -94,6 +95,7 @@ async fn body_errors_are_in_plain_words(backend: Backend) {
             "status must be one of paid, failed",
             Some("status"),
         ),
+        (destinations.as_str(), "{\"type\": ".into(), "invalid_json", "the body is not valid JSON (at line 1, column 9)", None),
         ("/v1/users", "[1, 2]".into(), "invalid_type", "the body must be a JSON object", None),
         ("/v1/users", "".into(), "invalid_json", "the request body is empty: this endpoint takes a JSON object", None),
         ("/v1/users", "{\"external_id\": ".into(), "invalid_json", "the body is not valid JSON (at line 1, column 16)", None),
@@ -165,6 +167,14 @@ async fn a_body_not_labelled_json_is_refused_with_415(backend: Backend) {
     assert_eq!(answers("/v1/ledger/transfers")["415"]["$ref"], "#/components/responses/UnsupportedMediaType");
     assert!(answers("/v1/payout-batches/status-reports").get("415").is_none(), "XML is not refused");
     assert!(document["components"]["responses"]["UnsupportedMediaType"]["content"]["application/json"].is_object());
+    // … and that every answer carries X-Request-Id.
+    for answer in [
+        &answers("/v1/users")["200"],
+        &answers("/v1/users")["400"],
+        &document["components"]["responses"]["UnsupportedMediaType"],
+    ] {
+        assert!(answer["headers"]["X-Request-Id"]["schema"].is_object(), "{answer}");
+    }
     server.stop().await;
 }
 both_backends!(a_body_not_labelled_json_is_refused_with_415, super::a_body_not_labelled_json_is_refused_with_415);

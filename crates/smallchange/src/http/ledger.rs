@@ -261,13 +261,15 @@ fn parse_accounts(tenant_id: &str, request: CreateAccountsRequest) -> Result<Vec
             let flag = match name.as_str() {
                 "debits_must_not_exceed_credits" => AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
                 "credits_must_not_exceed_debits" => AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS,
-                _ => return Err(ApiError::invalid(
-                    "unknown_flag",
-                    format!(
+                _ => {
+                    return Err(ApiError::invalid(
+                        "unknown_flag",
+                        format!(
                         "{name} is not an account flag: debits_must_not_exceed_credits, credits_must_not_exceed_debits"
                     ),
-                    field("flags"),
-                )),
+                        field("flags"),
+                    ))
+                }
             };
             flags = flags.union(flag);
         }

@@ -17,6 +17,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::telemetry::REQUEST_TARGET;
+
 pub const HEADER: &str = "x-request-id";
 /// Longest request id taken from a caller; a longer one is replaced.
 pub const REQUEST_ID_LEN_MAX: usize = 64;
@@ -54,7 +56,7 @@ pub async fn record(mut request: Request, next: Next) -> Response {
     let mut response = next.run(request).instrument(span).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1_000.0;
     tracing::info!(
-        target: "smallchange::request",
+        target: REQUEST_TARGET,
         method = %method,
         route = route.as_deref().unwrap_or("(no route)"),
         status = response.status().as_u16(),
