@@ -169,6 +169,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { command } => {
             let db_arg = DbArg { db: command.db().clone() };
+            // First: the init in `settings` then keeps this quieter subscriber.
+            telemetry::init_for_bench(Settings::load(config.map(PathBuf::as_path))?.log_format == "json");
             let settings = settings(config, &db_arg)?;
             bench::run(command, settings).await?;
         }

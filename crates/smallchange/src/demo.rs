@@ -41,6 +41,11 @@ pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
     );
     println!("an unredeemed gift card: brand CultureLand, code {}", seeded.spare_code);
     println!("try: curl -s http://{addr}/v1/users/{}/balances -H 'Authorization: Bearer {key}'", seeded.minji);
+    // --json (curl 7.82+) labels the body application/json; a bare -d would send a form (415).
+    println!(
+        "pay: curl -s http://{addr}/v1/users/{}/payments -H 'Authorization: Bearer {key}' \\\n  --json '{{\"merchant\": \"demo-cafe\", \"amount\": 4500, \"currency\": \"KRW\", \"description\": \"latte\"}}'",
+        seeded.minji
+    );
     println!("guides: docs/WALLET.md, docs/CASHOUT.md · API explorer: http://{addr}/docs");
     Ok(())
 }

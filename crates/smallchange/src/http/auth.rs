@@ -11,6 +11,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::request_log::RequestFacts;
 use super::AppState;
 use crate::services::Actor;
 use crate::store::tenants::{self, KeyOwner, Role};
@@ -79,6 +80,9 @@ impl FromRequestParts<AppState> for Operator {
                 owner
             }
         };
+        if let Some(facts) = parts.extensions.get::<RequestFacts>() {
+            facts.set_tenant(&owner.tenant_id);
+        }
         app.limiter.check(&hash).map_err(ApiError::rate_limited)?;
         Ok(Operator(owner))
     }

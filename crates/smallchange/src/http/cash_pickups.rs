@@ -48,6 +48,9 @@ impl FromRequestParts<AppState> for AgentKey {
         let agent = store::agent_by_key(&app.db, &hash).await?.ok_or_else(|| {
             ApiError::unauthenticated("invalid_agent_key", "this is not the key of a cash-pickup agent")
         })?;
+        if let Some(facts) = parts.extensions.get::<super::request_log::RequestFacts>() {
+            facts.set_tenant(&agent.tenant_id);
+        }
         app.limiter.check(&hash).map_err(ApiError::rate_limited)?;
         Ok(AgentKey(agent))
     }

@@ -186,9 +186,9 @@ async fn create_destination(
     operator.require(WRITERS)?;
     let path = format!("/v1/users/{user_id}/payout-destinations");
     let checked = crate::keyed!(idempotency::check(&app.db, &headers, operator.tenant_id(), &path, &body));
-    let kind =
-        serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["type"].as_str().map(str::to_string));
-    if !matches!(kind.as_deref(), Some("bank_account" | "e_wallet" | "cash_pickup")) {
+    // A body that is not a JSON object is answered as such before its type is looked at.
+    let shape: serde_json::Value = parse_json(&body)?;
+    if !matches!(shape["type"].as_str(), Some("bank_account" | "e_wallet" | "cash_pickup")) {
         let message = "type is bank_account, e_wallet or cash_pickup";
         return Err(ApiError::invalid("invalid_destination_type", message, "type"));
     }

@@ -44,6 +44,7 @@ fn status_of(kind: Kind) -> (StatusCode, &'static str) {
         Kind::Conflict => (StatusCode::CONFLICT, "conflict"),
         Kind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
         Kind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+        Kind::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request"),
         Kind::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         Kind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "internal"),
         Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -62,6 +63,10 @@ impl Error {
 
     pub fn too_large(message: impl Into<String>) -> Error {
         Error::new(Kind::TooLarge, "body_too_large", message)
+    }
+
+    pub fn unsupported_media_type(message: impl Into<String>) -> Error {
+        Error::new(Kind::UnsupportedMediaType, "unsupported_media_type", message)
     }
 
     /// A 429: the caller must wait `wait` (rounded up to whole seconds) before retrying.

@@ -264,7 +264,9 @@ fn parse_accounts(tenant_id: &str, request: CreateAccountsRequest) -> Result<Vec
                 _ => {
                     return Err(ApiError::invalid(
                         "unknown_flag",
-                        format!("unknown account flag {name:?}"),
+                        format!(
+                        "{name} is not an account flag: debits_must_not_exceed_credits, credits_must_not_exceed_debits"
+                    ),
                         field("flags"),
                     ))
                 }
@@ -298,7 +300,7 @@ fn parse_transfer(tenant_id: &str, i: usize, input: TransferInput, settings: &Se
         match value {
             Some(v) => Ok(Some(AccountId(scoped(tenant_id, &parse_id(&v, field(name))?)))),
             None if resolves => Ok(None),
-            None => Err(ApiError::invalid("missing_field", format!("missing field `{name}`"), field(name))),
+            None => Err(ApiError::invalid("missing_field", format!("{} is required", field(name)), field(name))),
         }
     };
     let debit_account = account(input.debit_account, "debit_account")?;
@@ -306,12 +308,17 @@ fn parse_transfer(tenant_id: &str, i: usize, input: TransferInput, settings: &Se
     let amount = match input.amount {
         Some(value) => Some(parse_amount(value, settings, field("amount"))?),
         None if resolves => None,
-        None => return Err(ApiError::invalid("missing_field", "missing field `amount`", field("amount"))),
+        None => {
+            return Err(ApiError::invalid("missing_field", format!("{} is required", field("amount")), field("amount")))
+        }
     };
     let currency = match input.currency {
         Some(code) => Some(parse_currency(&code, field("currency"))?),
         None if resolves => None,
-        None => return Err(ApiError::invalid("missing_field", "missing field `currency`", field("currency"))),
+        None => {
+            let message = format!("{} is required", field("currency"));
+            return Err(ApiError::invalid("missing_field", message, field("currency")));
+        }
     };
     let pending_id = match input.pending_id {
         Some(p) => Some(TransferId(scoped(tenant_id, &parse_id(&p, field("pending_id"))?))),
@@ -344,7 +351,10 @@ fn parse_transfer_flags(names: &[String], param: String) -> Result<TransferFlags
             "pending" => TransferFlags::PENDING,
             "post_pending" => TransferFlags::POST_PENDING,
             "void_pending" => TransferFlags::VOID_PENDING,
-            _ => return Err(ApiError::invalid("unknown_flag", format!("unknown transfer flag {name:?}"), param)),
+            _ => {
+                let message = format!("{name} is not a transfer flag: linked, pending, post_pending, void_pending");
+                return Err(ApiError::invalid("unknown_flag", message, param));
+            }
         };
         flags = flags.union(flag);
     }

@@ -6,6 +6,7 @@ pub mod balances;
 pub mod body;
 pub mod cash_pickups;
 pub mod cashouts;
+pub mod content_type;
 pub mod destinations;
 pub mod disputes;
 pub mod error;
@@ -22,6 +23,8 @@ pub mod query;
 pub mod rate_limit;
 pub mod receipt_page;
 pub mod receipts;
+pub mod request_log;
+pub mod serde_message;
 pub mod submit;
 pub mod topups;
 pub mod totp;
@@ -84,7 +87,10 @@ pub fn router(state: AppState) -> Router {
             query::check,
         ))
         .layer(DefaultBodyLimit::max(body_bytes_max))
+        .layer(middleware::from_fn(content_type::require_json))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        // Outermost: every answer, 404s and 415s included, gets its id and its log line.
+        .layer(middleware::from_fn(request_log::record))
         .with_state(state)
 }
 

@@ -6,6 +6,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+use super::content_type::UnsupportedMediaTypeAnswers;
+use super::request_log::RequestIdHeaders;
 use super::AppState;
 
 #[derive(OpenApi)]
@@ -77,7 +79,7 @@ use super::AppState;
         super::cash_pickups::redeem,
         super::ewallet::ewallet_callback
     ),
-    modifiers(&BearerAuth, &Links),
+    modifiers(&BearerAuth, &Links, &UnsupportedMediaTypeAnswers, &RequestIdHeaders),
     tags(
         (name = "ledger", description = "The double-entry ledger, low level (README.md, docs/LEDGER.md)"),
         (name = "users", description = "End users, their identity checks, authenticators and destinations (docs/WALLET.md, docs/CASHOUT.md)"),

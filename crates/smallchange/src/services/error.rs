@@ -25,6 +25,8 @@ pub enum Kind {
     MethodNotAllowed,
     /// The input is larger than accepted.
     TooLarge,
+    /// The input is not in a format the door reads (HTTP only: a body that is not JSON).
+    UnsupportedMediaType,
     /// Too many attempts: wait, then try again.
     RateLimited,
     /// Not now (shutting down, a dependency away): try again later.

@@ -40,6 +40,12 @@ impl ServerProcess {
     /// Starts `smallchange serve --db <db_url> --listen 127.0.0.1:0` and waits until it
     /// says where it listens.
     pub async fn start(db_url: &str) -> ServerProcess {
+        ServerProcess::start_with_env(db_url, &[]).await
+    }
+
+    /// As [`ServerProcess::start`], with environment variables set (they win over the
+    /// defaults here, e.g. `RUST_LOG`).
+    pub async fn start_with_env(db_url: &str, env: &[(&str, &str)]) -> ServerProcess {
         let mut command = Command::new(BIN);
         if let Some(key) = super::encryption_key(db_url) {
             command.env("SMALLCHANGE_ENCRYPTION_KEY", key);
@@ -47,6 +53,7 @@ impl ServerProcess {
         let mut child = command
             .args(["serve", "--db", db_url, "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
