@@ -20,8 +20,8 @@ use crate::store::tenants::{self, Role};
 
 #[derive(Args)]
 pub struct CashoutArgs {
-    #[arg(long)]
-    pub db: Option<String>,
+    #[command(flatten)]
+    pub db: crate::bench_db::BenchDbArgs,
     /// Cash-outs, one per user.
     #[arg(long, default_value_t = 2_000)]
     pub cashouts: u64,
