@@ -249,14 +249,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", tenants::create_tenant(&db, &name).await?);
         }
         Command::Tenants { command: TenantsCommand::List { db } } => {
-            let db = open(&settings(config, &db)?).await?;
+            let settings = settings(config, &db)?;
+            let db = open(&settings).await?;
             let rows: Vec<Vec<String>> = tenants::list_tenants(&db)
                 .await?
                 .into_iter()
                 .map(|t| vec![t.id, t.name, table::utc(t.created_at)])
                 .collect();
             if rows.is_empty() {
-                println!("no tenants yet");
+                // Named: a mistyped SQLite path opens a new, empty database.
+                println!("no tenants yet in {}", shown_url(&settings.db));
                 eprintln!("  hint: create one with `smallchange tenants create NAME`");
             } else {
                 println!("{}", table::render(&["ID", "NAME", "CREATED"], &rows));
@@ -269,13 +271,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", tenants::create_key(&db, &tenant, role).await?);
         }
         Command::Keys { command: KeysCommand::List { tenant, db } } => {
-            let db = open(&settings(config, &db)?).await?;
+            let settings = settings(config, &db)?;
+            let db = open(&settings).await?;
             if let Some(tenant) = &tenant {
                 existing_tenant(&db, tenant).await?;
             }
             let keys = tenants::list_keys(&db, tenant.as_deref()).await?;
             if keys.is_empty() {
-                println!("no keys yet");
+                println!("no keys yet in {}", shown_url(&settings.db));
                 eprintln!("  hint: create one with `smallchange keys create --tenant TENANT_ID --role admin`");
             } else {
                 println!("{}", keys_table(keys));

@@ -188,3 +188,41 @@ pub const WRITERS: &[Role] = &[Role::Admin];
 pub const REVIEWERS: &[Role] = &[Role::Admin, Role::Reviewer];
 /// Roles that may read.
 pub const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Readonly];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner(key_id: &str) -> KeyOwner {
+        KeyOwner { key_id: key_id.into(), tenant_id: "ten_a".into(), role: Role::Admin }
+    }
+
+    /// Many requests with a key come out as one use to write, and nothing until it is used again.
+    #[test]
+    fn uses_are_noted_once_per_key_between_flushes() {
+        let cache = KeyCache::default();
+        let ttl = Duration::from_secs(30);
+        cache.put("h1".into(), owner("key_1"));
+        cache.put("h2".into(), owner("key_2"));
+        for _ in 0..100 {
+            assert_eq!(cache.get("h1", ttl), Some(owner("key_1")));
+        }
+        let mut uses: Vec<String> = cache.take_uses().into_iter().map(|(id, _)| id).collect();
+        uses.sort();
+        assert_eq!(uses, ["key_1", "key_2"]);
+        assert!(cache.take_uses().is_empty(), "nothing used since");
+        cache.get("h2", ttl);
+        assert_eq!(cache.take_uses().into_iter().map(|(id, _)| id).collect::<Vec<_>>(), ["key_2"]);
+    }
+
+    /// A revoked key is forgotten (so the database decides again), its last use still written.
+    #[test]
+    fn a_forgotten_key_is_looked_up_again_and_its_use_kept() {
+        let cache = KeyCache::default();
+        let ttl = Duration::from_secs(30);
+        cache.put("h1".into(), owner("key_1"));
+        cache.forget(&["h1".to_string(), "h_unknown".to_string()]);
+        assert_eq!(cache.get("h1", ttl), None);
+        assert_eq!(cache.take_uses().into_iter().map(|(id, _)| id).collect::<Vec<_>>(), ["key_1"]);
+    }
+}
