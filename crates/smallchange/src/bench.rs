@@ -274,12 +274,17 @@ async fn open_funded_accounts(committer: &Committer, run: &str, accounts: u64) -
 }
 
 fn expect_ok(reply: Reply) -> anyhow::Result<()> {
-    let ok = match &reply {
-        Reply::Applied(Output::Accounts(results)) => results.iter().all(|r| r.code() == "created"),
-        Reply::Applied(Output::Transfers(results)) => results.iter().all(|r| r.is_ok()),
-        _ => false,
+    // The result codes that are not success, as the API would name them.
+    let mut failed: Vec<&str> = match &reply {
+        Reply::Applied(Output::Accounts(results)) => {
+            results.iter().map(|r| r.code()).filter(|code| *code != "created").collect()
+        }
+        Reply::Applied(Output::Transfers(results)) => results.iter().filter(|r| !r.is_ok()).map(|r| r.code()).collect(),
+        Reply::Applied(Output::Unit(_)) => vec!["an unexpected answer"],
+        Reply::Replayed(_) | Reply::KeyReused => vec!["an idempotent replay"],
     };
-    anyhow::ensure!(ok, "benchmark setup failed: {reply:?}");
+    failed.dedup();
+    anyhow::ensure!(failed.is_empty(), "the benchmark's setup failed: {}", failed.join(", "));
     Ok(())
 }
 

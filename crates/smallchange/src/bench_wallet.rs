@@ -337,7 +337,7 @@ pub async fn wallet_bench(args: WalletArgs, mut settings: Settings) -> anyhow::R
 
     let verified = crate::store::verify::run(&running.db).await?;
     running.stop().await?;
-    anyhow::ensure!(verified.failures.is_empty(), "verify failed: {:?}", verified.failures);
+    anyhow::ensure!(verified.failures.is_empty(), "verify failed: {}", verified.failures.join("; "));
     merge(&mut line, payments_line(&args, paid, took, costs(args.payments, &before, &between)));
     merge(&mut line, prefixed("transfers", &transfers, costs(args.payments, &between, &after)));
     line["ratio"] = json!(round3(rate(&line, "payments_per_s") / rate(&line, "transfers_per_s").max(1.0)));
