@@ -107,6 +107,7 @@ async fn serve(
             stopped.clone(),
         )),
         tokio::spawn(workers::jobs::run(db.clone(), handlers, state.settings.jobs(), stopped.clone())),
+        tokio::spawn(http::auth::watch_keys(db.clone(), state.keys.clone(), stopped.clone())),
         // The last use of `ctx`, moved: a committer handle kept here to the end would keep
         // the committer from stopping.
         tokio::spawn(workers::cashouts::run(
@@ -138,21 +139,31 @@ struct Shared {
     secrets: Arc<Secrets>,
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The signals are caught from this call on, not from the
+/// first poll, so a signal that comes while the caller is still busy (seeding the demo)
+/// stops the server cleanly once it waits.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

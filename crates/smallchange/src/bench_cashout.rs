@@ -20,8 +20,8 @@ use crate::store::tenants::{self, Role};
 
 #[derive(Args)]
 pub struct CashoutArgs {
-    #[arg(long)]
-    pub db: Option<String>,
+    #[command(flatten)]
+    pub db: crate::bench_db::BenchDbArgs,
     /// Cash-outs, one per user.
     #[arg(long, default_value_t = 2_000)]
     pub cashouts: u64,
@@ -54,7 +54,7 @@ impl Api {
         let enrolled = self.post(&format!("/v1/users/{user}/totp"), json!({})).await?;
         let secret = Secret::Encoded(enrolled["secret"].as_str().unwrap_or_default().to_string())
             .to_bytes()
-            .map_err(|e| anyhow::anyhow!("the TOTP secret: {e:?}"))?;
+            .map_err(|_| anyhow::anyhow!("the server's TOTP secret is not base32"))?;
         let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, secret, None, String::new());
         Ok(Ready { user, destination: destination["id"].as_str().unwrap_or_default().to_string(), totp })
     }
@@ -134,7 +134,7 @@ pub async fn cashout_bench(args: CashoutArgs, mut settings: Settings) -> anyhow:
     let backend = backend(&running.db);
     let verified = crate::store::verify::run(&running.db).await?;
     running.stop().await?;
-    anyhow::ensure!(verified.failures.is_empty(), "verify failed: {:?}", verified.failures);
+    anyhow::ensure!(verified.failures.is_empty(), "verify failed: {}", verified.failures.join("; "));
     let mut line = samples.summary(args.cashouts, confirmed_in);
     line["cashouts_per_s"] = line["transfers_per_s"].clone();
     line["all_paid_s"] = json!((all_paid.as_secs_f64() * 1000.0).round() / 1000.0);

@@ -9,12 +9,10 @@
 //!
 //! `--history N` first makes a history of N payments with the same loop and reports the
 //! rate over its first and last `--history-window` payments, each window timed on its own
-//! with the committer's batches, batch time and pages written in it. Without `--db` it
-//! writes to a fresh SQLite file in a temporary directory of its own, never to a configured
-//! database.
+//! with the committer's batches, batch time and pages written in it. Like every benchmark
+//! it writes only to a database of its own (see [`crate::bench_db`]).
 
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,10 +39,8 @@ const SIDE_POCKET_DIVISOR: i64 = 4;
 
 #[derive(Args)]
 pub struct WalletArgs {
-    /// `sqlite://PATH` or `postgres://…`, a database made for the benchmark. Default: a
-    /// fresh SQLite file in a new temporary directory, removed after a clean run.
-    #[arg(long)]
-    pub db: Option<String>,
+    #[command(flatten)]
+    pub db: crate::bench_db::BenchDbArgs,
     /// Users, each funded by three top-ups.
     #[arg(long, default_value_t = 1_000)]
     pub users: u64,
@@ -61,6 +57,7 @@ pub struct WalletArgs {
     /// its first and its last `--history-window` payments.
     #[arg(long)]
     pub history: Option<u64>,
+    /// Payments in each of the two windows of `--history` whose rates are compared.
     #[arg(long, default_value_t = 100_000)]
     pub history_window: u64,
 }
@@ -307,24 +304,9 @@ fn costs(requests: u64, before: &Reading, after: &Reading) -> Costs {
     }
 }
 
-/// Uses `--db` if given; otherwise a fresh SQLite file in a new temporary directory, whose
-/// path is returned so a clean run can remove it.
-fn choose_db(db: &Option<String>, settings: &mut Settings) -> anyhow::Result<Option<PathBuf>> {
-    if let Some(url) = db {
-        settings.db = url.clone();
-        return Ok(None);
-    }
-    let dir = std::env::temp_dir().join(tenants::new_id("smallchange-bench-wallet", 8));
-    std::fs::create_dir(&dir)?;
-    let path = dir.join("wallet.db");
-    settings.db = format!("sqlite://{}", path.display());
-    eprintln!("bench wallet: writing to a fresh SQLite database, {} (removed after a clean run)", path.display());
-    Ok(Some(dir))
-}
-
+/// Runs the benchmark on `settings.db`, which [`crate::bench_db::choose`] picked.
 pub async fn wallet_bench(args: WalletArgs, mut settings: Settings) -> anyhow::Result<Value> {
     args.check()?;
-    let scratch = choose_db(&args.db, &mut settings)?;
     settings.listen = "127.0.0.1:0".parse()?;
     // One key drives all the load: measure the server, not the key's rate limit.
     settings.rate_limit_per_s = 0;
@@ -355,17 +337,13 @@ pub async fn wallet_bench(args: WalletArgs, mut settings: Settings) -> anyhow::R
 
     let verified = crate::store::verify::run(&running.db).await?;
     running.stop().await?;
-    anyhow::ensure!(verified.failures.is_empty(), "verify failed: {:?}", verified.failures);
+    anyhow::ensure!(verified.failures.is_empty(), "verify failed: {}", verified.failures.join("; "));
     merge(&mut line, payments_line(&args, paid, took, costs(args.payments, &before, &between)));
     merge(&mut line, prefixed("transfers", &transfers, costs(args.payments, &between, &after)));
     line["ratio"] = json!(round3(rate(&line, "payments_per_s") / rate(&line, "transfers_per_s").max(1.0)));
     line["verified_accounts"] = json!(verified.accounts);
     line["verified_transfers"] = json!(verified.transfers);
     line["peak_rss_mb"] = transfers["peak_rss_mb"].clone();
-    line["db"] = json!(args.db.as_deref().unwrap_or("temporary, removed"));
-    if let Some(dir) = scratch {
-        std::fs::remove_dir_all(dir)?;
-    }
     Ok(line)
 }
 

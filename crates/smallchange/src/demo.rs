@@ -4,12 +4,20 @@
 //!
 //! The data is made through the server's own HTTP API, so it is exactly what an operator's
 //! requests would have made, and the demo cannot drift from the real write paths.
+//!
+//! What was seeded is recorded ([`demo_seed`], the demo key's secret included), so the next
+//! `serve --demo` on the same database reuses the tenant and prints the same key and ids.
+//! `--demo-reset` revokes the old demo key, forgets the record and seeds a new tenant; it
+//! deletes nothing, so it can never touch data that is not the demo's.
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::cli::Failure;
+use crate::store::demo_seed::{self, DemoSeed};
 use crate::store::tenants::{self, Role};
 use crate::store::Db;
 
@@ -23,14 +31,46 @@ pub fn adjust(settings: &mut crate::config::Settings) {
     settings.cashout.sandbox_settle_s = settings.cashout.sandbox_settle_s.max(5);
 }
 
-/// Creates a demo tenant, seeds it and prints a fresh admin key for it.
-pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
+/// Seeds a demo tenant and prints its admin key and ids; or, on a database seeded before
+/// (`shown_db` names it), prints those again. `reset` starts over instead.
+pub async fn seed(db: &Db, addr: SocketAddr, shown_db: &str, reset: bool) -> anyhow::Result<()> {
+    if let Some(old) = demo_seed::load(db).await? {
+        if reset {
+            tenants::revoke_key(db, &old.key_id).await?;
+            demo_seed::forget(db).await?;
+            println!(
+                "starting the demo over: revoked the old demo key {}; the old demo tenant {} stays, unused",
+                old.key_id, old.tenant_id
+            );
+        } else {
+            return reuse(db, addr, shown_db, old).await;
+        }
+    }
     let tenant = tenants::create_tenant(db, DEMO_TENANT_NAME).await?;
-    let key = tenants::create_key(db, &tenant, Role::Admin).await?;
+    let (key_id, key) = tenants::create_key_with_id(db, &tenant, Role::Admin).await?;
     let api = Api { base: format!("http://{addr}"), key: key.clone(), client: reqwest::Client::new() };
     let seeded = fill(&api).await.context("seeding the demo data")?;
-    println!("demo tenant {tenant} is ready");
-    println!("admin key (shown once): {key}");
+    let printed = serde_json::to_string(&seeded)?;
+    demo_seed::save(db, &DemoSeed { tenant_id: tenant.clone(), key_id, key_secret: key.clone(), printed }).await?;
+    println!("demo tenant {tenant} is ready in {shown_db}");
+    print(addr, &key, &seeded);
+    Ok(())
+}
+
+async fn reuse(db: &Db, addr: SocketAddr, shown_db: &str, old: DemoSeed) -> anyhow::Result<()> {
+    if tenants::find_key(db, &tenants::hash_secret(&old.key_secret)).await?.is_none() {
+        return Err(Failure::new(format!("the demo key of tenant {} was revoked", old.tenant_id))
+            .hint("start the demo over with `smallchange serve --demo --demo-reset`")
+            .into());
+    }
+    let seeded: Seeded = serde_json::from_str(&old.printed).context("the recorded demo seed")?;
+    println!("reusing the demo tenant {} from {shown_db} (--demo-reset starts over)", old.tenant_id);
+    print(addr, &old.key_secret, &seeded);
+    Ok(())
+}
+
+fn print(addr: SocketAddr, key: &str, seeded: &Seeded) {
+    println!("admin key: {key}");
     println!(
         "users: minji {} (every pocket, three gift cards), junho {} (cash and carrier)",
         seeded.minji, seeded.junho
@@ -39,7 +79,7 @@ pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
         "minji's destinations: e-wallet {} (sandbox rail, pays itself), bank account {} (bank rail, pain.001)",
         seeded.e_wallet, seeded.bank
     );
-    println!("an unredeemed gift card: brand CultureLand, code {}", seeded.spare_code);
+    println!("a gift card the demo left unredeemed: brand CultureLand, code {}", seeded.spare_code);
     println!("try: curl -s http://{addr}/v1/users/{}/balances -H 'Authorization: Bearer {key}'", seeded.minji);
     // --json (curl 7.82+) labels the body application/json; a bare -d would send a form (415).
     println!(
@@ -47,7 +87,6 @@ pub async fn seed(db: &Db, addr: SocketAddr) -> anyhow::Result<()> {
         seeded.minji
     );
     println!("guides: docs/WALLET.md, docs/CASHOUT.md · API explorer: http://{addr}/docs");
-    Ok(())
 }
 
 /// The HTTP API as a client sees it (the demo seeds through it; `bench cashout` drives it).
@@ -68,6 +107,8 @@ impl Api {
     }
 }
 
+/// The ids the demo prints, recorded to be printed again.
+#[derive(Serialize, Deserialize)]
 struct Seeded {
     minji: String,
     junho: String,

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_cashout;
+pub mod bench_db;
 pub mod bench_wallet;
 pub mod cli;
 pub mod clock;

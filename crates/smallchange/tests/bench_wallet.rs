@@ -15,14 +15,13 @@ const PAYMENTS: u64 = 48;
 const HISTORY: u64 = 40;
 const HISTORY_WINDOW: u64 = 10;
 
-/// On SQLite the benchmark picks its own fresh database (the default); on PostgreSQL it
-/// is given one made for it.
+/// The benchmark is given a fresh database of the test's (`bench_db`, which picks it on
+/// the command line, is tested in tests/cli.rs).
 async fn the_wallet_benchmark_pays_and_transfers_on(backend: Backend) {
     let db = fresh_db(backend).await;
     let settings = support::test_settings(&db);
-    let chosen = (backend == Backend::Postgres).then(|| db.url.clone());
     let args = WalletArgs {
-        db: chosen,
+        db: Default::default(),
         users: USERS,
         payments: PAYMENTS,
         connections: 4,

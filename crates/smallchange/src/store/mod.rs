@@ -11,6 +11,8 @@
 pub mod bank_link;
 pub mod batch;
 pub mod cashouts;
+pub mod contents;
+pub mod demo_seed;
 pub mod destinations;
 pub mod dialect;
 pub mod disputes;
@@ -152,11 +154,35 @@ impl Db {
 
     /// Brings the schema up to date; safe to run at every start and from several processes.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
-        }
-        Ok(())
+        self.migrate_and_report().await.map(|_| ())
+    }
+
+    /// As [`Db::migrate`]; says which migrations this call applied, of how many.
+    pub async fn migrate_and_report(&self) -> anyhow::Result<Migrated> {
+        let before = self.applied_migrations().await;
+        let total = match self {
+            Db::Sqlite(pool) => {
+                let migrator = sqlx::migrate!("migrations/sqlite");
+                migrator.run(pool).await?;
+                migrator.iter().count()
+            }
+            Db::Postgres(pool) => {
+                let migrator = sqlx::migrate!("migrations/postgres");
+                migrator.run(pool).await?;
+                migrator.iter().count()
+            }
+        };
+        let mut applied: Vec<i64> =
+            self.applied_migrations().await.into_iter().filter(|version| !before.contains(version)).collect();
+        applied.sort_unstable();
+        Ok(Migrated { applied, total })
+    }
+
+    /// The versions of the migrations already applied; none before the first.
+    async fn applied_migrations(&self) -> Vec<i64> {
+        let sql = "SELECT version FROM _sqlx_migrations WHERE success";
+        let rows: Result<Vec<(i64,)>, sqlx::Error> = on_db!(self, |pool, _d| sqlx::query_as(sql).fetch_all(pool).await);
+        rows.map(|rows| rows.into_iter().map(|(version,)| version).collect()).unwrap_or_default()
     }
 
     /// Starts a write transaction. SQLite takes its write lock at once, so two writers queue
@@ -195,6 +221,14 @@ impl Db {
     pub async fn close(&self) {
         on_db!(self, |pool, _d| pool.close().await)
     }
+}
+
+/// What [`Db::migrate_and_report`] did: the versions it applied, in order, and how many
+/// migrations the binary has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Migrated {
+    pub applied: Vec<i64>,
+    pub total: usize,
 }
 
 impl Tx {
