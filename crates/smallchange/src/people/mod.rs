@@ -10,5 +10,5 @@ pub mod sms;
 pub mod time;
 
 pub use lang::Lang;
-pub use money::money;
+pub use money::{money, percent};
 pub use time::local_time;

@@ -63,6 +63,16 @@ fn grouped(value: u64, exponent: u8) -> String {
     out
 }
 
+/// A share in basis points as people write it: `80%`, `85.5%`, `0.25%` (no trailing zeros).
+pub fn percent(bps: i64) -> String {
+    let whole = format!("{}", bps / 100);
+    match bps.rem_euclid(100) {
+        0 => format!("{whole}%"),
+        cents if cents % 10 == 0 => format!("{whole}.{}%", cents / 10),
+        cents => format!("{whole}.{cents:02}%"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +104,14 @@ mod tests {
         assert_eq!(money(1_234, "SGD", Lang::Ko), "12.34 SGD");
         assert_eq!(money(5_000, "VND", Lang::En), "VND 5,000");
         assert_eq!(money(i64::MIN, "KRW", Lang::En), "-₩9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn percentages_drop_trailing_zeros() {
+        assert_eq!(super::percent(8_000), "80%");
+        assert_eq!(super::percent(0), "0%");
+        assert_eq!(super::percent(8_550), "85.5%");
+        assert_eq!(super::percent(25), "0.25%");
+        assert_eq!(super::percent(10_000), "100%");
     }
 }

@@ -129,26 +129,25 @@ impl Words<'_> {
     fn gift_reason(&self, terms: GiftTerms, available: i64) -> String {
         let used = gift_card::used_bps(terms.face_value, available);
         let threshold = terms.rule.threshold_bps(terms.face_value);
-        let used_pct = format!("{}.{:02}", used / 100, used % 100);
-        let threshold_pct = format!("{}.{:02}", threshold / 100, threshold % 100);
+        let (used_pct, threshold_pct) = (people::percent(used), people::percent(threshold));
         let left = people::money(available, self.currency, self.lang);
         let to_spend = people::money(to_spend_for_refund(terms, available), self.currency, self.lang);
         match (terms.rule.allows_refund(terms.face_value, available), self.lang) {
             (true, Lang::Ko) => format!(
-                "상품권을 {used_pct}% 사용해서 남은 금액({left})을 지금 환불받을 수 있어요 (refund-remainder). 그대로 \
+                "상품권을 {used_pct} 사용해서 남은 금액({left})을 지금 환불받을 수 있어요 (refund-remainder). 그대로 \
                  출금할 수는 없어요."
             ),
             (true, Lang::En) => format!(
-                "gift card, {used_pct}% used: the remainder ({left}) can be refunded now (refund-remainder); not \
+                "gift card, {used_pct} used: the remainder ({left}) can be refunded now (refund-remainder); not \
                  withdrawable as such"
             ),
             (false, Lang::Ko) => format!(
-                "{to_spend} 더 사용하면 남은 금액을 환불받을 수 있어요 (refund-remainder). 지금 {used_pct}% 사용, \
-                 {threshold_pct}% 이상 사용하면 환불 가능."
+                "{to_spend} 더 사용하면 남은 금액을 환불받을 수 있어요 (refund-remainder). 지금 {used_pct} 사용, \
+                 {threshold_pct} 이상 사용하면 환불 가능."
             ),
             (false, Lang::En) => format!(
-                "gift card, {used_pct}% used: spendable; its remainder becomes refundable (refund-remainder) once \
-                 {threshold_pct}% is used, after {to_spend} more"
+                "gift card, {used_pct} used: spendable; its remainder becomes refundable (refund-remainder) once \
+                 {threshold_pct} is used, after {to_spend} more"
             ),
         }
     }
