@@ -21,7 +21,9 @@ pub fn init_for_bench(json: bool) {
 
 fn init_with(json: bool, default_filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: a file or a log collector gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     // A second init (tests start many servers in one process) keeps the first subscriber.
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }

@@ -328,3 +328,21 @@ async fn each_request_is_logged_once_without_secrets(backend: Backend) {
     }
 }
 both_backends!(each_request_is_logged_once_without_secrets, super::each_request_is_logged_once_without_secrets);
+
+/// A path segment that is not percent-encoded UTF-8 is refused in the API's words (JSON, a
+/// code), as every other bad input is.
+async fn a_path_that_is_not_text_is_refused_in_words(backend: Backend) {
+    let server = spawn(backend).await;
+    for path in ["/v1/users/%FF", "/v1/payments/%C3%28", "/v1/users/%FF/payments"] {
+        let (status, error) = server.get(path).await;
+        assert_eq!(status, 400, "{path}: {error}");
+        assert_eq!(error["error"]["code"], "invalid_path", "{path}: {error}");
+        assert_eq!(error["error"]["message"], "the path holds characters that are not valid text");
+    }
+    // A valid id that names nothing is still a 404.
+    let (status, error) = server.get("/v1/users/%E2%82%A9").await;
+    assert_eq!((status, error["error"]["code"].as_str()), (404, Some("resource_missing")), "{error}");
+    server.stop().await;
+}
+
+both_backends!(a_path_that_is_not_text_is_refused_in_words, super::a_path_that_is_not_text_is_refused_in_words);

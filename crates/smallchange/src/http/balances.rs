@@ -2,8 +2,9 @@
 //! may be withdrawn and why) and `GET /v1/users/{id}/statement` (every movement with the
 //! running balance, as JSON pages or CSV). The use cases are [`crate::services::balances`].
 
+use super::path::Path;
 use super::query::Query;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -3,8 +3,9 @@
 //! and PIN. Agent keys are not operator keys: they reach the redeem route only, and an
 //! operator key does not reach it at all. The rules live in [`crate::services::cashout::cash_pickup`].
 
+use super::path::Path;
 use super::query::Query;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::Response;

@@ -1,8 +1,9 @@
 //! Cash-out over HTTP: quotes, cash-outs (create, confirm, cancel, read, receipt), the
 //! review queue, and the development SMS outbox. The rules live in [`crate::services::cashout`].
 
+use super::path::Path;
 use super::query::Query;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};

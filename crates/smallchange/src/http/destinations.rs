@@ -3,7 +3,8 @@
 //! [`crate::services::users::destinations`]). The holder must be the user: the holder name
 //! has to match the legal name the operator recorded at KYC, after normalisation.
 
-use axum::extract::{Path, State};
+use super::path::Path;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;

@@ -2,7 +2,8 @@
 //! operator), `POST /v1/disputes/{id}/resolve` decides it — upheld, possibly with an
 //! adjustment paid back to the user, or rejected — and `GET /v1/disputes/{id}` reads it.
 
-use axum::extract::{Path, State};
+use super::path::Path;
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};

@@ -3,7 +3,8 @@
 //! allows. The use cases are [`crate::services::gift_cards`]; a card's code is shown only
 //! in the answer that issues it, and that answer's idempotency copy is stored sealed.
 
-use axum::extract::{Path, State};
+use super::path::Path;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -2,8 +2,9 @@
 //! benchmarks. Handlers parse the body into kernel types once, submit one command to the
 //! group committer and map its results back to the caller's ids.
 
+use super::path::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

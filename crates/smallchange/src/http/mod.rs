@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod openapi;
 pub mod paging;
+pub mod path;
 pub mod payments;
 pub mod payout_batches;
 pub mod query;

@@ -1,7 +1,8 @@
 //! Micropayments: `POST /v1/users/{id}/payments`, `POST /v1/payments/{id}/refund` and
 //! `GET /v1/payments/{id}`; the use cases are in [`crate::services::payments`].
 
-use axum::extract::{Path, State};
+use super::path::Path;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -1,8 +1,9 @@
 //! The bank rail for operators: list payout batches, download a batch as pain.001, and
 //! upload the bank's status reports (pain.002 or camt.054).
 
+use super::path::Path;
 use super::query::Query;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};

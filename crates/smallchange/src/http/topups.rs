@@ -2,7 +2,8 @@
 //! the pocket that source decides, with the operator's reference kept beside it. The use
 //! case is [`crate::services::topups`].
 
-use axum::extract::{Path, State};
+use super::path::Path;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;

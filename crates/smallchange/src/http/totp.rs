@@ -2,7 +2,8 @@
 //! [`crate::services::users::totp`]). The secret is answered exactly once (and to retries
 //! of that request with its `Idempotency-Key`, whose copy of the answer is stored sealed).
 
-use axum::extract::{Path, State};
+use super::path::Path;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;

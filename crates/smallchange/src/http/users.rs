@@ -1,8 +1,9 @@
 //! `/v1/users`: create, read and list a tenant's users, record their identity checks and
 //! list them (the use cases are in [`crate::services::users`]).
 
+use super::path::Path;
 use super::query::Query;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};

@@ -5,8 +5,9 @@
 //! An endpoint's signing secret is shown once, in the answer that creates it; the
 //! idempotent copy of that answer is stored sealed with the server key.
 
+use super::path::Path;
 use super::query::Query;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
