@@ -111,19 +111,8 @@ pub async fn of_user(
     before: Option<&str>,
     limit: i64,
 ) -> anyhow::Result<Vec<Dispute>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM disputes WHERE tenant_id = $1 AND user_id = $2{}",
-        super::newest_first("id", before, 3, limit)
-    );
-    let rows: Vec<DisputeRow> = on_db!(db, |pool, _d| {
-        let query = sqlx::query_as(&sql).bind(tenant).bind(user);
-        match before {
-            Some(before) => query.bind(before),
-            None => query,
-        }
-        .fetch_all(pool)
-        .await?
-    });
+    let select = format!("SELECT {COLUMNS} FROM disputes");
+    let rows: Vec<DisputeRow> = super::newest_of_user(db, &select, tenant, user, before, limit).await?;
     Ok(rows.into_iter().map(from_row).collect())
 }
 

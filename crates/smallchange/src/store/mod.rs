@@ -291,3 +291,29 @@ pub fn newest_first(column: &str, cursor: Option<&str>, n: usize, limit: i64) ->
     let bound = if cursor.is_some() { format!(" AND {column} < ${n}") } else { String::new() };
     format!("{bound} ORDER BY {column} DESC LIMIT {limit}")
 }
+
+/// One page of a user's rows, newest first: `select` (`SELECT … FROM table`) filtered by
+/// `tenant_id` and `user_id`, paged by its time-ordered `id` before `before`.
+pub async fn newest_of_user<R>(
+    db: &Db,
+    select: &str,
+    tenant: &str,
+    user: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<R>>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    R: Send + Unpin,
+{
+    let sql = format!("{select} WHERE tenant_id = $1 AND user_id = $2{}", newest_first("id", before, 3, limit));
+    Ok(on_db!(db, |pool, _d| {
+        let query = sqlx::query_as::<_, R>(&sql).bind(tenant).bind(user);
+        match before {
+            Some(before) => query.bind(before),
+            None => query,
+        }
+        .fetch_all(pool)
+        .await?
+    }))
+}

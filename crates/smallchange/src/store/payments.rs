@@ -73,19 +73,8 @@ pub async fn of_user(
     before: Option<&str>,
     limit: i64,
 ) -> anyhow::Result<Vec<Payment>> {
-    let sql = format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE tenant_id = $1 AND user_id = $2{}",
-        super::newest_first("id", before, 3, limit)
-    );
-    let rows: Vec<PaymentRow> = on_db!(db, |pool, _d| {
-        let query = sqlx::query_as(&sql).bind(tenant).bind(user);
-        match before {
-            Some(before) => query.bind(before),
-            None => query,
-        }
-        .fetch_all(pool)
-        .await?
-    });
+    let select = format!("SELECT {PAYMENT_COLUMNS} FROM payments");
+    let rows: Vec<PaymentRow> = super::newest_of_user(db, &select, tenant, user, before, limit).await?;
     rows.into_iter().map(from_row).collect()
 }
 

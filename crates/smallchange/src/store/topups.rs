@@ -2,7 +2,6 @@
 //! written by the top-up's unit, see `services::topups`).
 
 use super::Db;
-use crate::on_db;
 
 /// A top-up row as stored; `services::topups` reads it back into its parsed form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,20 +27,8 @@ pub async fn of_user(
     before: Option<&str>,
     limit: i64,
 ) -> anyhow::Result<Vec<TopupRecord>> {
-    let sql = format!(
-        "SELECT id, user_id, source, refund_of, pocket, amount, currency, reference, created_at FROM topups \
-         WHERE tenant_id = $1 AND user_id = $2{}",
-        super::newest_first("id", before, 3, limit)
-    );
-    let rows: Vec<TopupRow> = on_db!(db, |pool, _d| {
-        let query = sqlx::query_as(&sql).bind(tenant).bind(user);
-        match before {
-            Some(before) => query.bind(before),
-            None => query,
-        }
-        .fetch_all(pool)
-        .await?
-    });
+    let select = "SELECT id, user_id, source, refund_of, pocket, amount, currency, reference, created_at FROM topups";
+    let rows: Vec<TopupRow> = super::newest_of_user(db, select, tenant, user, before, limit).await?;
     Ok(rows
         .into_iter()
         .map(|(id, user_id, source, refund_of, pocket, amount, currency, reference, created_at)| TopupRecord {
