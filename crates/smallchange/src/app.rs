@@ -87,7 +87,8 @@ async fn serve(
         secrets: secrets.clone(),
     };
     let link_failures = Arc::new(http::receipts::failure_limiter());
-    let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter, link_failures };
+    let state =
+        AppState { ctx: ctx.clone(), keys: Arc::default(), limiter, link_failures, code_guesses: Arc::default() };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
     let handlers = {
         let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: ctx.clone() };

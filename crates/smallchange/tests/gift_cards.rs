@@ -413,3 +413,61 @@ async fn who_created_issued_and_redeemed_is_shown_on(backend: Backend) {
     server.assert_verified().await;
     server.stop().await;
 }
+
+both_backends!(guessing_codes_is_limited, super::guessing_codes_is_limited_on);
+
+/// Codes that match no card are limited per person (10 at once, then one a minute) and per
+/// client address (100 at once): past the limit every code is turned away with 429 before
+/// it is looked up, even a right one, and nothing changes.
+async fn guessing_codes_is_limited_on(backend: Backend) {
+    let server = support::spawn(backend).await;
+    let program = program(&server, "BookPass", 365).await;
+    let card = issue(&server, &program, 10_000, "bank_transfer").await;
+    let code = card["code"].as_str().unwrap().to_string();
+    let user = server.create_user(1).await;
+    let wrong = |n: usize| format!("9999-0000-0000-{n:04}");
+    for n in 0..10 {
+        let (status, error) = redeem(&server, &user, "BookPass", &wrong(n)).await;
+        assert_eq!((status, error["error"]["code"].as_str()), (400, Some("card_not_found")), "{error}");
+    }
+    // The user has no wrong tries left: the right code is turned away too, uncounted.
+    let (status, error) = redeem(&server, &user, "BookPass", &code).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (429, Some("rate_limited")), "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().starts_with("too many gift-card codes"), "{error}");
+    assert_eq!(server.balances(&user).await["total"], 0);
+    let (_, listed) = server.get(&format!("/v1/users/{user}/gift-cards")).await;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(0));
+
+    // Another user from the same address still may: the right code redeems.
+    let other = server.create_user(2).await;
+    let (status, redeemed) = redeem(&server, &other, "BookPass", &code).await;
+    assert_eq!(status, 200, "{redeemed}");
+
+    // The address: wrong codes from ever more users, each within its own ten, until the
+    // address is turned away — after its 100 (plus what refills meanwhile, one a second),
+    // never before.
+    let mut failures = 10;
+    let mut turned_away = None;
+    'users: for n in 3..30 {
+        let user = server.create_user(n).await;
+        for m in 0..10 {
+            let (status, error) = redeem(&server, &user, "BookPass", &wrong(m)).await;
+            if status == 429 {
+                turned_away = Some(error);
+                break 'users;
+            }
+            assert_eq!(status, 400, "{error}");
+            failures += 1;
+        }
+    }
+    let error = turned_away.expect("the address was never turned away");
+    assert_eq!(error["error"]["code"], "rate_limited", "{error}");
+    assert!((100..130).contains(&failures), "turned away after {failures} wrong codes");
+
+    // Checking codes counts against the key and the address alike.
+    let (status, error) =
+        server.post("/v1/gift-cards/check", json!({"brand": "BookPass", "code": wrong(1), "region": "KR"})).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (429, Some("rate_limited")), "{error}");
+    server.assert_verified().await;
+    server.stop().await;
+}

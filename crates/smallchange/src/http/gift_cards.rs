@@ -4,7 +4,9 @@
 //! in the answer that issues it, and that answer's idempotency copy is stored sealed.
 
 use super::path::Path;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -293,17 +295,25 @@ pub struct CheckResponse {
 
 /// Whether a code can be redeemed, with every reason it cannot.
 #[utoipa::path(post, path = "/v1/gift-cards/check", request_body = CheckRequest,
-    responses((status = 200, body = CheckResponse), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = CheckResponse), (status = 400, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "`rate_limited`: too many codes that matched no card, from this key or this address")),
     security(("bearer" = [])), tag = "gift cards")]
 async fn check_card(
     State(app): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     operator: Operator,
     RawBody(body): RawBody,
 ) -> Result<Json<CheckResponse>, ApiError> {
     operator.require(READERS)?;
     let request: CheckRequest = parse_json(&body)?;
+    // The key is the person here: it checks codes on its own account.
+    let (person, address) = (operator.actor().recorded(), client.ip().to_string());
+    app.code_guesses.admit(&person, &address)?;
     let presented = Presented::new(request.brand, &request.code, Some(request.region));
     let found = gift_cards::check(&app, &operator.actor(), operator.tenant_id(), &presented).await?;
+    if found.reasons.contains(&"card_not_found") {
+        app.code_guesses.wrong(&person, &address);
+    }
     Ok(Json(CheckResponse {
         eligible: found.reasons.is_empty(),
         reasons: found.reasons,
@@ -327,10 +337,12 @@ pub struct RedeemRequest {
     params(("id" = String, Path, description = "The user id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = GiftCardResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "`card_expired`, `card_region_locked`, `card_already_redeemed`")),
+        (status = 409, body = ErrorBody, description = "`card_expired`, `card_region_locked`, `card_already_redeemed`"),
+        (status = 429, body = ErrorBody, description = "`rate_limited`: too many codes that matched no card, for this user or from this address")),
     security(("bearer" = [])), tag = "gift cards")]
 async fn redeem_card(
     State(app): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     operator: Operator,
     Path(user_id): Path<String>,
     headers: HeaderMap,
@@ -341,10 +353,15 @@ async fn redeem_card(
     let path = format!("/v1/users/{user_id}/gift-cards");
     let checked = crate::keyed!(idempotency::check(&app.db, &headers, tenant, &path, &body));
     let request: RedeemRequest = parse_json(&body)?;
+    let (person, address) = (format!("user:{tenant}/{user_id}"), client.ip().to_string());
+    app.code_guesses.admit(&person, &address)?;
     let presented = Presented::new(request.brand, &request.code, request.region);
     let retry = retry(checked, card_json, None);
-    let answer = gift_cards::redeem(&app, &operator.actor(), tenant, &user_id, &presented, retry).await?;
-    respond(answer, |view| card_json(&view), None)
+    let answer = gift_cards::redeem(&app, &operator.actor(), tenant, &user_id, &presented, retry).await;
+    if answer.as_ref().is_err_and(|error| error.code() == "card_not_found") {
+        app.code_guesses.wrong(&person, &address);
+    }
+    respond(answer?, |view| card_json(&view), None)
 }
 
 #[derive(Serialize, ToSchema)]

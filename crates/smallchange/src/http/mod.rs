@@ -12,6 +12,7 @@ pub mod disputes;
 pub mod error;
 pub mod ewallet;
 pub mod gift_cards;
+pub mod guesses;
 pub mod health;
 pub mod idempotency;
 pub mod ledger;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub limiter: Arc<rate_limit::RateLimiter>,
     /// Failed receipt-link tries per client address ([`receipts`]).
     pub link_failures: Arc<rate_limit::RateLimiter>,
+    /// Gift-card codes that matched no card, per person and per client address ([`guesses`]).
+    pub code_guesses: Arc<guesses::CodeGuesses>,
 }
 
 impl std::ops::Deref for AppState {

@@ -72,6 +72,11 @@ impl Error {
         Error::new(Kind::Conflict, code, message)
     }
 
+    /// The same error, said in other words.
+    pub fn with_message(self, message: impl Into<String>) -> Error {
+        Error { message: message.into(), ..self }
+    }
+
     /// The same error, naming the input field it is about.
     pub fn with_param(self, param: impl Into<String>) -> Error {
         Error { param: Some(param.into()), ..self }
