@@ -179,6 +179,23 @@ async fn open(settings: &Settings) -> anyhow::Result<Db> {
     Ok(open_and_migrate(settings).await?.0)
 }
 
+/// As [`open`], for commands that read or change what a database holds: a SQLite file that
+/// is not there is a mistyped `--db` or another directory, so it is refused rather than
+/// made empty (`serve`, `migrate` and `tenants create` make one).
+async fn open_existing(settings: &Settings) -> anyhow::Result<Db> {
+    let url = settings.db.as_str();
+    let file = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+    let path = file.map(|rest| rest.split_once('?').map_or(rest, |(path, _)| path));
+    if let Some(path) = path.filter(|p| !p.is_empty() && *p != ":memory:") {
+        if !std::path::Path::new(path).exists() {
+            let what = format!("there is no database at {path}");
+            let hint = "run it where the database is, or name it with --db sqlite://PATH";
+            return Err(Failure::new(what).hint(hint).into());
+        }
+    }
+    open(settings).await
+}
+
 async fn open_and_migrate(settings: &Settings) -> anyhow::Result<(Db, store::Migrated)> {
     let shown = shown_url(&settings.db);
     let db = Db::connect(&settings.db_options()).await.map_err(|error| {
@@ -250,7 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Tenants { command: TenantsCommand::List { db } } => {
             let settings = settings(config, &db)?;
-            let db = open(&settings).await?;
+            let db = open_existing(&settings).await?;
             let rows: Vec<Vec<String>> = tenants::list_tenants(&db)
                 .await?
                 .into_iter()
@@ -265,14 +282,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Keys { command: KeysCommand::Create { tenant, role, db } } => {
-            let db = open(&settings(config, &db)?).await?;
+            let db = open_existing(&settings(config, &db)?).await?;
             existing_tenant(&db, &tenant).await?;
             let role = Role::parse(&role).expect("clap checked the role");
             println!("{}", tenants::create_key(&db, &tenant, role).await?);
         }
         Command::Keys { command: KeysCommand::List { tenant, db } } => {
             let settings = settings(config, &db)?;
-            let db = open(&settings).await?;
+            let db = open_existing(&settings).await?;
             if let Some(tenant) = &tenant {
                 existing_tenant(&db, tenant).await?;
             }
@@ -285,11 +302,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Keys { command: KeysCommand::Revoke { key, db } } => {
-            let db = open(&settings(config, &db)?).await?;
+            let db = open_existing(&settings(config, &db)?).await?;
             revoke(&db, &key).await?;
         }
         Command::Verify { db } => {
-            let db = open(&settings(config, &db)?).await?;
+            let db = open_existing(&settings(config, &db)?).await?;
             let report = store::verify::run(&db).await?;
             let cashouts = if report.cashouts == 1 { "cash-out" } else { "cash-outs" };
             println!(

@@ -86,6 +86,7 @@ both_backends!(tenants_and_keys_are_listed_without_secrets, super::tenants_and_k
 
 async fn tenants_and_keys_are_listed_without_secrets_on(backend: Backend) {
     let db = fresh_db(backend).await;
+    assert!(cli(&["migrate", "--db", &db.url]).await.success);
     let empty = cli(&["tenants", "list", "--db", &db.url]).await;
     assert!(empty.success && empty.stdout.contains(&format!("no tenants yet in {}", db.url)), "{empty:?}");
     let (shop, admin_key) = create_tenant_and_key(&db.url).await;
@@ -309,4 +310,24 @@ async fn a_database_that_cannot_be_opened_is_named_without_its_password() {
 
     let output = cli(&["migrate", "--db", "smallchange.db"]).await;
     assert_failed_with(&output, "--db must start with sqlite:// or postgres://", "--db");
+
+    // Commands that read what a database holds do not make an empty one where there is none
+    // (a mistyped path, another directory); those that set one up do.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    let url = format!("sqlite://{}", missing.display());
+    for args in [
+        vec!["tenants", "list"],
+        vec!["keys", "list"],
+        vec!["keys", "revoke", "key_x"],
+        vec!["keys", "create", "--tenant", "ten_x", "--role", "admin"],
+        vec!["verify"],
+    ] {
+        let output = cli(&[args.as_slice(), &["--db", &url]].concat()).await;
+        assert_failed_with(&output, &format!("there is no database at {}", missing.display()), "--db");
+        assert!(!missing.exists(), "{args:?} made a database");
+    }
+    assert!(cli(&["migrate", "--db", &url]).await.success && missing.exists());
+    let listed = cli(&["tenants", "list", "--db", &url]).await;
+    assert!(listed.success && listed.stdout.contains("no tenants yet"), "{listed:?}");
 }
