@@ -138,20 +138,26 @@ pub async fn reset(db: &Db, tenant_id: &str, user_id: &str, actor: &str, at: i64
     Ok(Reset::Reset)
 }
 
-/// The user's TOTP secret, opened; `None` for a user who is not enrolled or does not exist.
-async fn secret_of(db: &Db, secrets: &Secrets, tenant_id: &str, user_id: &str) -> anyhow::Result<Option<TotpSecret>> {
-    let row: Option<(Option<String>,)> = on_db!(db, |pool, _d| {
-        sqlx::query_as("SELECT totp_secret FROM users WHERE tenant_id = $1 AND id = $2")
+/// The user's TOTP secret, opened, and the last step a code was used at; `None` for a user
+/// who is not enrolled or does not exist.
+async fn secret_of(
+    db: &Db,
+    secrets: &Secrets,
+    tenant_id: &str,
+    user_id: &str,
+) -> anyhow::Result<Option<(TotpSecret, Option<i64>)>> {
+    let row: Option<(Option<String>, Option<i64>)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT totp_secret, totp_last_step FROM users WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(user_id)
             .fetch_optional(pool)
             .await?
     });
-    let Some(sealed) = row.and_then(|(sealed,)| sealed) else { return Ok(None) };
+    let Some((Some(sealed), last_step)) = row else { return Ok(None) };
     let bytes = secrets.open(&sealed).map_err(|e| e.context(format!("the TOTP secret of user {user_id}")))?;
     let secret =
         TotpSecret::from_bytes(bytes).ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed TOTP secret"))?;
-    Ok(Some(secret))
+    Ok(Some((secret, last_step)))
 }
 
 /// Whether `code` is a current TOTP code of the user (this 30 s step or one either side).
@@ -167,24 +173,41 @@ pub async fn verify_code(
     code: &str,
     now_unix_s: u64,
 ) -> anyhow::Result<bool> {
-    let Some(secret) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(false) };
+    let Some((secret, _)) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(false) };
     Ok(secret.accepts(code, now_unix_s))
 }
 
-/// Whether `code` is a current TOTP code of the user that has not been used before; if so
-/// it is used up now. The step is recorded with a conditional update, so of two requests
-/// racing with one code only one succeeds.
-pub async fn use_code(
+/// What a code is to a user's authenticator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    /// Not a current code (or the user is not enrolled).
+    Wrong,
+    /// A current code whose step was used already. Refused as reused without counting as a
+    /// wrong guess: guessing it is as hard as guessing a fresh code, and it confirms nothing.
+    Used,
+    /// A current code of a step not used yet: [`use_step`] uses it up.
+    Fresh(i64),
+}
+
+/// What `code` is to the user's authenticator now (this 30 s step or one either side): one
+/// read of the secret and the last step used.
+pub async fn classify(
     db: &Db,
     secrets: &Secrets,
     tenant_id: &str,
     user_id: &str,
     code: &str,
     now_unix_s: u64,
-) -> anyhow::Result<bool> {
-    let Some(secret) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(false) };
-    let Some(step) = secret.step_of(code, now_unix_s) else { return Ok(false) };
+) -> anyhow::Result<Code> {
+    let Some((secret, last_step)) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(Code::Wrong) };
+    let Some(step) = secret.step_of(code, now_unix_s) else { return Ok(Code::Wrong) };
     let step = i64::try_from(step)?;
+    Ok(if last_step.is_some_and(|last| step <= last) { Code::Used } else { Code::Fresh(step) })
+}
+
+/// Uses up `step` (from [`Code::Fresh`]); `false` if it, or a later one, was used meanwhile.
+/// A conditional update: of two requests racing with one code only one succeeds.
+pub async fn use_step(db: &Db, tenant_id: &str, user_id: &str, step: i64) -> anyhow::Result<bool> {
     let used = on_db!(db, |pool, _d| {
         sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE tenant_id = $2 AND id = $3 \
@@ -198,28 +221,4 @@ pub async fn use_code(
         .rows_affected()
     });
     Ok(used == 1)
-}
-
-/// Whether `code` is a code of the user's that was used already: it matches a step in the
-/// accepted window that is not after the last step used. Such a code is refused as reused,
-/// without counting as a wrong guess: guessing it is as hard as guessing a fresh code, and it
-/// confirms nothing.
-pub async fn was_used(
-    db: &Db,
-    secrets: &Secrets,
-    tenant_id: &str,
-    user_id: &str,
-    code: &str,
-    now_unix_s: u64,
-) -> anyhow::Result<bool> {
-    let Some(secret) = secret_of(db, secrets, tenant_id, user_id).await? else { return Ok(false) };
-    let Some(step) = secret.step_of(code, now_unix_s) else { return Ok(false) };
-    let last: Option<Option<i64>> = on_db!(db, |pool, _d| {
-        sqlx::query_scalar("SELECT totp_last_step FROM users WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-    });
-    Ok(last.flatten().is_some_and(|last| i64::try_from(step).is_ok_and(|step| step <= last)))
 }

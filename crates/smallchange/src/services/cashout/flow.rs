@@ -176,22 +176,29 @@ pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code:
             "the cash-out expired before it was confirmed; its hold is released",
         ));
     }
-    let now_s = u64::try_from(now / 1_000_000).unwrap_or(0);
-    let totp = cashout.otp_channel != "sms";
     let user = &cashout.quote.user_id;
-    if totp && totp::was_used(&app.db, &app.secrets, tenant, user, code.trim(), now_s).await? {
+    let sms_hash = cashout.otp_hash.as_deref().filter(|_| cashout.otp_channel == "sms");
+    let totp_code = match sms_hash {
+        Some(_) => None,
+        None => {
+            let now_s = u64::try_from(now / 1_000_000).unwrap_or(0);
+            Some(totp::classify(&app.db, &app.secrets, tenant, user, code.trim(), now_s).await?)
+        }
+    };
+    if totp_code == Some(totp::Code::Used) {
         return Err(code_reused());
     }
     let Some(attempt) = cashouts::take_code_attempt(&app.db, tenant, id, allowed).await? else {
         return Err(no_attempt_left(&load(app, tenant, id).await?));
     };
-    let right = match (cashout.otp_channel.as_str(), &cashout.otp_hash) {
-        ("sms", Some(stored)) => super::otp::matches(&app.secrets, &cashout.id, code, stored),
-        _ => totp::use_code(&app.db, &app.secrets, tenant, user, code.trim(), now_s).await?,
+    let right = match (sms_hash, totp_code) {
+        (Some(stored), _) => super::otp::matches(&app.secrets, &cashout.id, code, stored),
+        (None, Some(totp::Code::Fresh(step))) => totp::use_step(&app.db, tenant, user, step).await?,
+        (None, _) => false,
     };
-    // A racing request used the same code between the check above and here: its attempt
-    // is spent, but the answer says what happened.
-    if !right && totp && totp::was_used(&app.db, &app.secrets, tenant, user, code.trim(), now_s).await? {
+    if !right && matches!(totp_code, Some(totp::Code::Fresh(_))) {
+        // A racing request used this same code first: its attempt is spent, but the answer
+        // says what happened.
         return Err(code_reused());
     }
     if !right {
