@@ -54,6 +54,20 @@ pub async fn seed(db: &Db, addr: SocketAddr, shown_db: &str, reset: bool) -> any
     demo_seed::save(db, &DemoSeed { tenant_id: tenant.clone(), key_id, key_secret: key.clone(), printed }).await?;
     println!("demo tenant {tenant} is ready in {shown_db}");
     print(addr, &key, &seeded);
+    print_wallet_link(&api, &tenant, &seeded).await
+}
+
+/// A fresh one-time link into minji's web wallet (each start makes a new one: a link opens
+/// once, within five minutes), and where junho signs in with his phone.
+async fn print_wallet_link(api: &Api, tenant: &str, seeded: &Seeded) -> anyhow::Result<()> {
+    let link = api.post(&format!("/v1/users/{}/wallet-links", seeded.minji), json!({})).await?;
+    let url = link["url"].as_str().unwrap_or_default();
+    let url = if url.starts_with('/') { format!("{}{url}", api.base) } else { url.to_string() };
+    println!("minji's web wallet (opens once, within 5 minutes): {url}");
+    println!(
+        "junho signs in at {}/wallet/sign-in/{tenant} with 010-8765-4321; the code is in {}/v1/dev/sms-outbox",
+        api.base, api.base
+    );
     Ok(())
 }
 
@@ -66,7 +80,8 @@ async fn reuse(db: &Db, addr: SocketAddr, shown_db: &str, old: DemoSeed) -> anyh
     let seeded: Seeded = serde_json::from_str(&old.printed).context("the recorded demo seed")?;
     println!("reusing the demo tenant {} from {shown_db} (--demo-reset starts over)", old.tenant_id);
     print(addr, &old.key_secret, &seeded);
-    Ok(())
+    let api = Api { base: format!("http://{addr}"), key: old.key_secret.clone(), client: reqwest::Client::new() };
+    print_wallet_link(&api, &old.tenant_id, &seeded).await
 }
 
 fn print(addr: SocketAddr, key: &str, seeded: &Seeded) {

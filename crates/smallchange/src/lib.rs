@@ -28,6 +28,7 @@ pub mod services;
 pub mod signature;
 pub mod store;
 pub mod telemetry;
+pub mod ui;
 pub mod unit;
 pub mod webhooks;
 pub mod workers;

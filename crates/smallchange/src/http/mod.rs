@@ -31,6 +31,7 @@ pub mod submit;
 pub mod topups;
 pub mod totp;
 pub mod users;
+pub mod wallet_links;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -64,9 +65,12 @@ impl std::ops::Deref for AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// The API's routes, with `pages` (the web wallet, already given its own state) beside them:
+/// the pages share the request log and the response counts, but not the API's JSON-only
+/// checks (a page's form is not JSON, and its query is its own).
+pub fn router(state: AppState, pages: Router) -> Router {
     let body_bytes_max = state.settings.body_bytes_max;
-    Router::new()
+    let api = Router::new()
         .merge(ledger::router())
         .merge(users::router())
         .merge(destinations::router())
@@ -81,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cash_pickups::router())
         .merge(ewallet::router())
         .merge(totp::router())
+        .merge(wallet_links::router())
         .merge(webhooks::router())
         .merge(health::router())
         .merge(openapi::router())
@@ -92,10 +97,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(body_bytes_max))
         .layer(middleware::from_fn(content_type::require_json))
-        .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        .with_state(state.clone());
+    pages
+        .merge(api)
+        .layer(middleware::from_fn_with_state(state, count_responses))
         // Outermost: every answer, 404s and 415s included, gets its id and its log line.
         .layer(middleware::from_fn(request_log::record))
-        .with_state(state)
 }
 
 async fn not_found() -> ApiError {

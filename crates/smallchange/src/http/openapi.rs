@@ -39,6 +39,7 @@ use super::AppState;
         super::balances::statement,
         super::totp::enrol_totp,
         super::totp::reset_totp,
+        super::wallet_links::create_link,
         super::gift_cards::create_program,
         super::gift_cards::get_program,
         super::gift_cards::issue_card,

@@ -13,6 +13,14 @@ pub fn cashout_code(operator: &str, net: i64, currency: &str, code: &str, lang: 
     }
 }
 
+/// The SMS with the code that signs a person in to the web wallet.
+pub fn sign_in_code(operator: &str, code: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("[{operator}] 지갑 로그인 코드: {code}. 누구에게도 알려주지 마세요."),
+        Lang::En => format!("[{operator}] Your wallet sign-in code: {code}. Never share it."),
+    }
+}
+
 /// What a cash-pickup voucher's SMS says.
 pub struct Voucher<'a> {
     pub operator: &'a str,

@@ -18,6 +18,7 @@ pub mod payments;
 pub mod review;
 pub mod topups;
 pub mod users;
+pub mod wallet_access;
 pub mod webhooks;
 
 pub use actor::Actor;

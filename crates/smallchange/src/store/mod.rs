@@ -34,6 +34,7 @@ pub mod users;
 pub mod verify;
 pub mod verify_cashouts;
 pub mod wallet;
+pub mod wallet_access;
 pub mod webhooks;
 
 use std::str::FromStr;

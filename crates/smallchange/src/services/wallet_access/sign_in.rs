@@ -1,0 +1,154 @@
+//! Signing in to the web wallet with a phone number: the person gives their number, a
+//! six-digit code goes to it by SMS, and the right code opens a session. The answer is the
+//! same whether or not a user has that number (a code row is kept either way, and only a
+//! known number gets a message), so the form cannot be used to find out who is a user.
+//!
+//! Guessing is bounded three ways: a code takes 5 tries and then no more; codes sent to one
+//! number and codes asked for from one client address are rate-limited; and wrong codes from
+//! one address are too.
+
+use std::time::Duration;
+
+use super::sessions::{self, Opened};
+use crate::context::Context;
+use crate::domain::user::Phone;
+use crate::http::rate_limit::RateLimiter;
+use crate::services::cashout::otp::{self, Gateway};
+use crate::services::error::Kind;
+use crate::services::Error;
+use crate::store::tenants::new_id;
+use crate::store::wallet_access::{self, NewCode};
+
+/// Tries a code takes before it is dead.
+pub const ATTEMPTS_MAX: i64 = 5;
+/// How long a code can be used.
+pub const CODE_TTL_US: i64 = 5 * 60 * 1_000_000;
+/// Codes one phone number may be sent at once, then each minute.
+const PHONE_BURST: u32 = 3;
+const PHONE_PER_MIN: u32 = 1;
+/// Codes one client address may ask for at once, then each minute.
+const ADDRESS_BURST: u32 = 20;
+const ADDRESS_PER_MIN: u32 = 5;
+/// Wrong codes one client address may send at once, then each minute.
+const WRONG_BURST: u32 = 30;
+const WRONG_PER_MIN: u32 = 10;
+/// What codes are hashed for.
+const PURPOSE: &str = "wallet-sign-in";
+
+/// The limits on asking for and guessing codes; one per server.
+pub struct Limits {
+    by_phone: RateLimiter,
+    by_address: RateLimiter,
+    wrong_by_address: RateLimiter,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            by_phone: RateLimiter::per_minute(PHONE_PER_MIN, PHONE_BURST),
+            by_address: RateLimiter::per_minute(ADDRESS_PER_MIN, ADDRESS_BURST),
+            wrong_by_address: RateLimiter::per_minute(WRONG_PER_MIN, WRONG_BURST),
+        }
+    }
+}
+
+/// Where a person stands after asking for a code: the attempt to type the code into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Started {
+    pub attempt_id: String,
+}
+
+/// Sends a sign-in code to `phone` for tenant `tenant_id`'s user with that number (if there
+/// is one), asked from `address`. The SMS is in `lang`.
+pub async fn start(
+    ctx: &Context,
+    limits: &Limits,
+    tenant_id: &str,
+    phone: &str,
+    address: &str,
+    lang: crate::people::Lang,
+) -> Result<Started, Error> {
+    let phone = Phone::parse(phone)
+        .ok_or_else(|| Error::invalid("invalid_phone", "phone is a number such as +821012345678", "phone"))?;
+    let operator = crate::store::tenants::tenant_name(&ctx.db, tenant_id).await?;
+    let Some(operator) = operator else { return Err(Error::not_found("no such wallet")) };
+    limits.by_address.check(address).map_err(too_many)?;
+    limits.by_phone.check(phone.as_str()).map_err(too_many)?;
+    let user_id = wallet_access::user_with_phone(&ctx.db, tenant_id, phone.as_str()).await?;
+    let code = otp::new_code();
+    let now = ctx.clock.now_us();
+    let attempt_id = new_id("wsc", 20);
+    let code_hash = ctx.secrets.lookup_hash(PURPOSE, &format!("{attempt_id}.{code}"));
+    let row = NewCode {
+        id: &attempt_id,
+        tenant_id,
+        phone: phone.as_str(),
+        user_id: user_id.as_deref(),
+        code_hash: &code_hash,
+        created_at: now,
+        expires_at: now + CODE_TTL_US,
+    };
+    wallet_access::insert_code(&ctx.db, &row).await?;
+    if user_id.is_some() {
+        let text = crate::people::sms::sign_in_code(&operator, &code, lang);
+        // A message that did not go out is not the person's fault to hear about here: they
+        // may ask again, and the log says why.
+        if let Err(error) = otp::send(&ctx.db, &Gateway::of(&ctx.settings), tenant_id, phone.as_str(), &text, now).await
+        {
+            tracing::warn!(attempt = %attempt_id, error = %format!("{error:#}"), "the sign-in code could not be sent");
+        }
+    }
+    Ok(Started { attempt_id })
+}
+
+/// Opens a session when `code` is attempt `attempt_id`'s code, typed from `address`.
+/// Errors: `otp_invalid` (tries left), `otp_locked` (no tries left, or used), `otp_expired`.
+pub async fn finish(
+    ctx: &Context,
+    limits: &Limits,
+    attempt_id: &str,
+    code: &str,
+    address: &str,
+    user_agent: &str,
+) -> Result<Opened, Error> {
+    limits.wrong_by_address.peek(address).map_err(too_many)?;
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid("invalid_code", "the code is the 6 digits in the message", "code"));
+    }
+    let Some(tried) = wallet_access::try_code(&ctx.db, attempt_id, ATTEMPTS_MAX).await? else {
+        return Err(locked());
+    };
+    let now = ctx.clock.now_us();
+    if now >= tried.expires_at {
+        return Err(Error::conflict("otp_expired", "this code has expired: ask for a new one"));
+    }
+    let right = ctx.secrets.lookup_matches(PURPOSE, &format!("{attempt_id}.{code}"), &tried.code_hash);
+    let user_id = match (right, tried.user_id) {
+        (true, Some(user_id)) => user_id,
+        _ => {
+            let _ = limits.wrong_by_address.check(address);
+            let left = ATTEMPTS_MAX - tried.attempts;
+            if left <= 0 {
+                return Err(locked());
+            }
+            return Err(Error::invalid("otp_invalid", format!("that is not the code: {left} tries left"), "code"));
+        }
+    };
+    if !wallet_access::use_code(&ctx.db, attempt_id, now).await? {
+        return Err(locked());
+    }
+    sessions::open(ctx, &tried.tenant_id, &user_id, "phone", user_agent).await
+}
+
+fn locked() -> Error {
+    Error::conflict("otp_locked", "this code can no longer be used: ask for a new one")
+}
+
+fn too_many(wait: Duration) -> Error {
+    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    Error {
+        retry_after_s: Some(seconds),
+        ..Error::new(Kind::RateLimited, "rate_limited", format!("too many tries: wait {seconds} s and try again"))
+    }
+}

@@ -1,0 +1,48 @@
+//! The end-user web wallet under `/wallet/`: server-rendered pages (minijinja templates and
+//! Fluent catalogs compiled into the binary) that call the same services as the JSON API.
+//! Forms post and redirect; JavaScript only adds the live parts. A page handler is as thin as
+//! a JSON one: read the visitor ([`visitor`]), call one use case, show a template ([`page`]).
+
+pub mod assets;
+pub mod headers;
+pub mod i18n;
+pub mod page;
+pub mod pages;
+pub mod templates;
+pub mod visitor;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+
+use crate::context::Context;
+use crate::services::wallet_access::sign_in;
+
+/// What the wallet's pages share: the services' context and the sign-in limits.
+#[derive(Clone)]
+pub struct Ui {
+    pub ctx: Context,
+    pub sign_in: Arc<sign_in::Limits>,
+}
+
+impl std::ops::Deref for Ui {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
+}
+
+/// Every `/wallet/` route, with the headers every page is sent with.
+pub fn router(ctx: Context) -> Router {
+    let ui = Ui { ctx, sign_in: Arc::default() };
+    Router::new()
+        .route("/wallet/assets/{name}", get(assets::serve))
+        .merge(pages::router())
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(middleware::from_fn(headers::secure))
+        .with_state(ui)
+}

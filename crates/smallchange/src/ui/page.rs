@@ -1,0 +1,172 @@
+//! Answering with a page: a template rendered with what every page needs (language, CSRF
+//! token, the tenant's zone and currency), the visitor's cookies set, and failures told in
+//! the person's words: a use case's error code names a catalog message (`error-otp_locked`).
+//! Also [`Posted`], the extractor every form goes through: it refuses a form without the
+//! visitor's CSRF token before anything is read from it.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{context, Value};
+use serde::de::DeserializeOwned;
+
+use super::visitor::{Signed, Visitor};
+use super::{i18n, templates, Ui};
+use crate::people::Lang;
+use crate::services::{Error, Kind};
+
+/// Largest form accepted; the wallet's forms are a few fields.
+const FORM_BYTES_MAX: usize = 16 * 1024;
+
+/// Page `template` for `visitor`, with `values` on top of what every page has.
+pub fn show(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, values: Value) -> Response {
+    let base = context! {
+        lang => visitor.lang.code(),
+        csrf => visitor.csrf(ui),
+        tz => 0,
+        currency => "KRW",
+        signed_in => false,
+    };
+    respond(ui, visitor, status, template, context! { ..values, ..base })
+}
+
+/// As [`show`] for a signed-in person: times in their tenant's zone, money in its currency.
+pub fn show_signed(ui: &Ui, signed: &Signed, status: StatusCode, template: &str, values: Value) -> Response {
+    let policy = ui.settings.wallet_policy(signed.tenant());
+    let base = context! {
+        lang => signed.visitor.lang.code(),
+        csrf => signed.visitor.csrf(ui),
+        tz => policy.month_utc_offset_minutes,
+        currency => policy.currency().code(),
+        signed_in => true,
+    };
+    respond(ui, &signed.visitor, status, template, context! { ..values, ..base })
+}
+
+fn respond(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, values: Value) -> Response {
+    match templates::render(template, values) {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            visitor.set_cookies(response.headers_mut());
+            response
+        }
+        Err(error) => {
+            tracing::error!(template, error = %format!("{error:#}"), "a wallet page did not render");
+            let _ = ui;
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(plain_failure(visitor.lang))).into_response()
+        }
+    }
+}
+
+/// A page that says what went wrong, in the person's words, with the status it deserves.
+pub fn failure(ui: &Ui, visitor: &Visitor, error: Error) -> Response {
+    let status = status_of(&error);
+    if error.kind() == Kind::Internal {
+        tracing::error!(error = %error, "a wallet page failed");
+    }
+    let values = context! { title => title_of(visitor.lang, &error), text => words(visitor.lang, &error) };
+    show(ui, visitor, status, "message.html", values)
+}
+
+/// A plain page with a heading and a line (a link that opens nothing, a form refused).
+pub fn message(ui: &Ui, visitor: &Visitor, status: StatusCode, title_id: &str, text_id: &str) -> Response {
+    let lang = visitor.lang;
+    let text = |id: &str| i18n::text(lang, id, &[]).unwrap_or_default();
+    show(ui, visitor, status, "message.html", context! { title => text(title_id), text => text(text_id) })
+}
+
+/// What `error` means to a person: its catalog message (`error-<code>`), else a general one.
+pub fn words(lang: Lang, error: &Error) -> String {
+    let retry = error.retry_after_s.unwrap_or(0).to_string();
+    i18n::text(lang, &format!("error-{}", error.code()), &[("seconds", retry)])
+        .or_else(|| i18n::text(lang, "error-general", &[("code", error.code().to_string())]))
+        .unwrap_or_else(|| error.code().to_string())
+}
+
+fn title_of(lang: Lang, error: &Error) -> String {
+    let id = match error.kind() {
+        Kind::NotFound => "title-not-found",
+        Kind::RateLimited => "title-slow-down",
+        Kind::Internal | Kind::Unavailable => "title-our-fault",
+        _ => "title-cannot",
+    };
+    i18n::text(lang, id, &[]).unwrap_or_default()
+}
+
+fn status_of(error: &Error) -> StatusCode {
+    match error.kind() {
+        Kind::Invalid => StatusCode::BAD_REQUEST,
+        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The last resort when a template itself fails: no template, no catalog.
+fn plain_failure(lang: Lang) -> String {
+    let text = match lang {
+        Lang::Ko => "문제가 생겼어요. 잠시 후 다시 시도해 주세요.",
+        Lang::En => "Something went wrong on our side. Please try again in a moment.",
+    };
+    format!(
+        "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><title>smallchange</title><p>{text}</p></html>",
+        lang.code()
+    )
+}
+
+/// A posted form whose CSRF token (`csrf`) matched the visitor's, read as `T`. A form without
+/// it, or with another's, is answered 403 and nothing is done.
+pub struct Posted<T> {
+    pub visitor: Visitor,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<Ui> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, ui: &Ui) -> Result<Posted<T>, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Ok(visitor) = Visitor::from_request_parts(&mut parts, ui).await;
+        let request = Request::from_parts(parts, body);
+        let Ok(bytes) = Bytes::from_request(request, &()).await else {
+            return Err(message(ui, &visitor, StatusCode::BAD_REQUEST, "title-cannot", "form-unreadable"));
+        };
+        if bytes.len() > FORM_BYTES_MAX {
+            return Err(message(ui, &visitor, StatusCode::PAYLOAD_TOO_LARGE, "title-cannot", "form-unreadable"));
+        }
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        let token = fields.iter().find(|(name, _)| name == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+        if !visitor.csrf_matches(ui, token) {
+            return Err(message(ui, &visitor, StatusCode::FORBIDDEN, "title-form-expired", "form-expired"));
+        }
+        match serde_urlencoded::from_bytes::<T>(&bytes) {
+            Ok(form) => Ok(Posted { visitor, form }),
+            Err(_) => Err(message(ui, &visitor, StatusCode::BAD_REQUEST, "title-cannot", "form-unreadable")),
+        }
+    }
+}
+
+/// A signed-in person's posted form: [`Signed`] and [`Posted`] together.
+pub struct SignedPost<T> {
+    pub signed: Signed,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<Ui> for SignedPost<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, ui: &Ui) -> Result<SignedPost<T>, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, ui).await?;
+        let Posted { form, .. } = Posted::<T>::from_request(Request::from_parts(parts, body), ui).await?;
+        Ok(SignedPost { signed, form })
+    }
+}

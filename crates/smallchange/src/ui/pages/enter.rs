@@ -1,0 +1,195 @@
+//! Getting in and out: the front door (`/wallet/`, which is the home page once signed in),
+//! the one-time link an operator made (`/wallet/link/{token}`), phone sign-in
+//! (`/wallet/sign-in/{wallet}` then `/wallet/code/{attempt}`), signing out, and choosing the
+//! language. Each sign-in gives a new session id; the one the browser had is ended.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+
+use crate::people::Lang;
+use crate::services::wallet_access::sessions::{self, Opened};
+use crate::services::wallet_access::{links, sign_in};
+use crate::services::Error;
+use crate::ui::page::{self, Posted, SignedPost};
+use crate::ui::visitor::{self, add_cookie, cookie, Visitor, LANG_COOKIE, SESSION_COOKIE, TENANT_COOKIE};
+use crate::ui::Ui;
+
+pub fn router() -> Router<Ui> {
+    Router::new()
+        .route("/wallet/link/{token}", get(open_link))
+        .route("/wallet/sign-in/{wallet}", get(phone_form).post(send_code))
+        .route("/wallet/code/{attempt}", get(code_form).post(check_code))
+        .route("/wallet/sign-out", post(sign_out))
+        .route("/wallet/language", post(choose_language))
+}
+
+/// A year, for the cookies that remember choices.
+const YEAR_S: i64 = 365 * 24 * 60 * 60;
+
+/// The front door for someone not signed in: how to get in.
+pub async fn front_door(ui: &Ui, visitor: &Visitor) -> Response {
+    let wallet = visitor.cookie(TENANT_COOKIE).filter(|t| t.starts_with("ten_")).map(str::to_string);
+    page::show(
+        ui,
+        visitor,
+        StatusCode::OK,
+        "message.html",
+        context! {
+            title => crate::ui::i18n::text(visitor.lang, "front-title", &[]),
+            text => crate::ui::i18n::text(visitor.lang, "front-text", &[]),
+            sign_in => wallet.map(|w| format!("/wallet/sign-in/{w}")),
+        },
+    )
+}
+
+async fn open_link(State(ui): State<Ui>, visitor: Visitor, Path(token): Path<String>) -> Response {
+    match links::open(&ui, &token, &visitor.user_agent).await {
+        Ok(Some(opened)) => signed_in(&ui, &visitor, opened).await,
+        Ok(None) => page::message(&ui, &visitor, StatusCode::GONE, "link-refused-title", "link-refused-text"),
+        Err(error) => page::failure(&ui, &visitor, error),
+    }
+}
+
+/// Sets the new session's cookie (ending the one the browser had) and goes home.
+async fn signed_in(ui: &Ui, visitor: &Visitor, opened: Opened) -> Response {
+    if let Some(old) = visitor.cookie(SESSION_COOKIE) {
+        if let Ok(Some(session)) = sessions::resume(ui, old).await {
+            let _ = sessions::end(ui, &session).await;
+        }
+    }
+    let mut response = Redirect::to("/wallet/").into_response();
+    let headers = response.headers_mut();
+    add_cookie(headers, &cookie(SESSION_COOKIE, &opened.token, visitor.secure, None));
+    add_cookie(headers, &cookie(TENANT_COOKIE, &opened.session.tenant_id, visitor.secure, Some(YEAR_S)));
+    response
+}
+
+#[derive(Deserialize)]
+struct PhoneForm {
+    #[serde(default)]
+    phone: String,
+}
+
+async fn phone_form(State(ui): State<Ui>, visitor: Visitor, Path(wallet): Path<String>) -> Response {
+    let mut response = show_phone_form(&ui, &visitor, &wallet, "", None);
+    // Remembered, so that the front door and a dead code can lead back here.
+    if wallet.starts_with("ten_")
+        && wallet.len() <= 64
+        && wallet.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        add_cookie(response.headers_mut(), &cookie(TENANT_COOKIE, &wallet, visitor.secure, Some(YEAR_S)));
+    }
+    response
+}
+
+fn show_phone_form(ui: &Ui, visitor: &Visitor, wallet: &str, phone: &str, error: Option<Error>) -> Response {
+    let status = error.as_ref().map_or(StatusCode::OK, status_for_form);
+    let error = error.map(|e| page::words(visitor.lang, &e));
+    page::show(ui, visitor, status, "sign_in.html", context! { wallet, phone, error })
+}
+
+async fn send_code(State(ui): State<Ui>, Path(wallet): Path<String>, posted: Posted<PhoneForm>) -> Response {
+    let Posted { visitor, form } = posted;
+    let phone = normalized_phone(&form.phone);
+    match sign_in::start(&ui, &ui.sign_in, &wallet, &phone, &visitor.address, visitor.lang).await {
+        Ok(started) => Redirect::to(&format!("/wallet/code/{}", started.attempt_id)).into_response(),
+        Err(error) if error.kind() == crate::services::Kind::NotFound => page::failure(&ui, &visitor, error),
+        Err(error) => show_phone_form(&ui, &visitor, &wallet, &form.phone, Some(error)),
+    }
+}
+
+/// What people type for a Korean mobile number (`010-1234-5678`) in E.164 (`+821012345678`);
+/// other numbers as given, without spaces and dashes.
+fn normalized_phone(typed: &str) -> String {
+    let digits: String = typed.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    match digits.strip_prefix('0') {
+        Some(rest) if !digits.starts_with("00") => format!("+82{rest}"),
+        _ => digits,
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn code_form(State(ui): State<Ui>, visitor: Visitor, Path(attempt): Path<String>) -> Response {
+    page::show(&ui, &visitor, StatusCode::OK, "sign_in_code.html", context! { attempt, error => None::<String> })
+}
+
+async fn check_code(State(ui): State<Ui>, Path(attempt): Path<String>, posted: Posted<CodeForm>) -> Response {
+    let Posted { visitor, form } = posted;
+    match sign_in::finish(&ui, &ui.sign_in, &attempt, &form.code, &visitor.address, &visitor.user_agent).await {
+        Ok(opened) => signed_in(&ui, &visitor, opened).await,
+        Err(error) => {
+            let locked = matches!(error.code(), "otp_locked" | "otp_expired");
+            let status = status_for_form(&error);
+            let words = page::words(visitor.lang, &error);
+            let restart =
+                visitor.cookie(TENANT_COOKIE).map_or("/wallet/".to_string(), |w| format!("/wallet/sign-in/{w}"));
+            let values = context! { attempt, error => words, locked, restart };
+            page::show(&ui, &visitor, status, "sign_in_code.html", values)
+        }
+    }
+}
+
+/// A form shown again with its error: 400 for what was typed, else the error's own status.
+fn status_for_form(error: &Error) -> StatusCode {
+    match error.kind() {
+        crate::services::Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        crate::services::Kind::Conflict => StatusCode::CONFLICT,
+        crate::services::Kind::Internal | crate::services::Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+#[derive(Deserialize)]
+struct Nothing {}
+
+async fn sign_out(State(ui): State<Ui>, posted: SignedPost<Nothing>) -> Response {
+    let SignedPost { signed, .. } = posted;
+    if let Err(error) = sessions::end(&ui, &signed.session).await {
+        return page::failure(&ui, &signed.visitor, error);
+    }
+    let mut response = page::message(&ui, &signed.visitor, StatusCode::OK, "signed-out-title", "signed-out-text");
+    add_cookie(response.headers_mut(), &cookie(SESSION_COOKIE, "", signed.visitor.secure, Some(0)));
+    response
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Remembers the language chosen and goes back to the page it was chosen on.
+async fn choose_language(posted: Posted<LanguageForm>) -> Response {
+    let Posted { visitor, form } = posted;
+    let lang = Lang::parse(&form.lang).unwrap_or(visitor.lang);
+    // Only a path of this wallet: never a redirect to somewhere else.
+    let back =
+        if form.back.starts_with("/wallet/") && !form.back.starts_with("//") { form.back } else { "/wallet/".into() };
+    let mut response = Redirect::to(&back).into_response();
+    add_cookie(response.headers_mut(), &visitor::cookie(LANG_COOKIE, lang.code(), visitor.secure, Some(YEAR_S)));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn korean_mobile_numbers_as_typed_become_e164() {
+        assert_eq!(normalized_phone("010-1234-5678"), "+821012345678");
+        assert_eq!(normalized_phone("010 1234 5678"), "+821012345678");
+        assert_eq!(normalized_phone("+82 10-1234-5678"), "+821012345678");
+        assert_eq!(normalized_phone("+1 (415) 555-0100"), "+14155550100");
+    }
+}

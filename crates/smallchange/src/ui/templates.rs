@@ -1,0 +1,70 @@
+//! The wallet's page templates (minijinja), compiled into the binary from
+//! `templates/wallet/`. Values are HTML-escaped unless a template says otherwise. Templates
+//! reach words only through `t("message-id", name=value)` (the Fluent catalogs), money through
+//! `| money` (minor units, in the page's currency) and times through `| when` (the tenant's
+//! zone); each page's context carries `lang`, `currency` and `tz`.
+
+use std::sync::OnceLock;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind, State};
+
+use super::{assets, i18n};
+use crate::people::{self, Lang};
+
+/// Every template, by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/wallet/base.html")),
+    ("message.html", include_str!("../../templates/wallet/message.html")),
+    ("sign_in.html", include_str!("../../templates/wallet/sign_in.html")),
+    ("sign_in_code.html", include_str!("../../templates/wallet/sign_in_code.html")),
+    ("home.html", include_str!("../../templates/wallet/home.html")),
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
+    ENVIRONMENT.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).expect("the wallet's templates parse");
+        }
+        env.add_function("t", translate);
+        env.add_function("asset", |name: &str| {
+            assets::path(name).map_err(|e| Error::new(ErrorKind::InvalidOperation, e))
+        });
+        env.add_filter("money", money);
+        env.add_filter("when", when);
+        env
+    })
+}
+
+/// Renders template `name` with `context`.
+pub fn render(name: &str, context: Value) -> Result<String, Error> {
+    environment().get_template(name)?.render(context)
+}
+
+fn lang_of(state: &State) -> Lang {
+    state.lookup("lang").and_then(|v| v.as_str().and_then(Lang::parse)).unwrap_or_default()
+}
+
+fn translate(state: &State, id: &str, kwargs: Kwargs) -> Result<String, Error> {
+    let mut args = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        args.push((name, value.to_string()));
+    }
+    let lang = lang_of(state);
+    i18n::text(lang, id, &args)
+        .ok_or_else(|| Error::new(ErrorKind::UndefinedError, format!("no message {id} in the {} catalog", lang.code())))
+}
+
+fn money(state: &State, minor_units: i64) -> String {
+    let currency = state.lookup("currency").and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "KRW".into());
+    people::money(minor_units, &currency, lang_of(state))
+}
+
+fn when(state: &State, at_us: i64) -> String {
+    let offset = state.lookup("tz").and_then(|v| i32::try_from(v).ok()).unwrap_or(0);
+    people::local_time(at_us, offset)
+}

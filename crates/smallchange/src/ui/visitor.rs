@@ -1,0 +1,200 @@
+//! Who is at the other end of a wallet request: their language, their client address and
+//! browser, their cookies and (when signed in) their session. Also the CSRF token every
+//! form carries, and the cookies the wallet sets.
+//!
+//! The CSRF token is an HMAC of the visitor's own secret cookie (the session's once signed
+//! in, before that a random `sc_pre` cookie), so a page on another site can neither read nor
+//! forge it, and nothing has to be stored for it.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::Ui;
+use crate::people::Lang;
+use crate::services::wallet_access::sessions;
+use crate::store::wallet_access::Session;
+
+pub const SESSION_COOKIE: &str = "sc_session";
+pub const PRE_COOKIE: &str = "sc_pre";
+pub const LANG_COOKIE: &str = "sc_lang";
+pub const TENANT_COOKIE: &str = "sc_wallet";
+/// What the CSRF token is signed for.
+const CSRF_PURPOSE: &str = "wallet-csrf";
+
+/// Anyone at the wallet, signed in or not.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub lang: Lang,
+    pub address: String,
+    pub user_agent: String,
+    /// Whether cookies must be `Secure`: always, except over plain HTTP on loopback.
+    pub secure: bool,
+    cookies: Vec<(String, String)>,
+    /// The `sc_pre` value to set, when the visitor had none.
+    new_pre: Option<String>,
+}
+
+impl Visitor {
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The secret the CSRF token is made from: the session cookie if there is one, else
+    /// the pre-session cookie.
+    fn csrf_seed(&self) -> &str {
+        self.cookie(SESSION_COOKIE).or(self.new_pre.as_deref()).or_else(|| self.cookie(PRE_COOKIE)).unwrap_or_default()
+    }
+
+    /// The token this visitor's forms carry.
+    pub fn csrf(&self, ui: &Ui) -> String {
+        ui.secrets.sign(CSRF_PURPOSE, self.csrf_seed())
+    }
+
+    /// Whether `given` is this visitor's CSRF token.
+    pub fn csrf_matches(&self, ui: &Ui, given: &str) -> bool {
+        !self.csrf_seed().is_empty() && ui.secrets.signature_matches(CSRF_PURPOSE, self.csrf_seed(), given)
+    }
+
+    /// The cookies a page for this visitor sets: a pre-session cookie if they had none.
+    pub fn set_cookies(&self, headers: &mut HeaderMap) {
+        if let Some(pre) = &self.new_pre {
+            add_cookie(headers, &cookie(PRE_COOKIE, pre, self.secure, None));
+        }
+    }
+}
+
+impl FromRequestParts<Ui> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, ui: &Ui) -> Result<Visitor, Self::Rejection> {
+        let cookies = read_cookies(&parts.headers);
+        let chosen = cookies.iter().find(|(n, _)| n == LANG_COOKIE).map(|(_, v)| v.as_str());
+        let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_default();
+        let user_agent =
+            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let has_pre = cookies.iter().any(|(n, v)| n == PRE_COOKIE && !v.is_empty());
+        let has_session = cookies.iter().any(|(n, _)| n == SESSION_COOKIE);
+        Ok(Visitor {
+            lang: Lang::choose(chosen, accept),
+            address,
+            user_agent,
+            secure: needs_secure_cookies(host, &ui.settings.public_base_url),
+            new_pre: (!has_pre && !has_session).then(|| crate::store::tenants::new_id("pre", 32)),
+            cookies,
+        })
+    }
+}
+
+/// A visitor with a live session: the only way a page reaches a user's things.
+#[derive(Clone, Debug)]
+pub struct Signed {
+    pub visitor: Visitor,
+    pub session: Session,
+}
+
+impl Signed {
+    pub fn tenant(&self) -> &str {
+        &self.session.tenant_id
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.session.user_id
+    }
+
+    pub fn actor(&self) -> crate::services::Actor {
+        crate::services::Actor::EndUser { user_id: self.session.user_id.clone() }
+    }
+}
+
+impl FromRequestParts<Ui> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, ui: &Ui) -> Result<Signed, Response> {
+        let Ok(visitor) = Visitor::from_request_parts(parts, ui).await;
+        match visitor.clone().signed(ui).await {
+            Ok(Some(signed)) => Ok(signed),
+            // No session (or an ended one): the wallet's front door, which says how to get in.
+            Ok(None) => Err(Redirect::to("/wallet/").into_response()),
+            Err(error) => Err(super::page::failure(ui, &visitor, error)),
+        }
+    }
+}
+
+impl Visitor {
+    /// This visitor with their live session, if they have one.
+    pub async fn signed(self, ui: &Ui) -> Result<Option<Signed>, crate::services::Error> {
+        let token = self.cookie(SESSION_COOKIE).unwrap_or_default().to_string();
+        Ok(sessions::resume(ui, &token).await?.map(|session| Signed { visitor: self, session }))
+    }
+}
+
+/// `Secure` everywhere but plain HTTP on this machine (development, tests): a browser
+/// would not send a `Secure` cookie back over `http://127.0.0.1`.
+fn needs_secure_cookies(host: &str, public_base_url: &str) -> bool {
+    if public_base_url.starts_with("https://") {
+        return true;
+    }
+    let name =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(n, _)| n);
+    !matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+fn read_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('=').map(|(n, v)| (n.to_string(), v.to_string())))
+        .collect()
+}
+
+/// A `Set-Cookie` value scoped to the wallet: `HttpOnly`, `SameSite=Lax`, `Secure` when
+/// `secure`; a session cookie unless `max_age_s` is given.
+pub fn cookie(name: &str, value: &str, secure: bool, max_age_s: Option<i64>) -> String {
+    let mut line = format!("{name}={value}; Path=/wallet; HttpOnly; SameSite=Lax");
+    if secure {
+        line.push_str("; Secure");
+    }
+    if let Some(age) = max_age_s {
+        line.push_str(&format!("; Max-Age={age}"));
+    }
+    line
+}
+
+pub fn add_cookie(headers: &mut HeaderMap, line: &str) {
+    if let Ok(value) = HeaderValue::from_str(line) {
+        headers.append(header::SET_COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_secure_except_over_plain_http_on_loopback() {
+        assert!(!needs_secure_cookies("127.0.0.1:8080", ""));
+        assert!(!needs_secure_cookies("localhost:3000", "http://localhost:3000"));
+        assert!(needs_secure_cookies("127.0.0.1:8080", "https://wallet.example"));
+        assert!(needs_secure_cookies("wallet.example", ""));
+        assert!(needs_secure_cookies("10.0.0.5:8080", ""));
+    }
+
+    #[test]
+    fn a_cookie_line_has_its_flags() {
+        let line = cookie(SESSION_COOKIE, "abc", true, None);
+        assert_eq!(line, "sc_session=abc; Path=/wallet; HttpOnly; SameSite=Lax; Secure");
+        assert!(cookie(LANG_COOKIE, "en", false, Some(60)).ends_with("SameSite=Lax; Max-Age=60"));
+    }
+}
