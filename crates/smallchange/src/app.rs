@@ -16,9 +16,9 @@ use crate::committer::Committer;
 use crate::config::Settings;
 use crate::context::Context;
 use crate::crypto::Secrets;
-use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::services::limits::RateLimiter;
 use crate::store::Db;
 use crate::workers;
 
@@ -85,10 +85,10 @@ async fn serve(
         metrics,
         clock,
         secrets: secrets.clone(),
+        // The one set of guards: every door and worker shares it through the context.
+        guards: Arc::default(),
     };
-    let link_failures = Arc::new(http::receipts::failure_limiter());
-    let state =
-        AppState { ctx: ctx.clone(), keys: Arc::default(), limiter, link_failures, code_guesses: Arc::default() };
+    let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
     let handlers = {
         let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: ctx.clone() };

@@ -1,7 +1,8 @@
 //! What every use case runs with, whichever door it is reached through (an HTTP request, a
 //! page, a worker, a CLI command): the database, the committer that writes money and rows
-//! together, the settings, the clock the wallet decides by, the keys that seal secrets, and
-//! the metrics. It knows nothing of HTTP; the API's own state wraps it.
+//! together, the settings, the clock the wallet decides by, the keys that seal secrets, the
+//! metrics, and the guards against guessing (so every door is held to the same limits). It
+//! knows nothing of HTTP; the API's own state wraps it.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use crate::committer::Committer;
 use crate::config::Settings;
 use crate::crypto::Secrets;
 use crate::metrics::Metrics;
+use crate::services::limits::Guards;
 use crate::store::Db;
 
 /// The shared context of services and workers; cheap to clone.
@@ -21,4 +23,7 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
     pub secrets: Arc<Secrets>,
+    /// Gift-card codes that matched no card and receipt links that were not genuine, counted
+    /// once for every door ([`crate::services::limits`]).
+    pub guards: Arc<Guards>,
 }

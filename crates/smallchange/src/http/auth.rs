@@ -161,7 +161,7 @@ impl FromRequestParts<AppState> for Operator {
         if let Some(facts) = parts.extensions.get::<RequestFacts>() {
             facts.set_tenant(&owner.tenant_id);
         }
-        app.limiter.check(&hash).map_err(ApiError::rate_limited)?;
+        app.limiter.check(&hash).map_err(ApiError::key_rate_limited)?;
         Ok(Operator(owner))
     }
 }

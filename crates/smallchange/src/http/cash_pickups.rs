@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for AgentKey {
         if let Some(facts) = parts.extensions.get::<super::request_log::RequestFacts>() {
             facts.set_tenant(&agent.tenant_id);
         }
-        app.limiter.check(&hash).map_err(ApiError::rate_limited)?;
+        app.limiter.check(&hash).map_err(ApiError::key_rate_limited)?;
         Ok(AgentKey(agent))
     }
 }

@@ -69,11 +69,10 @@ impl Error {
         Error::new(Kind::UnsupportedMediaType, "unsupported_media_type", message)
     }
 
-    /// A 429: the caller must wait `wait` (rounded up to whole seconds) before retrying.
-    pub fn rate_limited(wait: std::time::Duration) -> Error {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let message = format!("too many requests for this key: retry after {seconds} s");
-        Error { retry_after_s: Some(seconds.max(1)), ..Error::new(Kind::RateLimited, "rate_limited", message) }
+    /// A 429 for a key over its own rate limit: the caller must wait `wait` (rounded up to
+    /// whole seconds) before retrying.
+    pub fn key_rate_limited(wait: std::time::Duration) -> Error {
+        Error::rate_limited(wait, "too many requests for this key")
     }
 
     /// The status and JSON body, for storing as an idempotent answer.

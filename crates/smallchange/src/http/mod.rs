@@ -12,7 +12,6 @@ pub mod disputes;
 pub mod error;
 pub mod ewallet;
 pub mod gift_cards;
-pub mod guesses;
 pub mod health;
 pub mod idempotency;
 pub mod ledger;
@@ -22,7 +21,6 @@ pub mod path;
 pub mod payments;
 pub mod payout_batches;
 pub mod query;
-pub mod rate_limit;
 pub mod receipt_page;
 pub mod receipts;
 pub mod request_log;
@@ -42,6 +40,7 @@ use axum::response::Response;
 use axum::Router;
 
 use crate::context::Context;
+use crate::services::limits::RateLimiter;
 use error::ApiError;
 
 /// What every handler may use: the services' [`Context`] (reached through it by deref, as
@@ -50,11 +49,9 @@ use error::ApiError;
 pub struct AppState {
     pub ctx: Context,
     pub keys: Arc<auth::KeyCache>,
-    pub limiter: Arc<rate_limit::RateLimiter>,
-    /// Failed receipt-link tries per client address ([`receipts`]).
-    pub link_failures: Arc<rate_limit::RateLimiter>,
-    /// Gift-card codes that matched no card, per person and per client address ([`guesses`]).
-    pub code_guesses: Arc<guesses::CodeGuesses>,
+    /// Requests per API key. The limits on guessing (gift-card codes, receipt links) are the
+    /// use cases' own, in the context ([`crate::services::limits`]).
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl std::ops::Deref for AppState {

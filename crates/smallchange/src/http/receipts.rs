@@ -1,9 +1,9 @@
 //! Receipt pages a person opens in a browser from a signed link, without an API key:
 //! `GET /receipts/{id}?exp=…&sig=…[&lang=ko|en]` (the link comes from the JSON receipt's
 //! `url`; [`crate::services::cashout::receipt_link`] signs and checks it). A link that is not
-//! genuine answers a plain 404 page, an expired one 410; links that are not genuine are
-//! counted per client address, and an address over the limit gets 429 for every link until
-//! it cools down, so signatures cannot be guessed at speed.
+//! genuine answers a plain 404 page, an expired one 410; an address the use case turns
+//! away for too many links that were not genuine gets a 429 page with `Retry-After` for
+//! every link until it cools down.
 
 use std::net::SocketAddr;
 
@@ -16,23 +16,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::ApiError;
-use super::rate_limit::RateLimiter;
 use super::receipt_page;
 use super::AppState;
 use crate::people::Lang;
 use crate::services::cashout::receipt_link::{self, Refused};
-
-/// Links that are not genuine one client address may open at once, and then a minute.
-pub const LINK_FAILURES_BURST: u32 = 10;
-pub const LINK_FAILURES_PER_MIN: u32 = 10;
+use crate::services::Kind;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/receipts/{id}", get(open))
-}
-
-/// The limiter of links that are not genuine, per client address.
-pub fn failure_limiter() -> RateLimiter {
-    RateLimiter::per_minute(LINK_FAILURES_PER_MIN, LINK_FAILURES_BURST)
 }
 
 /// The language a person asked for: `?lang=`, else `Accept-Language`, else Korean.
@@ -75,22 +66,19 @@ async fn open(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(query.lang.as_deref(), &headers);
-    let address = client.ip().to_string();
-    if let Err(wait) = app.link_failures.peek(&address) {
-        let mut response = page(StatusCode::TOO_MANY_REQUESTS, receipt_page::refusal(lang, None));
-        let seconds = wait.as_secs().max(1).to_string();
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&seconds).expect("digits"));
-        return Ok(response);
-    }
     let (exp, sig) = (query.exp.as_deref().unwrap_or(""), query.sig.as_deref().unwrap_or(""));
-    Ok(match receipt_link::open(&app, &id, exp, sig).await? {
-        Ok(receipt) => page(StatusCode::OK, receipt_page::render(&receipt, lang)),
-        Err(Refused::Expired) => page(StatusCode::GONE, receipt_page::refusal(lang, Some(Refused::Expired))),
-        Err(Refused::Invalid) => {
-            // Counted after the answer is known; the next try from here is turned away first.
-            let _ = app.link_failures.check(&address);
-            page(StatusCode::NOT_FOUND, receipt_page::refusal(lang, Some(Refused::Invalid)))
+    Ok(match receipt_link::open(&app, client.ip(), &id, exp, sig).await {
+        Ok(Ok(receipt)) => page(StatusCode::OK, receipt_page::render(&receipt, lang)),
+        Ok(Err(Refused::Expired)) => page(StatusCode::GONE, receipt_page::refusal(lang, Some(Refused::Expired))),
+        Ok(Err(Refused::Invalid)) => page(StatusCode::NOT_FOUND, receipt_page::refusal(lang, Some(Refused::Invalid))),
+        // A person with a browser is told in words, on a page, not in JSON.
+        Err(error) if error.kind() == Kind::RateLimited => {
+            let mut response = page(StatusCode::TOO_MANY_REQUESTS, receipt_page::refusal(lang, None));
+            let seconds = error.retry_after_s().unwrap_or(1);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
         }
+        Err(error) => return Err(error),
     })
 }
 

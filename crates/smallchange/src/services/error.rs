@@ -82,6 +82,14 @@ impl Error {
         Error { param: Some(param.into()), ..self }
     }
 
+    /// Too many tries of `what`: wait `wait`, rounded up to whole seconds (one at least),
+    /// before trying again.
+    pub fn rate_limited(wait: std::time::Duration, what: &str) -> Error {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let message = format!("{what}: retry after {seconds} s");
+        Error { retry_after_s: Some(seconds), ..Error::new(Kind::RateLimited, "rate_limited", message) }
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Error {
         Error::new(Kind::Unavailable, "unavailable", message)
     }
@@ -106,6 +114,11 @@ impl Error {
 
     pub fn param(&self) -> Option<&str> {
         self.param.as_deref()
+    }
+
+    /// Seconds to wait before trying again, when rate limited.
+    pub fn retry_after_s(&self) -> Option<u64> {
+        self.retry_after_s
     }
 }
 

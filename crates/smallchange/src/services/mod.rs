@@ -4,7 +4,8 @@
 //! and answers with a domain result or an [`Error`] carrying a stable code; it knows
 //! nothing of HTTP. One module per family: users and identity (`users`), funding and
 //! payments (`topups`, `payments`), balances and statements (`balances`), gift cards,
-//! cash-out, review, disputes, webhooks admin. See docs/ARCHITECTURE.md.
+//! cash-out, review, disputes, webhooks admin; and the guards against guessing they
+//! share (`limits`). See docs/ARCHITECTURE.md.
 
 pub mod actor;
 pub mod balances;
@@ -13,6 +14,7 @@ pub mod commit;
 pub mod disputes;
 pub mod error;
 pub mod gift_cards;
+pub mod limits;
 pub mod page;
 pub mod payments;
 pub mod review;

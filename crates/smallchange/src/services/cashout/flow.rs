@@ -204,12 +204,19 @@ pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code:
     if !right {
         return Err(wrong_code(app, actor, tenant, &cashout, attempt, allowed, now).await?);
     }
+    let cashout = Cashout { otp_attempts: attempt, ..cashout };
     let confirmed = proceed(app, actor, tenant, &cashout, "confirmed", now).await?;
-    view::detailed(app, tenant, confirmed).await
+    let mut answer = view::detailed(app, tenant, confirmed).await?;
+    // Steps the worker took since (read with the timeline) are not this answer's either.
+    if let Some(ours) = answer.timeline.iter().rposition(|step| step.status == answer.cashout.status) {
+        answer.timeline.truncate(ours + 1);
+    }
+    Ok(answer)
 }
 
 /// A confirmed cash-out (by its code, or by a standing authorisation) meets the risk
-/// rules: to the rail, to review, or refused with its hold released.
+/// rules: to the rail, to review, or refused with its hold released. Answers the cash-out
+/// as this change left it.
 pub async fn proceed(
     app: &Context,
     actor: &Actor,
@@ -244,7 +251,16 @@ pub async fn proceed(
         let message = format!("the cash-out was refused ({}) and its hold released", verdict.reasons.join(", "));
         return Err(Error::conflict(code, message));
     }
-    load(app, tenant, id).await
+    // The cash-out as this change left it, not read again: the worker may already have
+    // taken it on (to the rail), and that is not what this request did.
+    Ok(Cashout {
+        status: to.to_string(),
+        confirmed_at: Some(now),
+        risk_decision: Some(verdict.decision.as_str().to_string()),
+        risk_reasons: verdict.reasons.iter().map(|reason| reason.to_string()).collect(),
+        updated_at: now,
+        ..cashout.clone()
+    })
 }
 
 /// The error for a TOTP code that confirmed something already (RFC 6238 §5.2: a code is

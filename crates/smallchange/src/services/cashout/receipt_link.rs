@@ -3,7 +3,10 @@
 //! and the expiry under a key derived for this purpose alone ([`crate::crypto::Secrets::sign`]).
 //! A link opens the receipt as it is when opened (its current status) until `exp`; a link
 //! whose signature does not match its id and expiry opens nothing. Cash-out ids are unique
-//! across tenants, so the id alone finds the tenant.
+//! across tenants, so the id alone finds the tenant. Links that are not genuine are counted
+//! per client address, whichever door opens them, so signatures cannot be guessed at speed.
+
+use std::net::IpAddr;
 
 use super::view::{self, Receipt};
 use crate::context::Context;
@@ -35,9 +38,32 @@ pub fn mint(ctx: &Context, cashout_id: &str, now_us: i64) -> String {
     format!("{base}/receipts/{cashout_id}?exp={exp}&sig={sig}")
 }
 
-/// The receipt a link opens: checks the signature first (so nothing is looked up for a
-/// forgery), then the expiry, then reads the cash-out as it is now.
-pub async fn open(ctx: &Context, cashout_id: &str, exp: &str, sig: &str) -> Result<Result<Receipt, Refused>, Error> {
+/// The receipt a link opens for `client`: turns the client away first if too many of its
+/// links were not genuine ([`crate::services::limits::LinkFailures`]), and counts this one
+/// if it is not.
+pub async fn open(
+    ctx: &Context,
+    client: IpAddr,
+    cashout_id: &str,
+    exp: &str,
+    sig: &str,
+) -> Result<Result<Receipt, Refused>, Error> {
+    ctx.guards.link_failures.admit(client)?;
+    let opened = open_admitted(ctx, cashout_id, exp, sig).await?;
+    if matches!(opened, Err(Refused::Invalid)) {
+        ctx.guards.link_failures.failed(client);
+    }
+    Ok(opened)
+}
+
+/// Checks the signature first (so nothing is looked up for a forgery), then the expiry,
+/// then reads the cash-out as it is now.
+async fn open_admitted(
+    ctx: &Context,
+    cashout_id: &str,
+    exp: &str,
+    sig: &str,
+) -> Result<Result<Receipt, Refused>, Error> {
     let well_formed = exp.len() <= EXP_LEN_MAX && sig.len() == SIG_LEN;
     let Some(exp_s) = exp.parse::<i64>().ok().filter(|_| well_formed) else { return Ok(Err(Refused::Invalid)) };
     if !ctx.secrets.signature_matches(PURPOSE, &message(cashout_id, exp_s), &sig.to_ascii_lowercase()) {

@@ -1,12 +1,18 @@
 //! Checking a code and redeeming it into a user's wallet, as a pocket of its own. The
 //! redemption is planned in the committer with the card's account locked: of any number of
 //! racing redemptions, one takes the value and the others find it gone.
+//!
+//! Both are guarded against guessing here, below every door: a code that matches no card
+//! counts against the person and the client address, and past either limit a code is turned
+//! away before it is looked up ([`crate::services::limits::CodeGuesses`]).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use ledger::{Amount, Currency};
 
 use super::super::commit::{self, refused, Answer, Retry};
+use super::super::limits::person;
 use super::super::{users, Actor, Error};
 use super::{code_lookup, CardView};
 use crate::clock::rfc3339;
@@ -54,9 +60,25 @@ fn reasons(card: &Card, brand: &str, region: Option<&str>, now: i64) -> Vec<&'st
     reasons
 }
 
-/// Whether `presented` can be redeemed now. Checking records nothing: `_actor` is taken as
-/// every use case takes it.
-pub async fn check(ctx: &Context, _actor: &Actor, tenant: &str, presented: &Presented) -> Result<Eligibility, Error> {
+/// Whether `presented` can be redeemed now, asked by `actor` from `client`. Checking records
+/// nothing but a code that matches no card, which counts against `actor` and `client`.
+pub async fn check(
+    ctx: &Context,
+    actor: &Actor,
+    client: IpAddr,
+    tenant: &str,
+    presented: &Presented,
+) -> Result<Eligibility, Error> {
+    let person = person(tenant, actor);
+    ctx.guards.code_guesses.admit(&person, client)?;
+    let found = eligibility(ctx, tenant, presented).await?;
+    if found.reasons.contains(&"card_not_found") {
+        ctx.guards.code_guesses.wrong(&person, client);
+    }
+    Ok(found)
+}
+
+async fn eligibility(ctx: &Context, tenant: &str, presented: &Presented) -> Result<Eligibility, Error> {
     let now = ctx.clock.now_us();
     let mut found_reasons = Vec::new();
     if !gift_cards::brand_supported(&ctx.db, tenant, presented.brand()).await? {
@@ -79,8 +101,28 @@ pub async fn check(ctx: &Context, _actor: &Actor, tenant: &str, presented: &Pres
     Ok(Eligibility { reasons: found_reasons, shown })
 }
 
-/// Redeems `presented` into `user_id`'s wallet, recording `actor` as who redeemed it.
+/// Redeems `presented` into `user_id`'s wallet, asked by `actor` from `client` and recording
+/// `actor` as who redeemed it. A code that matches no card counts against the wallet's user
+/// (whoever asks for them) and `client`.
 pub async fn redeem(
+    ctx: &Context,
+    actor: &Actor,
+    client: IpAddr,
+    tenant: &str,
+    user_id: &str,
+    presented: &Presented,
+    retry: Option<Retry<CardView>>,
+) -> Result<Answer<CardView>, Error> {
+    let person = person(tenant, &Actor::EndUser { user_id: user_id.to_string() });
+    ctx.guards.code_guesses.admit(&person, client)?;
+    let answer = redeem_admitted(ctx, actor, tenant, user_id, presented, retry).await;
+    if answer.as_ref().is_err_and(|error| error.code() == "card_not_found") {
+        ctx.guards.code_guesses.wrong(&person, client);
+    }
+    answer
+}
+
+async fn redeem_admitted(
     ctx: &Context,
     actor: &Actor,
     tenant: &str,

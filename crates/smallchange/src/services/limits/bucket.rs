@@ -1,6 +1,8 @@
-//! Per-key rate limits: a token bucket for each API key, refilled at `rate_limit_per_s`
-//! up to `rate_limit_burst`. A caller over its limit gets 429 `rate_limited` with a
-//! `Retry-After` header saying when to come back; the request changes nothing.
+//! The token bucket every limit is made of: a bucket per key (an API key's hash, a person,
+//! a client address), refilled at a steady rate up to a burst. Over its limit a key is told
+//! how long to wait; what that means to a client (429 `rate_limited` with `Retry-After`) is
+//! the door's to say. The API's per-key limit (`rate_limit_per_s` up to `rate_limit_burst`)
+//! and the guards against guessing ([`super::Guards`]) use it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
