@@ -11,21 +11,17 @@ pub mod pages;
 pub mod templates;
 pub mod visitor;
 
-use std::sync::Arc;
-
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
 use axum::Router;
 
 use crate::context::Context;
-use crate::services::wallet_access::sign_in;
 
-/// What the wallet's pages share: the services' context and the sign-in limits.
+/// What the wallet's pages share: the services' context.
 #[derive(Clone)]
 pub struct Ui {
     pub ctx: Context,
-    pub sign_in: Arc<sign_in::Limits>,
 }
 
 impl std::ops::Deref for Ui {
@@ -38,7 +34,7 @@ impl std::ops::Deref for Ui {
 
 /// Every `/wallet/` route, with the headers every page is sent with.
 pub fn router(ctx: Context) -> Router {
-    let ui = Ui { ctx, sign_in: Arc::default() };
+    let ui = Ui { ctx };
     Router::new()
         .route("/wallet/assets/{name}", get(assets::serve))
         .merge(pages::router())

@@ -40,6 +40,8 @@ pub const LINK_FAILURES_PER_MIN: u32 = 10;
 pub struct Guards {
     pub code_guesses: CodeGuesses,
     pub link_failures: LinkFailures,
+    /// Web wallet sign-in codes asked for and guessed.
+    pub sign_in: crate::services::wallet_access::sign_in::Limits,
 }
 
 /// Whose tries a gift-card code counts against: `actor` in `tenant`. A user redeeming into

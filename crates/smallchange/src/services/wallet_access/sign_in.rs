@@ -12,9 +12,8 @@ use std::time::Duration;
 use super::sessions::{self, Opened};
 use crate::context::Context;
 use crate::domain::user::Phone;
-use crate::http::rate_limit::RateLimiter;
 use crate::services::cashout::otp::{self, Gateway};
-use crate::services::error::Kind;
+use crate::services::limits::RateLimiter;
 use crate::services::Error;
 use crate::store::tenants::new_id;
 use crate::store::wallet_access::{self, NewCode};
@@ -62,7 +61,6 @@ pub struct Started {
 /// is one), asked from `address`. The SMS is in `lang`.
 pub async fn start(
     ctx: &Context,
-    limits: &Limits,
     tenant_id: &str,
     phone: &str,
     address: &str,
@@ -70,6 +68,7 @@ pub async fn start(
 ) -> Result<Started, Error> {
     let phone = Phone::parse(phone)
         .ok_or_else(|| Error::invalid("invalid_phone", "phone is a number such as +821012345678", "phone"))?;
+    let limits = &ctx.guards.sign_in;
     let operator = crate::store::tenants::tenant_name(&ctx.db, tenant_id).await?;
     let Some(operator) = operator else { return Err(Error::not_found("no such wallet")) };
     limits.by_address.check(address).map_err(too_many)?;
@@ -105,12 +104,12 @@ pub async fn start(
 /// Errors: `otp_invalid` (tries left), `otp_locked` (no tries left, or used), `otp_expired`.
 pub async fn finish(
     ctx: &Context,
-    limits: &Limits,
     attempt_id: &str,
     code: &str,
     address: &str,
     user_agent: &str,
 ) -> Result<Opened, Error> {
+    let limits = &ctx.guards.sign_in;
     limits.wrong_by_address.peek(address).map_err(too_many)?;
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -146,9 +145,5 @@ fn locked() -> Error {
 }
 
 fn too_many(wait: Duration) -> Error {
-    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-    Error {
-        retry_after_s: Some(seconds),
-        ..Error::new(Kind::RateLimited, "rate_limited", format!("too many tries: wait {seconds} s and try again"))
-    }
+    Error::rate_limited(wait, "too many sign-in tries")
 }

@@ -96,7 +96,7 @@ fn show_phone_form(ui: &Ui, visitor: &Visitor, wallet: &str, phone: &str, error:
 async fn send_code(State(ui): State<Ui>, Path(wallet): Path<String>, posted: Posted<PhoneForm>) -> Response {
     let Posted { visitor, form } = posted;
     let phone = normalized_phone(&form.phone);
-    match sign_in::start(&ui, &ui.sign_in, &wallet, &phone, &visitor.address, visitor.lang).await {
+    match sign_in::start(&ui, &wallet, &phone, &visitor.address, visitor.lang).await {
         Ok(started) => Redirect::to(&format!("/wallet/code/{}", started.attempt_id)).into_response(),
         Err(error) if error.kind() == crate::services::Kind::NotFound => page::failure(&ui, &visitor, error),
         Err(error) => show_phone_form(&ui, &visitor, &wallet, &form.phone, Some(error)),
@@ -125,7 +125,7 @@ async fn code_form(State(ui): State<Ui>, visitor: Visitor, Path(attempt): Path<S
 
 async fn check_code(State(ui): State<Ui>, Path(attempt): Path<String>, posted: Posted<CodeForm>) -> Response {
     let Posted { visitor, form } = posted;
-    match sign_in::finish(&ui, &ui.sign_in, &attempt, &form.code, &visitor.address, &visitor.user_agent).await {
+    match sign_in::finish(&ui, &attempt, &form.code, &visitor.address, &visitor.user_agent).await {
         Ok(opened) => signed_in(&ui, &visitor, opened).await,
         Err(error) => {
             let locked = matches!(error.code(), "otp_locked" | "otp_expired");
