@@ -9,6 +9,7 @@
 
 pub mod bank;
 pub mod process;
+pub mod wallet;
 
 use std::path::PathBuf;
 use std::time::Duration;
