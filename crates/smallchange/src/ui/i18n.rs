@@ -61,8 +61,8 @@ pub fn ids(lang: Lang) -> Vec<String> {
 }
 
 /// Each catalog file, per language: one per part of the wallet, so that parts grow apart.
-const KO: &[&str] = &[include_str!("../../locales/ko/wallet.ftl")];
-const EN: &[&str] = &[include_str!("../../locales/en/wallet.ftl")];
+const KO: &[&str] = &[include_str!("../../locales/ko/wallet.ftl"), include_str!("../../locales/ko/settings.ftl")];
+const EN: &[&str] = &[include_str!("../../locales/en/wallet.ftl"), include_str!("../../locales/en/settings.ftl")];
 
 fn source(lang: Lang) -> String {
     match lang {
@@ -84,6 +84,8 @@ mod tests {
         let only_en: Vec<_> = en.iter().filter(|id| !ko.contains(id)).collect();
         assert!(only_ko.is_empty() && only_en.is_empty(), "only in ko: {only_ko:?}; only in en: {only_en:?}");
         assert!(ko.len() > 20, "the catalogs were read ({} messages)", ko.len());
+        let twice: Vec<_> = ko.windows(2).chain(en.windows(2)).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+        assert!(twice.is_empty(), "messages defined twice: {twice:?}");
     }
 
     #[test]

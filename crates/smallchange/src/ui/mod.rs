@@ -8,6 +8,7 @@ pub mod headers;
 pub mod i18n;
 pub mod page;
 pub mod pages;
+pub mod qr;
 pub mod templates;
 pub mod visitor;
 

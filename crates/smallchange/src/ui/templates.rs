@@ -19,6 +19,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sign_in.html", include_str!("../../templates/wallet/sign_in.html")),
     ("sign_in_code.html", include_str!("../../templates/wallet/sign_in_code.html")),
     ("home.html", include_str!("../../templates/wallet/home.html")),
+    ("settings.html", include_str!("../../templates/wallet/settings.html")),
+    ("authenticator.html", include_str!("../../templates/wallet/authenticator.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -2,11 +2,12 @@
 
 pub mod enter;
 pub mod home;
+pub mod settings;
 
 use axum::Router;
 
 use super::Ui;
 
 pub fn router() -> Router<Ui> {
-    Router::new().merge(enter::router()).merge(home::router())
+    Router::new().merge(enter::router()).merge(home::router()).merge(settings::router())
 }

@@ -1,0 +1,146 @@
+//! The web wallet's settings page, on both backends, as a browser without JavaScript uses
+//! it: auto-cash-out saved (and a bad threshold explained, nothing saved), the
+//! authenticator app enrolled with a QR code whose secret really makes codes, and sessions
+//! listed and ended — one, or every other — while another user's session cannot be touched.
+
+mod support;
+
+use base64::Engine;
+use serde_json::json;
+use support::wallet::Browser;
+use support::{spawn, Backend, TestServer};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+both_backends!(auto_cash_out_is_saved_from_the_page, super::auto_cash_out_is_saved_from_the_page_on);
+both_backends!(the_authenticator_is_enrolled_with_a_qr_code, super::the_authenticator_is_enrolled_with_a_qr_code_on);
+both_backends!(sessions_are_listed_and_ended, super::sessions_are_listed_and_ended_on);
+
+async fn verified_user_with_bank(server: &TestServer, external_id: &str) -> (String, String) {
+    let (_, user) = server.post("/v1/users", json!({"external_id": external_id, "phone": "+821012345678"})).await;
+    let id = user["id"].as_str().unwrap().to_string();
+    let kyc = json!({"level": "verified", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "id-1"});
+    assert_eq!(server.post(&format!("/v1/users/{id}/kyc"), kyc).await.0, 200);
+    let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "김민지"});
+    let (status, destination) = server.post(&format!("/v1/users/{id}/payout-destinations"), bank).await;
+    assert_eq!(status, 200, "{destination}");
+    (id, destination["id"].as_str().unwrap().to_string())
+}
+
+async fn auto_cash_out_is_saved_from_the_page_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let (user, bank) = verified_user_with_bank(&server, "minji").await;
+    let (mut browser, _) = server.signed_in(&user).await;
+    let settings = browser.get("/wallet/settings").await;
+    assert_eq!(settings.status, 200);
+    assert!(settings.shows("자동 출금") && settings.shows(&bank), "{}", settings.html);
+    // A threshold that is not an amount is explained, and nothing is saved.
+    let bad = browser
+        .submit(
+            &settings,
+            "/wallet/settings/auto-cash-out",
+            &[("enabled", "on"), ("threshold", "lots"), ("destination_id", &bank)],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.shows("금액을 숫자로 입력해 주세요") && bad.shows("href=\"#threshold\""), "{}", bad.html);
+    assert!(bad.shows("value=\"lots\""), "what was typed stays in the field");
+    assert_eq!(server.get(&format!("/v1/users/{user}/auto-cashout")).await.0, 404);
+    // As people type it, it is saved.
+    let saved = browser
+        .submit(
+            &settings,
+            "/wallet/settings/auto-cash-out",
+            &[("enabled", "on"), ("threshold", "50,000"), ("destination_id", &bank)],
+        )
+        .await;
+    assert_eq!((saved.status, saved.location.as_deref()), (303, Some("/wallet/settings?done=auto")));
+    let (status, auto) = server.get(&format!("/v1/users/{user}/auto-cashout")).await;
+    assert_eq!(status, 200);
+    assert_eq!((auto["enabled"].as_bool(), auto["threshold"].as_i64()), (Some(true), Some(50_000)), "{auto}");
+    let shown = browser.get("/wallet/settings?done=auto").await;
+    assert!(shown.shows("자동 출금 설정을 저장했어요") && shown.shows("value=\"50000\""), "{}", shown.html);
+    // Another user's destination is not this user's to choose.
+    let (_, other_bank) = verified_user_with_bank(&server, "junho").await;
+    let refused = browser
+        .submit(&settings, "/wallet/settings/auto-cash-out", &[("threshold", "50000"), ("destination_id", &other_bank)])
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.shows("받을 곳을 목록에서 골라 주세요"), "{}", refused.html);
+    let (_, unchanged) = server.get(&format!("/v1/users/{user}/auto-cashout")).await;
+    assert_eq!(unchanged["destination_id"], bank.as_str());
+    server.stop().await;
+}
+
+async fn the_authenticator_is_enrolled_with_a_qr_code_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let (user, _) = verified_user_with_bank(&server, "minji").await;
+    let (mut browser, _) = server.signed_in(&user).await;
+    browser.accept_language = "en".into();
+    let settings = browser.get("/wallet/settings").await;
+    assert!(settings.shows("Set up an authenticator app"), "{}", settings.html);
+    let enrolled = browser.submit(&settings, "/wallet/settings/authenticator", &[]).await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.html);
+    assert!(enrolled.shows("This is shown only once"));
+    // The QR code is an SVG drawn here, with alt text, and the key beside it makes codes.
+    let html = enrolled.html.replace("&#x2f;", "/");
+    let qr = html.split("src=\"data:image/svg+xml;base64,").nth(1).unwrap().split('"').next().unwrap();
+    let svg = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(qr).unwrap()).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("<path"));
+    assert!(enrolled.shows("alt=\"QR code to add to your authenticator app\""));
+    let secret: String =
+        enrolled.html.split("<code>").nth(1).unwrap().split("</code>").next().unwrap().split_whitespace().collect();
+    let bytes = Secret::Encoded(secret).to_bytes().expect("a base32 key");
+    assert_eq!(bytes.len(), 20);
+    let code = TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, "user".into()).unwrap().generate_current().unwrap();
+    assert_eq!(code.len(), 6);
+    let (_, shown) = server.get(&format!("/v1/users/{user}")).await;
+    assert_eq!(shown["totp_enrolled"], true);
+    // Once: posting again (a reload) shows no secret, and says the app is set up.
+    let again = browser.submit(&settings, "/wallet/settings/authenticator", &[]).await;
+    assert_eq!(again.status, 409);
+    assert!(!again.html.contains("data:image/svg+xml") && again.shows("Your authenticator app is set up"));
+    server.stop().await;
+}
+
+async fn sessions_are_listed_and_ended_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let (user, _) = verified_user_with_bank(&server, "minji").await;
+    let (mut phone, _) = server.signed_in(&user).await;
+    let (mut laptop, _) = server.signed_in(&user).await;
+    let (mut tablet, _) = server.signed_in(&user).await;
+    let settings = phone.get("/wallet/settings").await;
+    assert_eq!(settings.html.matches("class=\"session\"").count(), 3, "{}", settings.html);
+    assert_eq!(settings.html.matches("지금 이 기기").count(), 1);
+    // One other session ended by its id (the first form that ends one).
+    let end_path =
+        settings.html.split("action=\"/wallet/settings/sessions/wss_").nth(1).unwrap().split('"').next().unwrap();
+    let end_path = format!("/wallet/settings/sessions/wss_{end_path}");
+    let ended = phone.submit(&settings, &end_path, &[]).await;
+    assert_eq!(ended.location.as_deref(), Some("/wallet/settings?done=session"));
+    let still: Vec<bool> = vec![
+        laptop.get("/wallet/").await.shows("지갑에 있는 돈"),
+        tablet.get("/wallet/").await.shows("지갑에 있는 돈"),
+    ];
+    assert_eq!(still.iter().filter(|s| **s).count(), 1, "exactly one of the others was ended");
+    // Another user cannot end this user's sessions: 404, and nothing ends.
+    let (other_user, _) = verified_user_with_bank(&server, "junho").await;
+    let (mut stranger, stranger_home) = server.signed_in(&other_user).await;
+    let own = phone.get("/wallet/settings").await;
+    let phone_path = own
+        .html
+        .split("action=\"/wallet/settings/sessions/wss_")
+        .nth(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string());
+    let target = format!("/wallet/settings/sessions/wss_{}", phone_path.unwrap());
+    assert_eq!(stranger.submit(&stranger_home, &target, &[]).await.status, 404);
+    // Every other session ended at once; this one stays.
+    let ended = phone.submit(&own, "/wallet/settings/sessions/end-others", &[]).await;
+    assert_eq!(ended.location.as_deref(), Some("/wallet/settings?done=others"));
+    assert!(!laptop.get("/wallet/").await.shows("지갑에 있는 돈"));
+    assert!(!tablet.get("/wallet/").await.shows("지갑에 있는 돈"));
+    let after = phone.get("/wallet/settings?done=others").await;
+    assert_eq!(after.html.matches("class=\"session\"").count(), 1);
+    assert!(after.shows("다른 곳에서 모두 로그아웃했어요"));
+    let _ = Browser::new(&server.base);
+    server.stop().await;
+}
