@@ -1,0 +1,115 @@
+"""The web wallet in real headless Chromium (Debian's), as its people use it: every page in
+Korean and English, on a phone (390x844) and a desktop (1280x800), read for what it must
+say, checked by axe-core and kept as a screenshot; signing in with a phone number (a wrong
+code, then the right one); the session cookie's flags; choosing a language; and a balance
+charged to a phone bill, which shows nothing withdrawable and says why.
+
+Run by scripts/test (scripts/lib/browser.sh), which sets SMALLCHANGE_BIN and SCREENSHOTS."""
+
+import pytest
+
+from conftest import SIZES, demo_server, look_at, new_page
+
+# Each signed-in page: its path, and words it must show in each language.
+SIGNED_IN_PAGES = {
+    "home": ("/wallet/", {"ko": ["지갑에 있는 돈", "출금할 수 있는 돈", "휴대폰 결제로 충전한 돈"],
+                          "en": ["In your wallet", "You can withdraw", "Added through your phone bill"]}),
+    "settings": ("/wallet/settings", {"ko": ["자동 출금", "인증 앱", "로그인한 기기"],
+                                      "en": ["Auto cash-out", "Authenticator app", "Where you are signed in"]}),
+}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    with demo_server() as api:
+        yield api
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_signed_in_page_reads_right_and_is_accessible(browser, demo, lang, size):
+    page = new_page(browser, lang, size)
+    page.goto(demo.wallet_link(demo.user("minji")))
+    assert page.url.endswith("/wallet/")
+    for name, (path, words) in SIGNED_IN_PAGES.items():
+        response = page.goto(demo.base + path)
+        assert response.status == 200, f"{path}: {response.status}"
+        assert page.locator("html").get_attribute("lang") == lang
+        text = page.inner_text("body")
+        for expected in words[lang]:
+            assert expected in text, f"{name}/{lang}: {expected!r} missing from:\n{text}"
+        look_at(page, f"wallet-{name}-{lang}-{size}")
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_pages_before_signing_in_are_accessible(browser, demo, lang, size):
+    page = new_page(browser, lang, size)
+    used = demo.wallet_link(demo.user("junho"))
+    page.goto(used)
+    page.context.clear_cookies()
+    response = page.goto(used)
+    assert response.status == 410
+    look_at(page, f"wallet-link-refused-{lang}-{size}")
+    page.goto(demo.base + "/wallet/")
+    look_at(page, f"wallet-front-door-{lang}-{size}")
+    page.goto(demo.base + f"/wallet/sign-in/{demo.tenant()}")
+    look_at(page, f"wallet-sign-in-{lang}-{size}")
+    page.get_by_label("휴대폰 번호" if lang == "ko" else "Mobile phone number").fill("12")
+    page.get_by_role("button", name="인증 코드 받기" if lang == "ko" else "Send me a code").click()
+    assert page.locator(".error-summary").is_visible()
+    look_at(page, f"wallet-sign-in-error-{lang}-{size}")
+    page.context.close()
+
+
+def test_signing_in_with_a_phone_number_wrong_code_then_right(browser, demo):
+    page = new_page(browser, "ko")
+    page.goto(demo.base + f"/wallet/sign-in/{demo.tenant()}")
+    page.get_by_label("휴대폰 번호").fill("010-8765-4321")
+    page.get_by_role("button", name="인증 코드 받기").click()
+    assert "/wallet/code/" in page.url
+    look_at(page, "wallet-code-ko-phone")
+    code = demo.sms_code("+821087654321")
+    wrong = "111111" if code != "111111" else "222222"
+    page.get_by_label("인증 코드 6자리").fill(wrong)
+    page.get_by_role("button", name="로그인").click()
+    assert "코드가 맞지 않아요" in page.inner_text("body")
+    look_at(page, "wallet-code-wrong-ko-phone")
+    page.get_by_label("인증 코드 6자리").fill(code)
+    page.get_by_role("button", name="로그인").click()
+    assert page.url.endswith("/wallet/")
+    assert "지갑에 있는 돈" in page.inner_text("body")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sc_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/wallet"
+    # Signing out ends it: the wallet is closed on this device.
+    page.get_by_role("button", name="로그아웃").click()
+    assert "로그아웃했어요" in page.inner_text("body")
+    page.goto(demo.base + "/wallet/")
+    assert "지갑에 들어가려면" in page.inner_text("body")
+    page.context.close()
+
+
+def test_the_language_chosen_sticks(browser, demo):
+    page = new_page(browser, "ko")
+    page.goto(demo.wallet_link(demo.user("minji")))
+    page.get_by_role("button", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "In your wallet" in page.inner_text("body")
+    page.goto(demo.base + "/wallet/settings")
+    assert page.locator("html").get_attribute("lang") == "en", "the choice outlasts the page it was made on"
+    page.context.close()
+
+
+def test_a_carrier_only_balance_shows_nothing_withdrawable_and_why(browser, demo):
+    user = demo.call("POST", "/v1/users", {"external_id": "carrier-only", "phone": "+821055550123"})["id"]
+    demo.call("POST", f"/v1/users/{user}/topups",
+              {"source": "carrier_billing", "amount": 30000, "currency": "KRW", "reference": "browser-carrier"})
+    for lang, withdrawable, why in [("ko", "0원", "출금할 수 없어요"), ("en", "₩0", "Cannot be withdrawn")]:
+        page = new_page(browser, lang)
+        page.goto(demo.wallet_link(user))
+        summary = page.locator("section.summary").inner_text()
+        assert withdrawable in summary, summary
+        assert why in page.inner_text("body")
+        look_at(page, f"wallet-home-carrier-only-{lang}-phone")
+        page.context.close()
