@@ -87,7 +87,7 @@ async fn reuse(db: &Db, addr: SocketAddr, shown_db: &str, old: DemoSeed) -> anyh
 fn print(addr: SocketAddr, key: &str, seeded: &Seeded) {
     println!("admin key: {key}");
     println!(
-        "users: minji {} (every pocket, three gift cards), junho {} (cash and carrier)",
+        "users: minji {} (every pocket, three gift cards, a paid and a failed cash-out), junho {} (cash and carrier)",
         seeded.minji, seeded.junho
     );
     println!(
@@ -112,6 +112,14 @@ pub(crate) struct Api {
 }
 
 impl Api {
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let response = self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.key).send().await?;
+        let status = response.status();
+        let answer: Value = response.json().await?;
+        anyhow::ensure!(status.is_success(), "GET {path} answered {status}: {answer}");
+        Ok(answer)
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let response =
             self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await?;
@@ -159,7 +167,8 @@ async fn fill(api: &Api) -> anyhow::Result<Seeded> {
         body
     };
     for body in [
-        topup("bank_transfer", 30_000, None),
+        // ₩10,000 more than the balances shown in the guides: the demo's paid cash-out takes it.
+        topup("bank_transfer", 40_000, None),
         topup("earning", 12_000, None),
         topup("refund", 4_500, Some("bank_transfer")),
         topup("refund", 3_300, Some("carrier_billing")),
@@ -192,7 +201,32 @@ async fn fill(api: &Api) -> anyhow::Result<Seeded> {
     redeem_new_card(api, &minji, &culture, "CultureLand", 30_000, "carrier_billing").await?;
     api.post(&format!("/v1/users/{junho}/payments"), pay("music-app", 4_900, "monthly plan")).await?;
     let spare = api.post("/v1/gift-cards", issue(&culture, 5_000, "bank_transfer")).await?;
+    cash_out_history(api, &minji).await.context("minji's cash-out history")?;
     Ok(Seeded { minji, junho, bank, e_wallet, spare_code: spare["code"].as_str().unwrap_or_default().to_string() })
+}
+
+/// Minji's cash-out history for the web wallet to show: ₩10,000 paid to a toss e-wallet, and
+/// ₩5,000 to an e-wallet the sandbox refuses as closed (the money comes back). Each is
+/// confirmed with its SMS code and, being a first cash-out to its destination, approved;
+/// the sandbox rail settles them a few seconds later.
+async fn cash_out_history(api: &Api, minji: &str) -> anyhow::Result<()> {
+    for (wallet_id, amount) in [("minji-toss", 10_000), ("old-0000", 5_000)] {
+        let destination =
+            json!({"type": "e_wallet", "provider": "toss", "wallet_id": wallet_id, "holder_name": "김민지"});
+        let destination = id(&api.post(&format!("/v1/users/{minji}/payout-destinations"), destination).await?);
+        let quote = json!({"amount": amount, "currency": "KRW", "destination_id": destination});
+        let quote = id(&api.post(&format!("/v1/users/{minji}/cashout-quotes"), quote).await?);
+        let cashout = id(&api.post("/v1/cashouts", json!({"quote_id": quote})).await?);
+        let outbox = api.get("/v1/dev/sms-outbox").await?;
+        let text = outbox[0]["text"].as_str().unwrap_or_default();
+        let code: String =
+            text.split(|c: char| !c.is_ascii_digit()).filter(|d| d.len() == 6).last().unwrap_or_default().into();
+        let confirmed = api.post(&format!("/v1/cashouts/{cashout}/confirm"), json!({"otp": code})).await?;
+        if confirmed["status"] == "in_review" {
+            api.post(&format!("/v1/cashouts/{cashout}/approve"), json!({"reason": "demo history"})).await?;
+        }
+    }
+    Ok(())
 }
 
 fn issue(program: &str, face_value: i64, purchased_with: &str) -> Value {

@@ -159,8 +159,8 @@ impl WalletPolicy {
             Pocket::Gift(_) => (
                 false,
                 t(
-                    "상품권 잔액은 쓸 수 있고, 상품권 조건을 채우면 남은 금액을 환불받을 수 있어요 (refund-remainder).",
-                    "gift card balance: can be spent; the remainder can be refunded (refund-remainder) only once the \
+                    "상품권 잔액은 쓸 수 있고, 상품권 조건을 채우면 남은 금액을 환불받을 수 있어요.",
+                    "gift card balance: can be spent; the remainder can be refunded only once the \
                      card's terms allow it",
                 ),
             ),

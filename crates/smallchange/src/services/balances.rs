@@ -134,19 +134,19 @@ impl Words<'_> {
         let to_spend = people::money(to_spend_for_refund(terms, available), self.currency, self.lang);
         match (terms.rule.allows_refund(terms.face_value, available), self.lang) {
             (true, Lang::Ko) => format!(
-                "상품권을 {used_pct} 사용해서 남은 금액({left})을 지금 환불받을 수 있어요 (refund-remainder). 그대로 \
+                "상품권을 {used_pct} 사용해서 남은 금액({left})을 지금 환불받을 수 있어요. 그대로 \
                  출금할 수는 없어요."
             ),
             (true, Lang::En) => format!(
-                "gift card, {used_pct} used: the remainder ({left}) can be refunded now (refund-remainder); not \
+                "gift card, {used_pct} used: the remainder ({left}) can be refunded now; not \
                  withdrawable as such"
             ),
             (false, Lang::Ko) => format!(
-                "{to_spend} 더 사용하면 남은 금액을 환불받을 수 있어요 (refund-remainder). 지금 {used_pct} 사용, \
+                "{to_spend} 더 사용하면 남은 금액을 환불받을 수 있어요. 지금 {used_pct} 사용, \
                  {threshold_pct} 이상 사용하면 환불 가능."
             ),
             (false, Lang::En) => format!(
-                "gift card, {used_pct} used: spendable; its remainder becomes refundable (refund-remainder) once \
+                "gift card, {used_pct} used: spendable; its remainder becomes refundable once \
                  {threshold_pct} is used, after {to_spend} more"
             ),
         }

@@ -97,7 +97,7 @@ def settled(api, cashout, status):
         if api.call("GET", f"/v1/cashouts/{cashout}")["status"] == status:
             return
         time.sleep(0.1)
-    raise AssertionError(f"{cashout} never became {status}")
+    raise AssertionError(f"{cashout} never became {status}: {api.call('GET', f'/v1/cashouts/{cashout}')}")
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def receipts(server):
     failed one (to a wallet id ending in 0000, which the sandbox refuses as closed)."""
     minji = server.call("GET", "/v1/users?external_id=minji")["data"][0]["id"]
     wallet = next(d for d in server.call("GET", f"/v1/users/{minji}/payout-destinations")["data"]
-                  if d["type"] == "e_wallet")
+                  if d["type"] == "e_wallet" and d["masked"].startswith("kakaopay"))
     closed = server.call("POST", f"/v1/users/{minji}/payout-destinations",
                          {"type": "e_wallet", "provider": "kakaopay", "wallet_id": "closed-0000", "holder_name": "김민지"})
     paid = cash_out(server, minji, wallet["id"], 30_000)
