@@ -219,8 +219,7 @@ async fn cash_out_history(api: &Api, minji: &str) -> anyhow::Result<()> {
         let cashout = id(&api.post("/v1/cashouts", json!({"quote_id": quote})).await?);
         let outbox = api.get("/v1/dev/sms-outbox").await?;
         let text = outbox[0]["text"].as_str().unwrap_or_default();
-        let code: String =
-            text.split(|c: char| !c.is_ascii_digit()).filter(|d| d.len() == 6).last().unwrap_or_default().into();
+        let code: String = text.split(|c: char| !c.is_ascii_digit()).rfind(|d| d.len() == 6).unwrap_or_default().into();
         let confirmed = api.post(&format!("/v1/cashouts/{cashout}/confirm"), json!({"otp": code})).await?;
         if confirmed["status"] == "in_review" {
             api.post(&format!("/v1/cashouts/{cashout}/approve"), json!({"reason": "demo history"})).await?;
