@@ -114,12 +114,22 @@ def browser():
         chromium.close()
 
 
-def new_page(browser, lang="ko", size="phone"):
+def new_page(browser, lang="ko", size="phone", javascript=True):
     """A fresh browser (no cookies) whose language is `lang`, at `size`."""
     width, height = SIZES[size]
     locale = "ko-KR" if lang == "ko" else "en-US"
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale,
+                                  java_script_enabled=javascript)
     return context.new_page()
+
+
+# What one page may weigh over the wire, with its stylesheet and script.
+PAGE_BYTES_MAX = 100 * 1024
+
+WEIGHT = """() => {
+  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+  return entries.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0);
+}"""
 
 
 def look_at(page, name):
@@ -127,6 +137,12 @@ def look_at(page, name):
     serious or critical for axe-core, and kept as a screenshot `name`.png."""
     width = page.viewport_size["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways"
+    weight = page.evaluate(WEIGHT)
+    assert 0 < weight < PAGE_BYTES_MAX, f"{name} weighs {weight} bytes"
+    # Nothing but this server: every resource the page loaded came from its own origin.
+    origin = page.evaluate("location.origin")
+    others = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert all(url.startswith(origin) or url.startswith("data:") for url in others), others
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     results = Axe().run(page)

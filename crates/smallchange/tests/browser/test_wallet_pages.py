@@ -63,19 +63,22 @@ def test_the_pages_before_signing_in_are_accessible(browser, demo, lang, size):
     page.context.close()
 
 
-def test_signing_in_with_a_phone_number_wrong_code_then_right(browser, demo):
-    page = new_page(browser, "ko")
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_signing_in_with_a_phone_number_wrong_code_then_right(browser, demo, javascript):
+    page = new_page(browser, "ko", javascript=javascript)
     page.goto(demo.base + f"/wallet/sign-in/{demo.tenant()}")
     page.get_by_label("휴대폰 번호").fill("010-8765-4321")
     page.get_by_role("button", name="인증 코드 받기").click()
     assert "/wallet/code/" in page.url
-    look_at(page, "wallet-code-ko-phone")
+    if javascript:
+        look_at(page, "wallet-code-ko-phone")
     code = demo.sms_code("+821087654321")
     wrong = "111111" if code != "111111" else "222222"
     page.get_by_label("인증 코드 6자리").fill(wrong)
     page.get_by_role("button", name="로그인").click()
     assert "코드가 맞지 않아요" in page.inner_text("body")
-    look_at(page, "wallet-code-wrong-ko-phone")
+    if javascript:
+        look_at(page, "wallet-code-wrong-ko-phone")
     page.get_by_label("인증 코드 6자리").fill(code)
     page.get_by_role("button", name="로그인").click()
     assert page.url.endswith("/wallet/")
