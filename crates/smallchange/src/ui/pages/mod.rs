@@ -1,5 +1,7 @@
 //! The wallet's pages, one module per part of it.
 
+pub mod cash_out;
+pub mod cash_outs;
 pub mod enter;
 pub mod home;
 
@@ -8,5 +10,5 @@ use axum::Router;
 use super::Ui;
 
 pub fn router() -> Router<Ui> {
-    Router::new().merge(enter::router()).merge(home::router())
+    Router::new().merge(enter::router()).merge(home::router()).merge(cash_out::router()).merge(cash_outs::router())
 }
