@@ -198,7 +198,7 @@ async fn codes(server: &TestServer, phone: &str) -> Vec<String> {
     let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
     let texts = outbox.as_array().unwrap().iter().filter(|m| m["to"] == phone).map(|m| m["text"].as_str().unwrap());
     texts
-        .filter_map(|text| text.split(|c: char| !c.is_ascii_digit()).filter(|d| d.len() == 6).last().map(String::from))
+        .filter_map(|text| text.split(|c: char| !c.is_ascii_digit()).rfind(|d| d.len() == 6).map(String::from))
         .collect()
 }
 
