@@ -65,7 +65,7 @@ async fn auto_cash_out_is_saved_from_the_page_on(backend: Backend) {
         .submit(&settings, "/wallet/settings/auto-cash-out", &[("threshold", "50000"), ("destination_id", &other_bank)])
         .await;
     assert_eq!(refused.status, 400);
-    assert!(refused.shows("받을 곳을 목록에서 골라 주세요"), "{}", refused.html);
+    assert!(refused.shows("받을 곳을 골라 주세요"), "{}", refused.html);
     let (_, unchanged) = server.get(&format!("/v1/users/{user}/auto-cashout")).await;
     assert_eq!(unchanged["destination_id"], bank.as_str());
     server.stop().await;

@@ -24,8 +24,51 @@
     setInterval(tick, 1000);
   }
 
+  // Follows a cash-out: every 2 seconds while it is not final, its status.json (a same-origin
+  // GET with the session cookie) updates the status words, the line over the amount and the
+  // timeline in place. Stops at a final status, or when an answer is not a status.
+  function follow(node) {
+    var url = node.getAttribute("data-follow");
+    var status = node.querySelector("[data-status]");
+    var headline = node.querySelector("[data-headline]");
+    var timeline = node.querySelector("[data-timeline]");
+    function show(answer) {
+      if (status && status.textContent !== answer.status_text) status.textContent = answer.status_text;
+      if (headline) headline.textContent = answer.headline;
+      if (timeline && answer.timeline) {
+        while (timeline.firstChild) timeline.removeChild(timeline.firstChild);
+        answer.timeline.forEach(function (step) {
+          var item = document.createElement("li");
+          var words = document.createElement("span");
+          var when = document.createElement("time");
+          words.className = "step";
+          words.textContent = step.text;
+          when.textContent = step.at;
+          item.appendChild(words);
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(when);
+          timeline.appendChild(item);
+        });
+      }
+    }
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("status " + response.status);
+          return response.json();
+        })
+        .then(function (answer) {
+          show(answer);
+          if (!answer["final"]) setTimeout(poll, 2000);
+        })
+        .catch(function () { /* The page stays as it is; a reload shows the news. */ });
+    }
+    setTimeout(poll, 2000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     countdowns();
+    document.querySelectorAll("[data-follow]").forEach(follow);
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () { window.print(); });

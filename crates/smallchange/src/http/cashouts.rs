@@ -496,7 +496,9 @@ async fn receipt(
     let found = view::receipt(&app, operator.tenant_id(), &id).await?;
     let wants_html = headers.get("accept").and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if wants_html {
-        return Ok(Html(super::receipt_page::render(&found, lang)).into_response());
+        let policy = super::receipt_page::content_security_policy();
+        let page = Html(super::receipt_page::render(&found, lang));
+        return Ok(([(axum::http::header::CONTENT_SECURITY_POLICY, policy)], page).into_response());
     }
     let url = receipt_link::mint(&app, &found.cashout.id, app.clock.now_us());
     let view::Receipt { cashout, confirmed_at, destination, operator_name, operator_registration_number, .. } = found;

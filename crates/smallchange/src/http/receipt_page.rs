@@ -74,10 +74,16 @@ pub fn render(r: &Receipt, lang: Lang) -> String {
         Lang::Ko => format!("운영: {} (사업자등록번호 {})", r.operator_name, r.operator_registration_number),
         Lang::En => format!("Operator: {} (registration no. {})", r.operator_name, r.operator_registration_number),
     };
+    // The print button is shown by the wallet's script (`[data-print]`), loaded from this
+    // server: without JavaScript there is no button that does nothing, and no inline handler
+    // for the Content-Security-Policy to allow.
+    let script = crate::ui::assets::path("wallet.js").unwrap_or_default();
     let body = format!(
-        "{summary}<table>\n{rows}</table><p>{}</p><p><button onclick=\"window.print()\">{}</button></p>",
+        "{summary}<table>\n{rows}</table><p>{}</p><p><button type=\"button\" data-print hidden>{}</button></p>\
+         <script src=\"{}\" defer></script>",
         escape(&operator),
-        t(lang, "인쇄하기", "Print")
+        t(lang, "인쇄하기", "Print"),
+        escape(&script)
     );
     document(lang, t(lang, "출금 영수증", "Cash-out receipt"), &body)
 }
@@ -176,19 +182,31 @@ pub fn refusal(lang: Lang, why: Option<Refused>) -> String {
     document(lang, title, &format!("<p>{}</p>", escape(text)))
 }
 
+/// The pages' own stylesheet, inline; the Content-Security-Policy allows it by its hash.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}td{text-align:right;font-variant-numeric:tabular-nums}.amount{font-size:2rem;font-weight:700;margin:0}.label{margin-bottom:0}.notice{border-left:.4rem solid #b00;padding:.2rem 1rem;margin:1rem 0}@media print{button{display:none}}";
+
+/// What a receipt page may load and run: the wallet's script from this server, its own
+/// inline stylesheet (by hash), nothing else; no framing, no forms, no base.
+pub fn content_security_policy() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'sha256-{hash}'; img-src 'self' data:; \
+         form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
 fn document(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}}\
-         table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}}\
-         td{{text-align:right;font-variant-numeric:tabular-nums}}.amount{{font-size:2rem;font-weight:700;margin:0}}\
-         .label{{margin-bottom:0}}.notice{{border-left:.4rem solid #b00;padding:.2rem 1rem;margin:1rem 0}}\
-         @media print{{button{{display:none}}}}</style>\
+         <style>{STYLE}</style>\
          </head><body><h1>{title}</h1>{body}</body></html>\n",
         lang = lang.code(),
         title = escape(title),
+        STYLE = STYLE,
     )
 }
 
@@ -199,5 +217,14 @@ mod tests {
         assert_eq!(super::escape("<script>alert('x') & \"y\""), "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;");
         let page = super::document(super::Lang::En, "A <b>", "<p>ok</p>");
         assert!(page.contains("A &lt;b&gt;") && !page.contains("A <b>"), "{page}");
+    }
+
+    #[test]
+    fn no_inline_script_and_the_style_is_allowed_by_its_hash() {
+        let page = super::document(super::Lang::Ko, "영수증", "<p>ok</p>");
+        assert!(!page.contains("onclick") && page.contains(super::STYLE));
+        let policy = super::content_security_policy();
+        assert!(policy.contains("style-src 'sha256-") && policy.contains("script-src 'self'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"));
     }
 }

@@ -21,6 +21,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/wallet/home.html")),
     ("settings.html", include_str!("../../templates/wallet/settings.html")),
     ("authenticator.html", include_str!("../../templates/wallet/authenticator.html")),
+    ("cash_out_problems.html", include_str!("../../templates/wallet/cash_out_problems.html")),
+    ("cash_out.html", include_str!("../../templates/wallet/cash_out.html")),
+    ("cash_out_destination.html", include_str!("../../templates/wallet/cash_out_destination.html")),
+    ("cash_out_quote.html", include_str!("../../templates/wallet/cash_out_quote.html")),
+    ("cash_out_code.html", include_str!("../../templates/wallet/cash_out_code.html")),
+    ("cash_out_status.html", include_str!("../../templates/wallet/cash_out_status.html")),
+    ("cash_out_receipt.html", include_str!("../../templates/wallet/cash_out_receipt.html")),
+    ("cash_out_dispute.html", include_str!("../../templates/wallet/cash_out_dispute.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

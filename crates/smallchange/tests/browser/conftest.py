@@ -148,3 +148,32 @@ def look_at(page, name):
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not serious, f"{name}: " + json.dumps(serious, indent=1, ensure_ascii=False)[:3000]
+
+
+LOCALES = Path(__file__).resolve().parents[2] / "locales"
+
+
+def words(lang, message_id, **args):
+    """Message `message_id` of the wallet's `lang` catalog, with `args` filled in: the tests
+    find buttons and headings by what a person reads, from the same catalogs as the pages."""
+    for path in sorted((LOCALES / lang).glob("*.ftl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith(message_id + " = "):
+                text = line.split(" = ", 1)[1]
+                for name, value in args.items():
+                    text = text.replace("{ $" + name + " }", str(value))
+                return text
+    raise KeyError(f"no message {message_id} in {lang}")
+
+
+def totp_now(secret_base32):
+    """The current 6-digit TOTP code (RFC 6238: SHA-1, 30 s) of a base32 secret."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(secret_base32.replace(" ", "").upper() + "=" * (-len(secret_base32.replace(" ", "")) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{number:06d}"

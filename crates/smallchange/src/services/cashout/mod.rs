@@ -11,6 +11,7 @@ pub mod cash_pickup;
 pub mod create;
 pub mod e_wallet;
 pub mod flow;
+pub mod mine;
 pub mod money;
 pub mod otp;
 pub mod quote;

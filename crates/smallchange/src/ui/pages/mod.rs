@@ -1,5 +1,7 @@
 //! The wallet's pages, one module per part of it.
 
+pub mod cash_out;
+pub mod cash_outs;
 pub mod enter;
 pub mod home;
 pub mod settings;
@@ -9,5 +11,10 @@ use axum::Router;
 use super::Ui;
 
 pub fn router() -> Router<Ui> {
-    Router::new().merge(enter::router()).merge(home::router()).merge(settings::router())
+    Router::new()
+        .merge(enter::router())
+        .merge(home::router())
+        .merge(settings::router())
+        .merge(cash_out::router())
+        .merge(cash_outs::router())
 }

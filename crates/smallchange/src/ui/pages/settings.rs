@@ -202,6 +202,10 @@ async fn enrol(State(ui): State<Ui>, posted: SignedPost<Nothing>) -> Response {
                 return page::failure(&ui, &signed.visitor, Error::internal("an enrolment without a key was repeated"))
             }
         },
+        // Set up already (a reload, or another tab): the page says so; the secret stays unshown.
+        Err(error) if error.code() == "invalid_state" => {
+            return show(&ui, &signed, StatusCode::CONFLICT, None, None, None).await
+        }
         Err(error) => return show(&ui, &signed, StatusCode::CONFLICT, None, Some(error), None).await,
     };
     let qr = match qr::svg_data_uri(&enrolled.otpauth_uri, 220) {

@@ -1,0 +1,201 @@
+# The cash-out pages' words in English: plain and short, the amount received largest, one
+# next step per page. Money and times arrive already written ($amount, $date, $time); ids
+# match locales/ko/cash_out.ftl one for one (a unit test checks).
+
+## Starting
+cash-out-title = Cash out
+cash-out-nothing-title = Nothing can be withdrawn right now
+cash-out-nothing-text = You can still pay with what is in your wallet. Here is why each kind of money cannot be withdrawn.
+cash-out-gift-pocket = Gift card
+cash-out-no-destination-title = First, add where to receive the money
+cash-out-no-destination-text = Cash-outs go to a bank account or e-wallet in your own name, or to a cash pickup point.
+cash-out-where = Where should the money go?
+cash-out-how-much = How much do you want to withdraw?
+cash-out-all = Everything you can withdraw ({ $amount })
+cash-out-some = Another amount
+cash-out-amount-label = Amount to withdraw
+cash-out-amount-hint = Only if you chose “Another amount”. For example 20,000.
+cash-out-speed = How fast?
+speed-standard = Standard
+speed-standard-hint = Lower fee; it takes a little longer.
+speed-instant = Instant
+speed-instant-hint = Arrives sooner, for a higher fee.
+cash-out-see-fees = See the fees
+
+## Destinations
+destination-title = Add where to receive money
+destination-add = Add where to receive money
+destination-add-another = Add somewhere else
+destination-back = Back to cash out
+destination-which-kind = Where do you want to receive money?
+destination-kind-bank_account = Bank account
+destination-kind-bank_account-hint = A bank account in your own name.
+destination-kind-e_wallet = E-wallet
+destination-kind-e_wallet-hint = An e-wallet in your own name, such as KakaoPay.
+destination-kind-cash_pickup = Cash pickup
+destination-kind-cash_pickup-hint = Collect cash at a convenience store. We text you the code to collect it.
+continue = Continue
+destination-bank = Bank
+destination-account-number = Account number
+destination-account-number-hint = Digits only, or with dashes.
+destination-provider = E-wallet company
+destination-wallet-id = E-wallet ID
+destination-wallet-id-hint = Your ID at that e-wallet.
+destination-network = Where to collect
+destination-network-hint = You can collect the cash at any of its stores.
+destination-holder = Account holder’s name
+destination-holder-hint = It must be the name from your identity check: { $name }
+destination-save = Add it
+destination-other-kind = Receive another way
+destination-kyc-title = Your identity needs to be checked first
+destination-kyc-required = To cash out, your identity must be checked first. Do the identity check in the app you use, then come back.
+destination-name-mismatch = The holder’s name is not the name from your identity check. Money can only go to an account in your own name. Enter your name exactly as on your ID.
+bank-004 = KB Kookmin Bank
+bank-088 = Shinhan Bank
+bank-020 = Woori Bank
+bank-081 = Hana Bank
+bank-011 = NongHyup Bank
+bank-003 = IBK Industrial Bank
+bank-090 = KakaoBank
+bank-092 = Toss Bank
+bank-089 = K Bank
+bank-023 = SC First Bank
+bank-071 = Korea Post
+bank-045 = MG Community Credit Cooperatives
+provider-kakaopay = KakaoPay
+provider-naverpay = Naver Pay
+provider-toss = Toss
+provider-payco = PAYCO
+network-gs25 = GS25
+network-cu = CU
+network-emart24 = emart24
+
+## The quote
+quote-title = Check the amount
+quote-net-label = You receive
+quote-breakdown = The amounts in detail
+quote-gross = Amount withdrawn
+quote-fee-total = Total fees
+fee-fixed = Fixed fee
+fee-percentage = Fee on the amount
+fee-minimum_fee = Raised to the minimum fee
+fee-maximum_fee = Taken off by the fee cap
+fee-other = Other fee
+pocket-other = Other money
+quote-sources = Taken from your wallet:
+quote-speed-standard = Standard cash-out
+quote-speed-instant = Instant cash-out
+quote-eta = Expected by { $date }
+quote-valid-until = You can confirm this amount until { $time }.
+quote-time-left = Time left:
+quote-expired-title = Time is up
+quote-expired-text = Fees and amounts are kept for a short time only. Please start again.
+quote-again = Start again
+quote-confirm = Cash out (you receive { $amount })
+quote-change = Change the amount or where it goes
+
+## The code
+code-page-title = Confirm your cash-out
+code-for = You receive: { $amount } · To: { $destination }
+code-hint-totp = The 6 digits your authenticator app shows.
+code-hint-sms = The 6 digits we texted to your phone.
+code-tries-left = Tries left: { $left }
+code-confirm-by = If it is not confirmed by { $time }, the cash-out is canceled and the money goes back to your wallet.
+code-confirm = Confirm cash-out
+code-send-again = Send me a new code
+code-sent-again = We texted you a new code. The earlier code no longer works.
+code-cancel = Cancel this cash-out
+code-wrong = That is not the code. Tries left: { $left }
+code-locked = The code was wrong too many times, so we canceled the cash-out. All { $amount } went back to your wallet.
+code-locked-next = To cash out, please start again.
+code-see-cash-out = See the canceled cash-out
+
+## A cash-out
+cash-out-page-title = Your cash-out
+cash-out-status-label = Status:
+cash-out-paid-label = Paid to you
+cash-out-to-be-paid-label = To be paid to you
+cash-out-failed-title = This cash-out failed
+cash-out-canceled-title = This cash-out was canceled
+cash-out-expired-title = This cash-out expired
+cash-out-why = Why: { $reason }
+cash-out-returned = All { $amount } went back to your wallet.
+cash-out-enter-code = Enter the confirmation code
+cash-out-steps = Progress
+cash-out-amounts = Amounts
+cash-out-to = To
+cash-out-see-receipt = See the receipt
+status-other = In progress
+
+## The receipt
+receipt-title = Cash-out receipt
+receipt-id = Cash-out
+receipt-status = Status
+receipt-gross = Amount withdrawn
+receipt-returned = Returned to your wallet
+receipt-fee-line = Fee: { $kind }
+receipt-fees = Fees
+receipt-to = To
+receipt-rail = Sent by
+receipt-reference = Payment reference
+receipt-requested = Requested
+receipt-confirmed = Confirmed
+receipt-sent = Sent
+receipt-paid = Paid
+receipt-ended = Ended
+receipt-operator = Operator: { $name } (registration no. { $number })
+receipt-print = Print
+receipt-back = Back to the cash-out
+rail-bank = bank transfer
+rail-sandbox = sandbox
+rail-e_wallet = e-wallet
+rail-cash_pickup = cash pickup
+rail-other = other
+
+## Reporting a problem
+dispute-title = Report a problem
+dispute-link = Something wrong with this cash-out? Report a problem
+dispute-about = The cash-out: { $amount } · { $destination }
+dispute-what = What went wrong?
+dispute-reason-not_arrived = The money has not arrived
+dispute-reason-wrong_amount = I received a different amount
+dispute-reason-wrong_destination = It went somewhere else
+dispute-reason-not_me = I did not make this cash-out
+dispute-reason-other = Something else
+dispute-details = Details (optional)
+dispute-details-hint = Tell us what happened, in up to { $count } characters. Needed if you chose “Something else”.
+dispute-send = Report the problem
+dispute-choose = Choose what went wrong.
+dispute-details-long = Details can be up to { $count } characters.
+dispute-other-needs-details = You chose “Something else”: tell us what happened.
+dispute-not-confirmed = Only a confirmed cash-out can be reported.
+dispute-already-open = You have reported this cash-out already. We are looking into it.
+dispute-list-title = Problems you reported
+dispute-status-open = Reported; we are looking into it
+dispute-status-resolving = We are sending money back to you
+dispute-status-upheld = Your report was accepted
+dispute-status-rejected = We checked and found nothing wrong
+dispute-status-other = We are looking into it
+
+## When something goes wrong
+error-resource_missing = What you are looking for is not here.
+error-not_withdrawable = That is more than you can withdraw. Enter less, or choose everything.
+error-below_minimum = That is too little to withdraw. Enter an amount that is more than the fees.
+error-limit_exceeded = That is over your cash-out limit. Enter less, or try again tomorrow.
+error-kyc_required = To cash out, your identity must be checked first. Do the identity check in the app you use.
+error-name_mismatch = The holder’s name is not the name from your identity check.
+error-quote_expired = Time is up. Please start again.
+error-insufficient_funds = Your wallet holds less than it did. Please start again.
+error-otp_reused = That code was used already. Enter the next code your authenticator app shows.
+error-invalid_state = This cash-out cannot do that now. See its status on the cash-out page.
+error-unknown_destination = Choose where the money should go.
+error-speed_unavailable = That speed is not available here. Choose standard.
+error-invalid_amount = Enter the amount in numbers, such as 20,000.
+error-amount_too_large = That is too much for one cash-out.
+error-invalid_bank_code = Choose a bank.
+error-invalid_account_number = Enter an account number of 6 to 20 digits.
+error-invalid_holder_name = Enter the account holder’s name.
+error-invalid_wallet_id = Enter your e-wallet ID, without spaces.
+error-invalid_provider = Choose an e-wallet company.
+error-invalid_network = Choose where to collect the cash.
+error-unknown_quote = We could not find that amount check. Please start again.

@@ -1,0 +1,201 @@
+# 출금 화면의 말: 해요체, 받을 금액을 가장 크게, 한 화면에 다음 할 일 하나. 금액과 시각은
+# 이미 사람이 읽는 꼴로 들어와요($amount, $date, $time). 변수 뒤에는 받침에 따라 바뀌는
+# 조사를 붙이지 않아요. ids는 locales/en/cash_out.ftl과 하나씩 맞아요(단위 테스트가 확인해요).
+
+## 출금 시작
+cash-out-title = 출금하기
+cash-out-nothing-title = 지금은 출금할 수 있는 돈이 없어요
+cash-out-nothing-text = 지갑에 있는 돈은 결제에 쓸 수 있어요. 종류마다 출금할 수 없는 이유가 아래에 있어요.
+cash-out-gift-pocket = 상품권
+cash-out-no-destination-title = 먼저 받을 곳을 등록해 주세요
+cash-out-no-destination-text = 출금한 돈은 본인 명의의 계좌나 전자지갑, 또는 현금 찾는 곳으로 보내요.
+cash-out-where = 어디로 받을까요?
+cash-out-how-much = 얼마나 출금할까요?
+cash-out-all = 출금할 수 있는 돈 모두 ({ $amount })
+cash-out-some = 금액 직접 입력
+cash-out-amount-label = 출금할 금액
+cash-out-amount-hint = ‘금액 직접 입력’을 골랐을 때만 써요. 예: 20,000
+cash-out-speed = 얼마나 빨리 받을까요?
+speed-standard = 일반
+speed-standard-hint = 수수료가 낮아요. 조금 늦게 도착해요.
+speed-instant = 빠른 출금
+speed-instant-hint = 더 빨리 도착하지만 수수료가 더 붙어요.
+cash-out-see-fees = 수수료 확인하기
+
+## 받을 곳
+destination-title = 받을 곳 등록하기
+destination-add = 받을 곳 등록하기
+destination-add-another = 다른 받을 곳 등록하기
+destination-back = 출금 화면으로 돌아가기
+destination-which-kind = 어디로 받을까요?
+destination-kind-bank_account = 은행 계좌
+destination-kind-bank_account-hint = 본인 명의의 은행 계좌로 받아요.
+destination-kind-e_wallet = 전자지갑
+destination-kind-e_wallet-hint = 카카오페이 같은 본인 명의의 전자지갑으로 받아요.
+destination-kind-cash_pickup = 현금 찾기
+destination-kind-cash_pickup-hint = 편의점에서 현금으로 찾아요. 찾을 때 쓰는 번호는 문자로 보내 드려요.
+continue = 다음
+destination-bank = 은행
+destination-account-number = 계좌번호
+destination-account-number-hint = 숫자만 써도 되고, - 를 넣어도 돼요.
+destination-provider = 전자지갑 회사
+destination-wallet-id = 전자지갑 아이디
+destination-wallet-id-hint = 그 전자지갑에서 쓰는 내 아이디예요.
+destination-network = 현금 찾을 곳
+destination-network-hint = 이곳의 매장에서 현금을 찾을 수 있어요.
+destination-holder = 받는 사람 이름
+destination-holder-hint = 본인 확인 때 등록한 이름과 같아야 해요: { $name }
+destination-save = 받을 곳 등록하기
+destination-other-kind = 다른 방법으로 받기
+destination-kyc-title = 본인 확인이 먼저 필요해요
+destination-kyc-required = 출금하려면 먼저 본인 확인을 마쳐야 해요. 이용 중인 앱에서 본인 확인을 한 뒤 다시 와 주세요.
+destination-name-mismatch = 받는 사람 이름이 본인 확인 때 등록한 이름과 달라요. 출금은 본인 명의로만 받을 수 있어요. 신분증에 적힌 이름 그대로 입력해 주세요.
+bank-004 = KB국민은행
+bank-088 = 신한은행
+bank-020 = 우리은행
+bank-081 = 하나은행
+bank-011 = NH농협은행
+bank-003 = IBK기업은행
+bank-090 = 카카오뱅크
+bank-092 = 토스뱅크
+bank-089 = 케이뱅크
+bank-023 = SC제일은행
+bank-071 = 우체국
+bank-045 = 새마을금고
+provider-kakaopay = 카카오페이
+provider-naverpay = 네이버페이
+provider-toss = 토스
+provider-payco = 페이코
+network-gs25 = GS25
+network-cu = CU
+network-emart24 = 이마트24
+
+## 견적
+quote-title = 출금 금액 확인
+quote-net-label = 받을 금액
+quote-breakdown = 금액 자세히 보기
+quote-gross = 출금할 금액
+quote-fee-total = 수수료 합계
+fee-fixed = 기본 수수료
+fee-percentage = 금액에 따른 수수료
+fee-minimum_fee = 최소 수수료에 맞춘 금액
+fee-maximum_fee = 수수료 상한으로 빠진 금액
+fee-other = 그 밖의 수수료
+pocket-other = 그 밖의 돈
+quote-sources = 지갑에서 빠져나가는 돈:
+quote-speed-standard = 일반 출금
+quote-speed-instant = 빠른 출금
+quote-eta = 도착 예정: { $date }
+quote-valid-until = 이 금액은 { $time }까지 확정할 수 있어요.
+quote-time-left = 남은 시간:
+quote-expired-title = 확인 시간이 지났어요
+quote-expired-text = 수수료와 금액은 잠깐만 유지돼요. 처음부터 다시 해 주세요.
+quote-again = 다시 출금하기
+quote-confirm = 출금 요청하기 (받을 금액 { $amount })
+quote-change = 금액이나 받을 곳 바꾸기
+
+## 확인 코드
+code-page-title = 출금 확인
+code-for = 받을 금액: { $amount } · 받는 곳: { $destination }
+code-hint-totp = 인증 앱에 보이는 숫자 6자리예요.
+code-hint-sms = 가입한 휴대폰으로 문자로 보낸 숫자 6자리예요.
+code-tries-left = 남은 입력 기회: { $left }번
+code-confirm-by = { $time }까지 확인하지 않으면 출금이 취소되고 돈은 지갑으로 돌아와요.
+code-confirm = 출금 확인하기
+code-send-again = 코드 다시 받기
+code-sent-again = 새 코드를 문자로 보냈어요. 먼저 받은 코드는 이제 쓸 수 없어요.
+code-cancel = 출금 취소하기
+code-wrong = 코드가 맞지 않아요. 남은 입력 기회: { $left }번
+code-locked = 코드를 너무 많이 틀려서 출금을 취소했어요. 출금하려던 돈 { $amount } 모두 지갑으로 돌아왔어요.
+code-locked-next = 다시 출금하려면 처음부터 해 주세요.
+code-see-cash-out = 취소된 출금 보기
+
+## 출금 상세
+cash-out-page-title = 출금 내역
+cash-out-status-label = 지금 상태:
+cash-out-paid-label = 받은 금액
+cash-out-to-be-paid-label = 받을 금액
+cash-out-failed-title = 출금에 실패했어요
+cash-out-canceled-title = 출금이 취소됐어요
+cash-out-expired-title = 출금이 만료됐어요
+cash-out-why = 이유: { $reason }
+cash-out-returned = 출금하려던 돈 { $amount } 모두 지갑으로 돌아왔어요.
+cash-out-enter-code = 확인 코드 입력하기
+cash-out-steps = 진행 과정
+cash-out-amounts = 금액
+cash-out-to = 받는 곳
+cash-out-see-receipt = 영수증 보기
+status-other = 진행 중
+
+## 영수증
+receipt-title = 출금 영수증
+receipt-id = 출금 번호
+receipt-status = 상태
+receipt-gross = 출금 금액
+receipt-returned = 지갑으로 돌아온 금액
+receipt-fee-line = 수수료: { $kind }
+receipt-fees = 수수료 합계
+receipt-to = 받는 곳
+receipt-rail = 송금 방법
+receipt-reference = 송금 참조번호
+receipt-requested = 요청 시각
+receipt-confirmed = 확인 시각
+receipt-sent = 보낸 시각
+receipt-paid = 지급 시각
+receipt-ended = 종료 시각
+receipt-operator = 운영: { $name } (사업자등록번호 { $number })
+receipt-print = 인쇄하기
+receipt-back = 출금 내역으로 돌아가기
+rail-bank = 은행 송금
+rail-sandbox = 시험용 송금
+rail-e_wallet = 전자지갑
+rail-cash_pickup = 현금 찾기
+rail-other = 그 밖의 송금
+
+## 문제 신고
+dispute-title = 문제 신고하기
+dispute-link = 이 출금에 문제가 있나요? 신고하기
+dispute-about = 신고할 출금: { $amount } · { $destination }
+dispute-what = 어떤 문제인가요?
+dispute-reason-not_arrived = 돈이 아직 들어오지 않았어요
+dispute-reason-wrong_amount = 받은 금액이 달라요
+dispute-reason-wrong_destination = 다른 곳으로 보내졌어요
+dispute-reason-not_me = 내가 한 출금이 아니에요
+dispute-reason-other = 그 밖의 문제
+dispute-details = 자세한 내용 (선택)
+dispute-details-hint = 있었던 일을 적어 주세요. { $count }자까지 쓸 수 있어요. ‘그 밖의 문제’를 골랐다면 꼭 적어 주세요.
+dispute-send = 신고하기
+dispute-choose = 어떤 문제인지 하나 골라 주세요.
+dispute-details-long = 자세한 내용은 { $count }자까지 쓸 수 있어요.
+dispute-other-needs-details = ‘그 밖의 문제’를 골랐다면 무슨 일이 있었는지 적어 주세요.
+dispute-not-confirmed = 확인을 마친 출금만 신고할 수 있어요.
+dispute-already-open = 이 출금은 이미 신고했어요. 운영팀이 확인하고 있어요.
+dispute-list-title = 신고한 문제
+dispute-status-open = 신고 접수됨, 확인하고 있어요
+dispute-status-resolving = 돌려드릴 돈을 보내고 있어요
+dispute-status-upheld = 신고가 받아들여졌어요
+dispute-status-rejected = 확인 결과 문제가 없었어요
+dispute-status-other = 확인하고 있어요
+
+## 안 될 때
+error-resource_missing = 찾는 내용이 없어요.
+error-not_withdrawable = 출금할 수 있는 돈보다 많아요. 금액을 줄이거나 ‘모두’를 골라 주세요.
+error-below_minimum = 출금하기에 금액이 너무 적어요. 수수료를 빼고도 남도록 금액을 늘려 주세요.
+error-limit_exceeded = 출금 한도를 넘어요. 금액을 줄이거나 내일 다시 해 주세요.
+error-kyc_required = 출금하려면 먼저 본인 확인을 마쳐야 해요. 이용 중인 앱에서 본인 확인을 해 주세요.
+error-name_mismatch = 받는 사람 이름이 본인 확인 때 등록한 이름과 달라요.
+error-quote_expired = 확인 시간이 지났어요. 처음부터 다시 해 주세요.
+error-insufficient_funds = 그사이 지갑의 돈이 줄었어요. 처음부터 다시 해 주세요.
+error-otp_reused = 이미 쓴 코드예요. 인증 앱에 새 코드가 나오면 입력해 주세요.
+error-invalid_state = 이 출금은 지금 그렇게 할 수 없어요. 출금 내역에서 상태를 확인해 주세요.
+error-unknown_destination = 받을 곳을 골라 주세요.
+error-speed_unavailable = 이 받을 곳에는 고른 속도로 보낼 수 없어요. 일반을 골라 주세요.
+error-invalid_amount = 출금할 금액을 20,000처럼 숫자로 입력해 주세요.
+error-amount_too_large = 한 번에 출금하기에 너무 큰 금액이에요.
+error-invalid_bank_code = 은행을 골라 주세요.
+error-invalid_account_number = 계좌번호는 숫자 6~20자리로 입력해 주세요.
+error-invalid_holder_name = 받는 사람 이름을 입력해 주세요.
+error-invalid_wallet_id = 전자지갑 아이디를 띄어쓰기 없이 입력해 주세요.
+error-invalid_provider = 전자지갑 회사를 골라 주세요.
+error-invalid_network = 현금 찾을 곳을 골라 주세요.
+error-unknown_quote = 출금 금액 확인 화면을 찾을 수 없어요. 처음부터 다시 해 주세요.

@@ -1,0 +1,483 @@
+//! Cashing out, up to the cash-out itself: the form (`/wallet/cash-out`: where to, how much,
+//! how fast; or, when nothing may be withdrawn, why not), adding a destination
+//! (`/wallet/cash-out/destinations/new`), the quote with every fee and a countdown to its
+//! expiry (`/wallet/cash-out/quotes/{id}`), which creates the cash-out, and the code that
+//! confirms it (`/wallet/cash-outs/{id}/confirm`: TOTP, or an SMS code sent again on
+//! request). The cash-out's own pages are in [`super::cash_outs`].
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::cashout_policy::Speed;
+use crate::domain::destination::Destination;
+use crate::domain::pocket::Pocket;
+use crate::people::Lang;
+use crate::services::cashout::mine::{self, QuoteShown};
+use crate::services::cashout::quote::{Ask, Wanted};
+use crate::services::{Error, Kind};
+use crate::ui::page::{self, SignedPost};
+use crate::ui::visitor::Signed;
+use crate::ui::{i18n, Ui};
+
+pub fn router() -> Router<Ui> {
+    Router::new()
+        .route("/wallet/cash-out", get(start).post(ask_quote))
+        .route("/wallet/cash-out/destinations/new", get(destination_form).post(add_destination))
+        .route("/wallet/cash-out/quotes/{id}", get(quote).post(create))
+        .route("/wallet/cash-outs/{id}/confirm", get(code_form).post(confirm))
+        .route("/wallet/cash-outs/{id}/resend-code", post(resend_code))
+        .route("/wallet/cash-outs/{id}/cancel", post(cancel))
+}
+
+/// One problem with a form, for the error summary: its words, and the field it links to.
+#[derive(Serialize)]
+pub struct Problem {
+    pub field: Option<String>,
+    pub text: String,
+}
+
+/// A form shown again with its error: 400 for what was typed, else the error's own status.
+pub fn form_status(error: &Error) -> StatusCode {
+    match error.kind() {
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Internal | Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The words of catalog message `id` in `lang`, with `args`.
+pub fn text(lang: Lang, id: &str, args: &[(&str, String)]) -> String {
+    i18n::text(lang, id, args).unwrap_or_else(|| id.to_string())
+}
+
+/// `prefix-name` if the catalog has it, else `prefix-other`: words for a code the
+/// catalog may not know yet (a new fee kind, a new rail).
+pub fn known_or_other(lang: Lang, prefix: &str, name: &str) -> String {
+    let id = format!("{prefix}-{name}");
+    if i18n::has(lang, &id) {
+        id
+    } else {
+        format!("{prefix}-other")
+    }
+}
+
+// ---------------------------------------------------------------- the form
+
+#[derive(Deserialize)]
+struct StartQuery {
+    destination: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct StartForm {
+    #[serde(default)]
+    destination: String,
+    #[serde(default)]
+    how: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    speed: String,
+}
+
+#[derive(Serialize)]
+struct PocketShown {
+    label_id: Option<String>,
+    available: i64,
+    withdrawable: i64,
+    reason: String,
+}
+
+async fn start(State(ui): State<Ui>, signed: Signed, Query(query): Query<StartQuery>) -> Response {
+    let form = StartForm { destination: query.destination.unwrap_or_default(), ..StartForm::default() };
+    show_start(&ui, &signed, form, None).await
+}
+
+async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Error>) -> Response {
+    let lang = signed.visitor.lang;
+    let started = match mine::start(ui, &signed.actor(), signed.tenant(), signed.user_id(), lang).await {
+        Ok(started) => started,
+        Err(error) => return page::failure(ui, &signed.visitor, error),
+    };
+    let pockets: Vec<PocketShown> = started
+        .balances
+        .pockets
+        .iter()
+        .filter(|p| p.available != 0)
+        .map(|p| PocketShown {
+            label_id: match &p.pocket {
+                Pocket::Gift(_) => None,
+                fixed => Some(format!("pocket-{}", fixed.name())),
+            },
+            available: p.available,
+            withdrawable: p.withdrawable,
+            reason: p.reason.clone(),
+        })
+        .collect();
+    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let first = started.destinations.first().map(|d| d.id.clone()).unwrap_or_default();
+    let problems: Vec<Problem> = error
+        .iter()
+        .map(|e| {
+            let field = match e.param() {
+                Some("destination_id") => format!("destination-{first}"),
+                Some("speed") => "speed-standard".into(),
+                _ => "amount".into(),
+            };
+            Problem { field: Some(field), text: page::words(lang, e) }
+        })
+        .collect();
+    let chosen = if form.destination.is_empty() { first } else { form.destination.clone() };
+    let destinations: Vec<Value> = started
+        .destinations
+        .iter()
+        .map(|d| context! { id => d.id, kind => d.type_name, masked => d.masked, holder => d.holder_name })
+        .collect();
+    let values = context! {
+        withdrawable => started.balances.withdrawable(),
+        pockets,
+        destinations,
+        chosen,
+        how => if form.how.is_empty() { "all".to_string() } else { form.how.clone() },
+        amount => form.amount,
+        speed => if form.speed.is_empty() { "standard".to_string() } else { form.speed.clone() },
+        problems,
+        nav => "cash-out",
+        here => "/wallet/cash-out",
+    };
+    page::show_signed(ui, signed, status, "cash_out.html", values)
+}
+
+async fn ask_quote(State(ui): State<Ui>, posted: SignedPost<StartForm>) -> Response {
+    let SignedPost { signed, form } = posted;
+    let policy = ui.settings.wallet_policy(signed.tenant());
+    let currency = policy.currency();
+    let wanted = match form.how.as_str() {
+        "amount" => match typed_amount(&form.amount, currency.exponent()) {
+            Some(amount) => match crate::domain::money::parse_amount(amount, &ui.settings, "amount".into()) {
+                Ok(amount) => Wanted::Amount(amount.minor_units()),
+                Err(error) => return show_start(&ui, &signed, form, Some(error)).await,
+            },
+            None => {
+                let error = Error::invalid("invalid_amount", "an amount such as 20,000", "amount");
+                return show_start(&ui, &signed, form, Some(error)).await;
+            }
+        },
+        _ => Wanted::Max,
+    };
+    let Some(speed) = Speed::parse(if form.speed.is_empty() { "standard" } else { &form.speed }) else {
+        let error = Error::invalid("speed_unavailable", "standard or instant", "speed");
+        return show_start(&ui, &signed, form, Some(error)).await;
+    };
+    if form.destination.is_empty() {
+        let error = Error::invalid("unknown_destination", "choose a destination", "destination_id");
+        return show_start(&ui, &signed, form, Some(error)).await;
+    }
+    let ask = Ask { wanted, currency, speed, destination_id: form.destination.clone() };
+    match mine::ask_quote(&ui, signed.tenant(), signed.user_id(), ask).await {
+        Ok(quote) => Redirect::to(&format!("/wallet/cash-out/quotes/{}", quote.id)).into_response(),
+        Err(error) => show_start(&ui, &signed, form, Some(error)).await,
+    }
+}
+
+/// An amount as people type it (`20,000`, `20000원`, `₩20,000`, `12.34`) in minor units of
+/// a currency with `exponent` decimal places; `None` if it is not one.
+fn typed_amount(typed: &str, exponent: u8) -> Option<i64> {
+    let kept: String = typed.chars().filter(|c| !matches!(c, ' ' | ',' | '원' | '₩' | '$')).collect();
+    let (whole, fraction) = kept.split_once('.').unwrap_or((&kept, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) || fraction.len() > usize::from(exponent) {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(u32::from(exponent))?;
+    let padded = format!("{fraction:0<width$}", width = usize::from(exponent));
+    let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().ok()? };
+    whole.parse::<i64>().ok()?.checked_mul(scale)?.checked_add(fraction)
+}
+
+// ---------------------------------------------------------------- destinations
+
+#[derive(Deserialize)]
+struct KindQuery {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct DestinationForm {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    bank_code: String,
+    #[serde(default)]
+    account_number: String,
+    #[serde(default)]
+    holder_name: String,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    wallet_id: String,
+    #[serde(default)]
+    network: String,
+}
+
+/// The banks, e-wallets and cash-pickup networks offered, by the codes the API takes.
+const BANKS: [&str; 12] = ["004", "088", "020", "081", "011", "003", "090", "092", "089", "023", "071", "045"];
+const PROVIDERS: [&str; 4] = ["kakaopay", "naverpay", "toss", "payco"];
+const NETWORKS: [&str; 3] = ["gs25", "cu", "emart24"];
+
+async fn destination_form(State(ui): State<Ui>, signed: Signed, Query(query): Query<KindQuery>) -> Response {
+    let form = DestinationForm { kind: query.kind.unwrap_or_default(), ..DestinationForm::default() };
+    show_destination_form(&ui, &signed, form, None).await
+}
+
+async fn show_destination_form(ui: &Ui, signed: &Signed, mut form: DestinationForm, error: Option<Error>) -> Response {
+    let lang = signed.visitor.lang;
+    let started = match mine::start(ui, &signed.actor(), signed.tenant(), signed.user_id(), lang).await {
+        Ok(started) => started,
+        Err(error) => return page::failure(ui, &signed.visitor, error),
+    };
+    if !Destination::TYPE_NAMES.contains(&form.kind.as_str()) {
+        form.kind.clear();
+    }
+    if form.holder_name.is_empty() && error.is_none() {
+        form.holder_name = started.legal_name.clone().unwrap_or_default();
+    }
+    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let field_of = |e: &Error| match e.param() {
+        Some(param) => param.to_string(),
+        None => "holder_name".to_string(),
+    };
+    let problems: Vec<Problem> =
+        error.iter().map(|e| Problem { field: Some(field_of(e)), text: destination_words(lang, e) }).collect();
+    let errors: std::collections::BTreeMap<String, String> =
+        error.iter().map(|e| (field_of(e), destination_words(lang, e))).collect();
+    let values = context! {
+        kind => form.kind,
+        bank_code => form.bank_code,
+        account_number => form.account_number,
+        holder_name => form.holder_name,
+        provider => form.provider,
+        wallet_id => form.wallet_id,
+        network => form.network,
+        legal_name => started.legal_name,
+        banks => BANKS,
+        providers => PROVIDERS,
+        networks => NETWORKS,
+        problems,
+        errors,
+        nav => "cash-out",
+        here => "/wallet/cash-out/destinations/new",
+    };
+    page::show_signed(ui, signed, status, "cash_out_destination.html", values)
+}
+
+/// A destination's refusal in words; `name_mismatch` and `kyc_required` say what to do.
+fn destination_words(lang: Lang, error: &Error) -> String {
+    match error.code() {
+        "name_mismatch" => text(lang, "destination-name-mismatch", &[]),
+        "kyc_required" => text(lang, "destination-kyc-required", &[]),
+        _ => page::words(lang, error),
+    }
+}
+
+async fn add_destination(State(ui): State<Ui>, posted: SignedPost<DestinationForm>) -> Response {
+    let SignedPost { signed, form } = posted;
+    let destination = match form.kind.as_str() {
+        "bank_account" => Destination::BankAccount {
+            bank_code: form.bank_code.clone(),
+            account_number: form.account_number.clone(),
+            holder_name: form.holder_name.clone(),
+        },
+        "e_wallet" => Destination::EWallet {
+            provider: form.provider.clone(),
+            wallet_id: form.wallet_id.clone(),
+            holder_name: form.holder_name.clone(),
+        },
+        "cash_pickup" => Destination::CashPickup { network: form.network.clone() },
+        _ => return Redirect::to("/wallet/cash-out/destinations/new").into_response(),
+    };
+    match mine::add_destination(&ui, &signed.actor(), signed.tenant(), signed.user_id(), destination).await {
+        Ok(stored) => Redirect::to(&format!("/wallet/cash-out?destination={}", stored.id)).into_response(),
+        Err(error) => show_destination_form(&ui, &signed, form, Some(error)).await,
+    }
+}
+
+// ---------------------------------------------------------------- the quote
+
+#[derive(Serialize)]
+struct Line {
+    label_id: String,
+    amount: i64,
+}
+
+async fn quote(State(ui): State<Ui>, signed: Signed, Path(id): Path<String>) -> Response {
+    match mine::quote(&ui, signed.tenant(), signed.user_id(), &id).await {
+        Ok(shown) => show_quote(&ui, &signed, &shown, None),
+        Err(error) => page::failure(&ui, &signed.visitor, error),
+    }
+}
+
+fn show_quote(ui: &Ui, signed: &Signed, shown: &QuoteShown, error: Option<Error>) -> Response {
+    let lang = signed.visitor.lang;
+    let q = &shown.quote;
+    let now = ui.clock.now_us();
+    let fees: Vec<Line> =
+        q.fees.iter().map(|f| Line { label_id: known_or_other(lang, "fee", &f.kind), amount: f.amount }).collect();
+    let sources: Vec<Line> = q
+        .sources
+        .iter()
+        .map(|s| Line { label_id: known_or_other(lang, "pocket", &s.pocket), amount: s.amount })
+        .collect();
+    let left_s = ((q.expires_at - now) / 1_000_000).max(0);
+    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let problems: Vec<Problem> = error.iter().map(|e| Problem { field: None, text: page::words(lang, e) }).collect();
+    let values = context! {
+        id => q.id,
+        gross => q.gross,
+        fee => q.fee,
+        net => q.net,
+        fees,
+        sources,
+        speed => q.speed,
+        kind => shown.destination.type_name,
+        masked => shown.destination.masked,
+        eta => q.created_at + q.eta_s * 1_000_000,
+        expires_at => q.expires_at,
+        expires_unix => q.expires_at / 1_000_000,
+        left => format!("{}:{:02}", left_s / 60, left_s % 60),
+        expired => now >= q.expires_at,
+        problems,
+        nav => "cash-out",
+        here => format!("/wallet/cash-out/quotes/{}", q.id),
+    };
+    page::show_signed(ui, signed, status, "cash_out_quote.html", values)
+}
+
+#[derive(Deserialize)]
+struct Nothing {}
+
+async fn create(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<Nothing>) -> Response {
+    let SignedPost { signed, .. } = posted;
+    match mine::create(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &id).await {
+        Ok(created) => Redirect::to(&format!("/wallet/cash-outs/{}/confirm", created.cashout.id)).into_response(),
+        Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),
+        Err(error) => match mine::quote(&ui, signed.tenant(), signed.user_id(), &id).await {
+            Ok(shown) => show_quote(&ui, &signed, &shown, Some(error)),
+            Err(other) => page::failure(&ui, &signed.visitor, other),
+        },
+    }
+}
+
+// ---------------------------------------------------------------- the code
+
+#[derive(Deserialize)]
+struct SentQuery {
+    sent: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn code_form(
+    State(ui): State<Ui>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<SentQuery>,
+) -> Response {
+    let sent = q.sent.is_some();
+    show_code(&ui, &signed, &id, None, sent).await
+}
+
+async fn show_code(ui: &Ui, signed: &Signed, id: &str, error: Option<Error>, sent: bool) -> Response {
+    let lang = signed.visitor.lang;
+    let mine = match mine::get(ui, &signed.actor(), signed.tenant(), signed.user_id(), id).await {
+        Ok(mine) => mine,
+        Err(error) => return page::failure(ui, &signed.visitor, error),
+    };
+    let c = &mine.detailed.cashout;
+    let locked = error.as_ref().is_some_and(|e| e.code() == "otp_locked");
+    if c.status != "awaiting_confirmation" && !locked {
+        return Redirect::to(&format!("/wallet/cash-outs/{id}")).into_response();
+    }
+    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let words = |e: &Error| match e.code() {
+        "otp_invalid" => text(lang, "code-wrong", &[("left", mine.attempts_left.to_string())]),
+        "otp_locked" => {
+            text(lang, "code-locked", &[("amount", crate::people::money(c.quote.gross, &c.quote.currency, lang))])
+        }
+        _ => page::words(lang, e),
+    };
+    let problems: Vec<Problem> = error.iter().map(|e| Problem { field: Some("code".into()), text: words(e) }).collect();
+    let values = context! {
+        id,
+        channel => c.otp_channel,
+        net => c.quote.net,
+        masked => mine.detailed.destination.masked,
+        confirm_by => c.confirm_by,
+        attempts_left => mine.attempts_left,
+        tried => c.otp_attempts > 0,
+        locked,
+        sent,
+        problems,
+        nav => "cash-out",
+        here => format!("/wallet/cash-outs/{id}/confirm"),
+    };
+    page::show_signed(ui, signed, status, "cash_out_code.html", values)
+}
+
+async fn confirm(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<CodeForm>) -> Response {
+    let SignedPost { signed, form } = posted;
+    match mine::confirm(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &id, &form.code).await {
+        Ok(_) => Redirect::to(&format!("/wallet/cash-outs/{id}")).into_response(),
+        Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),
+        Err(error) => show_code(&ui, &signed, &id, Some(error), false).await,
+    }
+}
+
+async fn resend_code(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<Nothing>) -> Response {
+    let SignedPost { signed, .. } = posted;
+    match mine::resend_code(&ui, signed.tenant(), signed.user_id(), &id).await {
+        Ok(_) => Redirect::to(&format!("/wallet/cash-outs/{id}/confirm?sent=1")).into_response(),
+        Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),
+        Err(error) => show_code(&ui, &signed, &id, Some(error), false).await,
+    }
+}
+
+async fn cancel(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<Nothing>) -> Response {
+    let SignedPost { signed, .. } = posted;
+    match mine::cancel(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &id).await {
+        Ok(_) => Redirect::to(&format!("/wallet/cash-outs/{id}")).into_response(),
+        Err(error) => page::failure(&ui, &signed.visitor, error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_amount;
+
+    #[test]
+    fn amounts_as_people_type_them() {
+        assert_eq!(typed_amount("20,000", 0), Some(20_000));
+        assert_eq!(typed_amount("20000원", 0), Some(20_000));
+        assert_eq!(typed_amount(" ₩20,000 ", 0), Some(20_000));
+        assert_eq!(typed_amount("12.34", 2), Some(1_234));
+        assert_eq!(typed_amount("12.3", 2), Some(1_230));
+        assert_eq!(typed_amount("12", 2), Some(1_200));
+        assert_eq!(typed_amount("12.5", 0), None);
+        assert_eq!(typed_amount("", 0), None);
+        assert_eq!(typed_amount("-5", 0), None);
+        assert_eq!(typed_amount("abc", 0), None);
+        assert_eq!(typed_amount("99999999999999999999", 0), None);
+    }
+}
