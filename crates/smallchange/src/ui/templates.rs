@@ -1,8 +1,9 @@
 //! The wallet's page templates (minijinja), compiled into the binary from
 //! `templates/wallet/`. Values are HTML-escaped unless a template says otherwise. Templates
 //! reach words only through `t("message-id", name=value)` (the Fluent catalogs), money through
-//! `| money` (minor units, in the page's currency) and times through `| when` (the tenant's
-//! zone); each page's context carries `lang`, `currency` and `tz`.
+//! `| money` (minor units, in the page's currency), shares through `| percent` (basis points)
+//! and times through `| when` (the tenant's zone); each page's context carries `lang`,
+//! `currency` and `tz`.
 
 use std::sync::OnceLock;
 
@@ -19,6 +20,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sign_in.html", include_str!("../../templates/wallet/sign_in.html")),
     ("sign_in_code.html", include_str!("../../templates/wallet/sign_in_code.html")),
     ("home.html", include_str!("../../templates/wallet/home.html")),
+    ("activity.html", include_str!("../../templates/wallet/activity.html")),
+    ("gift_cards.html", include_str!("../../templates/wallet/gift_cards.html")),
+    ("gift_card_redeem.html", include_str!("../../templates/wallet/gift_card_redeem.html")),
+    ("gift_card_refund.html", include_str!("../../templates/wallet/gift_card_refund.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -35,6 +40,7 @@ fn environment() -> &'static Environment<'static> {
         });
         env.add_filter("money", money);
         env.add_filter("when", when);
+        env.add_filter("percent", |bps: i64| people::percent(bps));
         env
     })
 }

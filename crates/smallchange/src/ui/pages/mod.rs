@@ -1,6 +1,8 @@
 //! The wallet's pages, one module per part of it.
 
+pub mod activity;
 pub mod enter;
+pub mod gift_cards;
 pub mod home;
 
 use axum::Router;
@@ -8,5 +10,5 @@ use axum::Router;
 use super::Ui;
 
 pub fn router() -> Router<Ui> {
-    Router::new().merge(enter::router()).merge(home::router())
+    Router::new().merge(enter::router()).merge(home::router()).merge(activity::router()).merge(gift_cards::router())
 }
