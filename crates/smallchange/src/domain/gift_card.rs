@@ -48,6 +48,17 @@ impl RefundRule {
     pub fn allows_refund(&self, face_value: i64, remaining: i64) -> bool {
         remaining > 0 && used_bps(face_value, remaining) >= self.threshold_bps(face_value)
     }
+
+    /// How much more of a card of `face_value` with `remaining` left must be spent before its
+    /// remainder is refundable: the used share must reach the threshold, in whole minor units
+    /// rounded up ([`used_bps`] rounds down, so this is the first amount it counts as enough).
+    pub fn still_to_spend(&self, face_value: i64, remaining: i64) -> i64 {
+        let threshold = i128::from(self.threshold_bps(face_value));
+        let face = i128::from(face_value);
+        let needed_used = (threshold * face + 9_999) / 10_000;
+        let used = face - i128::from(remaining);
+        i64::try_from((needed_used - used).max(0)).unwrap_or(i64::MAX)
+    }
 }
 
 /// How much of a card is used, in basis points, rounded down (never in the user's disfavour

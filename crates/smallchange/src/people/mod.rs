@@ -4,6 +4,7 @@
 //! that people read are built from these.
 
 pub mod cashout;
+pub mod csv;
 pub mod lang;
 pub mod money;
 pub mod sms;

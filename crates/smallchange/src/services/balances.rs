@@ -167,15 +167,9 @@ impl Words<'_> {
     }
 }
 
-/// How much more of a card must be spent before its remainder is refundable: the used share
-/// must reach the threshold, in whole minor units rounded up ([`gift_card::used_bps`] rounds
-/// down, so this is the first amount it counts as enough).
+/// How much more of a card must be spent before its remainder is refundable.
 fn to_spend_for_refund(terms: GiftTerms, available: i64) -> i64 {
-    let threshold = i128::from(terms.rule.threshold_bps(terms.face_value));
-    let face = i128::from(terms.face_value);
-    let needed_used = (threshold * face + 9_999) / 10_000;
-    let used = face - i128::from(available);
-    i64::try_from((needed_used - used).max(0)).unwrap_or(i64::MAX)
+    terms.rule.still_to_spend(terms.face_value, available)
 }
 
 /// Which page of a statement to read.

@@ -84,6 +84,17 @@ pub async fn brand_supported(db: &Db, tenant: &str, brand: &str) -> anyhow::Resu
     Ok(found.is_some())
 }
 
+/// The brands of the tenant's programs, in order: what a wallet user may redeem.
+pub async fn brands(db: &Db, tenant: &str) -> anyhow::Result<Vec<String>> {
+    let found: Vec<String> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT DISTINCT brand FROM gift_card_programs WHERE tenant_id = $1 ORDER BY brand")
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(found)
+}
+
 /// An issued card with its program. The code itself is never loaded: only its last four.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Card {

@@ -63,13 +63,17 @@ pub fn ids(lang: Lang) -> Vec<String> {
 /// Each catalog file, per language: one per part of the wallet, so that parts grow apart.
 const KO: &[&str] = &[
     include_str!("../../locales/ko/wallet.ftl"),
-    include_str!("../../locales/ko/settings.ftl"),
+    include_str!("../../locales/ko/activity.ftl"),
+    include_str!("../../locales/ko/gift_cards.ftl"),
     include_str!("../../locales/ko/cash_out.ftl"),
+    include_str!("../../locales/ko/settings.ftl"),
 ];
 const EN: &[&str] = &[
     include_str!("../../locales/en/wallet.ftl"),
-    include_str!("../../locales/en/settings.ftl"),
+    include_str!("../../locales/en/activity.ftl"),
+    include_str!("../../locales/en/gift_cards.ftl"),
     include_str!("../../locales/en/cash_out.ftl"),
+    include_str!("../../locales/en/settings.ftl"),
 ];
 
 fn source(lang: Lang) -> String {

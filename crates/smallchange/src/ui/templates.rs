@@ -1,8 +1,9 @@
 //! The wallet's page templates (minijinja), compiled into the binary from
 //! `templates/wallet/`. Values are HTML-escaped unless a template says otherwise. Templates
 //! reach words only through `t("message-id", name=value)` (the Fluent catalogs), money through
-//! `| money` (minor units, in the page's currency) and times through `| when` (the tenant's
-//! zone); each page's context carries `lang`, `currency` and `tz`.
+//! `| money` (minor units, in the page's currency), shares through `| percent` (basis points)
+//! and times through `| when` (the tenant's zone); each page's context carries `lang`,
+//! `currency` and `tz`.
 
 use std::sync::OnceLock;
 
@@ -29,6 +30,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cash_out_status.html", include_str!("../../templates/wallet/cash_out_status.html")),
     ("cash_out_receipt.html", include_str!("../../templates/wallet/cash_out_receipt.html")),
     ("cash_out_dispute.html", include_str!("../../templates/wallet/cash_out_dispute.html")),
+    ("activity.html", include_str!("../../templates/wallet/activity.html")),
+    ("gift_cards.html", include_str!("../../templates/wallet/gift_cards.html")),
+    ("gift_card_redeem.html", include_str!("../../templates/wallet/gift_card_redeem.html")),
+    ("gift_card_refund.html", include_str!("../../templates/wallet/gift_card_refund.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -45,6 +50,7 @@ fn environment() -> &'static Environment<'static> {
         });
         env.add_filter("money", money);
         env.add_filter("when", when);
+        env.add_filter("percent", |bps: i64| people::percent(bps));
         env
     })
 }

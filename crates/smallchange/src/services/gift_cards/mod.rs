@@ -9,14 +9,16 @@
 //! it is recorded with it.
 
 mod issue;
+mod own;
 mod programs;
 mod redeem;
 mod refund;
 
 pub use issue::{issue, IssuedCard};
+pub use own::{brands, own_card, own_cards, redeem_own, refund_own, OwnCard, OwnCards, Redeemed};
 pub use programs::{create_program, program};
 pub use redeem::{check, redeem, Eligibility, Shown};
-pub use refund::{refund_remainder, RemainderRefund};
+pub use refund::{refund_pocket, refund_remainder, RemainderRefund};
 
 use super::page::{fetch_limit, Page};
 use super::{Actor, Error};
@@ -60,6 +62,11 @@ impl CardView {
     /// The share that must be used before the remainder is refundable, in basis points.
     pub fn refund_threshold_bps(&self) -> i64 {
         self.card.program.refund_rule.threshold_bps(self.card.face_value)
+    }
+
+    /// How much more must be spent before the remainder is refundable (0 once it is).
+    pub fn still_to_spend(&self) -> i64 {
+        self.card.program.refund_rule.still_to_spend(self.card.face_value, self.remaining)
     }
 }
 

@@ -12,6 +12,7 @@ use super::{found, CardView};
 use crate::context::Context;
 use crate::domain::gift_card::{self, RefundRule};
 use crate::domain::pocket::{self, codes, Pocket, Source};
+use crate::store::gift_cards::Card;
 use crate::store::wallet::{available, pocket_row, NewEntry};
 use crate::unit::{linked, transfer, Plan, Refusal, Row, Unit, UnitOutput};
 
@@ -39,9 +40,7 @@ pub async fn refund_remainder(
     let Some(user) = card.redeemed_by.clone() else {
         return Err(Error::conflict("invalid_state", "the card is not redeemed: there is no remainder to refund"));
     };
-    let purchased_with =
-        Source::parse(&card.purchased_with).ok_or_else(|| Error::internal("a stored source is unknown"))?;
-    let destination = purchased_with.pocket(None);
+    let destination = refund_pocket(&card)?;
     let currency = Currency::parse(&card.program.currency).map_err(|_| Error::internal("bad stored currency"))?;
     let now = ctx.clock.now_us();
     let refund = Refund {
@@ -68,6 +67,15 @@ pub async fn refund_remainder(
         Ok(RemainderRefund { card: view.clone(), amount, pocket: destination.clone() })
     });
     commit::commit(ctx, retry, unit, interpret).await
+}
+
+/// Where card `card`'s remainder goes when refunded: the pocket its purchase money would
+/// have landed in (`cash` only for a withdrawable source; carrier billing and card stay
+/// `carrier` and `card`, never cash).
+pub fn refund_pocket(card: &Card) -> Result<Pocket, Error> {
+    let purchased_with =
+        Source::parse(&card.purchased_with).ok_or_else(|| Error::internal("a stored source is unknown"))?;
+    Ok(purchased_with.pocket(None))
 }
 
 /// What a refund needs to plan itself against the card's pocket as it is then.
