@@ -77,8 +77,10 @@ def demo_server(db_url=None):
     port = free_port()
     log = open(os.path.join(work, "serve.log"), "w+")
     db = db_url or f"sqlite://{work}/demo.db"
+    # PostgreSQL needs a key to seal secrets with (SQLite keeps one beside its file).
+    env = dict(os.environ, SMALLCHANGE_ENCRYPTION_KEY=os.urandom(32).hex()) if db_url else None
     process = subprocess.Popen([BIN, "serve", "--demo", "--db", db, "--listen", f"127.0.0.1:{port}"],
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         printed = ""
         for _ in range(600):
