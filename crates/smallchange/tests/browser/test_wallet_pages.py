@@ -143,4 +143,9 @@ def test_a_carrier_only_balance_shows_nothing_withdrawable_and_why(browser, demo
         assert withdrawable in summary, summary
         assert why in page.inner_text("body")
         look_at(page, f"wallet-home-carrier-only-{lang}-phone")
+        # The cash-out page refuses politely: why, and no form to fill in.
+        page.goto(demo.base + "/wallet/cash-out")
+        assert words(lang, "cash-out-nothing-title") in page.inner_text("body")
+        assert page.locator("form[action='/wallet/cash-out']").count() == 0
+        look_at(page, f"wallet-cash-out-carrier-only-{lang}-phone")
         page.context.close()
