@@ -30,7 +30,7 @@ PSQL = "/usr/lib/postgresql/15/bin/psql"
 class Api:
     """A small JSON client for the demo server, with its admin key, and what the demo printed."""
 
-    def __init__(self, base, key, printed):
+    def __init__(self, base, key, printed=""):
         self.base, self.key, self.printed = base, key, printed
 
     def call(self, method, path, body=None, expect_error=False):

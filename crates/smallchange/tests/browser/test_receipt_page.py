@@ -6,73 +6,20 @@ no serious or critical violation, and leave a screenshot for a person to look at
 Run by scripts/test (scripts/lib/browser.sh), which sets SMALLCHANGE_BIN and SCREENSHOTS."""
 
 import json
-import os
 import re
-import socket
-import subprocess
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
 
-BIN = os.environ.get("SMALLCHANGE_BIN", "target/debug/smallchange")
-SCREENSHOTS = Path(os.environ.get("SCREENSHOTS", "target/browser-screenshots"))
-SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
-
-
-class Api:
-    """A small JSON client for the demo server, with its admin key."""
-
-    def __init__(self, base, key):
-        self.base, self.key = base, key
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.key}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            raise AssertionError(f"{method} {path}: {error.code} {error.read().decode()}") from None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import SCREENSHOTS, SIZES, demo_server
 
 
 @pytest.fixture(scope="module")
 def server():
     """`serve --demo` on a fresh SQLite database and a free loopback port, stopped at the end."""
-    work = tempfile.mkdtemp(prefix="smallchange-browser.")
-    port = free_port()
-    log = open(os.path.join(work, "serve.log"), "w+")
-    process = subprocess.Popen(
-        [BIN, "serve", "--demo", "--db", f"sqlite://{work}/demo.db", "--listen", f"127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        key = None
-        for _ in range(200):
-            log.seek(0)
-            found = re.search(r"admin key: (sk_[A-Za-z0-9]+)", log.read())
-            if found:
-                key = found.group(1)
-                break
-            time.sleep(0.05)
-        assert key, "the demo server did not start"
-        yield Api(f"http://127.0.0.1:{port}", key)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with demo_server() as api:
+        yield api
 
 
 def sms_code(api):
@@ -115,14 +62,6 @@ def receipts(server):
     settled(server, failed, "failed")
     link = lambda cashout: server.base + server.call("GET", f"/v1/cashouts/{cashout}/receipt")["url"]
     return {"paid": link(paid), "failed": link(failed)}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 # What each page must say, and must never say.
