@@ -65,6 +65,11 @@ async fn a_link_opens_a_session_once_on(backend: Backend) {
     assert!(!other.cookies.contains_key("sc_session"));
     let front = other.get("/wallet/").await;
     assert!(front.shows("지갑에 들어가려면"), "without a session the front door: {}", front.html);
+    // An address the wallet does not have is a page too, not the API's JSON.
+    let missing = other.get("/wallet/no-such-page").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.shows("찾을 수 없어요"), "{}", missing.html);
+    assert!(missing.headers["content-type"].to_str().unwrap().starts_with("text/html"));
     // A made-up token neither.
     assert_eq!(other.get("/wallet/link/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.status, 410);
     assert_eq!(other.get("/wallet/link/short").await.status, 410);

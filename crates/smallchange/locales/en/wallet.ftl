@@ -73,6 +73,7 @@ title-our-fault = Something went wrong
 title-cannot = This cannot be done
 title-form-expired = Please open the page again
 form-expired = This page was open too long, or the request came from somewhere else. Nothing was changed. Go back, reload the page and try again.
+page-not-found = There is nothing at this address. Start again from the home page.
 form-unreadable = We could not read what was sent. Nothing was changed.
 error-general = We could not do that. (Error code: { $code })
 error-not_found = What you are looking for is not here.

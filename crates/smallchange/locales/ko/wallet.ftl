@@ -73,6 +73,7 @@ title-our-fault = 문제가 생겼어요
 title-cannot = 진행할 수 없어요
 title-form-expired = 페이지를 다시 열어 주세요
 form-expired = 이 화면이 너무 오래 열려 있었거나 다른 곳에서 보낸 요청이에요. 아무것도 바뀌지 않았어요. 뒤로 가서 새로고침한 뒤 다시 시도해 주세요.
+page-not-found = 이 주소에는 아무것도 없어요. 홈에서 다시 찾아 주세요.
 form-unreadable = 보낸 내용을 읽을 수 없어요. 아무것도 바뀌지 않았어요.
 error-general = 요청을 처리하지 못했어요. (오류 코드: { $code })
 error-not_found = 찾는 내용이 없어요.

@@ -13,8 +13,11 @@ pub mod templates;
 pub mod visitor;
 
 use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::get;
+use axum::response::Response;
+use axum::routing::{any, get};
 use axum::Router;
 
 use crate::context::Context;
@@ -33,12 +36,18 @@ impl std::ops::Deref for Ui {
     }
 }
 
+async fn not_found(State(ui): State<Ui>, visitor: visitor::Visitor) -> Response {
+    page::message(&ui, &visitor, StatusCode::NOT_FOUND, "title-not-found", "page-not-found")
+}
+
 /// Every `/wallet/` route, with the headers every page is sent with.
 pub fn router(ctx: Context) -> Router {
     let ui = Ui { ctx };
     Router::new()
         .route("/wallet/assets/{name}", get(assets::serve))
         .merge(pages::router())
+        // Any other wallet address: a page that says so, not the API's JSON.
+        .route("/wallet/{*rest}", any(not_found))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(middleware::from_fn(headers::secure))
         .with_state(ui)
