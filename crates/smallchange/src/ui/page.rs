@@ -28,7 +28,7 @@ pub fn show(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, valu
         currency => "KRW",
         signed_in => false,
     };
-    respond(ui, visitor, status, template, context! { ..values, ..base })
+    respond(visitor, status, template, context! { ..values, ..base })
 }
 
 /// As [`show`] for a signed-in person: times in their tenant's zone, money in its currency.
@@ -41,10 +41,10 @@ pub fn show_signed(ui: &Ui, signed: &Signed, status: StatusCode, template: &str,
         currency => policy.currency().code(),
         signed_in => true,
     };
-    respond(ui, &signed.visitor, status, template, context! { ..values, ..base })
+    respond(&signed.visitor, status, template, context! { ..values, ..base })
 }
 
-fn respond(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, values: Value) -> Response {
+fn respond(visitor: &Visitor, status: StatusCode, template: &str, values: Value) -> Response {
     match templates::render(template, values) {
         Ok(html) => {
             let mut response = (status, Html(html)).into_response();
@@ -53,7 +53,6 @@ fn respond(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, value
         }
         Err(error) => {
             tracing::error!(template, error = %format!("{error:#}"), "a wallet page did not render");
-            let _ = ui;
             (StatusCode::INTERNAL_SERVER_ERROR, Html(plain_failure(visitor.lang))).into_response()
         }
     }
