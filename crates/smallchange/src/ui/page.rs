@@ -109,6 +109,32 @@ fn status_of(error: &Error) -> StatusCode {
     }
 }
 
+/// A form shown again with its error: 400 for what was typed, else the error's own status.
+pub fn form_status(error: &Error) -> StatusCode {
+    match error.kind() {
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Internal | Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// An amount as people type it (`20,000`, `20000원`, `₩20,000`, `12.34`) in minor units of
+/// a currency with `exponent` decimal places; `None` if it is not one.
+pub fn typed_amount(typed: &str, exponent: u8) -> Option<i64> {
+    let kept: String = typed.chars().filter(|c| !matches!(c, ' ' | ',' | '원' | '₩' | '$')).collect();
+    let (whole, fraction) = kept.split_once('.').unwrap_or((&kept, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) || fraction.len() > usize::from(exponent) {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(u32::from(exponent))?;
+    let padded = format!("{fraction:0<width$}", width = usize::from(exponent));
+    let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().ok()? };
+    whole.parse::<i64>().ok()?.checked_mul(scale)?.checked_add(fraction)
+}
+
 /// The last resort when a template itself fails: no template, no catalog.
 fn plain_failure(lang: Lang) -> String {
     let text = match lang {

@@ -41,17 +41,6 @@ pub struct Problem {
     pub text: String,
 }
 
-/// A form shown again with its error: 400 for what was typed, else the error's own status.
-pub fn form_status(error: &Error) -> StatusCode {
-    match error.kind() {
-        Kind::NotFound => StatusCode::NOT_FOUND,
-        Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        Kind::Conflict => StatusCode::CONFLICT,
-        Kind::Internal | Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
-
 /// The words of catalog message `id` in `lang`, with `args`.
 pub fn text(lang: Lang, id: &str, args: &[(&str, String)]) -> String {
     i18n::text(lang, id, args).unwrap_or_else(|| id.to_string())
@@ -121,7 +110,7 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
             reason: p.reason.clone(),
         })
         .collect();
-    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
     let first = started.destinations.first().map(|d| d.id.clone()).unwrap_or_default();
     let problems: Vec<Problem> = error
         .iter()
@@ -160,7 +149,7 @@ async fn ask_quote(State(ui): State<Ui>, posted: SignedPost<StartForm>) -> Respo
     let policy = ui.settings.wallet_policy(signed.tenant());
     let currency = policy.currency();
     let wanted = match form.how.as_str() {
-        "amount" => match typed_amount(&form.amount, currency.exponent()) {
+        "amount" => match page::typed_amount(&form.amount, currency.exponent()) {
             Some(amount) => match crate::domain::money::parse_amount(amount, &ui.settings, "amount".into()) {
                 Ok(amount) => Wanted::Amount(amount.minor_units()),
                 Err(error) => return show_start(&ui, &signed, form, Some(error)).await,
@@ -185,21 +174,6 @@ async fn ask_quote(State(ui): State<Ui>, posted: SignedPost<StartForm>) -> Respo
         Ok(quote) => Redirect::to(&format!("/wallet/cash-out/quotes/{}", quote.id)).into_response(),
         Err(error) => show_start(&ui, &signed, form, Some(error)).await,
     }
-}
-
-/// An amount as people type it (`20,000`, `20000원`, `₩20,000`, `12.34`) in minor units of
-/// a currency with `exponent` decimal places; `None` if it is not one.
-fn typed_amount(typed: &str, exponent: u8) -> Option<i64> {
-    let kept: String = typed.chars().filter(|c| !matches!(c, ' ' | ',' | '원' | '₩' | '$')).collect();
-    let (whole, fraction) = kept.split_once('.').unwrap_or((&kept, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) || fraction.len() > usize::from(exponent) {
-        return None;
-    }
-    let scale = 10_i64.checked_pow(u32::from(exponent))?;
-    let padded = format!("{fraction:0<width$}", width = usize::from(exponent));
-    let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().ok()? };
-    whole.parse::<i64>().ok()?.checked_mul(scale)?.checked_add(fraction)
 }
 
 // ---------------------------------------------------------------- destinations
@@ -250,7 +224,7 @@ async fn show_destination_form(ui: &Ui, signed: &Signed, mut form: DestinationFo
     if form.holder_name.is_empty() && error.is_none() {
         form.holder_name = started.legal_name.clone().unwrap_or_default();
     }
-    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
     let field_of = |e: &Error| match e.param() {
         Some(param) => param.to_string(),
         None => "holder_name".to_string(),
@@ -337,7 +311,7 @@ fn show_quote(ui: &Ui, signed: &Signed, shown: &QuoteShown, error: Option<Error>
         .map(|s| Line { label_id: known_or_other(lang, "pocket", &s.pocket), amount: s.amount })
         .collect();
     let left_s = ((q.expires_at - now) / 1_000_000).max(0);
-    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
     let problems: Vec<Problem> = error.iter().map(|e| Problem { field: None, text: page::words(lang, e) }).collect();
     let values = context! {
         id => q.id,
@@ -410,7 +384,7 @@ async fn show_code(ui: &Ui, signed: &Signed, id: &str, error: Option<Error>, sen
     if c.status != "awaiting_confirmation" && !locked {
         return Redirect::to(&format!("/wallet/cash-outs/{id}")).into_response();
     }
-    let status = error.as_ref().map_or(StatusCode::OK, form_status);
+    let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
     let words = |e: &Error| match e.code() {
         "otp_invalid" => text(lang, "code-wrong", &[("left", mine.attempts_left.to_string())]),
         "otp_locked" => {
@@ -464,7 +438,7 @@ async fn cancel(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost
 
 #[cfg(test)]
 mod tests {
-    use super::typed_amount;
+    use crate::ui::page::typed_amount;
 
     #[test]
     fn amounts_as_people_type_them() {

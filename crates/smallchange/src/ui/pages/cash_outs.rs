@@ -11,13 +11,14 @@ use axum::{Json, Router};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::cash_out::{form_status, known_or_other, text, Problem};
+use super::cash_out::{known_or_other, text, Problem};
 use crate::domain::text::Text;
 use crate::people::cashout::{unpaid_reason, UNPAID_ENDINGS};
 use crate::people::{local_time, Lang};
 use crate::services::cashout::mine::{self, Mine};
 use crate::services::cashout::view::Receipt;
 use crate::services::{Error, Kind};
+use crate::ui::page::form_status;
 use crate::ui::page::{self, SignedPost};
 use crate::ui::visitor::Signed;
 use crate::ui::Ui;

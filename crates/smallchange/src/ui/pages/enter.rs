@@ -88,7 +88,7 @@ async fn phone_form(State(ui): State<Ui>, visitor: Visitor, Path(wallet): Path<S
 }
 
 fn show_phone_form(ui: &Ui, visitor: &Visitor, wallet: &str, phone: &str, error: Option<Error>) -> Response {
-    let status = error.as_ref().map_or(StatusCode::OK, status_for_form);
+    let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
     let error = error.map(|e| page::words(visitor.lang, &e));
     page::show(ui, visitor, status, "sign_in.html", context! { wallet, phone, error })
 }
@@ -129,23 +129,13 @@ async fn check_code(State(ui): State<Ui>, Path(attempt): Path<String>, posted: P
         Ok(opened) => signed_in(&ui, &visitor, opened).await,
         Err(error) => {
             let locked = matches!(error.code(), "otp_locked" | "otp_expired");
-            let status = status_for_form(&error);
+            let status = page::form_status(&error);
             let words = page::words(visitor.lang, &error);
             let restart =
                 visitor.cookie(TENANT_COOKIE).map_or("/wallet/".to_string(), |w| format!("/wallet/sign-in/{w}"));
             let values = context! { attempt, error => words, locked, restart };
             page::show(&ui, &visitor, status, "sign_in_code.html", values)
         }
-    }
-}
-
-/// A form shown again with its error: 400 for what was typed, else the error's own status.
-fn status_for_form(error: &Error) -> StatusCode {
-    match error.kind() {
-        crate::services::Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        crate::services::Kind::Conflict => StatusCode::CONFLICT,
-        crate::services::Kind::Internal | crate::services::Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::BAD_REQUEST,
     }
 }
 

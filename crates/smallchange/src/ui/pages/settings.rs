@@ -160,7 +160,8 @@ struct AutoForm {
 
 async fn set_auto(State(ui): State<Ui>, posted: SignedPost<AutoForm>) -> Response {
     let SignedPost { signed, form } = posted;
-    let threshold = match parse_amount(&form.threshold) {
+    let exponent = ui.settings.wallet_policy(signed.tenant()).currency().exponent();
+    let threshold = match page::typed_amount(&form.threshold, exponent) {
         Some(amount) => amount,
         None => {
             let error = Error::invalid("invalid_threshold", "threshold is an amount", "threshold");
@@ -175,15 +176,6 @@ async fn set_auto(State(ui): State<Ui>, posted: SignedPost<AutoForm>) -> Respons
             show(&ui, &signed, status, None, Some(error), Some(&form)).await
         }
     }
-}
-
-/// An amount as people type it: `10,000`, `10000원`, `₩10,000`.
-fn parse_amount(typed: &str) -> Option<i64> {
-    let digits: String = typed.chars().filter(|c| !matches!(c, ',' | ' ' | '원' | '₩')).collect();
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 15 {
-        return None;
-    }
-    digits.parse().ok()
 }
 
 #[derive(Deserialize)]
@@ -245,6 +237,7 @@ mod tests {
 
     #[test]
     fn amounts_as_people_type_them() {
+        let parse_amount = |typed: &str| page::typed_amount(typed, 0);
         assert_eq!(parse_amount("10,000"), Some(10_000));
         assert_eq!(parse_amount("₩10,000"), Some(10_000));
         assert_eq!(parse_amount("10000원"), Some(10_000));
