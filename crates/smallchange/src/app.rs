@@ -101,6 +101,12 @@ async fn serve(
             Duration::from_millis(state.settings.expiry_poll_ms),
             stopped.clone(),
         )),
+        tokio::spawn(workers::user_index::run(
+            db.clone(),
+            state.committer.clone(),
+            Duration::from_millis(state.settings.user_index_every_ms),
+            stopped.clone(),
+        )),
         tokio::spawn(workers::purge::run(
             db.clone(),
             state.settings.idempotency_retention_h,

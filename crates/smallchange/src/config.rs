@@ -44,6 +44,9 @@ pub struct Settings {
     pub idempotency_retention_h: u32,
     /// How often the timeout worker looks for expired pending transfers.
     pub expiry_poll_ms: u64,
+    /// How often new statement entries and payments are moved into their per-user indexes
+    /// in bulk (reads find them before that too).
+    pub user_index_every_ms: u64,
     /// How long a verified API key is trusted before it is looked up again.
     pub key_cache_s: u64,
     /// Requests per second one API key may make on average (0: no limit).
@@ -115,6 +118,7 @@ impl Default for Settings {
             pending_timeout_max_s: 30 * 24 * 3600,
             idempotency_retention_h: 24,
             expiry_poll_ms: 1_000,
+            user_index_every_ms: 1_000,
             key_cache_s: 30,
             rate_limit_per_s: 10_000,
             rate_limit_burst: 20_000,
@@ -232,6 +236,7 @@ impl Settings {
     /// be claimed again while it still runs.
     fn check_jobs(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.jobs_poll_ms >= 1, "jobs_poll_ms must be at least 1");
+        anyhow::ensure!(self.user_index_every_ms >= 1, "user_index_every_ms must be at least 1");
         anyhow::ensure!(self.jobs_batch_max >= 1, "jobs_batch_max must be at least 1");
         anyhow::ensure!(self.jobs_attempts_max >= 1, "jobs_attempts_max must be at least 1");
         anyhow::ensure!(self.jobs_backoff_base_ms >= 1, "jobs_backoff_base_ms must be at least 1");

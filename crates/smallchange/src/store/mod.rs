@@ -30,6 +30,7 @@ pub mod stuck_steps;
 pub mod tenants;
 pub mod topups;
 pub mod totp;
+pub mod user_index;
 pub mod users;
 pub mod verify;
 pub mod verify_cashouts;

@@ -29,8 +29,9 @@ pub struct Payment {
 impl Payment {
     pub fn row(&self, tenant: &str) -> Row {
         Row {
+            // Into the user's payments index later, in bulk (store::user_index).
             sql: "INSERT INTO payments (id, tenant_id, user_id, merchant, amount, currency, description, legs, \
-                  created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                  created_at, user_indexed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
             params: vec![
                 self.id.as_str().into(),
                 tenant.into(),
@@ -73,8 +74,8 @@ pub async fn of_user(
     before: Option<&str>,
     limit: i64,
 ) -> anyhow::Result<Vec<Payment>> {
-    let select = format!("SELECT {PAYMENT_COLUMNS} FROM payments");
-    let rows: Vec<PaymentRow> = super::newest_of_user(db, &select, tenant, user, before, limit).await?;
+    let rows: Vec<PaymentRow> =
+        super::user_index::newest_of_user(db, PAYMENT_COLUMNS, "payments", tenant, user, before, limit).await?;
     rows.into_iter().map(from_row).collect()
 }
 

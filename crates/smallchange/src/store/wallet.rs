@@ -215,8 +215,9 @@ impl NewEntry<'_> {
     /// The row of the `n`th entry a unit writes (entries of one unit keep their order).
     pub fn row(&self, n: usize) -> Row {
         Row {
+            // Into the user's statement index later, in bulk (store::user_index).
             sql: "INSERT INTO wallet_entries (id, tenant_id, user_id, currency, pocket, amount, kind, reference_id, \
-                  description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                  description, created_at, user_indexed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0)",
             params: vec![
                 crate::ids::time_ordered_nth("ent", self.at, n).into(),
                 self.tenant.into(),
@@ -246,23 +247,30 @@ pub struct EntryQuery<'a> {
 
 type EntryRow = (String, String, i64, String, String, Option<String>, i64);
 
-/// Up to `limit` entries in the window, oldest first.
+const ENTRY_COLUMNS: &str = "id, pocket, amount, kind, reference_id, description, created_at";
+
+/// Up to `limit` entries in the window, oldest first: from the user's statement index and
+/// the entries not in it yet (see [`super::user_index`]).
 pub async fn entries(db: &Db, q: &EntryQuery<'_>) -> anyhow::Result<Vec<Entry>> {
+    const IN_WINDOW: &str = "tenant_id = $1 AND user_id = $2 AND currency = $3 AND id > $4 \
+                             AND created_at >= $5 AND created_at < $6";
+    let sql = format!(
+        "SELECT * FROM (SELECT {ENTRY_COLUMNS} FROM wallet_entries WHERE {IN_WINDOW} AND user_indexed = 1 \
+         ORDER BY id LIMIT $7) AS indexed \
+         UNION ALL SELECT {ENTRY_COLUMNS} FROM wallet_entries WHERE {IN_WINDOW} AND user_indexed = 0 \
+         ORDER BY id LIMIT $7"
+    );
     let rows: Vec<EntryRow> = on_db!(db, |pool, _d| {
-        sqlx::query_as(
-            "SELECT id, pocket, amount, kind, reference_id, description, created_at FROM wallet_entries \
-             WHERE tenant_id = $1 AND user_id = $2 AND currency = $3 AND id > $4 \
-             AND created_at >= $5 AND created_at < $6 ORDER BY id LIMIT $7",
-        )
-        .bind(q.tenant)
-        .bind(q.user)
-        .bind(q.currency)
-        .bind(q.starting_after.unwrap_or(""))
-        .bind(q.from_us)
-        .bind(q.to_us)
-        .bind(q.limit)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as(&sql)
+            .bind(q.tenant)
+            .bind(q.user)
+            .bind(q.currency)
+            .bind(q.starting_after.unwrap_or(""))
+            .bind(q.from_us)
+            .bind(q.to_us)
+            .bind(q.limit)
+            .fetch_all(pool)
+            .await?
     });
     Ok(rows
         .into_iter()
@@ -278,19 +286,16 @@ pub async fn entries(db: &Db, q: &EntryQuery<'_>) -> anyhow::Result<Vec<Entry>> 
         .collect())
 }
 
-/// The user's total in `currency` just before the entry `before_id`.
+/// The user's total in `currency` just before the entry `before_id`: the entries in the
+/// statement index and those not in it yet.
 pub async fn balance_before(db: &Db, tenant: &str, user: &str, currency: &str, before_id: &str) -> anyhow::Result<i64> {
+    const BEFORE: &str = "FROM wallet_entries WHERE tenant_id = $1 AND user_id = $2 AND currency = $3 AND id < $4";
+    let sql = format!(
+        "SELECT CAST(COALESCE((SELECT SUM(amount) {BEFORE} AND user_indexed = 1), 0) \
+         + COALESCE((SELECT SUM(amount) {BEFORE} AND user_indexed = 0), 0) AS BIGINT)"
+    );
     let total: Option<i64> = on_db!(db, |pool, _d| {
-        sqlx::query_scalar(
-            "SELECT CAST(SUM(amount) AS BIGINT) FROM wallet_entries \
-             WHERE tenant_id = $1 AND user_id = $2 AND currency = $3 AND id < $4",
-        )
-        .bind(tenant)
-        .bind(user)
-        .bind(currency)
-        .bind(before_id)
-        .fetch_one(pool)
-        .await?
+        sqlx::query_scalar(&sql).bind(tenant).bind(user).bind(currency).bind(before_id).fetch_one(pool).await?
     });
     Ok(total.unwrap_or(0))
 }

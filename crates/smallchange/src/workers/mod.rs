@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod purge;
 pub mod sms;
 pub mod stuck;
+pub mod user_index;
 pub mod webhooks;
 
 use std::sync::Arc;
