@@ -1,8 +1,9 @@
-//! Statement entries and payments reach their per-user index behind the payment path, in
-//! bulk (`store::user_index`, `workers::user_index`). A person never sees the difference: a
-//! payment is in the list and the statement the moment it is answered, before the move and
-//! after it, and a page that spans rows moved and rows not moved yet is in order, with the
-//! running balance unbroken. On both backends.
+//! On SQLite, statement entries and payments reach their per-user index behind the payment
+//! path, in bulk (`store::user_index`, `workers::user_index`). A person never sees the
+//! difference: a payment is in the list and the statement the moment it is answered, before
+//! the move and after it, and a page that spans rows moved and rows not moved yet is in
+//! order, with the running balance unbroken. On PostgreSQL rows are indexed as they are
+//! written, and the same reads give the same pages.
 
 mod support;
 
@@ -83,8 +84,10 @@ async fn rows_are_found_before_and_after_their_move_on(backend: Backend) {
     for amount in [1_000, 2_000, 3_000, 4_000, 5_000, 6_000] {
         paid.push(pay(&server, &clock, &user, amount).await);
     }
-    // Not moved yet: one entry for the top-up and one for each payment, and the payments.
-    assert_eq!(waiting(server.store()).await, (7, 6));
+    // On SQLite not moved yet: one entry for the top-up and one for each payment, and the
+    // payments. PostgreSQL indexes them at once.
+    let behind = backend == Backend::Sqlite;
+    assert_eq!(waiting(server.store()).await, if behind { (7, 6) } else { (0, 0) });
     let payments_path = format!("/v1/users/{user}/payments");
     let statement_path = format!("/v1/users/{user}/statement");
     let payments_before = all_pages(&server, &payments_path, 4).await;
@@ -112,7 +115,7 @@ async fn rows_are_found_before_and_after_their_move_on(backend: Backend) {
     for amount in [700, 800, 900] {
         paid.push(pay(&server, &clock, &user, amount).await);
     }
-    assert_eq!(waiting(server.store()).await, (3, 3));
+    assert_eq!(waiting(server.store()).await, if behind { (3, 3) } else { (0, 0) });
     let newest_first: Vec<String> = paid.iter().rev().cloned().collect();
     for limit in [1, 2, 4, 9, 20] {
         assert_eq!(ids(&all_pages(&server, &payments_path, limit).await), newest_first, "limit {limit}");

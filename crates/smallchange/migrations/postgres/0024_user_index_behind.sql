@@ -1,14 +1,10 @@
--- A micropayment writes a statement entry and a payment row for one user among many. Kept
--- in a per-user index at once, each of the two dirties an index page of its own, per
--- payment, since each payment of a batch is another user's (docs/BENCHMARKS.md measured
--- it: 5 pages per payment against 2.2 per ledger transfer).
---
--- So new rows arrive with `user_indexed = 0` and go into a small index in arrival order
--- instead, which a batch shares. `workers::user_index` sets `user_indexed = 1` on them in
--- bulk about once a second, which moves them into the per-user index, many rows of one
--- user to a page. Every read looks in both indexes (`store::user_index`), so a row is
--- found from the moment it commits. Rows written before this migration, or by a writer
--- that does not say, are indexed at once (the default).
+-- The same columns and indexes as on SQLite, so the reads are the same (store::user_index),
+-- but here a new row is indexed at once (`user_indexed = 1`, the default below). Writing
+-- it behind measured slower on PostgreSQL: moving a row is an UPDATE, which writes a new
+-- version of it and of every index entry, while an index insert costs a small WAL record,
+-- not the whole page SQLite's WAL carries (docs/BENCHMARKS.md). So the
+-- `wallet_entries_unindexed` and `payments_unindexed` indexes stay empty here, and
+-- `workers::user_index` finds nothing to move.
 ALTER TABLE wallet_entries ADD COLUMN user_indexed BIGINT NOT NULL DEFAULT 1;
 DROP INDEX wallet_entries_user;
 CREATE INDEX wallet_entries_user ON wallet_entries (tenant_id, user_id, currency, id) WHERE user_indexed = 1;

@@ -98,4 +98,36 @@ mod tests {
         assert_eq!(plain_insert("INSERT INTO t (a, b) VALUES ($1, 'x')"), None);
         assert_eq!(plain_insert("UPDATE t SET a = $1"), None);
     }
+
+    /// The rows every payment writes: a literal in their VALUES would send them one by one.
+    #[test]
+    fn a_payments_rows_are_grouped() {
+        use crate::domain::pocket::Pocket;
+        use crate::store::{payments::Payment, wallet::NewEntry};
+        let entry = NewEntry {
+            tenant: "ten_a",
+            user: "usr_a",
+            currency: "KRW",
+            pocket: &Pocket::Cash,
+            amount: -100,
+            kind: "payment",
+            reference_id: "pay_a",
+            description: None,
+            at: 1,
+        };
+        let payment = Payment {
+            id: "pay_a".into(),
+            user_id: "usr_a".into(),
+            merchant: "cafe".into(),
+            amount: 100,
+            currency: "KRW".into(),
+            description: None,
+            legs: Vec::new(),
+            created_at: 1,
+        };
+        for row in [entry.row(0), payment.row("ten_a")] {
+            let (_, columns) = plain_insert(row.sql).unwrap_or_else(|| panic!("not grouped: {}", row.sql));
+            assert_eq!(columns, row.params.len(), "{}", row.sql);
+        }
+    }
 }

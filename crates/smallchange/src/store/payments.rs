@@ -29,9 +29,9 @@ pub struct Payment {
 impl Payment {
     pub fn row(&self, tenant: &str) -> Row {
         Row {
-            // Into the user's payments index later, in bulk (store::user_index).
+            // `user_indexed` is the backend's default: see store::user_index.
             sql: "INSERT INTO payments (id, tenant_id, user_id, merchant, amount, currency, description, legs, \
-                  created_at, user_indexed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
+                  created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             params: vec![
                 self.id.as_str().into(),
                 tenant.into(),

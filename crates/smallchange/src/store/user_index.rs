@@ -1,12 +1,16 @@
 //! A user's statement entries and payments reach their per-user index in bulk, behind the
-//! payment path (migration 0024).
+//! payment path, on SQLite (migration 0024).
 //!
-//! The payment path writes its rows with `user_indexed = 0`: they go into a small index in
-//! arrival order, whose last page a whole batch shares, instead of one page of the per-user
-//! index each. [`catch_up`] sets `user_indexed = 1` on them about once a second, which moves
-//! them into the per-user index many rows of one user to a page. Readers ask both indexes
-//! ([`newest_of_user`], and `store::wallet`'s statement reads), so a row is found from the
-//! moment it commits, whether the move has run or not.
+//! There a new row gets `user_indexed = 0` (the column's default): it goes into a small
+//! index in arrival order, whose last page a whole batch shares, instead of one page of the
+//! per-user index each. [`catch_up`] sets `user_indexed = 1` on such rows about once a
+//! second, which moves them into the per-user index, many rows of one user to a page.
+//! Readers ask both indexes ([`newest_of_user`], and `store::wallet`'s statement reads), so
+//! a row is found from the moment it commits, whether the move has run or not.
+//!
+//! On PostgreSQL the default is 1: a row is indexed as it is written, and nothing waits.
+//! Moving a row there is an UPDATE that writes a new version of the row and of each of its
+//! index entries, which measured slower than indexing at once (docs/BENCHMARKS.md).
 
 use super::Db;
 use crate::on_db;

@@ -215,9 +215,9 @@ impl NewEntry<'_> {
     /// The row of the `n`th entry a unit writes (entries of one unit keep their order).
     pub fn row(&self, n: usize) -> Row {
         Row {
-            // Into the user's statement index later, in bulk (store::user_index).
+            // `user_indexed` is the backend's default: see store::user_index.
             sql: "INSERT INTO wallet_entries (id, tenant_id, user_id, currency, pocket, amount, kind, reference_id, \
-                  description, created_at, user_indexed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0)",
+                  description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             params: vec![
                 crate::ids::time_ordered_nth("ent", self.at, n).into(),
                 self.tenant.into(),
