@@ -35,9 +35,16 @@ pub fn router() -> Router<AppState> {
 pub struct PaymentRequest {
     /// The operator's merchant id (1–64 characters of `A-Za-z0-9_.-`); its account opens on
     /// first use.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$", example = "cafe-42")]
     merchant: String,
+    /// Minor units, positive.
+    #[schema(minimum = 1, example = 1500)]
     amount: i64,
+    /// ISO 4217, e.g. `KRW`.
+    #[schema(pattern = "^[A-Z]{3}$", example = "KRW")]
     currency: String,
+    /// What it was for, as the user's statement shows it: at most 200 characters.
+    #[schema(max_length = 200, example = "아메리카노")]
     description: Option<String>,
 }
 

@@ -32,11 +32,19 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct TopupRequest {
     /// `bank_transfer`, `earning`, `refund`, `cashback`, `promo`, `carrier_billing` or `card`.
+    #[schema(
+        pattern = "^(bank_transfer|earning|refund|cashback|promo|carrier_billing|card)$",
+        example = "bank_transfer"
+    )]
     source: String,
     /// Minor units, positive.
+    #[schema(minimum = 1, example = 10000)]
     amount: i64,
+    /// ISO 4217, e.g. `KRW`.
+    #[schema(pattern = "^[A-Z]{3}$", example = "KRW")]
     currency: String,
     /// The operator's own reference for this top-up (1–128 characters), kept with it.
+    #[schema(min_length = 1, max_length = 128, example = "order-7731")]
     reference: String,
     /// For `source: refund` only, and required there: the source the refunded purchase was
     /// paid with. Its provenance is kept: a refunded carrier-billed purchase lands in `carrier`.

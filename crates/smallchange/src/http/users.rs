@@ -33,10 +33,16 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
-    /// The operator's own id for this user, unique in the tenant (1–64 characters).
+    /// The operator's own id for this user, unique in the tenant: 1 to 64 bytes, no control
+    /// characters, spaces around it trimmed. The pattern is the ASCII form every operator
+    /// can rely on.
+    #[schema(pattern = "^[!-~]([ -~]{0,62}[!-~])?$", example = "u-1001")]
     external_id: String,
     /// E.164, e.g. `+821012345678`.
+    #[schema(pattern = "^\\+[1-9][0-9]{7,14}$", example = "+821012345678")]
     phone: String,
+    /// The person's name as written, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, example = "김민지")]
     name: Option<String>,
 }
 
