@@ -4,7 +4,9 @@
 # of the document it cannot generate data for.
 #
 # The server is the debug build `cargo test` just made, on a throwaway SQLite database with
-# the demo tenant, on a free loopback port; it is stopped at the end. The result is written
+# the demo tenant, on a free loopback port; it is stopped at the end. Operations on one
+# object get a real one's id (real_ids_config), and links between operations (in the
+# served document) let the stateful phase carry ids from one answer to the next request. The result is written
 # as a cargo-style "test result:" line (one test per operation) so that scripts/test counts
 # it in its last line.
 
