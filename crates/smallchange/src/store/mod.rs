@@ -294,23 +294,45 @@ pub fn newest_first(column: &str, cursor: Option<&str>, n: usize, limit: i64) ->
     format!("{bound} ORDER BY {column} DESC LIMIT {limit}")
 }
 
+/// A row type read from either backend.
+pub trait AnyRow:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin
+{
+}
+
+impl<R> AnyRow for R where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
 /// One page of a user's rows, newest first: `select` (`SELECT … FROM table`) filtered by
 /// `tenant_id` and `user_id`, paged by its time-ordered `id` before `before`.
-pub async fn newest_of_user<R>(
+pub async fn newest_of_user<R: AnyRow>(
     db: &Db,
     select: &str,
     tenant: &str,
     user: &str,
     before: Option<&str>,
     limit: i64,
-) -> anyhow::Result<Vec<R>>
-where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    R: Send + Unpin,
-{
+) -> anyhow::Result<Vec<R>> {
     let sql = format!("{select} WHERE tenant_id = $1 AND user_id = $2{}", newest_first("id", before, 3, limit));
+    page_of_user(db, &sql, tenant, user, before).await
+}
+
+/// Runs `sql`, which reads a page of one user's rows: `$1` is the tenant, `$2` the user and
+/// `$3` the cursor, when there is one.
+pub async fn page_of_user<R: AnyRow>(
+    db: &Db,
+    sql: &str,
+    tenant: &str,
+    user: &str,
+    before: Option<&str>,
+) -> anyhow::Result<Vec<R>> {
     Ok(on_db!(db, |pool, _d| {
-        let query = sqlx::query_as::<_, R>(&sql).bind(tenant).bind(user);
+        let query = sqlx::query_as::<_, R>(sql).bind(tenant).bind(user);
         match before {
             Some(before) => query.bind(before),
             None => query,

@@ -12,7 +12,7 @@
 //! Moving a row there is an UPDATE that writes a new version of the row and of each of its
 //! index entries, which measured slower than indexing at once (docs/BENCHMARKS.md).
 
-use super::Db;
+use super::{AnyRow, Db};
 use crate::on_db;
 use crate::unit::Row;
 
@@ -54,7 +54,7 @@ pub async fn waiting(db: &Db) -> anyhow::Result<i64> {
 /// One page of a user's rows of `table` (payments), newest first, paged by its
 /// time-ordered `id` before `before`: the page from the per-user index and the rows not in
 /// it yet, merged. `columns` must include `id`.
-pub async fn newest_of_user<R>(
+pub async fn newest_of_user<R: AnyRow>(
     db: &Db,
     columns: &str,
     table: &str,
@@ -62,11 +62,7 @@ pub async fn newest_of_user<R>(
     user: &str,
     before: Option<&str>,
     limit: i64,
-) -> anyhow::Result<Vec<R>>
-where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    R: Send + Unpin,
-{
+) -> anyhow::Result<Vec<R>> {
     let of_user = "tenant_id = $1 AND user_id = $2";
     let bound = if before.is_some() { " AND id < $3" } else { "" };
     let sql = format!(
@@ -75,15 +71,7 @@ where
          UNION ALL SELECT {columns} FROM {table} WHERE {of_user} AND user_indexed = 0{bound} \
          ORDER BY id DESC LIMIT {limit}"
     );
-    Ok(on_db!(db, |pool, _d| {
-        let query = sqlx::query_as::<_, R>(&sql).bind(tenant).bind(user);
-        match before {
-            Some(before) => query.bind(before),
-            None => query,
-        }
-        .fetch_all(pool)
-        .await?
-    }))
+    super::page_of_user(db, &sql, tenant, user, before).await
 }
 
 #[cfg(test)]
