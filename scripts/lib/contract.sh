@@ -6,9 +6,9 @@
 # The server is the debug build `cargo test` just made, on a throwaway SQLite database with
 # the demo tenant, on a free loopback port; it is stopped at the end. Operations on one
 # object get a real one's id (real_ids_config), and links between operations (in the
-# served document) let the stateful phase carry ids from one answer to the next request. The result is written
-# as a cargo-style "test result:" line (one test per operation) so that scripts/test counts
-# it in its last line.
+# served document) let the stateful phase carry ids from one answer to the next request.
+# The result is written as a cargo-style "test result:" line (one test per operation) so
+# that scripts/test counts it in its last line.
 
 SCHEMATHESIS_VERSION=4.32.5
 # Generated cases per operation and phase: enough to walk each schema's branches while the
@@ -51,7 +51,7 @@ PY
   python3 - "$db" "$cashout" <<'PY'
 import sqlite3
 import sys
-db, cashout = sqlite3.connect(sys.argv[1]), sys.argv[2]
+db, cashout = sqlite3.connect(sys.argv[1]), sys.argv[2] or None
 def first(sql):
     row = db.execute(sql).fetchone()
     return row[0] if row else None

@@ -4,7 +4,8 @@
 //! `paid`, the receipt, a problem reported and seen through the API); an SMS code typed wrong,
 //! sent again and typed right, and five wrong codes canceling a cash-out; a wallet of carrier
 //! money that cannot be withdrawn; a holder name that is not the user's; another user's
-//! cash-out answering 404 everywhere; a form without its CSRF token changing nothing.
+//! cash-out answering 404 everywhere; a form without its CSRF token changing nothing; the
+//! destination offered first (the one last paid to, or the only one, never a guess).
 
 mod support;
 
@@ -23,6 +24,7 @@ both_backends!(an_sms_code_wrong_again_and_right, super::an_sms_code_wrong_again
 both_backends!(carrier_money_is_not_withdrawable, super::carrier_money_is_not_withdrawable_on);
 both_backends!(a_holder_who_is_not_the_user_is_refused, super::a_holder_who_is_not_the_user_is_refused_on);
 both_backends!(another_users_cash_out_is_not_found, super::another_users_cash_out_is_not_found_on);
+both_backends!(no_destination_is_chosen_for_the_person, super::no_destination_is_chosen_for_the_person_on);
 
 /// 2026-11-10 03:00 UTC, 12:00 in Seoul.
 const START_US: i64 = 1_794_279_600_000_000;
@@ -113,6 +115,8 @@ async fn the_whole_journey_by_forms_on(backend: Backend) {
     let form = browser.get("/wallet/cash-out").await;
     assert!(form.shows("100,000원") && form.shows("004 ••••••••9012"), "{}", form.html);
     assert!(form.shows(&format!("id=\"destination-{}\"", c.destination)));
+    // Her only destination is offered first.
+    assert!(form.shows(&format!("value=\"{}\" checked", c.destination)), "{}", form.html);
 
     // Too much: the form again, with an error summary linking to the amount, and nothing held.
     let refused = browser
@@ -188,7 +192,42 @@ async fn the_whole_journey_by_forms_on(backend: Backend) {
     // A second report while one is open is refused in words, and opens nothing.
     let again = browser.get(&dispute_path).await;
     assert!(again.shows("이미 신고했어요"), "{}", again.html);
+
+    // A newer destination is not offered first: the one her last cash-out was paid to is.
+    let newer = e_wallet(&server, &c.id).await;
+    let form = browser.get("/wallet/cash-out").await;
+    assert!(form.shows(&format!("value=\"{newer}\">")), "{}", form.html);
+    assert!(form.shows(&format!("value=\"{}\" checked", c.destination)), "{}", form.html);
     server.assert_verified().await;
+    server.stop().await;
+}
+
+/// Adds an e-wallet of `user`'s (김민지's) as their newest destination: its id.
+async fn e_wallet(server: &TestServer, user: &str) -> String {
+    let wallet =
+        json!({"type": "e_wallet", "provider": "kakaopay", "wallet_id": "wallet-5521", "holder_name": "김민지"});
+    let (status, added) = server.post(&format!("/v1/users/{user}/payout-destinations"), wallet).await;
+    assert_eq!(status, 200, "{added}");
+    added["id"].as_str().unwrap().to_string()
+}
+
+/// With two destinations and no cash-out paid yet, none is chosen for the person; the form
+/// sent without one asks for one in words and quotes nothing.
+async fn no_destination_is_chosen_for_the_person_on(backend: Backend) {
+    let (server, _) = server_at(backend).await;
+    let c = customer(&server, 1, false).await;
+    server.topup(&c.id, "bank_transfer", 30_000).await;
+    let newer = e_wallet(&server, &c.id).await;
+    let (mut browser, _) = server.signed_in(&c.id).await;
+    let form = browser.get("/wallet/cash-out").await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    for id in [&c.destination, &newer] {
+        assert!(form.shows(&format!("value=\"{id}\">")), "{id} is offered, not chosen: {}", form.html);
+    }
+    let unchosen = browser.submit(&form, "/wallet/cash-out", &[("how", "all"), ("speed", "standard")]).await;
+    assert_eq!(unchosen.status, 400, "{}", unchosen.html);
+    assert!(unchosen.shows(&format!("href=\"#destination-{newer}\"")), "{}", unchosen.html);
+    assert!(server.get(&format!("/v1/users/{}/cashouts", c.id)).await.1["data"].as_array().unwrap().is_empty());
     server.stop().await;
 }
 

@@ -467,6 +467,20 @@ pub async fn destination_used(db: &Db, tenant: &str, user: &str, destination: &s
     Ok(found.is_some())
 }
 
+/// The destination of `user`'s latest paid cash-out, if any.
+pub async fn last_paid_destination(db: &Db, tenant: &str, user: &str) -> anyhow::Result<Option<String>> {
+    Ok(on_db!(db, |pool, _d| {
+        sqlx::query_scalar(
+            "SELECT destination_id FROM cashouts WHERE tenant_id = $1 AND user_id = $2 AND status = 'paid' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
 /// The row that marks which way the hold went.
 pub fn hold_state_row(id: &str, state: &str) -> Row {
     Row { sql: "UPDATE cashouts SET hold_state = $1 WHERE id = $2", params: vec![state.into(), id.into()] }

@@ -28,6 +28,10 @@ pub struct Start {
     pub balances: Balances,
     /// The user's destinations, newest first.
     pub destinations: Vec<StoredDestination>,
+    /// The destination the form offers first: where the user's last paid cash-out went, or
+    /// their only destination. None when neither says, so that nobody cashes out to a
+    /// destination they did not choose (the newest may be one that failed).
+    pub usual_destination: Option<String>,
     /// The legal name of the user's identity check, if there is one.
     pub legal_name: Option<String>,
 }
@@ -37,7 +41,13 @@ pub async fn start(ctx: &Context, actor: &Actor, tenant: &str, user_id: &str, la
     let user = existing_user(ctx, tenant, user_id).await?;
     let balances = balances::balances(ctx, actor, tenant, &user.id, None, lang).await?;
     let destinations = user_destinations::of_user(ctx, actor, tenant, &user.id, None, LIST_MAX).await?.items;
-    Ok(Start { balances, destinations, legal_name: user.legal_name })
+    let last_paid = cashouts::last_paid_destination(&ctx.db, tenant, &user.id).await?;
+    let usual_destination = match (last_paid, destinations.as_slice()) {
+        (Some(paid), listed) if listed.iter().any(|d| d.id == paid) => Some(paid),
+        (_, [only]) => Some(only.id.clone()),
+        _ => None,
+    };
+    Ok(Start { balances, destinations, usual_destination, legal_name: user.legal_name })
 }
 
 /// Registers a destination of `user_id`'s own (the holder must be them), recorded as `actor`'s.

@@ -123,7 +123,11 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
             Problem { field: Some(field), text: page::words(lang, e) }
         })
         .collect();
-    let chosen = if form.destination.is_empty() { first } else { form.destination.clone() };
+    let chosen = if form.destination.is_empty() {
+        started.usual_destination.clone().unwrap_or_default()
+    } else {
+        form.destination.clone()
+    };
     let destinations: Vec<Value> = started
         .destinations
         .iter()
