@@ -100,19 +100,6 @@ fn after(text: &str, label: &str, len: usize) -> String {
     text[start..].chars().take(len).collect()
 }
 
-/// Polls the cash-out until it reaches `status` (the worker moves it on its own time).
-async fn wait_for(server: &TestServer, id: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
-        if cashout["status"] == status {
-            return cashout;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{id} never became {status}: {cashout}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Polls the user's balances until `(total, pending)` are as expected.
 async fn wait_for_balance(server: &TestServer, user: &str, total: i64, pending: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -149,7 +136,7 @@ async fn issued(server: &TestServer, clock: &Clock, c: &Customer) -> Issued {
     clock.set(clock.now_us() + SECOND_US);
     let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": otp})).await;
     assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
-    let in_transit = wait_for(server, &id, "in_transit").await;
+    let in_transit = server.wait_for_cashout(&id, "in_transit").await;
     assert!(in_transit["rail_reference"].as_str().unwrap().starts_with("cpv_"), "{in_transit}");
     let text = newest_sms(server, "교환 코드").await;
     assert!(text.contains("현금 48,000원") && text.contains("gs25") && text.contains("KST까지"), "{text}");
@@ -223,7 +210,7 @@ async fn a_voucher_is_paid_out_in_cash_on(backend: Backend) {
         (Some(v.cashout.as_str()), Some(NET), Some("KRW"), Some("paid")),
         "{paid}"
     );
-    let cashout = wait_for(&server, &v.cashout, "paid").await;
+    let cashout = server.wait_for_cashout(&v.cashout, "paid").await;
     let statuses: Vec<&str> =
         cashout["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"]);
@@ -280,7 +267,7 @@ async fn wrong_pins_lock_the_voucher_on(backend: Backend) {
     assert_eq!((status, error_code(&locked)), (409, Some("voucher_locked")), "{locked}");
     let (status, after) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
     assert_eq!((status, error_code(&after)), (409, Some("voucher_locked")), "no PIN is accepted after that: {after}");
-    let failed = wait_for(&server, &v.cashout, "failed").await;
+    let failed = server.wait_for_cashout(&v.cashout, "failed").await;
     assert_eq!(failed["failure_reason"], "voucher_locked");
     let last = failed["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["actor"], format!("agent:{agent_id}"), "locked by the agent's last wrong PIN: {last}");
@@ -300,9 +287,9 @@ async fn an_uncollected_voucher_expires_on(backend: Backend) {
     let wrong = if v.pin == "000000" { "111111" } else { "000000" };
     let (status, answer) = redeem(&server, &agent_key, &v.code, wrong, &agent_id).await;
     assert_eq!((status, error_code(&answer)), (400, Some("pin_invalid")), "{answer}");
-    assert_eq!(wait_for(&server, &v.cashout, "in_transit").await["status"], "in_transit");
+    assert_eq!(server.wait_for_cashout(&v.cashout, "in_transit").await["status"], "in_transit");
     clock.set(clock.now_us() + 61 * SECOND_US);
-    let failed = wait_for(&server, &v.cashout, "failed").await;
+    let failed = server.wait_for_cashout(&v.cashout, "failed").await;
     assert_eq!(failed["failure_reason"], "voucher_expired");
     let last = failed["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["actor"], "system:cashout-worker", "expired by the worker: {last}");
@@ -499,7 +486,7 @@ async fn racing_wrong_pins_are_compared_at_most_five_on(backend: Backend) {
     assert_eq!(invalid, 4, "attempts 1 to 4 are told the PIN is wrong: {answers:?}");
     let stored = stored_voucher(&server, &v.cashout).await;
     assert_eq!((stored.status.as_str(), stored.pin_attempts), ("locked", 5), "never more than five compared");
-    let failed = wait_for(&server, &v.cashout, "failed").await;
+    let failed = server.wait_for_cashout(&v.cashout, "failed").await;
     assert_eq!(failed["failure_reason"], "voucher_locked");
     let statuses: Vec<&str> =
         failed["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
@@ -538,13 +525,13 @@ async fn a_right_pin_racing_wrong_ones_needs_an_attempt_on(backend: Backend) {
     assert!(stored.pin_attempts <= 5, "never more than five compared: {stored:?}");
     if status == 200 {
         assert_eq!((right["status"].as_str(), stored.status.as_str()), (Some("paid"), "redeemed"), "{right}");
-        wait_for(&server, &v.cashout, "paid").await;
+        server.wait_for_cashout(&v.cashout, "paid").await;
         wait_for_balance(&server, &c.id, TOPUP - GROSS, 0).await;
         assert_eq!(server.counters_of(&format!("{}/:payouts:cash_pickup:KRW", server.tenant)).await[3], NET);
     } else {
         assert_eq!((status, error_code(&right)), (409, Some("voucher_locked")), "{right}");
         assert_eq!((stored.status.as_str(), stored.pin_attempts), ("locked", 5));
-        let failed = wait_for(&server, &v.cashout, "failed").await;
+        let failed = server.wait_for_cashout(&v.cashout, "failed").await;
         assert_eq!(failed["failure_reason"], "voucher_locked");
         wait_for_balance(&server, &c.id, TOPUP, 0).await;
     }
@@ -589,7 +576,7 @@ async fn a_redeem_retried_with_its_key_answers_again_on(backend: Backend) {
     // Without a key it is a second redeem: refused.
     let (status, unkeyed) = redeem(&server, &agent_key, &v.code, &v.pin, &agent_id).await;
     assert_eq!((status, error_code(&unkeyed)), (409, Some("invalid_state")), "{unkeyed}");
-    let paid = wait_for(&server, &v.cashout, "paid").await;
+    let paid = server.wait_for_cashout(&v.cashout, "paid").await;
     let statuses: Vec<&str> =
         paid["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"], "paid once");

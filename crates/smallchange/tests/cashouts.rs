@@ -90,19 +90,6 @@ fn code_at(c: &Customer, clock: &Clock) -> String {
     c.totp.as_ref().unwrap().generate((clock.now_us() / 1_000_000) as u64)
 }
 
-/// Polls the cash-out until it reaches `status` (the worker moves it on its own time).
-async fn wait_for(server: &TestServer, id: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
-        if cashout["status"] == status {
-            return cashout;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{id} never became {status}: {cashout}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 fn pocket(balances: &Value, name: &str) -> (i64, i64) {
     let p = balances["pockets"].as_array().unwrap().iter().find(|p| p["pocket"] == name).unwrap();
     (p["available"].as_i64().unwrap(), p["pending"].as_i64().unwrap())
@@ -137,10 +124,10 @@ async fn a_cash_out_goes_from_quote_to_paid_on(backend: Backend) {
     let (status, confirmed) = confirm(&server, &id, &code_at(&c, &clock)).await;
     assert_eq!(status, 200, "{confirmed}");
     assert_eq!(confirmed["risk"]["decision"], "allow");
-    let in_transit = wait_for(&server, &id, "in_transit").await;
+    let in_transit = server.wait_for_cashout(&id, "in_transit").await;
     assert!(in_transit["rail_reference"].as_str().unwrap().starts_with("sbx_"));
     clock.set(START_US + 3_000_000);
-    let paid = wait_for(&server, &id, "paid").await;
+    let paid = server.wait_for_cashout(&id, "paid").await;
     let statuses: Vec<&str> =
         paid["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["awaiting_confirmation", "processing", "in_transit", "paid"]);
@@ -207,9 +194,9 @@ async fn the_sandbox_rejects_a_closed_account_on(backend: Backend) {
     let id = cashout["id"].as_str().unwrap().to_string();
     let (status, _) = confirm(&server, &id, &code_at(&c, &clock)).await;
     assert_eq!(status, 200);
-    wait_for(&server, &id, "in_transit").await;
+    server.wait_for_cashout(&id, "in_transit").await;
     clock.set(START_US + 3_000_000);
-    let failed = wait_for(&server, &id, "failed").await;
+    let failed = server.wait_for_cashout(&id, "failed").await;
     assert_eq!(failed["failure_reason"], "sandbox:AC04", "{failed}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while server.balances(&c.id).await["pending"] != 0 {
@@ -356,7 +343,7 @@ async fn cancel_expiry_and_a_used_quote_on(backend: Backend) {
     let (_, late) = create(&server, q["id"].as_str().unwrap()).await;
     let late = late["id"].as_str().unwrap().to_string();
     clock.set(clock.now_us() + 901_000_000);
-    let expired = wait_for(&server, &late, "expired").await;
+    let expired = server.wait_for_cashout(&late, "expired").await;
     assert_eq!(actors(&expired), [operator.as_str(), "system:cashout-worker"], "expired by the worker");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while pocket(&server.balances(&c.id).await, "cash") != (100_000, 0) {
@@ -402,9 +389,9 @@ async fn review_holds_the_money_until_decided_on(backend: Backend) {
         .post_as(&reviewer, &format!("/v1/cashouts/{id}/approve"), json!({"reason": "known customer"}), None)
         .await;
     assert_eq!((status, approved["status"].as_str()), (200, Some("processing")), "{approved}");
-    wait_for(&server, &id, "in_transit").await;
+    server.wait_for_cashout(&id, "in_transit").await;
     clock.set(START_US + 10_000_000);
-    let paid = wait_for(&server, &id, "paid").await;
+    let paid = server.wait_for_cashout(&id, "paid").await;
     // Created and confirmed with the admin key, reviewed with the reviewer's, paid by the worker.
     let reviewer_actor = key_actor(&server, &reviewer).await;
     assert!(reviewer_actor.starts_with("api_key:key_") && reviewer_actor != operator, "{reviewer_actor}");
@@ -635,9 +622,9 @@ async fn receipts_pay_the_quoted_net_under_random_fees_on(backend: Backend) {
         let id = cashout["id"].as_str().unwrap().to_string();
         let (status, _) = confirm(&server, &id, &code_at(&c, &clock)).await;
         assert_eq!(status, 200, "{context}");
-        wait_for(&server, &id, "in_transit").await;
+        server.wait_for_cashout(&id, "in_transit").await;
         clock.set(START_US + 10_000_000);
-        wait_for(&server, &id, "paid").await;
+        server.wait_for_cashout(&id, "paid").await;
         let (_, receipt) = server.get(&format!("/v1/cashouts/{id}/receipt")).await;
         assert_eq!((receipt["net"].as_i64(), receipt["fee"].as_i64()), (Some(net), Some(fee)), "{context}");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -717,9 +704,9 @@ async fn codes_go_through_the_sms_gateway_on(backend: Backend) {
     let code: String = message["text"].as_str().unwrap().split(": ").nth(1).unwrap().chars().take(6).collect();
     let (status, confirmed) = confirm(&server, &id, &code).await;
     assert_eq!((status, confirmed["status"].as_str()), (200, Some("processing")), "{confirmed}");
-    wait_for(&server, &id, "in_transit").await;
+    server.wait_for_cashout(&id, "in_transit").await;
     clock.set(START_US + 5_000_000);
-    wait_for(&server, &id, "paid").await;
+    server.wait_for_cashout(&id, "paid").await;
     let (status, again) = server.post(&format!("/v1/cashouts/{id}/resend-code"), json!({})).await;
     assert_eq!((status, again["error"]["code"].as_str()), (409, Some("invalid_state")));
     server.stop().await;
@@ -774,9 +761,9 @@ async fn auto_cash_out_at_the_threshold_on(backend: Backend) {
         assert_eq!(cashout["quote"]["gross"], 35_000, "everything withdrawable: {cashout}");
         let id = cashout["id"].as_str().unwrap().to_string();
         if standing {
-            wait_for(&server, &id, "in_transit").await;
+            server.wait_for_cashout(&id, "in_transit").await;
             clock.set(START_US + 10_000_000);
-            let paid = wait_for(&server, &id, "paid").await;
+            let paid = server.wait_for_cashout(&id, "paid").await;
             assert!(paid["timeline"].to_string().contains("standing auto-cash-out authorisation"), "{paid}");
         } else {
             assert_eq!(cashout["status"], "awaiting_confirmation");
@@ -815,9 +802,9 @@ async fn disputes_are_resolved_once_on(backend: Backend) {
     let (status, early) = server.post(&path, json!({"reason": "not confirmed yet"})).await;
     assert_eq!((status, early["error"]["code"].as_str()), (409, Some("invalid_state")));
     confirm(&server, &id, &code_at(&c, &clock)).await;
-    wait_for(&server, &id, "in_transit").await;
+    server.wait_for_cashout(&id, "in_transit").await;
     clock.set(START_US + 10_000_000);
-    wait_for(&server, &id, "paid").await;
+    server.wait_for_cashout(&id, "paid").await;
     let (status, dispute) = server.post(&path, json!({"reason": "the money never arrived"})).await;
     assert_eq!((status, dispute["status"].as_str()), (200, Some("open")), "{dispute}");
     let operator = key_actor(&server, &server.key).await;

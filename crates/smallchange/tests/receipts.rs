@@ -8,9 +8,8 @@
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use smallchange::clock::Clock;
 use smallchange::config::Settings;
 use support::{fresh_db, spawn_with_clock, Backend, TestServer};
@@ -61,20 +60,8 @@ async fn cash_out(server: &TestServer, clock: &Clock, n: u32, account_end: &str)
     let otp = totp.generate((clock.now_us() / 1_000_000) as u64);
     let (status, confirmed) = server.post(&format!("/v1/cashouts/{id}/confirm"), json!({"otp": otp})).await;
     assert_eq!(status, 200, "{confirmed}");
-    wait_for(server, &id, "in_transit").await;
+    server.wait_for_cashout(&id, "in_transit").await;
     id
-}
-
-async fn wait_for(server: &TestServer, id: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
-        if cashout["status"] == status {
-            return cashout;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{id} never became {status}: {cashout}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The receipt's link, as the server on `BASE_URL` gives it, and its path on the test server.
@@ -123,7 +110,7 @@ async fn a_receipt_link_opens_without_a_key_on(backend: Backend) {
     assert!(page.contains("<html lang=\"ko\">") && page.contains("받을 금액") && page.contains("보내는 중"), "{page}");
     assert!(!page.contains("받은 금액"), "not paid yet: {page}");
     clock.set(START_US + 3_000_000);
-    wait_for(&server, &id, "paid").await;
+    server.wait_for_cashout(&id, "paid").await;
     // The same link now shows it paid: in Korean by default, money and times as people read them.
     let (status, page) = open(&server, &path, None).await;
     assert_eq!(status, 200, "{page}");
@@ -184,7 +171,7 @@ async fn a_failed_cash_out_s_receipt_says_so_on(backend: Backend) {
     let id = cash_out(&server, &clock, 1, "0000").await;
     let path = link(&server, &id).await;
     clock.set(START_US + 3_000_000);
-    wait_for(&server, &id, "failed").await;
+    server.wait_for_cashout(&id, "failed").await;
     let (status, page) = open(&server, &path, None).await;
     assert_eq!(status, 200, "{page}");
     let notice = page.split("<table>").next().unwrap();

@@ -9,8 +9,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use smallchange::clock::Clock;
 use smallchange::config::Settings;
@@ -68,18 +66,6 @@ async fn customer(server: &TestServer, n: u32, with_totp: bool) -> Customer {
 
 fn code_at(c: &Customer, clock: &Clock) -> String {
     c.totp.as_ref().unwrap().generate((clock.now_us() / 1_000_000) as u64)
-}
-
-async fn wait_for(server: &TestServer, id: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, cashout) = server.get(&format!("/v1/cashouts/{id}")).await;
-        if cashout["status"] == status {
-            return cashout;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{id} never became {status}: {cashout}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// From the cash-out form to the code page: the form, the quote, its confirmation. Answers
@@ -144,9 +130,9 @@ async fn the_whole_journey_by_forms_on(backend: Backend) {
     assert!(page.shows("aria-live=\"polite\"") && page.shows("19,500원"), "{}", page.html);
 
     // The sandbox pays; the page (reloaded) and its JSON say so.
-    wait_for(&server, &id, "in_transit").await;
+    server.wait_for_cashout(&id, "in_transit").await;
     clock.set(START_US + 3_000_000);
-    let paid = wait_for(&server, &id, "paid").await;
+    let paid = server.wait_for_cashout(&id, "paid").await;
     let me = format!("user:{}", c.id);
     let actors: Vec<&str> = paid["timeline"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
     assert_eq!(&actors[..2], [me.as_str(), me.as_str()], "the user created and confirmed it: {paid}");

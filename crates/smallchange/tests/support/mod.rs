@@ -267,6 +267,20 @@ impl TestServer {
     }
 
     /// `smallchange verify` must find every invariant holding.
+    /// Polls cash-out `id` until it reaches `status` (the worker moves it on its own time):
+    /// the cash-out then. Fails after 30 seconds.
+    pub async fn wait_for_cashout(&self, id: &str, status: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, cashout) = self.get(&format!("/v1/cashouts/{id}")).await;
+            if cashout["status"] == status {
+                return cashout;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{id} never became {status}: {cashout}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn assert_verified(&self) {
         let report = smallchange::store::verify::run(self.store()).await.expect("verify runs");
         assert!(report.failures.is_empty(), "verify failed: {:?}", report.failures);
