@@ -144,6 +144,7 @@ receipt-sent = Sent
 receipt-paid = Paid
 receipt-ended = Ended
 receipt-operator = Operator: { $name } (registration no. { $number })
+receipt-operator-unregistered = Operator: { $name }
 receipt-print = Print
 receipt-back = Back to the cash-out
 rail-bank = bank transfer

@@ -144,6 +144,7 @@ receipt-sent = 보낸 시각
 receipt-paid = 지급 시각
 receipt-ended = 종료 시각
 receipt-operator = 운영: { $name } (사업자등록번호 { $number })
+receipt-operator-unregistered = 운영: { $name }
 receipt-print = 인쇄하기
 receipt-back = 출금 내역으로 돌아가기
 rail-bank = 은행 송금

@@ -19,6 +19,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("../../templates/wallet/message.html")),
     ("sign_in.html", include_str!("../../templates/wallet/sign_in.html")),
     ("sign_in_code.html", include_str!("../../templates/wallet/sign_in_code.html")),
+    ("link.html", include_str!("../../templates/wallet/link.html")),
     ("home.html", include_str!("../../templates/wallet/home.html")),
     ("settings.html", include_str!("../../templates/wallet/settings.html")),
     ("authenticator.html", include_str!("../../templates/wallet/authenticator.html")),

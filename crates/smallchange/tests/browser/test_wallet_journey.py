@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import demo_server, fresh_postgres_database, look_at, new_page, totp_now, words
+from conftest import demo_server, fresh_postgres_database, look_at, new_page, open_wallet, totp_now, words
 
 
 @pytest.mark.parametrize("lang,backend", [("ko", "sqlite"), ("en", "postgres")])
@@ -27,8 +27,8 @@ def journey(browser, demo, lang, backend):
     minji = demo.user("minji")
     page = new_page(browser, lang)
 
-    # The operator's link opens her wallet.
-    page.goto(demo.wallet_link(minji))
+    # The operator's link opens her wallet (its page's button).
+    open_wallet(page, demo.wallet_link(minji))
     assert page.url.endswith("/wallet/")
     assert w("total-label") in page.inner_text("body")
     shot(page, "home")

@@ -7,9 +7,11 @@
 //!   tries left, every code from it is turned away before it is looked up, right or wrong,
 //!   until the bucket refills. A person gets few tries; an address more, because an
 //!   operator's backend sends every user's codes from one.
-//! - **Receipt links** ([`LinkFailures`]): a link that is not genuine counts against the
-//!   client address; past the limit every link from there is turned away, genuine or not,
-//!   so signatures cannot be guessed at speed.
+//! - **Receipt links and wallet links** ([`LinkFailures`], one count for each kind): a link
+//!   that is not genuine (a receipt link's signature that does not match, a wallet link's
+//!   token that no link has) counts against the client address; past the limit every link
+//!   of that kind from there is turned away, genuine or not, so they cannot be guessed at
+//!   speed.
 //!
 //! Turned away is [`Error::rate_limited`]: kind `RateLimited`, code `rate_limited`, and how
 //! long to wait; each door says it its own way (the API: 429 with `Retry-After`).
@@ -40,6 +42,8 @@ pub const LINK_FAILURES_PER_MIN: u32 = 10;
 pub struct Guards {
     pub code_guesses: CodeGuesses,
     pub link_failures: LinkFailures,
+    /// Wallet-link tokens that no link has (`/wallet/link/{token}`), opened or only looked at.
+    pub wallet_link_failures: LinkFailures,
     /// Web wallet sign-in codes asked for and guessed.
     pub sign_in: crate::services::wallet_access::sign_in::Limits,
 }
@@ -84,7 +88,7 @@ impl CodeGuesses {
     }
 }
 
-/// Receipt links that were not genuine, per client address.
+/// Links that were not genuine, per client address.
 pub struct LinkFailures(RateLimiter);
 
 impl Default for LinkFailures {
@@ -97,7 +101,7 @@ impl LinkFailures {
     /// Turns `client` away if it has no failed tries left.
     pub fn admit(&self, client: IpAddr) -> Result<(), Error> {
         let wait = self.0.peek(&client.to_string());
-        wait.map_err(|wait| Error::rate_limited(wait, "too many receipt links that were not genuine"))
+        wait.map_err(|wait| Error::rate_limited(wait, "too many links that were not genuine"))
     }
 
     /// Counts a link that was not genuine; the next try from `client` is turned away first.

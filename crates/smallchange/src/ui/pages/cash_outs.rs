@@ -178,8 +178,8 @@ async fn receipt(State(ui): State<Ui>, signed: Signed, Path(id): Path<String>) -
         gross => c.quote.gross,
         net => c.quote.net,
         rows => receipt_rows(lang, &found, unpaid),
-        operator_name => found.operator_name,
-        operator_number => found.operator_registration_number,
+        operator_name => found.operator.name,
+        operator_number => found.operator.registration_number,
         nav => "cash-out",
         here => format!("/wallet/cash-outs/{id}/receipt"),
     };
