@@ -46,7 +46,8 @@ async fn a_link_opens_a_session_once_on(backend: Backend) {
     // page that names the operator (the tenant, as no business_name is set) and nothing of
     // the user, and leave the link working.
     for agent in ["facebookexternalhit/1.1", "kakaotalk-scrap/1.0", "Mozilla/5.0 (iPhone) Mobile"] {
-        let preview = server.client.get(format!("{}{link}", server.base)).header("user-agent", agent).send().await.unwrap();
+        let preview =
+            server.client.get(format!("{}{link}", server.base)).header("user-agent", agent).send().await.unwrap();
         assert_eq!(preview.status(), 200, "{agent}");
         assert!(preview.headers().get("set-cookie").into_iter().all(|c| !c.to_str().unwrap().contains("sc_session")));
         let html = preview.text().await.unwrap();
@@ -331,7 +332,11 @@ async fn a_sign_in_code_can_be_sent_again_on(backend: Backend) {
     let page = browser.get(&third_path).await;
     let refused = browser.submit(&page, &format!("{third_path}/resend"), &[]).await;
     assert_eq!(refused.status, 429);
-    assert!(refused.shows("코드를 너무 자주 받았어요.") && refused.shows("초 뒤에 다시 받아 주세요"), "{}", refused.html);
+    assert!(
+        refused.shows("코드를 너무 자주 받았어요.") && refused.shows("초 뒤에 다시 받아 주세요"),
+        "{}",
+        refused.html
+    );
     let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
     assert_eq!(outbox.as_array().unwrap().iter().filter(|m| m["to"] == "+821012345678").count(), 3);
     // The newest code signs in; the first one, not used, would too until it expires.

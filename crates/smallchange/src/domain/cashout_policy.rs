@@ -75,11 +75,7 @@ pub struct BankAccount {
 
 impl Default for BankAccount {
     fn default() -> BankAccount {
-        BankAccount {
-            name: String::new(),
-            account: "000-000000-00-000".into(),
-            bank_code: "004".into(),
-        }
+        BankAccount { name: String::new(), account: "000-000000-00-000".into(), bank_code: "004".into() }
     }
 }
 

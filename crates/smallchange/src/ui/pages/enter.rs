@@ -19,10 +19,10 @@ use minijinja::context;
 use serde::Deserialize;
 
 use crate::people::Lang;
-use crate::services::wallet_access::sessions::{self, Opened};
 use crate::services::operator;
-use crate::services::wallet_access::sign_in::{self, Attempt};
 use crate::services::wallet_access::links;
+use crate::services::wallet_access::sessions::{self, Opened};
+use crate::services::wallet_access::sign_in::{self, Attempt};
 use crate::services::{Error, Kind};
 use crate::ui::i18n;
 use crate::ui::page::{self, Posted, SignedPost};
