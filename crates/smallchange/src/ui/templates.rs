@@ -2,7 +2,8 @@
 //! `templates/wallet/`. Values are HTML-escaped unless a template says otherwise. Templates
 //! reach words only through `t("message-id", name=value)` (the Fluent catalogs), money through
 //! `| money` (minor units, in the page's currency), shares through `| percent` (basis points)
-//! and times through `| when` (the tenant's zone); each page's context carries `lang`,
+//! and times through `| when` (the tenant's zone), a destination's `masked` through
+//! `destination_name(masked)` (the bank's or provider's name); each page's context carries `lang`,
 //! `currency` and `tz`.
 
 use std::sync::OnceLock;
@@ -10,7 +11,7 @@ use std::sync::OnceLock;
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 
-use super::{assets, i18n};
+use super::{assets, destinations, i18n};
 use crate::people::{self, Lang};
 
 /// Every template, by name.
@@ -49,6 +50,7 @@ fn environment() -> &'static Environment<'static> {
         env.add_function("asset", |name: &str| {
             assets::path(name).map_err(|e| Error::new(ErrorKind::InvalidOperation, e))
         });
+        env.add_function("destination_name", |state: &State, masked: &str| destinations::shown(lang_of(state), masked));
         env.add_filter("money", money);
         env.add_filter("when", when);
         env.add_filter("percent", |bps: i64| people::percent(bps));
