@@ -122,7 +122,6 @@ mod tests {
 
     #[test]
     fn every_rail_has_a_name_people_know() {
-        use crate::rails::Rail;
         for rail in crate::rails::ALL {
             for lang in [Lang::Ko, Lang::En] {
                 let name = text(lang, &format!("rail-{}", rail.name()), &[]);

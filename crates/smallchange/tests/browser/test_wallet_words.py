@@ -176,14 +176,15 @@ def test_pages_speak_the_catalog_s_words_not_the_api_s(browser, demo, lang):
     page = new_page(browser, lang)
     open_wallet(page, demo, minji)
     check_pocket_words(page, lang, balances)
-    for path in ["/wallet/", "/wallet/activity", "/wallet/gift-cards", "/wallet/cash-out",
-                 f"/wallet/cash-outs/{ids['paid']}", f"/wallet/cash-outs/{ids['paid']}/receipt",
-                 f"/wallet/cash-outs/{ids['failed']}"]:
+    for name, path in [("home", "/wallet/"), ("activity", "/wallet/activity"), ("gift-cards", "/wallet/gift-cards"),
+                       ("cash-out", "/wallet/cash-out"), ("paid", f"/wallet/cash-outs/{ids['paid']}"),
+                       ("receipt", f"/wallet/cash-outs/{ids['paid']}/receipt"),
+                       ("failed", f"/wallet/cash-outs/{ids['failed']}")]:
         page.goto(demo.base + path)
         shown = page.inner_text("body")
         said = [phrase for phrase in api if phrase in shown]
         assert not said, f"{path} shows the API's words: {said}"
-        look_at(page, f"words-catalog-{path.strip('/').replace('/', '-')}-{lang}")
+        look_at(page, f"words-catalog-{name}-{lang}")
     # The receipt names the rail as people do.
     page.goto(demo.base + f"/wallet/cash-outs/{ids['paid']}/receipt")
     assert words(lang, "rail-sandbox") in page.inner_text("main")
