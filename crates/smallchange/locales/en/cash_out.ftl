@@ -17,6 +17,7 @@ cash-out-all = Everything you can withdraw ({ $amount })
 cash-out-some = Another amount
 cash-out-amount-label = Amount to withdraw
 cash-out-amount-hint = Only if you chose “Another amount”. For example 20,000.
+cash-out-below-minimum = The least you can cash out is { $minimum }.
 cash-out-speed = How fast?
 speed-standard = Standard
 speed-standard-hint = Lower fee; it takes a little longer.
@@ -150,11 +151,11 @@ receipt-operator = Operator: { $name } (registration no. { $number })
 receipt-operator-unregistered = Operator: { $name }
 receipt-print = Print
 receipt-back = Back to the cash-out
-rail-bank = bank transfer
-rail-sandbox = sandbox
-rail-e_wallet = e-wallet
-rail-cash_pickup = cash pickup
-rail-other = other
+rail-bank_transfer = Bank transfer
+rail-sandbox = Test transfer
+rail-e_wallet = E-wallet transfer
+rail-cash_pickup = Cash pickup
+rail-other = Another way
 
 ## Reporting a problem
 dispute-title = Report a problem

@@ -17,6 +17,7 @@ cash-out-all = 출금할 수 있는 돈 모두 ({ $amount })
 cash-out-some = 금액 직접 입력
 cash-out-amount-label = 출금할 금액
 cash-out-amount-hint = ‘금액 직접 입력’을 골랐을 때만 써요. 예: 20,000
+cash-out-below-minimum = 최소 { $minimum }부터 출금할 수 있어요.
 cash-out-speed = 얼마나 빨리 받을까요?
 speed-standard = 일반
 speed-standard-hint = 수수료가 낮아요. 조금 늦게 도착해요.
@@ -150,11 +151,11 @@ receipt-operator = 운영: { $name } (사업자등록번호 { $number })
 receipt-operator-unregistered = 운영: { $name }
 receipt-print = 인쇄하기
 receipt-back = 출금 내역으로 돌아가기
-rail-bank = 은행 송금
-rail-sandbox = 시험용 송금
-rail-e_wallet = 전자지갑
+rail-bank_transfer = 계좌 이체
+rail-sandbox = 테스트 송금
+rail-e_wallet = 전자지갑 송금
 rail-cash_pickup = 현금 찾기
-rail-other = 그 밖의 송금
+rail-other = 그 밖의 방법
 
 ## 문제 신고
 dispute-title = 문제 신고하기

@@ -86,7 +86,7 @@ struct PocketShown {
     label_id: Option<String>,
     available: i64,
     withdrawable: i64,
-    reason: String,
+    why: super::home::WhyShown,
 }
 
 async fn start(State(ui): State<Ui>, signed: Signed, Query(query): Query<StartQuery>) -> Response {
@@ -116,7 +116,7 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
             },
             available: p.available,
             withdrawable: p.withdrawable,
-            reason: p.reason.clone(),
+            why: super::home::why_shown(&p.why),
         })
         .collect();
     let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
@@ -129,9 +129,11 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
                 Some("speed") => "speed-standard".into(),
                 _ => "amount".into(),
             };
-            Problem { field: Some(field), text: page::words(lang, e) }
+            Problem { field: Some(field), text: start_words(ui, signed, &form, started.balances.withdrawable(), e) }
         })
         .collect();
+    // The amount's error is said again beside the field, tied to it.
+    let amount_error = problems.iter().find(|p| p.field.as_deref() == Some("amount")).map(|p| p.text.clone());
     let chosen = if form.destination.is_empty() {
         started.usual_destination.clone().unwrap_or_default()
     } else {
@@ -153,6 +155,7 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
         chosen,
         how => if form.how.is_empty() { "all".to_string() } else { form.how.clone() },
         amount => form.amount,
+        amount_error,
         speed => if form.speed.is_empty() { "standard".to_string() } else { form.speed.clone() },
         problems,
         added,
@@ -171,6 +174,26 @@ fn kyc_instructions(ui: &Ui, tenant: &str, lang: Lang) -> String {
         Some(words) if !words.is_empty() => words.to_string(),
         _ => text(lang, "cash-out-kyc-how", &[]),
     }
+}
+
+/// What went wrong with the form, in words: below the minimum says the tenant's minimum (or,
+/// when the fees would take all of an amount over it, that the fees would).
+fn start_words(ui: &Ui, signed: &Signed, form: &StartForm, withdrawable: i64, error: &Error) -> String {
+    let lang = signed.visitor.lang;
+    if error.code() != "below_minimum" {
+        return page::words(lang, error);
+    }
+    let minimum = ui.settings.cashout_policy(signed.tenant()).minimum;
+    let currency = ui.settings.wallet_policy(signed.tenant()).currency();
+    let wanted = match form.how.as_str() {
+        "amount" => page::typed_amount(&form.amount, currency.exponent()).unwrap_or(0),
+        _ => withdrawable,
+    };
+    if wanted >= minimum {
+        return page::words(lang, error);
+    }
+    let minimum = crate::people::money(minimum, currency.code(), lang);
+    text(lang, "cash-out-below-minimum", &[("minimum", minimum)])
 }
 
 async fn ask_quote(State(ui): State<Ui>, posted: SignedPost<StartForm>) -> Response {
