@@ -9,12 +9,13 @@ mod support;
 use base64::Engine;
 use serde_json::json;
 use support::wallet::Browser;
-use support::{spawn, Backend, TestServer};
+use support::{fresh_db, spawn, spawn_with, Backend, TestServer};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 both_backends!(auto_cash_out_is_saved_from_the_page, super::auto_cash_out_is_saved_from_the_page_on);
 both_backends!(the_authenticator_is_enrolled_with_a_qr_code, super::the_authenticator_is_enrolled_with_a_qr_code_on);
 both_backends!(sessions_are_listed_and_ended, super::sessions_are_listed_and_ended_on);
+both_backends!(the_operators_identity_check_words_come_first, super::the_operators_identity_check_words_come_first_on);
 
 async fn verified_user_with_bank(server: &TestServer, external_id: &str) -> (String, String) {
     let (_, user) = server.post("/v1/users", json!({"external_id": external_id, "phone": "+821012345678"})).await;
@@ -174,5 +175,27 @@ async fn sessions_are_listed_and_ended_on(backend: Backend) {
     assert_eq!(after.html.matches("class=\"session\"").count(), 1);
     assert!(after.shows("다른 곳에서 모두 로그아웃했어요"));
     let _ = Browser::new(&server.base);
+    server.stop().await;
+}
+
+/// A user without an identity check is told the operator's way to get one, in their
+/// language (or the wallet's general sentence), and offered no destination to add.
+async fn the_operators_identity_check_words_come_first_on(backend: Backend) {
+    let how = "앱의 내 정보 → 본인 확인에서 신분증을 찍어 주세요.";
+    let server = spawn_with(fresh_db(backend).await, |settings| {
+        settings.cashout.kyc_instructions.insert("ko".into(), how.into());
+    })
+    .await;
+    let user = server.create_user(7).await;
+    server.topup(&user, "bank_transfer", 20_000).await;
+    let (mut browser, _) = server.signed_in(&user).await;
+    let korean = browser.get("/wallet/cash-out").await;
+    assert_eq!(korean.status, 200);
+    assert!(korean.shows("본인 확인이 먼저 필요해요") && korean.shows(how), "{}", korean.html);
+    assert!(!korean.shows("action=\"/wallet/cash-out\"") && !korean.shows("/wallet/cash-out/destinations/new"));
+    browser.accept_language = "en".into();
+    let english = browser.get("/wallet/cash-out").await;
+    assert!(english.shows("The check is done with your ID in the app this wallet belongs to"), "{}", english.html);
+    assert!(!english.shows(how));
     server.stop().await;
 }
