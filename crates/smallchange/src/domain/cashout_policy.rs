@@ -28,6 +28,9 @@ pub struct CashoutPolicy {
     pub otp_attempts_max: i64,
     /// A payout not paid this long after submission raises an operator alert.
     pub sla_hours: i64,
+    /// How long a cash-out held for review usually waits for an operator's decision: what
+    /// the person is told while their money stays held. A promise, not a timer.
+    pub review_hours: i64,
     /// Printed on receipts.
     pub business_name: String,
     pub business_registration_number: String,
@@ -182,6 +185,7 @@ impl Default for CashoutPolicy {
             kyc_level_required: "basic".into(),
             otp_attempts_max: 5,
             sla_hours: 24,
+            review_hours: 24,
             business_name: "smallchange demo operator".into(),
             business_registration_number: "000-00-00000".into(),
             limits,
@@ -217,6 +221,7 @@ impl CashoutPolicy {
             matches!(KycLevel::parse(&self.kyc_level_required), Some(KycLevel::Basic | KycLevel::Verified)),
             "{name}.kyc_level_required is basic or verified"
         );
+        anyhow::ensure!(self.review_hours >= 1, "{name}.review_hours must be at least 1");
         anyhow::ensure!(self.otp_attempts_max >= 1, "{name}.otp_attempts_max must be at least 1");
         anyhow::ensure!(self.pickup.voucher_ttl_h >= 1, "{name}.pickup.voucher_ttl_h must be at least 1");
         anyhow::ensure!(self.pickup.pin_attempts_max >= 1, "{name}.pickup.pin_attempts_max must be at least 1");

@@ -51,6 +51,8 @@ struct Line {
     balance: i64,
     /// The last statement line it was made of.
     last_id: String,
+    /// The cash-out it belongs to, whose page it links to.
+    cashout: Option<String>,
 }
 
 /// The month asked for, or the one it is now in the tenant's zone.
@@ -162,6 +164,7 @@ fn movement(lang: Lang, group: &[&StatementLine]) -> Line {
         amount: group.iter().map(|l| l.entry.amount).sum(),
         balance: last.balance,
         last_id: last.entry.id.clone(),
+        cashout: first.entry.kind.starts_with("cashout_").then(|| first.entry.reference_id.clone()),
     }
 }
 
