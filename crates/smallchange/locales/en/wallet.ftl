@@ -50,7 +50,7 @@ held-label = Being cashed out
 cash-out-action = Cash out
 nothing-withdrawable = Nothing can be withdrawn right now. See why below.
 on-the-way-title = Cash-outs on their way
-next-expiring-title = Gift card expiring next
+next-expiring-title = Gift card expiring soon
 next-expiring-text = { $amount } on your { $brand } gift card can be spent until { $date }.
 pockets-title = By kind of money
 no-pockets = Your wallet is empty for now.
@@ -64,6 +64,20 @@ pocket-gift = { $brand } gift card
 pocket-withdrawable = { $amount } can be withdrawn
 pocket-not-withdrawable = Cannot be withdrawn, but you can pay with it.
 pocket-held = { $amount } of it is being cashed out.
+# Why each kind of money can or cannot be withdrawn ($amount, $minimum: money; $used,
+# $threshold: shares).
+pocket-why-own_money = Money you added from a bank account or earned is yours to withdraw.
+pocket-why-withdrawable_refund = Refunds of purchases paid with money you can withdraw can be withdrawn too.
+pocket-why-cashback_enough = Your cashback has reached { $minimum }, so you can withdraw it.
+pocket-why-cashback_too_little = Cashback can be withdrawn from { $minimum }: { $amount } to go.
+pocket-why-operator_policy = This service does not let this money be withdrawn. You can pay with it.
+pocket-why-promo = Promotion points can be spent, but never withdrawn.
+pocket-why-carrier = This was charged to your phone bill, so it can be spent but never turned into cash.
+pocket-why-card = This was charged to a card, so it can be spent but never turned into cash.
+pocket-why-gift = Gift cards can be spent. Once a card's terms allow it, you can get the rest back.
+pocket-why-gift_refundable = { $used } used: you can get the remaining { $amount } back now. It cannot be withdrawn as it is.
+pocket-why-gift_spend_more = Spend { $amount } more and you can get the rest back: { $used } used so far, { $threshold } needed.
+pocket-why-gift_expired = It expired on { $date } and can no longer be spent. If the card's terms allow it, you can still get the rest back.
 
 ## Cash-out states
 status-awaiting_confirmation = Waiting for confirmation

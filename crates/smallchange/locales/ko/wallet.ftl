@@ -64,6 +64,19 @@ pocket-gift = { $brand } 상품권
 pocket-withdrawable = { $amount } 출금 가능
 pocket-not-withdrawable = 출금할 수 없어요. 결제에는 쓸 수 있어요.
 pocket-held = 출금 진행 중: { $amount }
+# 돈의 종류마다 출금할 수 있는지, 왜 그런지 ($amount, $minimum: 금액, $used, $threshold: 비율).
+pocket-why-own_money = 계좌로 충전했거나 수입으로 받은 내 돈이라 출금할 수 있어요.
+pocket-why-withdrawable_refund = 출금할 수 있는 돈으로 결제했다가 환불받은 돈이라 출금할 수 있어요.
+pocket-why-cashback_enough = 캐시백이 { $minimum } 이상 모여서 출금할 수 있어요.
+pocket-why-cashback_too_little = 캐시백은 { $minimum }부터 출금할 수 있어요. { $amount } 더 모이면 돼요.
+pocket-why-operator_policy = 이 서비스에서는 이 돈을 출금할 수 없어요. 결제에는 쓸 수 있어요.
+pocket-why-promo = 이벤트 포인트는 결제에만 쓸 수 있고 출금할 수 없어요.
+pocket-why-carrier = 휴대폰 요금으로 낸 돈이라 결제에만 쓸 수 있고 현금으로 바꿀 수 없어요.
+pocket-why-card = 카드로 낸 돈이라 결제에만 쓸 수 있고 현금으로 바꿀 수 없어요.
+pocket-why-gift = 상품권은 결제에 쓸 수 있어요. 상품권 조건을 채우면 남은 돈을 돌려받을 수 있어요.
+pocket-why-gift_refundable = { $used } 썼어요. 남은 돈 { $amount }, 지금 돌려받을 수 있어요. 그대로 출금할 수는 없어요.
+pocket-why-gift_spend_more = { $amount } 더 쓰면 남은 돈을 돌려받을 수 있어요. 지금 { $used } 썼고, { $threshold } 이상 쓰면 돼요.
+pocket-why-gift_expired = { $date }에 기간이 끝나서 더 쓸 수 없어요. 상품권 조건에 맞으면 남은 돈은 돌려받을 수 있어요.
 
 ## Cash-out states
 status-awaiting_confirmation = 확인 대기 중

@@ -60,6 +60,10 @@ pub struct CashoutPolicy {
     pub pickup: CashPickup,
     /// The e-wallet partner payouts on the `e_wallet` rail go to (unset: the rail is off).
     pub ewallet: EwalletPartner,
+    /// How a person gets their identity checked on this platform, by language (`ko`, `en`),
+    /// told in the web wallet to a user who has not had it checked. A language not given
+    /// gets the wallet's own general sentence.
+    pub kyc_instructions: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +201,7 @@ impl Default for CashoutPolicy {
             auto_standing_authorisation: false,
             pickup: CashPickup::default(),
             ewallet: EwalletPartner::default(),
+            kyc_instructions: BTreeMap::new(),
         }
     }
 }
@@ -268,6 +273,9 @@ impl CashoutPolicy {
             anyhow::bail!("{name}.bank: the {problem}");
         }
         self.ewallet.check(&format!("{name}.ewallet"))?;
+        for lang in self.kyc_instructions.keys() {
+            anyhow::ensure!(matches!(lang.as_str(), "ko" | "en"), "{name}.kyc_instructions: {lang:?} is not ko or en");
+        }
         self.bank_link.check(&format!("{name}.bank_link"))?;
         for time in &self.bank_cutoffs {
             anyhow::ensure!(

@@ -115,7 +115,7 @@ fn lines(r: &Receipt, lang: Lang, unpaid: bool) -> Vec<(String, String)> {
         };
         lines.push((net_label.into(), amount(q.net)));
     }
-    lines.push((t(lang, "받는 곳", "To").into(), r.destination.clone()));
+    lines.push((t(lang, "받는 곳", "To").into(), crate::ui::destinations::shown(lang, &r.destination)));
     lines.push((t(lang, "송금 방법", "Rail").into(), rail(&q.rail, lang)));
     lines.push((
         t(lang, "송금 참조번호", "Rail reference").into(),

@@ -34,10 +34,28 @@ impl Page {
         self.headers.get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect()
     }
 
-    /// Whether the page's text contains `text` (HTML-escaped as the page would write it).
+    /// Whether the page's text contains `text` (HTML-escaped as the page would write it), in
+    /// its markup or in its words with the tags left out (an amount is a `<span>` of its own
+    /// inside a sentence).
     pub fn shows(&self, text: &str) -> bool {
         let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\'', "&#x27;");
-        self.html.contains(text) || self.html.contains(&escaped)
+        let words = self.without_tags();
+        [&self.html, &words].iter().any(|html| html.contains(text) || html.contains(&escaped))
+    }
+
+    /// The page with every tag left out.
+    fn without_tags(&self) -> String {
+        let mut words = String::with_capacity(self.html.len());
+        let mut in_tag = false;
+        for c in self.html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => words.push(c),
+                _ => {}
+            }
+        }
+        words
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reading cash-outs as they are shown: each with its destination and its timeline, one by
 //! id, a user's, and the receipt of a confirmed one.
 
+use std::collections::HashMap;
+
 use crate::context::Context;
 use crate::domain::cashout_policy::Operator;
 use crate::services::Error;
@@ -56,6 +58,23 @@ pub async fn of_user(
     let found = cashouts::for_user(&ctx.db, tenant, &user.id, before, limit + 1).await?;
     let (found, has_more) = super::page(found, limit);
     Ok((all_detailed(ctx, tenant, found).await?, has_more))
+}
+
+/// The status of each of `user_id`'s cash-outs `ids` (how it ended: `failed`, `canceled` …),
+/// by id; an id that is not one of theirs is left out.
+pub async fn statuses(
+    ctx: &Context,
+    tenant: &str,
+    user_id: &str,
+    ids: &[&str],
+) -> Result<HashMap<String, String>, Error> {
+    let mut found = HashMap::new();
+    for id in ids {
+        if let Some(cashout) = cashouts::get(&ctx.db, tenant, id).await?.filter(|c| c.quote.user_id == user_id) {
+            found.insert(cashout.id, cashout.status);
+        }
+    }
+    Ok(found)
 }
 
 /// What a receipt shows: the cash-out, where it went, and who paid it out.

@@ -13,6 +13,10 @@
 //!   of that kind from there is turned away, genuine or not, so they cannot be guessed at
 //!   speed.
 //!
+//! - **Authenticator set-up codes** ([`TotpProofs`]): a code that does not prove the scan of
+//!   a new authenticator counts against the person; with no tries left every code is turned
+//!   away, right or wrong, until the bucket refills.
+//!
 //! Turned away is [`Error::rate_limited`]: kind `RateLimited`, code `rate_limited`, and how
 //! long to wait; each door says it its own way (the API: 429 with `Retry-After`).
 
@@ -35,6 +39,9 @@ pub const CODE_GUESSES_ADDRESS_PER_MIN: u32 = 60;
 /// after that.
 pub const LINK_FAILURES_BURST: u32 = 10;
 pub const LINK_FAILURES_PER_MIN: u32 = 10;
+/// Wrong codes a person may type at once while setting up an authenticator, then each minute.
+pub const TOTP_PROOFS_BURST: u32 = 5;
+pub const TOTP_PROOFS_PER_MIN: u32 = 1;
 
 /// Every guard, built once with the [`Context`](crate::context::Context) and shared by all
 /// its clones, whichever door they serve.
@@ -46,6 +53,8 @@ pub struct Guards {
     pub wallet_link_failures: LinkFailures,
     /// Web wallet sign-in codes asked for and guessed.
     pub sign_in: crate::services::wallet_access::sign_in::Limits,
+    /// Wrong codes typed while setting up an authenticator.
+    pub totp_proofs: TotpProofs,
 }
 
 /// Whose tries a gift-card code counts against: `actor` in `tenant`. A user redeeming into
@@ -107,6 +116,33 @@ impl LinkFailures {
     /// Counts a link that was not genuine; the next try from `client` is turned away first.
     pub fn failed(&self, client: IpAddr) {
         let _ = self.0.check(&client.to_string());
+    }
+}
+
+/// Wrong codes typed to prove a new authenticator, per person.
+pub struct TotpProofs(RateLimiter);
+
+impl Default for TotpProofs {
+    fn default() -> TotpProofs {
+        TotpProofs(RateLimiter::per_minute(TOTP_PROOFS_PER_MIN, TOTP_PROOFS_BURST))
+    }
+}
+
+impl TotpProofs {
+    /// Turns `person` away if they have no wrong tries left.
+    pub fn admit(&self, person: &str) -> Result<(), Error> {
+        let wait = self.0.peek(person);
+        wait.map_err(|wait| Error::rate_limited(wait, "too many wrong authenticator codes"))
+    }
+
+    /// Counts a wrong code.
+    pub fn wrong(&self, person: &str) {
+        let _ = self.0.check(person);
+    }
+
+    /// Wrong tries `person` has left.
+    pub fn left(&self, person: &str) -> u32 {
+        self.0.left(person)
     }
 }
 

@@ -238,7 +238,8 @@ async fn sign_out(State(ui): State<Ui>, posted: SignedPost<Nothing>) -> Response
     if let Err(error) = sessions::end(&ui, &signed.session).await {
         return page::failure(&ui, &signed.visitor, error);
     }
-    let mut response = page::message(&ui, &signed.visitor, StatusCode::OK, "signed-out-title", "signed-out-text");
+    let visitor = signed.visitor.signed_out();
+    let mut response = page::message(&ui, &visitor, StatusCode::OK, "signed-out-title", "signed-out-text");
     add_cookie(response.headers_mut(), &cookie(SESSION_COOKIE, "", signed.visitor.secure, Some(0)));
     response
 }
