@@ -105,13 +105,12 @@ async fn list(State(ui): State<Ui>, signed: Signed, Query(done): Query<Done>) ->
     let cards: Vec<CardShown> = found.cards.iter().map(shown).collect();
     // A confirmation only of what the person's own card shows happened.
     let banner = match (done.done.as_deref(), done.card.as_deref()) {
-        (Some(what @ ("redeem" | "refund")), Some(id)) => cards
-            .iter()
-            .find(|c| c.id == id && (what == "redeem" || c.remaining == 0))
-            .map(|c| {
+        (Some(what @ ("redeem" | "refund")), Some(id)) => {
+            cards.iter().find(|c| c.id == id && (what == "redeem" || c.remaining == 0)).map(|c| {
                 let (brand, refund_to) = (c.brand.clone(), c.refund_to.clone());
                 context! { what, brand, remaining => c.remaining, refunded => c.refunded, refund_to }
-            }),
+            })
+        }
         _ => None,
     };
     let values =
@@ -348,7 +347,10 @@ mod tests {
     #[test]
     fn a_code_of_another_shape_says_how_long_codes_are() {
         let short = misshapen_code(Lang::En, "123456781234").unwrap();
-        assert_eq!((short.field, short.text.as_str()), ("code", "Gift card codes are 16 digits; you entered 12. Check the code on your card."));
+        assert_eq!(
+            (short.field, short.text.as_str()),
+            ("code", "Gift card codes are 16 digits; you entered 12. Check the code on your card.")
+        );
         let letters = misshapen_code(Lang::Ko, "1234ABCD12345678").unwrap();
         assert!(letters.text.contains("16자리"), "{}", letters.text);
         assert!(misshapen_code(Lang::Ko, "1234123412341234").is_none());
