@@ -1,8 +1,14 @@
 //! The gift-cards pages: the cards the person redeemed (`/wallet/gift-cards`: what is left,
-//! how much is used, when the remainder becomes refundable, when the card expires),
-//! redeeming a code (`/wallet/gift-cards/redeem`, every reason it cannot be told at once),
-//! and refunding a remainder (`/wallet/gift-cards/{id}/refund`: a confirmation that says
-//! how much and where it goes, then the refund). Another person's card is not found.
+//! how much is used and how much was refunded, when the remainder becomes refundable, when
+//! the card expires and whether that is soon), redeeming a code (`/wallet/gift-cards/redeem`,
+//! every reason it cannot be told at once), and refunding a remainder
+//! (`/wallet/gift-cards/{id}/refund`: a confirmation that says how much and where it goes,
+//! then the refund). Another person's card is not found.
+//!
+//! A code that cannot be a card's (not 16 digits) is refused before anything is asked, with
+//! how long codes are. A code that matched no card spent one of the person's few tries, so
+//! its answer is a redirect to the form showing why (post/redirect/get): a reload does not
+//! spend another. A refusal that changed nothing answers the form with its 4xx.
 
 use std::net::{IpAddr, Ipv4Addr};
 
