@@ -99,7 +99,7 @@ async fn the_whole_journey_by_forms_on(backend: Backend) {
     server.topup(&c.id, "carrier_billing", 50_000).await;
     let (mut browser, _) = server.signed_in(&c.id).await;
     let form = browser.get("/wallet/cash-out").await;
-    assert!(form.shows("100,000원") && form.shows("004 ••••••••9012"), "{}", form.html);
+    assert!(form.shows("100,000원") && form.shows("KB국민은행 ••••9012"), "{}", form.html);
     assert!(form.shows(&format!("id=\"destination-{}\"", c.destination)));
     // Her only destination is offered first.
     assert!(form.shows(&format!("value=\"{}\" checked", c.destination)), "{}", form.html);
@@ -334,7 +334,9 @@ async fn a_holder_who_is_not_the_user_is_refused_on(backend: Backend) {
     let added = browser.submit(&english, path, &fields("김 민지")).await;
     assert_eq!(added.status, 303, "{}", added.html);
     let back = added.location.unwrap();
-    assert!(back.starts_with("/wallet/cash-out?destination=dst_"), "{back}");
+    assert!(back.starts_with("/wallet/cash-out?destination=dst_") && back.ends_with("&added=1"), "{back}");
+    let told = browser.get(&back).await;
+    assert!(told.shows("등록했어요: 신한은행 ••••6789"), "{}", told.html);
     let (_, listed) = server.get(&format!("/v1/users/{}/payout-destinations", c.id)).await;
     assert_eq!(listed["data"][0]["created_by"], format!("user:{}", c.id));
     assert_eq!(listed["data"][0]["masked"], "088 ••••••••6789");

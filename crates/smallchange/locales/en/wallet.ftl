@@ -19,9 +19,13 @@ front-title = To open your wallet
 front-text = Open it from the app you use, with “My wallet”. You can also sign in with your phone number.
 link-refused-title = This link cannot be opened
 link-refused-text = It was used already, or more than 5 minutes have passed. Open your wallet from the app again.
+link-open-title = Your { $operator } wallet
+link-open-text = Press the button below to open your wallet. This link works only once.
+link-open-button = Open my wallet
 signed-out-title = You are signed out
 signed-out-text = Your wallet is closed on this device. To see it again, open it from the app.
-sign-in-title = Sign in with your phone number
+sign-in-heading = Sign in to your { $operator } wallet
+sign-in-lead = Enter your mobile number and we will text you a code.
 phone-label = Mobile phone number
 phone-hint = The number you signed up with, for example 010-1234-5678 or +82 10 1234 5678.
 send-code = Send me a code
@@ -31,6 +35,11 @@ code-label = 6-digit code
 code-hint = The 6 digits in the text message.
 sign-in = Sign in
 ask-new-code = Get a new code
+sign-in-code-wrong = That is not the code. You can try { $left } more times.
+sign-in-code-wrong-last = That is not the code. You have one try left; after that, this code stops working.
+sign-in-code-resend-hint = No text message? We can send you a new code.
+sign-in-code-resend = Send a new code
+sign-in-code-resend-wait = You have asked for codes too often. Ask again in { $seconds } seconds.
 there-is-a-problem = There is a problem
 
 ## Home

@@ -19,9 +19,13 @@ front-title = 지갑에 들어가려면
 front-text = 이용 중인 앱에서 ‘내 지갑’을 눌러 열어 주세요. 휴대폰 번호로 로그인할 수도 있어요.
 link-refused-title = 이 링크는 열 수 없어요
 link-refused-text = 이미 사용했거나 5분이 지난 링크예요. 앱에서 지갑을 다시 열어 주세요.
+link-open-title = { $operator } 지갑
+link-open-text = 아래 버튼을 누르면 지갑이 열려요. 이 링크는 한 번만 쓸 수 있어요.
+link-open-button = 지갑 열기
 signed-out-title = 로그아웃했어요
 signed-out-text = 이 기기에서 지갑이 닫혔어요. 다시 보려면 앱에서 지갑을 열어 주세요.
-sign-in-title = 휴대폰 번호로 로그인
+sign-in-heading = { $operator } 지갑에 로그인
+sign-in-lead = 휴대폰 번호를 입력하면 문자로 인증 코드를 보내 드려요.
 phone-label = 휴대폰 번호
 phone-hint = 가입할 때 쓴 번호예요. 예: 010-1234-5678
 send-code = 인증 코드 받기
@@ -31,6 +35,11 @@ code-label = 인증 코드 6자리
 code-hint = 문자로 받은 숫자 6자리예요.
 sign-in = 로그인
 ask-new-code = 새 코드 받기
+sign-in-code-wrong = 코드가 맞지 않아요. { $left }번 더 입력할 수 있어요.
+sign-in-code-wrong-last = 코드가 맞지 않아요. 한 번 더 틀리면 이 코드는 쓸 수 없어요.
+sign-in-code-resend-hint = 문자가 오지 않았다면 코드를 다시 받을 수 있어요.
+sign-in-code-resend = 다시 받기
+sign-in-code-resend-wait = 코드를 너무 자주 받았어요. { $seconds }초 뒤에 다시 받아 주세요.
 there-is-a-problem = 확인이 필요해요
 
 ## Home

@@ -2,7 +2,8 @@
 //! `templates/wallet/`. Values are HTML-escaped unless a template says otherwise. Templates
 //! reach words only through `t("message-id", name=value)` (the Fluent catalogs), money through
 //! `| money` (minor units, in the page's currency), shares through `| percent` (basis points)
-//! and times through `| when` (the tenant's zone); each page's context carries `lang`,
+//! and times through `| when` (the tenant's zone), a destination's `masked` through
+//! `destination_name(masked)` (the bank's or provider's name); each page's context carries `lang`,
 //! `currency` and `tz`.
 //!
 //! An amount or a time never breaks across lines (`₩23,30` / `0` reads as another number):
@@ -14,7 +15,7 @@ use std::sync::OnceLock;
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, HtmlEscape, State};
 
-use super::{assets, i18n};
+use super::{assets, destinations, i18n};
 use crate::people::{self, Lang};
 
 /// Every template, by name.
@@ -23,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("../../templates/wallet/message.html")),
     ("sign_in.html", include_str!("../../templates/wallet/sign_in.html")),
     ("sign_in_code.html", include_str!("../../templates/wallet/sign_in_code.html")),
+    ("link.html", include_str!("../../templates/wallet/link.html")),
     ("home.html", include_str!("../../templates/wallet/home.html")),
     ("pocket_why.html", include_str!("../../templates/wallet/pocket_why.html")),
     ("settings.html", include_str!("../../templates/wallet/settings.html")),
@@ -53,6 +55,7 @@ fn environment() -> &'static Environment<'static> {
         env.add_function("asset", |name: &str| {
             assets::path(name).map_err(|e| Error::new(ErrorKind::InvalidOperation, e))
         });
+        env.add_function("destination_name", |state: &State, masked: &str| destinations::shown(lang_of(state), masked));
         env.add_filter("money", money);
         env.add_filter("when", when);
         env.add_filter("percent", |bps: i64| people::percent(bps));

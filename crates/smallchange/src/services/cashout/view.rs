@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::context::Context;
+use crate::domain::cashout_policy::Operator;
 use crate::services::Error;
 use crate::store::cashouts::{self, Cashout, Event};
 use crate::store::destinations::{self, DestinationRecord};
@@ -83,8 +84,8 @@ pub struct Receipt {
     pub confirmed_at: i64,
     /// The destination as shown (masked); empty if it is gone.
     pub destination: String,
-    pub operator_name: String,
-    pub operator_registration_number: String,
+    /// Who paid it out, as every page and SMS names them ([`crate::services::operator`]).
+    pub operator: Operator,
     /// Its steps, oldest first: when it ended, if it did.
     pub timeline: Vec<Event>,
     /// The tenant's zone (the wallet policy's `month_utc_offset_minutes`), for showing times.
@@ -97,7 +98,7 @@ pub async fn receipt(ctx: &Context, tenant: &str, id: &str) -> Result<Receipt, E
     let Some(confirmed_at) = cashout.confirmed_at else {
         return Err(Error::conflict("invalid_state", "a receipt exists once the cash-out is confirmed"));
     };
-    let policy = ctx.settings.cashout_policy(tenant);
+    let operator = crate::services::operator::of(ctx, tenant).await?;
     let destination =
         destinations::get(&ctx.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked).unwrap_or_default();
     let timeline = cashouts::timeline(&ctx.db, &cashout.id).await?;
@@ -105,8 +106,7 @@ pub async fn receipt(ctx: &Context, tenant: &str, id: &str) -> Result<Receipt, E
         cashout,
         confirmed_at,
         destination,
-        operator_name: policy.business_name.clone(),
-        operator_registration_number: policy.business_registration_number.clone(),
+        operator,
         timeline,
         utc_offset_minutes: ctx.settings.wallet_policy(tenant).month_utc_offset_minutes,
     })

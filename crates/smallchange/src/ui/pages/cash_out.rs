@@ -62,6 +62,8 @@ pub fn known_or_other(lang: Lang, prefix: &str, name: &str) -> String {
 #[derive(Deserialize)]
 struct StartQuery {
     destination: Option<String>,
+    /// Present right after `destination` was added.
+    added: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,6 +76,9 @@ struct StartForm {
     amount: String,
     #[serde(default)]
     speed: String,
+    /// The destination was just added (never posted: from the redirect's query).
+    #[serde(skip)]
+    added: bool,
 }
 
 #[derive(Serialize)]
@@ -85,7 +90,11 @@ struct PocketShown {
 }
 
 async fn start(State(ui): State<Ui>, signed: Signed, Query(query): Query<StartQuery>) -> Response {
-    let form = StartForm { destination: query.destination.unwrap_or_default(), ..StartForm::default() };
+    let form = StartForm {
+        destination: query.destination.unwrap_or_default(),
+        added: query.added.is_some(),
+        ..StartForm::default()
+    };
     show_start(&ui, &signed, form, None).await
 }
 
@@ -135,6 +144,10 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
         .iter()
         .map(|d| context! { id => d.id, kind => d.type_name, masked => d.masked, holder => d.holder_name })
         .collect();
+    let added = started.destinations.iter().find(|d| form.added && d.id == form.destination).map(|d| d.masked.clone());
+    // Nobody is asked where to send money before their identity is checked: they are told
+    // how it is done here instead.
+    let kyc_how = started.legal_name.is_none().then(|| kyc_instructions(ui, signed.tenant(), lang));
     let values = context! {
         withdrawable => started.balances.withdrawable(),
         pockets,
@@ -145,10 +158,22 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
         amount_error,
         speed => if form.speed.is_empty() { "standard".to_string() } else { form.speed.clone() },
         problems,
+        added,
+        kyc_how,
         nav => "cash-out",
         here => "/wallet/cash-out",
     };
     page::show_signed(ui, signed, status, "cash_out.html", values)
+}
+
+/// How a person gets their identity checked on this platform: the operator's words
+/// (`[cashout] kyc_instructions`) in `lang`, else the wallet's general sentence.
+fn kyc_instructions(ui: &Ui, tenant: &str, lang: Lang) -> String {
+    let operator = ui.settings.cashout_policy(tenant).kyc_instructions.get(lang.code()).map(|s| s.trim());
+    match operator {
+        Some(words) if !words.is_empty() => words.to_string(),
+        _ => text(lang, "cash-out-kyc-how", &[]),
+    }
 }
 
 /// What went wrong with the form, in words: below the minimum says the tenant's minimum (or,
@@ -306,7 +331,7 @@ async fn add_destination(State(ui): State<Ui>, posted: SignedPost<DestinationFor
         _ => return Redirect::to("/wallet/cash-out/destinations/new").into_response(),
     };
     match mine::add_destination(&ui, &signed.actor(), signed.tenant(), signed.user_id(), destination).await {
-        Ok(stored) => Redirect::to(&format!("/wallet/cash-out?destination={}", stored.id)).into_response(),
+        Ok(stored) => Redirect::to(&format!("/wallet/cash-out?destination={}&added=1", stored.id)).into_response(),
         Err(error) => show_destination_form(&ui, &signed, form, Some(error)).await,
     }
 }
