@@ -236,7 +236,10 @@ async fn a_remainder_goes_back_where_it_came_from_on(backend: Backend) {
     let back = done.location.clone().unwrap();
     assert_eq!(back, format!("/wallet/gift-cards?done=refund&card={id}"));
     let list = browser.open(&back).await;
-    shows_all(&list, &["남은 돈을 돌려받았어요", "돌아간 곳: 휴대폰 결제로 충전한 돈", "남은 돈 20,000원, 돌려받았어요."]);
+    shows_all(
+        &list,
+        &["남은 돈을 돌려받았어요", "돌아간 곳: 휴대폰 결제로 충전한 돈", "남은 돈 20,000원, 돌려받았어요."],
+    );
     shows_all(&list, &["60% 사용 (30,000원)", "value=\"30000\""]);
     assert!(!list.shows("다 쓴 상품권이에요") && !list.shows("100% 사용"), "{}", list.html);
     let after = server.balances(&user).await;

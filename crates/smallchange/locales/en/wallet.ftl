@@ -75,7 +75,7 @@ pocket-why-promo = Promotion points can be spent, but never withdrawn.
 pocket-why-carrier = This was charged to your phone bill, so it can be spent but never turned into cash.
 pocket-why-card = This was charged to a card, so it can be spent but never turned into cash.
 pocket-why-gift = Gift cards can be spent. Once a card's terms allow it, you can get the rest back.
-pocket-why-gift_refundable = { $used } used: you can get the remaining { $amount } back now. It cannot be withdrawn as it is.
+pocket-why-gift_refundable = { $used } used: you can get the remaining { $amount } back now.
 pocket-why-gift_spend_more = Spend { $amount } more and you can get the rest back: { $used } used so far, { $threshold } needed.
 pocket-why-gift_expired = It expired on { $date } and can no longer be spent. If the card's terms allow it, you can still get the rest back.
 

@@ -74,7 +74,7 @@ pocket-why-promo = 이벤트 포인트는 결제에만 쓸 수 있고 출금할 
 pocket-why-carrier = 휴대폰 요금으로 낸 돈이라 결제에만 쓸 수 있고 현금으로 바꿀 수 없어요.
 pocket-why-card = 카드로 낸 돈이라 결제에만 쓸 수 있고 현금으로 바꿀 수 없어요.
 pocket-why-gift = 상품권은 결제에 쓸 수 있어요. 상품권 조건을 채우면 남은 돈을 돌려받을 수 있어요.
-pocket-why-gift_refundable = { $used } 썼어요. 남은 돈 { $amount }, 지금 돌려받을 수 있어요. 그대로 출금할 수는 없어요.
+pocket-why-gift_refundable = { $used } 썼어요. 남은 돈 { $amount }, 지금 돌려받을 수 있어요.
 pocket-why-gift_spend_more = { $amount } 더 쓰면 남은 돈을 돌려받을 수 있어요. 지금 { $used } 썼고, { $threshold } 이상 쓰면 돼요.
 pocket-why-gift_expired = { $date }에 기간이 끝나서 더 쓸 수 없어요. 상품권 조건에 맞으면 남은 돈은 돌려받을 수 있어요.
 

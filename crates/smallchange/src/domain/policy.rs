@@ -77,9 +77,15 @@ pub enum Why {
     /// Refunds of purchases paid from withdrawable money.
     WithdrawableRefund,
     /// Cashback that reached `minimum`.
-    CashbackEnough { minimum: i64, held: i64 },
+    CashbackEnough {
+        minimum: i64,
+        held: i64,
+    },
     /// Cashback short of `minimum`.
-    CashbackTooLittle { minimum: i64, held: i64 },
+    CashbackTooLittle {
+        minimum: i64,
+        held: i64,
+    },
     /// A pocket the law would let out that this operator keeps in.
     OperatorPolicy,
     Promo,
@@ -88,12 +94,21 @@ pub enum Why {
     /// Gift-card value, its card's terms not at hand.
     Gift,
     /// A gift card used `used_bps`, past its threshold: `left` may be refunded now.
-    GiftRefundable { used_bps: i64, left: i64 },
+    GiftRefundable {
+        used_bps: i64,
+        left: i64,
+    },
     /// A gift card used `used_bps`: `to_spend` more reaches `threshold_bps`, and then its
     /// remainder may be refunded.
-    GiftSpendMore { used_bps: i64, threshold_bps: i64, to_spend: i64 },
+    GiftSpendMore {
+        used_bps: i64,
+        threshold_bps: i64,
+        to_spend: i64,
+    },
     /// A gift card that expired at `at_us`.
-    GiftExpired { at_us: i64 },
+    GiftExpired {
+        at_us: i64,
+    },
 }
 
 impl Why {
@@ -157,7 +172,9 @@ impl WalletPolicy {
             Pocket::Cashback if self.withdrawable.cashback && available >= minimum => {
                 (true, Why::CashbackEnough { minimum, held: available })
             }
-            Pocket::Cashback if self.withdrawable.cashback => (false, Why::CashbackTooLittle { minimum, held: available }),
+            Pocket::Cashback if self.withdrawable.cashback => {
+                (false, Why::CashbackTooLittle { minimum, held: available })
+            }
             Pocket::Cash | Pocket::Refund | Pocket::Cashback => (false, Why::OperatorPolicy),
             Pocket::Promo => (false, Why::Promo),
             Pocket::Carrier => (false, Why::Carrier),
@@ -198,9 +215,10 @@ impl WalletPolicy {
             (Why::CashbackTooLittle { minimum, held }, Lang::En) => {
                 format!("cashback becomes withdrawable once it reaches {}; it holds {}", money(*minimum), money(*held))
             }
-            (Why::Promo, _) => {
-                t("프로모션 적립금은 쓸 수만 있고 출금할 수 없어요.", "promotional credit can be spent, never withdrawn")
-            }
+            (Why::Promo, _) => t(
+                "프로모션 적립금은 쓸 수만 있고 출금할 수 없어요.",
+                "promotional credit can be spent, never withdrawn",
+            ),
             (Why::Carrier, _) => t(
                 "휴대폰 요금으로 결제한 금액이라 쓸 수만 있고 현금으로 출금할 수 없어요.",
                 "charged to a phone bill: can be spent, never withdrawn as cash",

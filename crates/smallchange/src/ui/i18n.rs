@@ -125,7 +125,11 @@ mod tests {
         for rail in crate::rails::ALL {
             for lang in [Lang::Ko, Lang::En] {
                 let name = text(lang, &format!("rail-{}", rail.name()), &[]);
-                assert!(name.as_ref().is_some_and(|n| !n.contains(rail.name())), "{} in {lang:?}: {name:?}", rail.name());
+                assert!(
+                    name.as_ref().is_some_and(|n| !n.contains(rail.name())),
+                    "{} in {lang:?}: {name:?}",
+                    rail.name()
+                );
             }
         }
     }

@@ -132,13 +132,15 @@ mod tests {
     #[test]
     fn amounts_stay_whole_in_sentences_and_the_rest_is_escaped() {
         let context = minijinja::context! { lang => "en", currency => "KRW", tz => 540, brand => "<b>Tea & Co</b>" };
-        let shown = render_str("{{ t('next-expiring-text', brand=brand, amount=23300 | money, date=0 | when) }}", context);
+        let shown =
+            render_str("{{ t('next-expiring-text', brand=brand, amount=23300 | money, date=0 | when) }}", context);
         assert_eq!(
             shown,
             "<span class=\"money\">₩23,300</span> on your &lt;b&gt;Tea &amp; Co&lt;&#x2f;b&gt; gift card can be spent \
              until <span class=\"when\">1970-01-01 09:00 KST</span>."
         );
-        let plain = render_str("{{ t('pocket-gift', brand=brand) }}", minijinja::context! { lang => "en", brand => "<i>" });
+        let plain =
+            render_str("{{ t('pocket-gift', brand=brand) }}", minijinja::context! { lang => "en", brand => "<i>" });
         assert_eq!(plain, "&lt;i&gt; gift card");
     }
 }

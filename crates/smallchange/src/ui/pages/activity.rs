@@ -342,7 +342,12 @@ mod tests {
         let said: Vec<String> = movements(Lang::Ko, &lines, &endings).into_iter().map(|l| l.what).collect();
         assert_eq!(
             said,
-            ["출금 실패로 돌아온 돈", "출금 취소로 돌아온 돈", "출금 확인 시간이 지나 돌아온 돈", "출금되지 않아 돌아온 돈"]
+            [
+                "출금 실패로 돌아온 돈",
+                "출금 취소로 돌아온 돈",
+                "출금 확인 시간이 지나 돌아온 돈",
+                "출금되지 않아 돌아온 돈"
+            ]
         );
     }
 

@@ -1,8 +1,14 @@
 //! The gift-cards pages: the cards the person redeemed (`/wallet/gift-cards`: what is left,
-//! how much is used, when the remainder becomes refundable, when the card expires),
-//! redeeming a code (`/wallet/gift-cards/redeem`, every reason it cannot be told at once),
-//! and refunding a remainder (`/wallet/gift-cards/{id}/refund`: a confirmation that says
-//! how much and where it goes, then the refund). Another person's card is not found.
+//! how much is used and how much was refunded, when the remainder becomes refundable, when
+//! the card expires and whether that is soon), redeeming a code (`/wallet/gift-cards/redeem`,
+//! every reason it cannot be told at once), and refunding a remainder
+//! (`/wallet/gift-cards/{id}/refund`: a confirmation that says how much and where it goes,
+//! then the refund). Another person's card is not found.
+//!
+//! A code that cannot be a card's (not 16 digits) is refused before anything is asked, with
+//! how long codes are. A code that matched no card spent one of the person's few tries, so
+//! its answer is a redirect to the form showing why (post/redirect/get): a reload does not
+//! spend another. A refusal that changed nothing answers the form with its 4xx.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -105,13 +111,12 @@ async fn list(State(ui): State<Ui>, signed: Signed, Query(done): Query<Done>) ->
     let cards: Vec<CardShown> = found.cards.iter().map(shown).collect();
     // A confirmation only of what the person's own card shows happened.
     let banner = match (done.done.as_deref(), done.card.as_deref()) {
-        (Some(what @ ("redeem" | "refund")), Some(id)) => cards
-            .iter()
-            .find(|c| c.id == id && (what == "redeem" || c.remaining == 0))
-            .map(|c| {
+        (Some(what @ ("redeem" | "refund")), Some(id)) => {
+            cards.iter().find(|c| c.id == id && (what == "redeem" || c.remaining == 0)).map(|c| {
                 let (brand, refund_to) = (c.brand.clone(), c.refund_to.clone());
                 context! { what, brand, remaining => c.remaining, refunded => c.refunded, refund_to }
-            }),
+            })
+        }
         _ => None,
     };
     let values =
@@ -348,7 +353,10 @@ mod tests {
     #[test]
     fn a_code_of_another_shape_says_how_long_codes_are() {
         let short = misshapen_code(Lang::En, "123456781234").unwrap();
-        assert_eq!((short.field, short.text.as_str()), ("code", "Gift card codes are 16 digits; you entered 12. Check the code on your card."));
+        assert_eq!(
+            (short.field, short.text.as_str()),
+            ("code", "Gift card codes are 16 digits; you entered 12. Check the code on your card.")
+        );
         let letters = misshapen_code(Lang::Ko, "1234ABCD12345678").unwrap();
         assert!(letters.text.contains("16자리"), "{}", letters.text);
         assert!(misshapen_code(Lang::Ko, "1234123412341234").is_none());

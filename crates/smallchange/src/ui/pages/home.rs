@@ -1,7 +1,7 @@
 //! The home page (`/wallet/`): what the person holds, what of it they may withdraw and why
-//! each pocket can or cannot be cashed out, what is held for cash-outs in progress (those
-//! still waiting for their code too, each a link to its page), and the next gift card to
-//! expire if it expires soon
+//! each pocket can or cannot be cashed out (in the catalogs' words, never the API's
+//! `reason`), what is held for cash-outs in progress (those still waiting for their code
+//! too, each a link to its page), and the next gift card to expire if it expires soon
 //! ([`EXPIRING_SOON_DAYS`]). Someone not signed in gets the front door instead.
 
 use axum::extract::State;
