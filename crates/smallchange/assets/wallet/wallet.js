@@ -83,10 +83,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     // A form answered with its error (a 4xx to a post that changed nothing) becomes a plain
     // visit to the page's own address ([data-address]): reloading it, or coming Back to it,
-    // asks for the page again instead of offering to send the form once more.
+    // asks for the page again instead of offering to send the form once more. The query is
+    // kept: a page that shows a result after a redirect (`?wrong=1`) shows it again.
     var answered = document.querySelector("[data-address]");
     if (answered && window.history.replaceState) {
-      window.history.replaceState(null, "", answered.getAttribute("data-address"));
+      var address = answered.getAttribute("data-address");
+      if (address.indexOf("?") < 0) address += window.location.search;
+      window.history.replaceState(null, "", address);
     }
     countdowns();
     document.querySelectorAll("[data-follow]").forEach(follow);
