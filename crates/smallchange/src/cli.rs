@@ -245,6 +245,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 demo::adjust(&mut settings);
             }
+            let unregistered = settings.unregistered_operators();
+            if !unregistered.is_empty() {
+                tracing::warn!(
+                    tables = %unregistered.join(", "),
+                    "business_registration_number is not set: receipts show the operator's name without it; set it \
+                     in [cashout] (docs/CONFIGURATION.md)"
+                );
+            }
             // Opened here first, so a database that cannot be opened is reported plainly.
             open(&settings).await?.close().await;
             let shown = shown_url(&settings.db);

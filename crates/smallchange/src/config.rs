@@ -227,6 +227,18 @@ impl Settings {
         Ok(())
     }
 
+    /// The cash-out policies with no `business_registration_number`, by their table's name
+    /// (`cashout`, `cashout_tenants."ten_…"`): their receipts show the operator's name alone.
+    /// `serve` says so once as it starts.
+    pub fn unregistered_operators(&self) -> Vec<String> {
+        let tenants = self.cashout_tenants.iter().map(|(tenant, p)| (format!("cashout_tenants.\"{tenant}\""), p));
+        std::iter::once(("cashout".to_string(), &self.cashout))
+            .chain(tenants)
+            .filter(|(_, policy)| policy.operator("").registration_number.is_none())
+            .map(|(table, _)| table)
+            .collect()
+    }
+
     /// The cash-out policy of `tenant`.
     pub fn cashout_policy(&self, tenant: &str) -> &CashoutPolicy {
         self.cashout_tenants.get(tenant).unwrap_or(&self.cashout)

@@ -23,10 +23,23 @@ use crate::store::Db;
 
 const DEMO_TENANT_NAME: &str = "demo";
 
+/// The name the demo operator signs its SMS, pages and receipts with, and the placeholder
+/// registration number its receipts print (a settings file given with `--demo` wins).
+pub const DEMO_OPERATOR_NAME: &str = "smallchange demo";
+const DEMO_REGISTRATION_NUMBER: &str = "000-00-00000";
+
 /// The demo's settings: e-wallet cash-outs go to the sandbox rail, which pays them a few
 /// seconds after submission, so a cash-out can be watched from quote to `paid`; bank
-/// accounts keep the real bank rail (pain.001 batches and status reports).
+/// accounts keep the real bank rail (pain.001 batches and status reports). The demo names
+/// its operator itself, unless the settings did.
 pub fn adjust(settings: &mut crate::config::Settings) {
+    let cashout = &mut settings.cashout;
+    if cashout.business_name.trim().is_empty() {
+        cashout.business_name = DEMO_OPERATOR_NAME.into();
+    }
+    if cashout.business_registration_number.trim().is_empty() {
+        cashout.business_registration_number = DEMO_REGISTRATION_NUMBER.into();
+    }
     settings.cashout.rails.e_wallet = "sandbox".into();
     settings.cashout.sandbox_settle_s = settings.cashout.sandbox_settle_s.max(5);
 }

@@ -11,6 +11,12 @@ pub fn time_ordered(prefix: &str, created_at_us: i64) -> String {
     format!("{prefix}_{}{}", to_base36(created_at_us.max(0) as u64), &random[1..])
 }
 
+/// The least id with `prefix` an object created at or after `created_at_us` can have: a
+/// lower bound for `id >=` in a time window.
+pub fn time_ordered_floor(prefix: &str, created_at_us: i64) -> String {
+    format!("{prefix}_{}", to_base36(created_at_us.max(0) as u64))
+}
+
 /// The `n`th of several ids made at the same moment by one writer: they sort in `n` order.
 pub fn time_ordered_nth(prefix: &str, created_at_us: i64, n: usize) -> String {
     let random = crate::store::tenants::new_id("", RANDOM_CHARS - 2);

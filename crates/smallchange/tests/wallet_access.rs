@@ -21,6 +21,7 @@ both_backends!(
     super::phone_sign_in_with_a_wrong_then_the_right_code_on
 );
 both_backends!(a_sign_in_code_locks_after_five_tries, super::a_sign_in_code_locks_after_five_tries_on);
+both_backends!(a_sign_in_code_can_be_sent_again, super::a_sign_in_code_can_be_sent_again_on);
 both_backends!(
     sign_in_codes_are_limited_per_phone_and_address,
     super::sign_in_codes_are_limited_per_phone_and_address_on
@@ -41,9 +42,26 @@ async fn a_link_opens_a_session_once_on(backend: Backend) {
     let user = user_with_phone(&server, "a", "+821011112222").await;
     let link = server.wallet_link(&user).await;
     assert!(link.starts_with("/wallet/link/"), "a path when no public_base_url is set: {link}");
-    // The link's answer: a 303 home, with the session cookie and its flags.
+    // Messengers fetch a link to draw its preview: any number of GETs, by any agent, show a
+    // page that names the operator (the tenant, as no business_name is set) and nothing of
+    // the user, and leave the link working.
+    for agent in ["facebookexternalhit/1.1", "kakaotalk-scrap/1.0", "Mozilla/5.0 (iPhone) Mobile"] {
+        let preview =
+            server.client.get(format!("{}{link}", server.base)).header("user-agent", agent).send().await.unwrap();
+        assert_eq!(preview.status(), 200, "{agent}");
+        assert!(preview.headers().get("set-cookie").into_iter().all(|c| !c.to_str().unwrap().contains("sc_session")));
+        let html = preview.text().await.unwrap();
+        assert!(html.contains("test 지갑") && html.contains("지갑 열기"), "{html}");
+        assert!(!html.contains(&user) && !html.contains("1011112222") && !html.contains("+82"), "{html}");
+    }
+    // The page's button opens it: a 303 home, with the session cookie and its flags.
     let mut browser = Browser::new(&server.base);
-    let opened = browser.get(&link).await;
+    let page = browser.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(!browser.cookies.contains_key("sc_session"), "looking opens no session");
+    let refused = browser.post_raw(&link, &[]).await;
+    assert_eq!(refused.status, 403, "the button's form needs its CSRF token");
+    let opened = browser.submit(&page, &link, &[]).await;
     assert_eq!((opened.status, opened.location.as_deref()), (303, Some("/wallet/")));
     let session_cookie = opened.set_cookies().into_iter().find(|c| c.starts_with("sc_session=")).unwrap();
     assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"), "{session_cookie}");
@@ -57,7 +75,15 @@ async fn a_link_opens_a_session_once_on(backend: Backend) {
     assert_eq!(home.headers["cache-control"], "no-store");
     assert_eq!(home.headers["referrer-policy"], "no-referrer");
 
-    // Used once: a second open (another browser, or the same) gets no session.
+    // Pressed again (the page kept open in another tab): used, it opens nothing.
+    let mut late = Browser::new(&server.base);
+    let front = late.get("/wallet/").await;
+    let again = late.submit(&front, &link, &[]).await;
+    assert_eq!(again.status, 410, "{}", again.html);
+    assert!(!late.cookies.contains_key("sc_session"));
+
+    // Used once: a second open (another browser, or the same) gets no session; its page
+    // says so at once.
     let mut other = Browser::new(&server.base);
     let again = other.get(&link).await;
     assert_eq!(again.status, 410);
@@ -98,8 +124,15 @@ async fn an_expired_link_opens_nothing_on(backend: Backend) {
     clock.set(START_US + 5 * MINUTE_US);
     let mut browser = Browser::new(&server.base);
     assert_eq!(browser.get(&link).await.status, 410, "five minutes on, the link is dead");
+    assert_eq!(browser.open_link(&link).await.status, 410);
     clock.set(START_US + 5 * MINUTE_US - 1);
-    assert_eq!(browser.get(&fresh).await.status, 303, "just before, it opens");
+    let page = browser.get(&fresh).await;
+    assert_eq!(page.status, 200, "just before, its page shows");
+    clock.set(START_US + 5 * MINUTE_US);
+    assert_eq!(browser.submit(&page, &fresh, &[]).await.status, 410, "and pressed too late, it opens nothing");
+    let fresher = server.wallet_link(&user).await;
+    clock.set(START_US + 10 * MINUTE_US - 1);
+    assert_eq!(browser.open_link(&fresher).await.status, 303, "just before, it opens");
     server.stop().await;
 }
 
@@ -186,10 +219,23 @@ async fn phone_sign_in_with_a_wrong_then_the_right_code_on(backend: Backend) {
     let code = last_code(&server, "+821012345678").await.expect("a code was sent");
     let form = browser.get(&code_path).await;
     assert!(form.shows("인증 코드 입력"));
+    assert!(!form.shows("코드가 맞지 않아요"), "{}", form.html);
+    // A wrong code spends a try: the answer is a redirect to the page that says so, which
+    // can be reloaded without posting the code again.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let refused = browser.submit(&form, &code_path, &[("code", wrong)]).await;
-    assert_eq!(refused.status, 400);
-    assert!(refused.shows("코드가 맞지 않아요"), "{}", refused.html);
+    let spent = browser.submit(&form, &code_path, &[("code", wrong)]).await;
+    assert_eq!((spent.status, spent.location.as_deref()), (303, Some(code_path.as_str())));
+    for _ in 0..2 {
+        let refused = browser.get(&code_path).await;
+        assert_eq!(refused.status, 200);
+        assert!(refused.shows("코드가 맞지 않아요. 4번 더 입력할 수 있어요."), "{}", refused.html);
+    }
+    // Something that is not six digits costs no try.
+    let letters = browser.submit(&form, &code_path, &[("code", "12ab")]).await;
+    assert_eq!(letters.status, 400);
+    assert!(letters.shows("문자로 받은 숫자 6자리를 입력해 주세요."), "{}", letters.html);
+    let refused = browser.get(&code_path).await;
+    assert!(refused.shows("4번 더 입력할 수 있어요"), "{}", refused.html);
     assert!(!browser.cookies.contains_key("sc_session"));
     let pre = browser.cookies.get("sc_pre").cloned();
     let signed = browser.submit(&refused, &code_path, &[("code", &code)]).await;
@@ -221,14 +267,20 @@ async fn a_sign_in_code_locks_after_five_tries_on(backend: Backend) {
     let code = last_code(&server, "+821012345678").await.unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let mut page = browser.get(&code_path).await;
-    for _ in 0..5 {
-        page = browser.submit(&page, &code_path, &[("code", wrong)]).await;
+    for left in (0..5).rev() {
+        let spent = browser.submit(&page, &code_path, &[("code", wrong)]).await;
+        assert_eq!(spent.status, 303);
+        page = browser.get(&code_path).await;
+        match left {
+            0 => assert!(page.shows("더 이상 쓸 수 없어요"), "the fifth wrong try locks it: {}", page.html),
+            1 => assert!(page.shows("한 번 더 틀리면"), "{}", page.html),
+            _ => assert!(page.shows(&format!("{left}번 더 입력할 수 있어요")), "{left}: {}", page.html),
+        }
     }
-    assert!(page.shows("더 이상 쓸 수 없어요"), "the fifth wrong try locks it: {}", page.html);
     // Now even the right code opens nothing.
-    let form = browser.get(&code_path).await;
-    let right = browser.submit(&form, &code_path, &[("code", &code)]).await;
-    assert_eq!(right.status, 409);
+    let right = browser.submit(&page, &code_path, &[("code", &code)]).await;
+    assert_eq!(right.status, 303);
+    assert!(browser.get(&code_path).await.shows("더 이상 쓸 수 없어요"));
     assert!(!browser.cookies.contains_key("sc_session"));
     server.stop().await;
 }
@@ -252,5 +304,49 @@ async fn sign_in_codes_are_limited_per_phone_and_address_on(backend: Backend) {
     }
     let address_limited = ask_for_code(&mut browser, &server.tenant, "+821055559999").await;
     assert_eq!(address_limited.status, 429, "the address's limit");
+    server.stop().await;
+}
+
+async fn a_sign_in_code_can_be_sent_again_on(backend: Backend) {
+    let server = spawn(backend).await;
+    user_with_phone(&server, "minji", "+821012345678").await;
+    let mut browser = Browser::new(&server.base);
+    let first_path = ask_for_code(&mut browser, &server.tenant, "010-1234-5678").await.location.unwrap();
+    let first = last_code(&server, "+821012345678").await.unwrap();
+    // "다시 받기": a new code to the same number, on a page of its own.
+    let page = browser.get(&first_path).await;
+    assert!(page.shows("다시 받기"), "{}", page.html);
+    let again = browser.submit(&page, &format!("{first_path}/resend"), &[]).await;
+    assert_eq!(again.status, 303);
+    let second_path = again.location.unwrap();
+    assert!(second_path.starts_with("/wallet/code/wsc_") && second_path != first_path, "{second_path}");
+    let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
+    let sent = outbox.as_array().unwrap().iter().filter(|m| m["to"] == "+821012345678").count();
+    assert_eq!(sent, 2, "{outbox}");
+    // Three codes to a number at once: the fourth is refused with how long to wait, and
+    // nothing is sent.
+    let page = browser.get(&second_path).await;
+    let third = browser.submit(&page, &format!("{second_path}/resend"), &[]).await;
+    assert_eq!(third.status, 303);
+    let third_path = third.location.unwrap();
+    let page = browser.get(&third_path).await;
+    let refused = browser.submit(&page, &format!("{third_path}/resend"), &[]).await;
+    assert_eq!(refused.status, 429);
+    assert!(
+        refused.shows("코드를 너무 자주 받았어요.") && refused.shows("초 뒤에 다시 받아 주세요"),
+        "{}",
+        refused.html
+    );
+    let (_, outbox) = server.get("/v1/dev/sms-outbox").await;
+    assert_eq!(outbox.as_array().unwrap().iter().filter(|m| m["to"] == "+821012345678").count(), 3);
+    // The newest code signs in; the first one, not used, would too until it expires.
+    let newest = last_code(&server, "+821012345678").await.unwrap();
+    let signed = browser.submit(&refused, &third_path, &[("code", &newest)]).await;
+    assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/wallet/")), "{}", signed.html);
+    let _ = first;
+    // An attempt there is not cannot be sent again.
+    let mut stranger = Browser::new(&server.base);
+    let front = stranger.get("/wallet/").await;
+    assert_eq!(stranger.submit(&front, "/wallet/code/wsc_nothing/resend", &[]).await.status, 404);
     server.stop().await;
 }

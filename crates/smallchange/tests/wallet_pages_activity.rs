@@ -61,7 +61,8 @@ async fn a_month_of_activity_with_running_balances_on(backend: Backend) {
     assert!(november.shows("aria-current=\"page\""), "the menu marks the page");
     assert!(!november.html.contains("style="), "no inline style (the CSP forbids it)");
     // The order the page shows is the order it happened: the balance runs down the page.
-    let (paid, added) = (november.html.find("Bean Cafe").unwrap(), november.html.find("잔액 58,000원").unwrap());
+    let (paid, added) =
+        (november.html.find("Bean Cafe").unwrap(), november.html.find("잔액 <span class=\"money\">58,000원").unwrap());
     assert!(paid < added);
 
     let october = browser.get("/wallet/activity?month=2026-10").await;

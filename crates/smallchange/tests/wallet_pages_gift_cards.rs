@@ -74,9 +74,15 @@ async fn a_code_is_redeemed_or_told_why_not_on(backend: Backend) {
     shows_all(&blank, &["error-summary", "href=\"#brand\"", "href=\"#code\"", "상품권 브랜드를 골라 주세요"]);
     // A code of another brand: not found, at the code field, the brand kept as chosen.
     let before = server.balances(&user).await;
+    // It spent a try, so it answers with a page of its own (a reload spends no other).
     let wrong = browser.submit(&form, "/wallet/gift-cards/redeem", &[("brand", "HappyMoney"), ("code", &code)]).await;
-    assert_eq!(wrong.status, 400);
-    shows_all(&wrong, &["href=\"#code\"", "이 코드로 된 상품권이 없어요", "<option value=\"HappyMoney\" selected>"]);
+    assert_eq!(wrong.status, 303, "{}", wrong.html);
+    let told = wrong.location.as_deref().unwrap();
+    assert_eq!(told, "/wallet/gift-cards/redeem?refused=card_not_found&brand=HappyMoney");
+    let wrong = browser.open(told).await;
+    assert_eq!(wrong.status, 200);
+    shows_all(&wrong, &["href=\"#code\"", "그 코드로 된 상품권이 없어요", "<option value=\"HappyMoney\" selected>"]);
+    assert!(!wrong.shows(&code), "the code is not carried");
     assert!(!wrong.shows("card_not_found"), "a code is never shown to a person");
     assert_eq!(server.balances(&user).await, before, "nothing changed");
 
@@ -160,7 +166,7 @@ async fn guessing_codes_is_limited_and_said_in_words_on(backend: Backend) {
             shows_all(&page, &["시도가 너무 많아요", "초 뒤에 다시 시도해 주세요", "href=\"#code\""]);
         }
     }
-    let expected: Vec<u16> = [[400; 10].as_slice(), &[429, 429]].concat();
+    let expected: Vec<u16> = [[303; 10].as_slice(), &[429, 429]].concat();
     assert_eq!(statuses, expected, "ten wrong codes, then a wait");
     server.stop().await;
 }
@@ -230,7 +236,12 @@ async fn a_remainder_goes_back_where_it_came_from_on(backend: Backend) {
     let back = done.location.clone().unwrap();
     assert_eq!(back, format!("/wallet/gift-cards?done=refund&card={id}"));
     let list = browser.open(&back).await;
-    shows_all(&list, &["남은 돈을 돌려받았어요", "돌아간 곳: 휴대폰 결제로 충전한 돈", "다 쓴 상품권이에요"]);
+    shows_all(
+        &list,
+        &["남은 돈을 돌려받았어요", "돌아간 곳: 휴대폰 결제로 충전한 돈", "남은 돈 20,000원, 돌려받았어요."],
+    );
+    shows_all(&list, &["60% 사용 (30,000원)", "value=\"30000\""]);
+    assert!(!list.shows("다 쓴 상품권이에요") && !list.shows("100% 사용"), "{}", list.html);
     let after = server.balances(&user).await;
     assert_eq!(TestServer::pocket(&after, "carrier"), 20_000, "{after}");
     assert_eq!(TestServer::pocket(&after, &format!("gift:{id}")), 0);

@@ -19,9 +19,13 @@ front-title = To open your wallet
 front-text = Open it from the app you use, with “My wallet”. You can also sign in with your phone number.
 link-refused-title = This link cannot be opened
 link-refused-text = It was used already, or more than 5 minutes have passed. Open your wallet from the app again.
+link-open-title = Your { $operator } wallet
+link-open-text = Press the button below to open your wallet. This link works only once.
+link-open-button = Open my wallet
 signed-out-title = You are signed out
 signed-out-text = Your wallet is closed on this device. To see it again, open it from the app.
-sign-in-title = Sign in with your phone number
+sign-in-heading = Sign in to your { $operator } wallet
+sign-in-lead = Enter your mobile number and we will text you a code.
 phone-label = Mobile phone number
 phone-hint = The number you signed up with, for example 010-1234-5678 or +82 10 1234 5678.
 send-code = Send me a code
@@ -31,6 +35,11 @@ code-label = 6-digit code
 code-hint = The 6 digits in the text message.
 sign-in = Sign in
 ask-new-code = Get a new code
+sign-in-code-wrong = That is not the code. You can try { $left } more times.
+sign-in-code-wrong-last = That is not the code. You have one try left; after that, this code stops working.
+sign-in-code-resend-hint = No text message? We can send you a new code.
+sign-in-code-resend = Send a new code
+sign-in-code-resend-wait = You have asked for codes too often. Ask again in { $seconds } seconds.
 there-is-a-problem = There is a problem
 
 ## Home
@@ -41,7 +50,7 @@ held-label = Being cashed out
 cash-out-action = Cash out
 nothing-withdrawable = Nothing can be withdrawn right now. See why below.
 on-the-way-title = Cash-outs in progress
-next-expiring-title = Gift card expiring next
+next-expiring-title = Gift card expiring soon
 next-expiring-text = { $amount } on your { $brand } gift card can be spent until { $date }.
 pockets-title = By kind of money
 no-pockets = Your wallet is empty for now.
@@ -55,6 +64,20 @@ pocket-gift = { $brand } gift card
 pocket-withdrawable = { $amount } can be withdrawn
 pocket-not-withdrawable = Cannot be withdrawn, but you can pay with it.
 pocket-held = { $amount } of it is being cashed out.
+# Why each kind of money can or cannot be withdrawn ($amount, $minimum: money; $used,
+# $threshold: shares).
+pocket-why-own_money = Money you added from a bank account or earned is yours to withdraw.
+pocket-why-withdrawable_refund = Refunds of purchases paid with money you can withdraw can be withdrawn too.
+pocket-why-cashback_enough = Your cashback has reached { $minimum }, so you can withdraw it.
+pocket-why-cashback_too_little = Cashback can be withdrawn from { $minimum }: { $amount } to go.
+pocket-why-operator_policy = This service does not let this money be withdrawn. You can pay with it.
+pocket-why-promo = Promotion points can be spent, but never withdrawn.
+pocket-why-carrier = This was charged to your phone bill, so it can be spent but never turned into cash.
+pocket-why-card = This was charged to a card, so it can be spent but never turned into cash.
+pocket-why-gift = Gift cards can be spent. Once a card's terms allow it, you can get the rest back.
+pocket-why-gift_refundable = { $used } used: you can get the remaining { $amount } back now.
+pocket-why-gift_spend_more = Spend { $amount } more and you can get the rest back: { $used } used so far, { $threshold } needed.
+pocket-why-gift_expired = It expired on { $date } and can no longer be spent. If the card's terms allow it, you can still get the rest back.
 
 ## Cash-out states
 status-awaiting_confirmation = Waiting for confirmation

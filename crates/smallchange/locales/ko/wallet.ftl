@@ -19,9 +19,13 @@ front-title = 지갑에 들어가려면
 front-text = 이용 중인 앱에서 ‘내 지갑’을 눌러 열어 주세요. 휴대폰 번호로 로그인할 수도 있어요.
 link-refused-title = 이 링크는 열 수 없어요
 link-refused-text = 이미 사용했거나 5분이 지난 링크예요. 앱에서 지갑을 다시 열어 주세요.
+link-open-title = { $operator } 지갑
+link-open-text = 아래 버튼을 누르면 지갑이 열려요. 이 링크는 한 번만 쓸 수 있어요.
+link-open-button = 지갑 열기
 signed-out-title = 로그아웃했어요
 signed-out-text = 이 기기에서 지갑이 닫혔어요. 다시 보려면 앱에서 지갑을 열어 주세요.
-sign-in-title = 휴대폰 번호로 로그인
+sign-in-heading = { $operator } 지갑에 로그인
+sign-in-lead = 휴대폰 번호를 입력하면 문자로 인증 코드를 보내 드려요.
 phone-label = 휴대폰 번호
 phone-hint = 가입할 때 쓴 번호예요. 예: 010-1234-5678
 send-code = 인증 코드 받기
@@ -31,6 +35,11 @@ code-label = 인증 코드 6자리
 code-hint = 문자로 받은 숫자 6자리예요.
 sign-in = 로그인
 ask-new-code = 새 코드 받기
+sign-in-code-wrong = 코드가 맞지 않아요. { $left }번 더 입력할 수 있어요.
+sign-in-code-wrong-last = 코드가 맞지 않아요. 한 번 더 틀리면 이 코드는 쓸 수 없어요.
+sign-in-code-resend-hint = 문자가 오지 않았다면 코드를 다시 받을 수 있어요.
+sign-in-code-resend = 다시 받기
+sign-in-code-resend-wait = 코드를 너무 자주 받았어요. { $seconds }초 뒤에 다시 받아 주세요.
 there-is-a-problem = 확인이 필요해요
 
 ## Home
@@ -55,6 +64,19 @@ pocket-gift = { $brand } 상품권
 pocket-withdrawable = { $amount } 출금 가능
 pocket-not-withdrawable = 출금할 수 없어요. 결제에는 쓸 수 있어요.
 pocket-held = 출금 진행 중: { $amount }
+# 돈의 종류마다 출금할 수 있는지, 왜 그런지 ($amount, $minimum: 금액, $used, $threshold: 비율).
+pocket-why-own_money = 계좌로 충전했거나 수입으로 받은 내 돈이라 출금할 수 있어요.
+pocket-why-withdrawable_refund = 출금할 수 있는 돈으로 결제했다가 환불받은 돈이라 출금할 수 있어요.
+pocket-why-cashback_enough = 캐시백이 { $minimum } 이상 모여서 출금할 수 있어요.
+pocket-why-cashback_too_little = 캐시백은 { $minimum }부터 출금할 수 있어요. { $amount } 더 모이면 돼요.
+pocket-why-operator_policy = 이 서비스에서는 이 돈을 출금할 수 없어요. 결제에는 쓸 수 있어요.
+pocket-why-promo = 이벤트 포인트는 결제에만 쓸 수 있고 출금할 수 없어요.
+pocket-why-carrier = 휴대폰 요금으로 낸 돈이라 결제에만 쓸 수 있고 현금으로 바꿀 수 없어요.
+pocket-why-card = 카드로 낸 돈이라 결제에만 쓸 수 있고 현금으로 바꿀 수 없어요.
+pocket-why-gift = 상품권은 결제에 쓸 수 있어요. 상품권 조건을 채우면 남은 돈을 돌려받을 수 있어요.
+pocket-why-gift_refundable = { $used } 썼어요. 남은 돈 { $amount }, 지금 돌려받을 수 있어요.
+pocket-why-gift_spend_more = { $amount } 더 쓰면 남은 돈을 돌려받을 수 있어요. 지금 { $used } 썼고, { $threshold } 이상 쓰면 돼요.
+pocket-why-gift_expired = { $date }에 기간이 끝나서 더 쓸 수 없어요. 상품권 조건에 맞으면 남은 돈은 돌려받을 수 있어요.
 
 ## Cash-out states
 status-awaiting_confirmation = 확인 대기 중

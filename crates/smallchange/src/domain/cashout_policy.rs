@@ -1,6 +1,7 @@
 //! A tenant's cash-out policy: fees per rail and speed, the minimum, limits per KYC level,
 //! how long quotes and unconfirmed cash-outs live, the risk thresholds, and the operator's
-//! registered name for receipts. Read from `[cashout]` (and `[cashout_tenants."<id>"]`).
+//! registered name, the one name every SMS, page and receipt signs with ([`Operator`]).
+//! Read from `[cashout]` (and `[cashout_tenants."<id>"]`).
 
 use std::collections::BTreeMap;
 
@@ -31,8 +32,11 @@ pub struct CashoutPolicy {
     /// How long a cash-out held for review usually waits for an operator's decision: what
     /// the person is told while their money stays held. A promise, not a timer.
     pub review_hours: i64,
-    /// Printed on receipts.
+    /// The operator's name as people read it in every SMS, page and receipt; unset (empty),
+    /// the tenant's own name (see [`CashoutPolicy::operator`]).
     pub business_name: String,
+    /// Printed on receipts beside the name; unset (empty), receipts show the name alone
+    /// and `serve` warns at start.
     pub business_registration_number: String,
     /// Limits by KYC level (`basic`, `verified`).
     pub limits: BTreeMap<String, Limits>,
@@ -59,11 +63,16 @@ pub struct CashoutPolicy {
     pub pickup: CashPickup,
     /// The e-wallet partner payouts on the `e_wallet` rail go to (unset: the rail is off).
     pub ewallet: EwalletPartner,
+    /// How a person gets their identity checked on this platform, by language (`ko`, `en`),
+    /// told in the web wallet to a user who has not had it checked. A language not given
+    /// gets the wallet's own general sentence.
+    pub kyc_instructions: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BankAccount {
+    /// The account holder's name; unset (empty), the operator's name.
     pub name: String,
     /// An IBAN, or the domestic account number.
     pub account: String,
@@ -73,11 +82,7 @@ pub struct BankAccount {
 
 impl Default for BankAccount {
     fn default() -> BankAccount {
-        BankAccount {
-            name: "smallchange demo operator".into(),
-            account: "000-000000-00-000".into(),
-            bank_code: "004".into(),
-        }
+        BankAccount { name: String::new(), account: "000-000000-00-000".into(), bank_code: "004".into() }
     }
 }
 
@@ -186,8 +191,8 @@ impl Default for CashoutPolicy {
             otp_attempts_max: 5,
             sla_hours: 24,
             review_hours: 24,
-            business_name: "smallchange demo operator".into(),
-            business_registration_number: "000-00-00000".into(),
+            business_name: String::new(),
+            business_registration_number: String::new(),
             limits,
             fees,
             eta_s,
@@ -200,6 +205,7 @@ impl Default for CashoutPolicy {
             auto_standing_authorisation: false,
             pickup: CashPickup::default(),
             ewallet: EwalletPartner::default(),
+            kyc_instructions: BTreeMap::new(),
         }
     }
 }
@@ -210,7 +216,31 @@ impl Default for Rails {
     }
 }
 
+/// Who the people of a wallet deal with: the name every SMS, page and receipt signs with,
+/// and the registration number receipts print beside it, if one is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operator {
+    pub name: String,
+    pub registration_number: Option<String>,
+}
+
 impl CashoutPolicy {
+    /// The operator as people read it: `business_name`, or, unset, `tenant_name` (the name
+    /// the tenant was created with).
+    pub fn operator(&self, tenant_name: &str) -> Operator {
+        let set = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+        Operator {
+            name: set(&self.business_name).unwrap_or_else(|| tenant_name.trim().to_string()),
+            registration_number: set(&self.business_registration_number),
+        }
+    }
+
+    /// The name on the operator's bank account (the pain.001 debtor): `bank.name`, or,
+    /// unset, the operator's name.
+    pub fn debtor_name(&self, operator: &Operator) -> String {
+        Some(self.bank.name.trim()).filter(|n| !n.is_empty()).unwrap_or(&operator.name).to_string()
+    }
+
     pub fn check(&self, name: &str) -> anyhow::Result<()> {
         anyhow::ensure!(self.minimum > 0, "{name}.minimum must be positive");
         anyhow::ensure!(
@@ -244,11 +274,13 @@ impl CashoutPolicy {
                 "{name}.rails.{kind} is {fits:?} or \"sandbox\", not {rail:?}"
             );
         }
-        anyhow::ensure!(!self.bank.name.trim().is_empty(), "{name}.bank.name is the debtor's name on pain.001 files");
         if let Some(problem) = iso20022::account_problem(&self.bank.account, &self.bank.bank_code) {
             anyhow::bail!("{name}.bank: the {problem}");
         }
         self.ewallet.check(&format!("{name}.ewallet"))?;
+        for lang in self.kyc_instructions.keys() {
+            anyhow::ensure!(matches!(lang.as_str(), "ko" | "en"), "{name}.kyc_instructions: {lang:?} is not ko or en");
+        }
         self.bank_link.check(&format!("{name}.bank_link"))?;
         for time in &self.bank_cutoffs {
             anyhow::ensure!(
@@ -324,8 +356,23 @@ mod tests {
         let mut dashed = CashoutPolicy::default();
         dashed.bank.account = "1002-345-678901".into();
         assert!(dashed.check("cashout").is_ok());
-        let mut nameless = CashoutPolicy::default();
-        nameless.bank.name = String::new();
-        assert!(nameless.check("cashout").is_err());
+    }
+
+    #[test]
+    fn unset_the_operator_is_the_tenant() {
+        let unset = CashoutPolicy::default();
+        let operator = unset.operator("작은돈");
+        assert_eq!(operator, Operator { name: "작은돈".into(), registration_number: None });
+        assert_eq!(unset.debtor_name(&operator), "작은돈");
+        let set = CashoutPolicy {
+            business_name: " 작은돈 주식회사 ".into(),
+            business_registration_number: "123-45-67890".into(),
+            bank: BankAccount { name: "작은돈(주)".into(), ..BankAccount::default() },
+            ..CashoutPolicy::default()
+        };
+        let operator = set.operator("demo");
+        assert_eq!(operator.name, "작은돈 주식회사");
+        assert_eq!(operator.registration_number.as_deref(), Some("123-45-67890"));
+        assert_eq!(set.debtor_name(&operator), "작은돈(주)");
     }
 }

@@ -100,6 +100,13 @@ impl Destination {
     }
 }
 
+/// Whether a payout's `failure_reason` (`<rail>:<reason>`) says the destination itself is
+/// closed: ISO 20022 `AC04` from a bank (or the sandbox), or a provider's "…closed".
+pub fn closed_by(failure_reason: &str) -> bool {
+    let reason = failure_reason.split_once(':').map_or(failure_reason, |(_, reason)| reason);
+    reason.eq_ignore_ascii_case("AC04") || reason.to_ascii_lowercase().contains("closed")
+}
+
 fn short_token(text: &str) -> bool {
     (1..=SHORT_FIELD_LEN_MAX).contains(&text.len())
         && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
@@ -137,6 +144,12 @@ mod tests {
         assert_eq!(normalized_name("\u{AE40}민수"), normalized_name("\u{1100}\u{1175}\u{11B7}민수"));
         assert_ne!(normalized_name("김민수"), normalized_name("김민서"));
         assert_ne!(normalized_name("김민수"), normalized_name("Kim Minsu"), "no romanisation");
+    }
+
+    #[test]
+    fn closed_destinations_are_told_by_their_failures() {
+        assert!(closed_by("sandbox:AC04") && closed_by("bank:AC04") && closed_by("ewallet:wallet_closed"));
+        assert!(!closed_by("bank:AC01") && !closed_by("otp_locked") && !closed_by("ewallet:timeout"));
     }
 
     #[test]

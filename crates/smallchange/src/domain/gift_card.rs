@@ -71,8 +71,8 @@ pub fn used_bps(face_value: i64, remaining: i64) -> i64 {
     ((i128::from(used) * i128::from(BPS_WHOLE)) / i128::from(face_value)) as i64
 }
 
-/// Digits in a card code.
-const CODE_DIGITS: usize = 16;
+/// Digits in a card code: every code is this many (grouped by four when printed).
+pub const CODE_DIGITS: usize = 16;
 
 /// A new random code, `1234-5678-9012-3456`.
 pub fn new_code() -> String {
@@ -84,6 +84,13 @@ pub fn new_code() -> String {
 /// A code as typed (any spaces, dashes or case) reduced to what identifies it.
 pub fn normalize_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// Whether a normalised code (see [`normalize_code`]) has the shape every code is issued
+/// in, [`CODE_DIGITS`] digits: one that has not matches no card, so a door may turn it away
+/// before it is looked up, without counting a guess.
+pub fn has_code_shape(normalized: &str) -> bool {
+    normalized.len() == CODE_DIGITS && normalized.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The last four characters of a normalised code, for showing the code masked.
@@ -297,6 +304,8 @@ mod tests {
         assert_eq!(code.len(), 19);
         assert_eq!(normalize_code(&code).len(), 16);
         assert_eq!(normalize_code(" 1234 5678-abcd "), "12345678ABCD");
+        assert!(has_code_shape(&normalize_code(&code)));
+        assert!(!has_code_shape("123456781234567") && !has_code_shape("12345678ABCD5678"));
         assert_eq!(masked(&last4("12345678")), "••••-••••-••••-5678");
     }
 }

@@ -58,11 +58,77 @@ impl Default for Withdrawable {
     }
 }
 
-/// Whether a pocket's balance may be withdrawn now, and why, in words for the user.
+/// Whether a pocket's balance may be withdrawn now, and why: as data ([`Why`], which the
+/// wallet's pages turn into catalog words) and in words for the API (`reason`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     pub withdrawable: bool,
+    pub why: Why,
     pub reason: String,
+}
+
+/// Why a pocket may or may not be withdrawn, with the amounts the explanation names (minor
+/// units of the policy's currency). [`Why::code`] is stable: the web wallet's catalogs name
+/// a sentence per code (`pocket-why-own_money`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// Topped up from a bank or earned: the person's own money.
+    OwnMoney,
+    /// Refunds of purchases paid from withdrawable money.
+    WithdrawableRefund,
+    /// Cashback that reached `minimum`.
+    CashbackEnough {
+        minimum: i64,
+        held: i64,
+    },
+    /// Cashback short of `minimum`.
+    CashbackTooLittle {
+        minimum: i64,
+        held: i64,
+    },
+    /// A pocket the law would let out that this operator keeps in.
+    OperatorPolicy,
+    Promo,
+    Carrier,
+    Card,
+    /// Gift-card value, its card's terms not at hand.
+    Gift,
+    /// A gift card used `used_bps`, past its threshold: `left` may be refunded now.
+    GiftRefundable {
+        used_bps: i64,
+        left: i64,
+    },
+    /// A gift card used `used_bps`: `to_spend` more reaches `threshold_bps`, and then its
+    /// remainder may be refunded.
+    GiftSpendMore {
+        used_bps: i64,
+        threshold_bps: i64,
+        to_spend: i64,
+    },
+    /// A gift card that expired at `at_us`.
+    GiftExpired {
+        at_us: i64,
+    },
+}
+
+impl Why {
+    /// The stable name of the explanation.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Why::OwnMoney => "own_money",
+            Why::WithdrawableRefund => "withdrawable_refund",
+            Why::CashbackEnough { .. } => "cashback_enough",
+            Why::CashbackTooLittle { .. } => "cashback_too_little",
+            Why::OperatorPolicy => "operator_policy",
+            Why::Promo => "promo",
+            Why::Carrier => "carrier",
+            Why::Card => "card",
+            Why::Gift => "gift",
+            Why::GiftRefundable { .. } => "gift_refundable",
+            Why::GiftSpendMore { .. } => "gift_spend_more",
+            Why::GiftExpired { .. } => "gift_expired",
+        }
+    }
 }
 
 impl WalletPolicy {
@@ -99,73 +165,77 @@ impl WalletPolicy {
     /// Whether `pocket`, holding `available`, is withdrawable under this policy, and why in
     /// `lang` (amounts in the policy's currency, as people write them).
     pub fn verdict(&self, pocket: &Pocket, available: i64, lang: Lang) -> Verdict {
+        let minimum = self.cashback_withdrawable_min;
+        let (withdrawable, why) = match pocket {
+            Pocket::Cash if self.withdrawable.cash => (true, Why::OwnMoney),
+            Pocket::Refund if self.withdrawable.refund => (true, Why::WithdrawableRefund),
+            Pocket::Cashback if self.withdrawable.cashback && available >= minimum => {
+                (true, Why::CashbackEnough { minimum, held: available })
+            }
+            Pocket::Cashback if self.withdrawable.cashback => {
+                (false, Why::CashbackTooLittle { minimum, held: available })
+            }
+            Pocket::Cash | Pocket::Refund | Pocket::Cashback => (false, Why::OperatorPolicy),
+            Pocket::Promo => (false, Why::Promo),
+            Pocket::Carrier => (false, Why::Carrier),
+            Pocket::Card => (false, Why::Card),
+            Pocket::Gift(_) => (false, Why::Gift),
+        };
+        let reason = self.reason(&why, lang);
+        Verdict { withdrawable, why, reason }
+    }
+
+    /// The API's `reason` for the fixed pockets' explanations, in `lang` (amounts in the
+    /// policy's currency). A gift card's own explanations are written where its terms are
+    /// read ([`crate::services::balances`]).
+    fn reason(&self, why: &Why, lang: Lang) -> String {
         let money = |minor: i64| people::money(minor, &self.currency, lang);
         let t = |ko: &str, en: &str| match lang {
             Lang::Ko => ko.to_string(),
             Lang::En => en.to_string(),
         };
-        let operator_says_no =
-            t("이 운영사의 정책상 출금할 수 없어요.", "not withdrawable under this operator's policy");
-        let (withdrawable, reason) = match pocket {
-            Pocket::Cash if self.withdrawable.cash => (
-                true,
-                t(
-                    "계좌 충전이나 수입으로 받은 내 돈이라 출금할 수 있어요.",
-                    "your own money (bank top-ups, earnings): withdrawable",
-                ),
+        match (why, lang) {
+            (Why::OwnMoney, _) => t(
+                "계좌 충전이나 수입으로 받은 내 돈이라 출금할 수 있어요.",
+                "your own money (bank top-ups, earnings): withdrawable",
             ),
-            Pocket::Refund if self.withdrawable.refund => (
-                true,
-                t(
-                    "출금할 수 있는 돈으로 결제한 구매의 환불금이라 출금할 수 있어요.",
-                    "refunds of purchases paid from withdrawable sources: withdrawable",
-                ),
+            (Why::WithdrawableRefund, _) => t(
+                "출금할 수 있는 돈으로 결제한 구매의 환불금이라 출금할 수 있어요.",
+                "refunds of purchases paid from withdrawable sources: withdrawable",
             ),
-            Pocket::Cashback if self.withdrawable.cashback => {
-                let (min, held) = (money(self.cashback_withdrawable_min), money(available));
-                match (available >= self.cashback_withdrawable_min, lang) {
-                    (true, Lang::Ko) => (true, format!("캐시백이 {min} 이상이라 출금할 수 있어요 (지금 {held}).")),
-                    (true, Lang::En) => {
-                        (true, format!("cashback of {min} or more is withdrawable; this pocket holds {held}"))
-                    }
-                    (false, Lang::Ko) => (false, format!("캐시백은 {min} 이상 모이면 출금할 수 있어요 (지금 {held}).")),
-                    (false, Lang::En) => {
-                        (false, format!("cashback becomes withdrawable once it reaches {min}; it holds {held}"))
-                    }
-                }
+            (Why::CashbackEnough { minimum, held }, Lang::Ko) => {
+                format!("캐시백이 {} 이상이라 출금할 수 있어요 (지금 {}).", money(*minimum), money(*held))
             }
-            Pocket::Cash | Pocket::Refund | Pocket::Cashback => (false, operator_says_no),
-            Pocket::Promo => (
-                false,
-                t(
-                    "프로모션 적립금은 쓸 수만 있고 출금할 수 없어요.",
-                    "promotional credit can be spent, never withdrawn",
-                ),
+            (Why::CashbackEnough { minimum, held }, Lang::En) => {
+                format!("cashback of {} or more is withdrawable; this pocket holds {}", money(*minimum), money(*held))
+            }
+            (Why::CashbackTooLittle { minimum, held }, Lang::Ko) => {
+                format!("캐시백은 {} 이상 모이면 출금할 수 있어요 (지금 {}).", money(*minimum), money(*held))
+            }
+            (Why::CashbackTooLittle { minimum, held }, Lang::En) => {
+                format!("cashback becomes withdrawable once it reaches {}; it holds {}", money(*minimum), money(*held))
+            }
+            (Why::Promo, _) => t(
+                "프로모션 적립금은 쓸 수만 있고 출금할 수 없어요.",
+                "promotional credit can be spent, never withdrawn",
             ),
-            Pocket::Carrier => (
-                false,
-                t(
-                    "휴대폰 요금으로 결제한 금액이라 쓸 수만 있고 현금으로 출금할 수 없어요.",
-                    "charged to a phone bill: can be spent, never withdrawn as cash",
-                ),
+            (Why::Carrier, _) => t(
+                "휴대폰 요금으로 결제한 금액이라 쓸 수만 있고 현금으로 출금할 수 없어요.",
+                "charged to a phone bill: can be spent, never withdrawn as cash",
             ),
-            Pocket::Card => (
-                false,
-                t(
-                    "카드로 결제한 금액이라 쓸 수만 있고 현금으로 출금할 수 없어요.",
-                    "charged to a card: can be spent, never withdrawn as cash",
-                ),
+            (Why::Card, _) => t(
+                "카드로 결제한 금액이라 쓸 수만 있고 현금으로 출금할 수 없어요.",
+                "charged to a card: can be spent, never withdrawn as cash",
             ),
-            Pocket::Gift(_) => (
-                false,
-                t(
-                    "상품권 잔액은 쓸 수 있고, 상품권 조건을 채우면 남은 금액을 환불받을 수 있어요.",
-                    "gift card balance: can be spent; the remainder can be refunded only once the \
-                     card's terms allow it",
-                ),
+            (Why::Gift | Why::GiftRefundable { .. } | Why::GiftSpendMore { .. } | Why::GiftExpired { .. }, _) => t(
+                "상품권 잔액은 쓸 수 있고, 상품권 조건을 채우면 남은 금액을 환불받을 수 있어요.",
+                "gift card balance: can be spent; the remainder can be refunded only once the \
+                 card's terms allow it",
             ),
-        };
-        Verdict { withdrawable, reason }
+            (Why::OperatorPolicy, _) => {
+                t("이 운영사의 정책상 출금할 수 없어요.", "not withdrawable under this operator's policy")
+            }
+        }
     }
 }
 
@@ -206,5 +276,8 @@ mod tests {
         assert!(en.contains("₩10,000") && en.contains("₩9,000") && !en.contains("10000"), "{en}");
         assert!(policy.verdict(&Pocket::Carrier, 0, Lang::En).reason.contains("never withdrawn"));
         assert!(policy.verdict(&Pocket::Carrier, 0, Lang::Ko).reason.contains("출금할 수 없어요"));
+        let why = policy.verdict(&Pocket::Cashback, 9_000, Lang::En).why;
+        assert_eq!(why, Why::CashbackTooLittle { minimum: 10_000, held: 9_000 });
+        assert_eq!(why.code(), "cashback_too_little");
     }
 }

@@ -470,8 +470,10 @@ pub struct Receipt {
     confirmed_at: Option<String>,
     submitted_at: Option<String>,
     paid_at: Option<String>,
+    /// The operator's name: `[cashout] business_name`, or, unset, the tenant's name.
     operator_name: String,
-    operator_registration_number: String,
+    /// `[cashout] business_registration_number`; `null` when unset.
+    operator_registration_number: Option<String>,
     /// A signed link to the printable page, in the person's language, showing the cash-out
     /// as it is when opened; it opens without a key until it expires
     /// (`receipt_link_ttl_s`). Absolute when the server's `public_base_url` is set.
@@ -501,7 +503,7 @@ async fn receipt(
         return Ok(([(axum::http::header::CONTENT_SECURITY_POLICY, policy)], page).into_response());
     }
     let url = receipt_link::mint(&app, &found.cashout.id, app.clock.now_us());
-    let view::Receipt { cashout, confirmed_at, destination, operator_name, operator_registration_number, .. } = found;
+    let view::Receipt { cashout, confirmed_at, destination, operator, .. } = found;
     let q = &cashout.quote;
     let receipt = Receipt {
         cashout_id: cashout.id.clone(),
@@ -520,8 +522,8 @@ async fn receipt(
         confirmed_at: Some(rfc3339(confirmed_at)),
         submitted_at: cashout.submitted_at.map(rfc3339),
         paid_at: cashout.paid_at.map(rfc3339),
-        operator_name,
-        operator_registration_number,
+        operator_name: operator.name,
+        operator_registration_number: operator.registration_number,
         url,
     };
     Ok((StatusCode::OK, Json(receipt)).into_response())

@@ -70,9 +70,12 @@ pub fn render(r: &Receipt, lang: Lang) -> String {
         .iter()
         .map(|(label, value)| format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(label), escape(value)))
         .collect();
-    let operator = match lang {
-        Lang::Ko => format!("운영: {} (사업자등록번호 {})", r.operator_name, r.operator_registration_number),
-        Lang::En => format!("Operator: {} (registration no. {})", r.operator_name, r.operator_registration_number),
+    let name = &r.operator.name;
+    let operator = match (lang, &r.operator.registration_number) {
+        (Lang::Ko, Some(number)) => format!("운영: {name} (사업자등록번호 {number})"),
+        (Lang::En, Some(number)) => format!("Operator: {name} (registration no. {number})"),
+        (Lang::Ko, None) => format!("운영: {name}"),
+        (Lang::En, None) => format!("Operator: {name}"),
     };
     // The print button is shown by the wallet's script (`[data-print]`), loaded from this
     // server: without JavaScript there is no button that does nothing, and no inline handler
@@ -112,7 +115,7 @@ fn lines(r: &Receipt, lang: Lang, unpaid: bool) -> Vec<(String, String)> {
         };
         lines.push((net_label.into(), amount(q.net)));
     }
-    lines.push((t(lang, "받는 곳", "To").into(), r.destination.clone()));
+    lines.push((t(lang, "받는 곳", "To").into(), crate::ui::destinations::shown(lang, &r.destination)));
     lines.push((t(lang, "송금 방법", "Rail").into(), rail(&q.rail, lang)));
     lines.push((
         t(lang, "송금 참조번호", "Rail reference").into(),

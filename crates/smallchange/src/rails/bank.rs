@@ -148,8 +148,9 @@ pub async fn pain001(app: &Context, tenant: &str, batch: &Batch) -> Result<Strin
 /// Writes the pain.001 of the payments in a batch, from their cash-outs and destinations.
 async fn write_pain001(app: &Context, tenant: &str, batch_id: &str, created_at: i64) -> Result<String, Error> {
     let policy = app.settings.cashout_policy(tenant);
+    let operator = crate::services::operator::of(app, tenant).await?;
     let debtor = Debtor {
-        name: policy.bank.name.clone(),
+        name: policy.debtor_name(&operator),
         account: policy.bank.account.clone(),
         bank_code: policy.bank.bank_code.clone(),
     };
@@ -170,7 +171,7 @@ async fn write_pain001(app: &Context, tenant: &str, batch_id: &str, created_at: 
             creditor_name: destination.holder_name.clone(),
             creditor_account: field("account_number"),
             creditor_bank_code: field("bank_code"),
-            remittance: format!("{} cash-out {}", policy.business_name, cashout.id),
+            remittance: format!("{} cash-out {}", operator.name, cashout.id),
         });
     }
     let created =

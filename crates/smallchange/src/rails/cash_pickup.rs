@@ -159,8 +159,10 @@ async fn voucher_text(
     let network = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked);
     let q = &cashout.quote;
     let code = grouped(code);
+    // The operator's one name, as every message signs with (`services::operator`).
+    let operator = crate::services::operator::of(app, tenant).await.map_err(|error| anyhow::anyhow!("{error}"))?;
     let words = texts::Voucher {
-        operator: &app.settings.cashout_policy(tenant).business_name,
+        operator: &operator.name,
         net: q.net,
         currency: &q.currency,
         network: network.as_deref(),

@@ -7,7 +7,7 @@ use super::{users, Actor, Error};
 use crate::context::Context;
 use crate::domain::gift_card;
 use crate::domain::pocket::Pocket;
-use crate::domain::policy::WalletPolicy;
+use crate::domain::policy::{WalletPolicy, Why};
 use crate::domain::statement::Period;
 use crate::people::{self, local_time, Lang};
 use crate::store::wallet::{self, Entry, EntryQuery, GiftTerms};
@@ -46,7 +46,9 @@ pub struct PocketBalance {
     pub pending: i64,
     /// How much of `available` may be withdrawn now.
     pub withdrawable: i64,
-    /// Why the pocket is or is not withdrawable.
+    /// Why the pocket is or is not withdrawable, as data (the pages' words come from it).
+    pub why: Why,
+    /// Why the pocket is or is not withdrawable, in words (the API's `reason`).
     pub reason: String,
     /// Gift-card pockets: when the card's value can no longer be spent.
     pub expires_at: Option<i64>,
@@ -83,9 +85,11 @@ pub async fn balances(
         let mut balance = pocket_balance(policy, &p.pocket, p.available(), pending, p.gift_card_expires_at, lang);
         let words = Words { lang, currency: currency.code(), utc_offset_minutes: policy.month_utc_offset_minutes };
         if let Some(terms) = p.gift_card {
+            balance.why = gift_why(terms, p.available());
             balance.reason = words.gift_reason(terms, p.available());
         }
         if let Some(expired) = p.gift_card_expires_at.filter(|at| *at <= now) {
+            balance.why = Why::GiftExpired { at_us: expired };
             balance.reason = words.gift_expired(expired);
         }
         pockets.push(balance);
@@ -111,8 +115,21 @@ fn pocket_balance(
         available,
         pending,
         withdrawable: if verdict.withdrawable { available.max(0) } else { 0 },
+        why: verdict.why,
         reason: verdict.reason,
         expires_at,
+    }
+}
+
+/// Why a gift card's pocket, holding `available`, is not withdrawable: refundable now, or
+/// how much more must be spent first.
+fn gift_why(terms: GiftTerms, available: i64) -> Why {
+    let used_bps = gift_card::used_bps(terms.face_value, available);
+    if terms.rule.allows_refund(terms.face_value, available) {
+        Why::GiftRefundable { used_bps, left: available }
+    } else {
+        let threshold_bps = terms.rule.threshold_bps(terms.face_value);
+        Why::GiftSpendMore { used_bps, threshold_bps, to_spend: to_spend_for_refund(terms, available) }
     }
 }
 
@@ -267,6 +284,11 @@ mod tests {
         let words = Words { lang: Lang::En, ..words };
         let en = words.gift_reason(terms(50_000), 10_000);
         assert!(en.contains("refunded now") && en.contains("₩10,000"), "{en}");
+        assert_eq!(gift_why(terms(50_000), 10_000), Why::GiftRefundable { used_bps: 8_000, left: 10_000 });
+        assert_eq!(
+            gift_why(terms(50_000), 40_000),
+            Why::GiftSpendMore { used_bps: 2_000, threshold_bps: 6_000, to_spend: 20_000 }
+        );
         assert_eq!(
             words.gift_expired(1_796_280_179_000_000),
             "gift card expired at 2026-12-03 15:42 KST: it can no longer be spent; its remainder can still be \

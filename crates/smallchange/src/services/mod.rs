@@ -4,7 +4,8 @@
 //! and answers with a domain result or an [`Error`] carrying a stable code; it knows
 //! nothing of HTTP. One module per family: users and identity (`users`), funding and
 //! payments (`topups`, `payments`), balances and statements (`balances`), gift cards,
-//! cash-out, review, disputes, webhooks admin; and the guards against guessing they
+//! cash-out, review, disputes, webhooks admin; the operator's name as people read it
+//! (`operator`); and the guards against guessing they
 //! share (`limits`). See docs/ARCHITECTURE.md.
 
 pub mod actor;
@@ -15,6 +16,7 @@ pub mod disputes;
 pub mod error;
 pub mod gift_cards;
 pub mod limits;
+pub mod operator;
 pub mod page;
 pub mod payments;
 pub mod review;

@@ -486,6 +486,23 @@ pub async fn last_paid_destination(db: &Db, tenant: &str, user: &str) -> anyhow:
     }))
 }
 
+/// Each destination of `user` that their cash-outs ended at, with how the newest of them
+/// ended: `(destination, status, failure_reason)`, paid or failed (of the newest 500).
+pub async fn last_endings(db: &Db, tenant: &str, user: &str) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
+    let rows: Vec<(String, String, Option<String>)> = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT destination_id, status, failure_reason FROM cashouts \
+             WHERE tenant_id = $1 AND user_id = $2 AND status IN ('paid', 'failed') ORDER BY id DESC LIMIT 500",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_all(pool)
+        .await?
+    });
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows.into_iter().filter(|(destination, _, _)| seen.insert(destination.clone())).collect())
+}
+
 /// The row that marks which way the hold went.
 pub fn hold_state_row(id: &str, state: &str) -> Row {
     Row { sql: "UPDATE cashouts SET hold_state = $1 WHERE id = $2", params: vec![state.into(), id.into()] }

@@ -106,7 +106,8 @@ pub async fn reset(db: &Db, tenant_id: &str, user_id: &str, actor: &str, at: i64
     };
     let removed = on_tx!(tx, |c, _d| {
         sqlx::query(
-            "UPDATE users SET totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL \
+            "UPDATE users SET totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL, \
+             totp_pending_secret = NULL, totp_pending_at = NULL \
              WHERE tenant_id = $1 AND id = $2 AND totp_secret IS NOT NULL",
         )
         .bind(tenant_id)
@@ -221,4 +222,76 @@ pub async fn use_step(db: &Db, tenant_id: &str, user_id: &str, step: i64) -> any
         .rows_affected()
     });
     Ok(used == 1)
+}
+
+/// A secret waiting to become the user's (set up from the web wallet, not yet proven with a
+/// code from the app): the secret opened, and the secret as stored, to adopt exactly it.
+pub struct Pending {
+    pub secret: TotpSecret,
+    pub sealed: String,
+}
+
+/// Keeps `sealed` as the user's pending secret unless they have one pending already (a
+/// person who scanned it and came back keeps the one their app has). `false` if the user
+/// has a secret of their own already, or does not exist.
+pub async fn set_pending(db: &Db, tenant_id: &str, user_id: &str, sealed: &str, at: i64) -> anyhow::Result<bool> {
+    let done = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE users SET totp_pending_secret = COALESCE(totp_pending_secret, $1), \
+             totp_pending_at = COALESCE(totp_pending_at, $2) \
+             WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL",
+        )
+        .bind(sealed)
+        .bind(at)
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// The user's pending secret; `None` when nothing is pending or they have a secret already.
+pub async fn pending_of(db: &Db, secrets: &Secrets, tenant_id: &str, user_id: &str) -> anyhow::Result<Option<Pending>> {
+    let row: Option<(Option<String>, Option<String>)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT totp_secret, totp_pending_secret FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some((None, Some(sealed))) = row else { return Ok(None) };
+    let bytes = secrets.open(&sealed).map_err(|e| e.context(format!("the pending TOTP secret of user {user_id}")))?;
+    let secret = TotpSecret::from_bytes(bytes)
+        .ok_or_else(|| anyhow::anyhow!("user {user_id} has a malformed pending TOTP secret"))?;
+    Ok(Some(Pending { secret, sealed }))
+}
+
+/// Makes the pending secret `sealed` the user's, with `step` (the code that proved it) used
+/// up; `false` if it is no longer pending, or the user got a secret meanwhile.
+pub async fn adopt_pending(
+    db: &Db,
+    tenant_id: &str,
+    user_id: &str,
+    sealed: &str,
+    step: i64,
+    at: i64,
+) -> anyhow::Result<bool> {
+    let done = on_db!(db, |pool, _d| {
+        sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_enrolled_at = $1, totp_last_step = $2, \
+             totp_pending_secret = NULL, totp_pending_at = NULL \
+             WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL AND totp_pending_secret = $5",
+        )
+        .bind(at)
+        .bind(step)
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(sealed)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
 }

@@ -299,3 +299,26 @@ pub async fn balance_before(db: &Db, tenant: &str, user: &str, currency: &str, b
     });
     Ok(total.unwrap_or(0))
 }
+
+/// How much went back from each gift card's pocket (`gift:<card>`) of the user's in
+/// `currency` as refunded remainders, from the statement lines written since `since_us`
+/// (the oldest redemption of the cards asked about). Pockets with none are absent.
+pub async fn remainders_refunded(
+    db: &Db,
+    tenant: &str,
+    user: &str,
+    currency: &str,
+    since_us: i64,
+) -> anyhow::Result<HashMap<String, i64>> {
+    const REFUNDED: &str = "FROM wallet_entries WHERE tenant_id = $1 AND user_id = $2 AND currency = $3 \
+                            AND id >= $4 AND kind = 'gift_card_remainder' AND amount < 0";
+    let sql = format!(
+        "SELECT pocket, CAST(-SUM(amount) AS BIGINT) FROM (SELECT pocket, amount {REFUNDED} AND user_indexed = 1 \
+         UNION ALL SELECT pocket, amount {REFUNDED} AND user_indexed = 0) AS refunded GROUP BY pocket"
+    );
+    let since = crate::ids::time_ordered_floor("ent", since_us);
+    let rows: Vec<(String, i64)> = on_db!(db, |pool, _d| {
+        sqlx::query_as(&sql).bind(tenant).bind(user).bind(currency).bind(&since).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().collect())
+}

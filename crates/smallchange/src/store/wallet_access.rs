@@ -51,6 +51,18 @@ pub async fn use_link(db: &Db, token_hash: &str, now: i64) -> anyhow::Result<Opt
     Ok(row)
 }
 
+/// A link as it stands, read without using it: its tenant, and whether it would still open
+/// a session at `now` (unused and unexpired); `None` when no link has that token.
+pub async fn peek_link(db: &Db, token_hash: &str, now: i64) -> anyhow::Result<Option<(String, bool)>> {
+    let row: Option<(String, Option<i64>, i64)> = on_db!(db, |pool, _d| {
+        sqlx::query_as("SELECT tenant_id, used_at, expires_at FROM wallet_links WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.map(|(tenant_id, used_at, expires_at)| (tenant_id, used_at.is_none() && expires_at > now)))
+}
+
 /// A code sent (or, for a phone no user has, not sent) to sign in.
 pub struct NewCode<'a> {
     pub id: &'a str,
@@ -112,6 +124,36 @@ pub async fn try_code(db: &Db, id: &str, attempts_max: i64) -> anyhow::Result<Op
         code_hash,
         attempts,
         expires_at,
+    }))
+}
+
+/// A sign-in code as it stands, read without counting a try.
+pub struct StoredCode {
+    pub tenant_id: String,
+    pub phone: String,
+    /// Tries so far.
+    pub attempts: i64,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+/// Code `id` as it stands; `None` when there is no such code.
+pub async fn code(db: &Db, id: &str) -> anyhow::Result<Option<StoredCode>> {
+    let row: Option<(String, String, i64, i64, Option<i64>)> = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT tenant_id, phone, CAST(attempts AS BIGINT), expires_at, used_at FROM wallet_sign_in_codes \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.map(|(tenant_id, phone, attempts, expires_at, used_at)| StoredCode {
+        tenant_id,
+        phone,
+        attempts,
+        expires_at,
+        used: used_at.is_some(),
     }))
 }
 

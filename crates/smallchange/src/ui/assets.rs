@@ -1,4 +1,4 @@
-//! The wallet's stylesheet and script, embedded in the binary and served under names that
+//! The wallet's stylesheet, script and icon, embedded in the binary and served under names that
 //! carry a hash of their content (`wallet.3f2a9c1e.css`), so browsers may keep them for a
 //! year and still get a new one the moment it changes.
 
@@ -13,7 +13,12 @@ use sha2::{Digest, Sha256};
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("wallet.css", "text/css; charset=utf-8", include_bytes!("../../assets/wallet/wallet.css")),
     ("wallet.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/wallet/wallet.js")),
+    ("icon.svg", ICON_TYPE, ICON),
 ];
+
+/// The wallet's icon, for the browser's tab and bookmarks.
+const ICON: &[u8] = include_bytes!("../../assets/wallet/icon.svg");
+const ICON_TYPE: &str = "image/svg+xml";
 
 struct Hashed {
     name: &'static str,
@@ -58,4 +63,10 @@ pub async fn serve(Path(name): Path<String>) -> Response {
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// `GET /favicon.ico`, which browsers ask for whatever a page links: the wallet's icon (an
+/// SVG, which they take by its content type), cached for a day.
+pub async fn favicon() -> Response {
+    ([(header::CONTENT_TYPE, ICON_TYPE), (header::CACHE_CONTROL, "public, max-age=86400")], ICON).into_response()
 }

@@ -121,6 +121,20 @@ mod tests {
     }
 
     #[test]
+    fn every_rail_has_a_name_people_know() {
+        for rail in crate::rails::ALL {
+            for lang in [Lang::Ko, Lang::En] {
+                let name = text(lang, &format!("rail-{}", rail.name()), &[]);
+                assert!(
+                    name.as_ref().is_some_and(|n| !n.contains(rail.name())),
+                    "{} in {lang:?}: {name:?}",
+                    rail.name()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn arguments_are_filled_in_without_marks() {
         let line = text(Lang::En, "pocket-held", &[("amount", "₩3,000".into())]).unwrap();
         assert_eq!(line, "₩3,000 of it is being cashed out.");

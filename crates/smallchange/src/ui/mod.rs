@@ -4,6 +4,7 @@
 //! a JSON one: read the visitor ([`visitor`]), call one use case, show a template ([`page`]).
 
 pub mod assets;
+pub mod destinations;
 pub mod headers;
 pub mod i18n;
 pub mod page;
@@ -36,7 +37,13 @@ impl std::ops::Deref for Ui {
     }
 }
 
+/// Any other wallet address: a page that says so, with the navigation and a link home for
+/// a person who is signed in.
 async fn not_found(State(ui): State<Ui>, visitor: visitor::Visitor) -> Response {
+    let visitor = match visitor.clone().signed(&ui).await {
+        Ok(Some(signed)) => signed.visitor,
+        _ => visitor,
+    };
     page::message(&ui, &visitor, StatusCode::NOT_FOUND, "title-not-found", "page-not-found")
 }
 
@@ -45,6 +52,7 @@ pub fn router(ctx: Context) -> Router {
     let ui = Ui { ctx };
     Router::new()
         .route("/wallet/assets/{name}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .merge(pages::router())
         // Any other wallet address: a page that says so, not the API's JSON.
         .route("/wallet/{*rest}", any(not_found))

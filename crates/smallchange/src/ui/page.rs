@@ -19,8 +19,12 @@ use crate::services::{Error, Kind};
 /// Largest form accepted; the wallet's forms are a few fields.
 const FORM_BYTES_MAX: usize = 16 * 1024;
 
-/// Page `template` for `visitor`, with `values` on top of what every page has.
+/// Page `template` for `visitor`, with `values` on top of what every page has; with the
+/// navigation and the tenant's zone and currency when they are signed in.
 pub fn show(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, values: Value) -> Response {
+    if let Some(tenant) = visitor.signed_in_tenant() {
+        return respond(visitor, status, template, context! { ..values, ..signed_base(ui, visitor, tenant) });
+    }
     let base = context! {
         lang => visitor.lang.code(),
         csrf => visitor.csrf(ui),
@@ -33,15 +37,19 @@ pub fn show(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, valu
 
 /// As [`show`] for a signed-in person: times in their tenant's zone, money in its currency.
 pub fn show_signed(ui: &Ui, signed: &Signed, status: StatusCode, template: &str, values: Value) -> Response {
-    let policy = ui.settings.wallet_policy(signed.tenant());
-    let base = context! {
-        lang => signed.visitor.lang.code(),
-        csrf => signed.visitor.csrf(ui),
+    let base = signed_base(ui, &signed.visitor, signed.tenant());
+    respond(&signed.visitor, status, template, context! { ..values, ..base })
+}
+
+fn signed_base(ui: &Ui, visitor: &Visitor, tenant: &str) -> Value {
+    let policy = ui.settings.wallet_policy(tenant);
+    context! {
+        lang => visitor.lang.code(),
+        csrf => visitor.csrf(ui),
         tz => policy.month_utc_offset_minutes,
         currency => policy.currency().code(),
         signed_in => true,
-    };
-    respond(&signed.visitor, status, template, context! { ..values, ..base })
+    }
 }
 
 fn respond(visitor: &Visitor, status: StatusCode, template: &str, values: Value) -> Response {

@@ -2,15 +2,20 @@
 //! `templates/wallet/`. Values are HTML-escaped unless a template says otherwise. Templates
 //! reach words only through `t("message-id", name=value)` (the Fluent catalogs), money through
 //! `| money` (minor units, in the page's currency), shares through `| percent` (basis points)
-//! and times through `| when` (the tenant's zone); each page's context carries `lang`,
+//! and times through `| when` (the tenant's zone), a destination's `masked` through
+//! `destination_name(masked)` (the bank's or provider's name); each page's context carries `lang`,
 //! `currency` and `tz`.
+//!
+//! An amount or a time never breaks across lines (`₩23,30` / `0` reads as another number):
+//! `| money` and `| when` write theirs in a `<span>` the stylesheet keeps on one line, and
+//! `t()` keeps such a span whole when it is an argument of a sentence, escaping the rest.
 
 use std::sync::OnceLock;
 
 use minijinja::value::{Kwargs, Value};
-use minijinja::{Environment, Error, ErrorKind, State};
+use minijinja::{Environment, Error, ErrorKind, HtmlEscape, State};
 
-use super::{assets, i18n};
+use super::{assets, destinations, i18n};
 use crate::people::{self, Lang};
 
 /// Every template, by name.
@@ -19,7 +24,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("../../templates/wallet/message.html")),
     ("sign_in.html", include_str!("../../templates/wallet/sign_in.html")),
     ("sign_in_code.html", include_str!("../../templates/wallet/sign_in_code.html")),
+    ("link.html", include_str!("../../templates/wallet/link.html")),
     ("home.html", include_str!("../../templates/wallet/home.html")),
+    ("pocket_why.html", include_str!("../../templates/wallet/pocket_why.html")),
     ("settings.html", include_str!("../../templates/wallet/settings.html")),
     ("authenticator.html", include_str!("../../templates/wallet/authenticator.html")),
     ("cash_out_problems.html", include_str!("../../templates/wallet/cash_out_problems.html")),
@@ -50,6 +57,7 @@ fn environment() -> &'static Environment<'static> {
         env.add_function("asset", |name: &str| {
             assets::path(name).map_err(|e| Error::new(ErrorKind::InvalidOperation, e))
         });
+        env.add_function("destination_name", |state: &State, masked: &str| destinations::shown(lang_of(state), masked));
         env.add_filter("money", money);
         env.add_filter("when", when);
         env.add_filter("percent", |bps: i64| people::percent(bps));
@@ -66,23 +74,73 @@ fn lang_of(state: &State) -> Lang {
     state.lookup("lang").and_then(|v| v.as_str().and_then(Lang::parse)).unwrap_or_default()
 }
 
-fn translate(state: &State, id: &str, kwargs: Kwargs) -> Result<String, Error> {
+/// Message `id` with the keyword arguments. Arguments already safe HTML (an amount's span)
+/// go in whole and the rest of the sentence is escaped around them; otherwise the sentence
+/// is plain text, escaped where it is written.
+fn translate(state: &State, id: &str, kwargs: Kwargs) -> Result<Value, Error> {
     let mut args = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
     for name in kwargs.args() {
         let value: Value = kwargs.get(name)?;
-        args.push((name, value.to_string()));
+        if value.is_safe() {
+            // A mark from Unicode's private use area stands in for the HTML until the
+            // sentence around it is escaped.
+            args.push((name, format!("\u{E000}{}\u{E001}", kept.len())));
+            kept.push(value.to_string());
+        } else {
+            args.push((name, value.to_string()));
+        }
     }
     let lang = lang_of(state);
-    i18n::text(lang, id, &args)
-        .ok_or_else(|| Error::new(ErrorKind::UndefinedError, format!("no message {id} in the {} catalog", lang.code())))
+    let text = i18n::text(lang, id, &args).ok_or_else(|| {
+        Error::new(ErrorKind::UndefinedError, format!("no message {id} in the {} catalog", lang.code()))
+    })?;
+    if kept.is_empty() {
+        return Ok(Value::from(text));
+    }
+    let mut html = HtmlEscape(&text).to_string();
+    for (n, piece) in kept.iter().enumerate() {
+        html = html.replace(&format!("\u{E000}{n}\u{E001}"), piece);
+    }
+    Ok(Value::from_safe_string(html))
 }
 
-fn money(state: &State, minor_units: i64) -> String {
+/// Text that must stay on one line, as safe HTML.
+fn unbroken(class: &str, text: &str) -> Value {
+    Value::from_safe_string(format!("<span class=\"{class}\">{}</span>", HtmlEscape(text)))
+}
+
+fn money(state: &State, minor_units: i64) -> Value {
     let currency = state.lookup("currency").and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "KRW".into());
-    people::money(minor_units, &currency, lang_of(state))
+    unbroken("money", &people::money(minor_units, &currency, lang_of(state)))
 }
 
-fn when(state: &State, at_us: i64) -> String {
+fn when(state: &State, at_us: i64) -> Value {
     let offset = state.lookup("tz").and_then(|v| i32::try_from(v).ok()).unwrap_or(0);
-    people::local_time(at_us, offset)
+    unbroken("when", &people::local_time(at_us, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render_str(source: &str, context: Value) -> String {
+        let env = environment();
+        env.render_str(source, context).unwrap()
+    }
+
+    #[test]
+    fn amounts_stay_whole_in_sentences_and_the_rest_is_escaped() {
+        let context = minijinja::context! { lang => "en", currency => "KRW", tz => 540, brand => "<b>Tea & Co</b>" };
+        let shown =
+            render_str("{{ t('next-expiring-text', brand=brand, amount=23300 | money, date=0 | when) }}", context);
+        assert_eq!(
+            shown,
+            "<span class=\"money\">₩23,300</span> on your &lt;b&gt;Tea &amp; Co&lt;&#x2f;b&gt; gift card can be spent \
+             until <span class=\"when\">1970-01-01 09:00 KST</span>."
+        );
+        let plain =
+            render_str("{{ t('pocket-gift', brand=brand) }}", minijinja::context! { lang => "en", brand => "<i>" });
+        assert_eq!(plain, "&lt;i&gt; gift card");
+    }
 }

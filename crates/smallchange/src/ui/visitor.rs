@@ -36,6 +36,9 @@ pub struct Visitor {
     cookies: Vec<(String, String)>,
     /// The `sc_pre` value to set, when the visitor had none.
     new_pre: Option<String>,
+    /// The tenant of the live session found for this visitor ([`Visitor::signed`]): the
+    /// pages shown to them, a failure or a 404 included, keep the navigation.
+    signed_in_tenant: Option<String>,
 }
 
 impl Visitor {
@@ -57,6 +60,17 @@ impl Visitor {
     /// Whether `given` is this visitor's CSRF token.
     pub fn csrf_matches(&self, ui: &Ui, given: &str) -> bool {
         !self.csrf_seed().is_empty() && ui.secrets.signature_matches(CSRF_PURPOSE, self.csrf_seed(), given)
+    }
+
+    /// The tenant of this visitor's live session, once [`Visitor::signed`] found one.
+    pub fn signed_in_tenant(&self) -> Option<&str> {
+        self.signed_in_tenant.as_deref()
+    }
+
+    /// This visitor as they are once their session is ended: pages shown to them no longer
+    /// offer what needs one.
+    pub fn signed_out(&self) -> Visitor {
+        Visitor { signed_in_tenant: None, ..self.clone() }
     }
 
     /// The cookies a page for this visitor sets: a pre-session cookie if they had none.
@@ -91,6 +105,7 @@ impl FromRequestParts<Ui> for Visitor {
             secure: needs_secure_cookies(host, &ui.settings.public_base_url),
             new_pre: (!has_pre && !has_session).then(|| crate::store::tenants::new_id("pre", 32)),
             cookies,
+            signed_in_tenant: None,
         })
     }
 }
@@ -134,7 +149,11 @@ impl Visitor {
     /// This visitor with their live session, if they have one.
     pub async fn signed(self, ui: &Ui) -> Result<Option<Signed>, crate::services::Error> {
         let token = self.cookie(SESSION_COOKIE).unwrap_or_default().to_string();
-        Ok(sessions::resume(ui, &token).await?.map(|session| Signed { visitor: self, session }))
+        let session = sessions::resume(ui, &token).await?;
+        Ok(session.map(|session| {
+            let visitor = Visitor { signed_in_tenant: Some(session.tenant_id.clone()), ..self };
+            Signed { visitor, session }
+        }))
     }
 }
 

@@ -185,3 +185,16 @@ def totp_now(secret_base32):
     offset = digest[-1] & 0x0F
     number = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
     return f"{number:06d}"
+
+
+def open_wallet(page, url):
+    """Opens the one-time wallet link `url` as a person does: its page, which names the
+    operator and uses nothing up (messengers fetch it to draw a preview), then its one
+    button, which uses the link and lands on the wallet's home page. The link page's
+    response."""
+    response = page.goto(url)
+    assert response.status == 200, f"the wallet link's page answered {response.status}"
+    with page.expect_navigation():
+        page.locator("form[action^='/wallet/link/'] button").click()
+    assert page.url.endswith("/wallet/"), page.url
+    return response

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import demo_server, fresh_postgres_database, look_at, new_page, words
+from conftest import demo_server, fresh_postgres_database, look_at, new_page, open_wallet, words
 
 MINJI_PHONE = "+821012345678"
 FINAL = ("paid", "failed", "canceled", "expired")
@@ -26,8 +26,7 @@ def money(lang, amount):
 
 def signed_in(browser, demo, lang, javascript=True):
     page = new_page(browser, lang, javascript=javascript)
-    page.goto(demo.wallet_link(demo.user("minji")))
-    assert page.url.endswith("/wallet/"), page.url
+    open_wallet(page, demo.wallet_link(demo.user("minji")))
     return page
 
 

@@ -8,10 +8,11 @@ Run by scripts/test (scripts/lib/browser.sh), which sets SMALLCHANGE_BIN, SCREEN
 SMALLCHANGE_TEST_POSTGRES_URL."""
 
 import re
+import time
 
 import pytest
 
-from conftest import demo_server, fresh_postgres_database, look_at, new_page, totp_now, words
+from conftest import demo_server, fresh_postgres_database, look_at, new_page, open_wallet, totp_now, words
 
 
 @pytest.mark.parametrize("lang,backend", [("ko", "sqlite"), ("en", "postgres")])
@@ -27,8 +28,8 @@ def journey(browser, demo, lang, backend):
     minji = demo.user("minji")
     page = new_page(browser, lang)
 
-    # The operator's link opens her wallet.
-    page.goto(demo.wallet_link(minji))
+    # The operator's link opens her wallet (its page's button).
+    open_wallet(page, demo.wallet_link(minji))
     assert page.url.endswith("/wallet/")
     assert w("total-label") in page.inner_text("body")
     shot(page, "home")
@@ -42,18 +43,22 @@ def journey(browser, demo, lang, backend):
     assert w("gift-cards-redeemed-title") in page.inner_text("body"), page.inner_text("body")
     shot(page, "gift-card-redeemed")
 
-    # She sets up an authenticator app from its QR code (the test reads the key beside it).
+    # She sets up an authenticator app from its QR code (the test reads the key beside it),
+    # and the app's code proves she scanned it.
     page.goto(demo.base + "/wallet/settings")
     page.get_by_role("button", name=w("totp-set-up")).click()
     assert page.locator("img[alt]").first.get_attribute("src").startswith("data:image/svg+xml")
     secret = page.locator(".secret code").inner_text()
     shot(page, "authenticator")
-    page.get_by_role("link", name=w("totp-done")).click()
+    page.get_by_label(w("totp-code-label")).fill(totp_now(secret))
+    page.get_by_role("button", name=w("totp-confirm")).click()
+    assert w("settings-done-totp") in page.inner_text("body"), page.inner_text("body")
+    proven_at = time.time()
 
     # She cashes ₩10,000 out to her kakaopay wallet; the quote shows the fees and counts down.
     page.goto(demo.base + "/wallet/cash-out")
     shot(page, "cash-out")
-    page.locator("label", has_text="kakaopay").first.click()
+    page.locator("label", has_text=w("provider-kakaopay")).first.click()
     page.get_by_label(w("cash-out-some")).check()
     page.get_by_label(w("cash-out-amount-label")).fill("10000")
     page.get_by_role("button", name=w("cash-out-see-fees")).click()
@@ -67,7 +72,10 @@ def journey(browser, demo, lang, backend):
     quote_path = page.url.split(demo.base, 1)[1]
     page.locator(f"form[action='{quote_path}'] button").click()
 
-    # The code from her app confirms it.
+    # The code from her app confirms it: a new one, since the one that proved the scan is
+    # used up.
+    while int(time.time()) // 30 == int(proven_at) // 30:
+        page.wait_for_timeout(500)
     page.get_by_label(w("code-label")).fill(totp_now(secret))
     page.get_by_role("button", name=w("code-confirm")).click()
     cashout = re.search(r"/wallet/cash-outs/(po_[a-z0-9]+)", page.url).group(1)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import SIZES, demo_server, look_at, new_page, words
+from conftest import SIZES, demo_server, look_at, new_page, open_wallet, words
 
 # Each signed-in page: its path (filled in with the demo's ids), and the catalog messages
 # it must show, in whichever language it is read.
@@ -56,8 +56,7 @@ def demo():
 def test_every_signed_in_page_reads_right_and_is_accessible(browser, demo, lang, size):
     ids = demo_ids(demo)
     page = new_page(browser, lang, size)
-    page.goto(demo.wallet_link(demo.user("minji")))
-    assert page.url.endswith("/wallet/")
+    open_wallet(page, demo.wallet_link(demo.user("minji")))
     for name, (path, message_ids) in SIGNED_IN_PAGES.items():
         response = page.goto(demo.base + path.format(**ids))
         assert response.status == 200, f"{path}: {response.status}"
@@ -75,7 +74,7 @@ def test_every_signed_in_page_reads_right_and_is_accessible(browser, demo, lang,
 def test_the_pages_before_signing_in_are_accessible(browser, demo, lang, size):
     page = new_page(browser, lang, size)
     used = demo.wallet_link(demo.user("junho"))
-    page.goto(used)
+    open_wallet(page, used)
     page.context.clear_cookies()
     response = page.goto(used)
     assert response.status == 410
@@ -123,7 +122,7 @@ def test_signing_in_with_a_phone_number_wrong_code_then_right(browser, demo, jav
 
 def test_the_language_chosen_sticks(browser, demo):
     page = new_page(browser, "ko")
-    page.goto(demo.wallet_link(demo.user("minji")))
+    open_wallet(page, demo.wallet_link(demo.user("minji")))
     page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert "In your wallet" in page.inner_text("body")
@@ -138,7 +137,7 @@ def test_a_carrier_only_balance_shows_nothing_withdrawable_and_why(browser, demo
               {"source": "carrier_billing", "amount": 30000, "currency": "KRW", "reference": "browser-carrier"})
     for lang, withdrawable, why in [("ko", "0원", "출금할 수 없어요"), ("en", "₩0", "Cannot be withdrawn")]:
         page = new_page(browser, lang)
-        page.goto(demo.wallet_link(user))
+        open_wallet(page, demo.wallet_link(user))
         summary = page.locator("section.summary").inner_text()
         assert withdrawable in summary, summary
         assert why in page.inner_text("body")

@@ -1,7 +1,7 @@
 //! A browser as the web wallet's tests need one, without JavaScript: it keeps the cookies the
 //! wallet sets, follows redirects one step at a time (so a test sees each 303), reads the
-//! CSRF token from the page it is on, and posts forms as a browser would
-//! (`application/x-www-form-urlencoded`). The real-browser tests are in `tests/browser/`.
+//! CSRF token from the page it is on, posts forms as a browser would
+//! (`application/x-www-form-urlencoded`), and opens a wallet link with its page's button. The real-browser tests are in `tests/browser/`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -34,10 +34,28 @@ impl Page {
         self.headers.get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect()
     }
 
-    /// Whether the page's text contains `text` (HTML-escaped as the page would write it).
+    /// Whether the page's text contains `text` (HTML-escaped as the page would write it), in
+    /// its markup or in its words with the tags left out (an amount is a `<span>` of its own
+    /// inside a sentence).
     pub fn shows(&self, text: &str) -> bool {
         let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\'', "&#x27;");
-        self.html.contains(text) || self.html.contains(&escaped)
+        let words = self.without_tags();
+        [&self.html, &words].iter().any(|html| html.contains(text) || html.contains(&escaped))
+    }
+
+    /// The page with every tag left out.
+    fn without_tags(&self) -> String {
+        let mut words = String::with_capacity(self.html.len());
+        let mut in_tag = false;
+        for c in self.html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => words.push(c),
+                _ => {}
+            }
+        }
+        words
     }
 }
 
@@ -122,6 +140,18 @@ impl Browser {
         self.keep(response).await
     }
 
+    /// Opens a wallet link as a person does: its page (a GET, which uses nothing up), then
+    /// the page's button (a POST, which uses the link). The button's answer, unfollowed: a 303
+    /// home with the session's cookie, or 410 for a link that does not open.
+    pub async fn open_link(&mut self, link: &str) -> Page {
+        let page = self.get(link).await;
+        if page.status != 200 {
+            return page;
+        }
+        let path = link.find("/wallet/link/").map_or(link, |at| &link[at..]);
+        self.submit(&page, path, &[]).await
+    }
+
     /// Posts a form to `path` from `from` (the page it was on), with that page's CSRF token.
     pub async fn submit(&mut self, from: &Page, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = from.csrf();
@@ -157,7 +187,9 @@ impl TestServer {
     pub async fn signed_in(&self, user: &str) -> (Browser, Page) {
         let mut browser = Browser::new(&self.base);
         let link = self.wallet_link(user).await;
-        let home = browser.open(&link).await;
+        let opened = browser.open_link(&link).await;
+        assert_eq!((opened.status, opened.location.as_deref()), (303, Some("/wallet/")), "{}", opened.html);
+        let home = browser.open("/wallet/").await;
         assert_eq!(home.status, 200, "{}", home.html);
         (browser, home)
     }

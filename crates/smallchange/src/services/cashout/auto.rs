@@ -5,9 +5,12 @@
 //! Either way it meets the same risk rules as any cash-out.
 
 use crate::context::Context;
+use crate::domain::destination::closed_by;
 use crate::people::{self, Lang};
+use crate::services::users::destinations as user_destinations;
 use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, AutoCashout};
+use crate::store::destinations::StoredDestination;
 use crate::store::{destinations, users};
 
 use super::quote::{self, QuoteInput, Wanted};
@@ -15,6 +18,9 @@ use super::{existing_user, flow, money, otp};
 
 /// Who creates auto-cash-outs, and confirms them on a standing authorisation.
 const AUTO_CASHOUT: Actor = Actor::System("auto-cashout");
+
+/// Most destinations offered for auto-cash-out: enough for anyone.
+const OFFERED_MAX: i64 = 50;
 
 /// Most auto-cash-out settings one pass looks at.
 const PASS_LIMIT: i64 = 500;
@@ -118,6 +124,34 @@ pub async fn set(ctx: &Context, tenant: &str, user_id: &str, choice: Choice) -> 
     };
     cashouts::set_auto(&ctx.db, tenant, &auto).await?;
     Ok(shown(ctx, tenant, auto))
+}
+
+/// The destinations auto-cash-out offers a user, and the one it offers first.
+pub struct Offered {
+    /// The user's destinations, newest first, but for any a payout found closed (the newest
+    /// cash-out to it failed so): money sent there by itself would only come back.
+    pub destinations: Vec<StoredDestination>,
+    /// Where the user's last paid cash-out went, else the newest offered.
+    pub usual: Option<String>,
+}
+
+/// What auto-cash-out may pay for `user_id`: see [`Offered`].
+pub async fn offered(ctx: &Context, actor: &Actor, tenant: &str, user_id: &str) -> Result<Offered, Error> {
+    let user = existing_user(ctx, tenant, user_id).await?;
+    let endings = cashouts::last_endings(&ctx.db, tenant, &user.id).await?;
+    let closed = |id: &str| {
+        endings.iter().any(|(destination, status, reason)| {
+            destination == id && status == "failed" && reason.as_deref().is_some_and(closed_by)
+        })
+    };
+    let all = user_destinations::of_user(ctx, actor, tenant, &user.id, None, OFFERED_MAX).await?.items;
+    let destinations: Vec<StoredDestination> = all.into_iter().filter(|d| !closed(&d.id)).collect();
+    let last_paid = endings.iter().find(|(_, status, _)| status == "paid").map(|(destination, _, _)| destination);
+    let usual = match last_paid {
+        Some(paid) if destinations.iter().any(|d| &d.id == paid) => Some(paid.clone()),
+        _ => destinations.first().map(|d| d.id.clone()),
+    };
+    Ok(Offered { destinations, usual })
 }
 
 /// A user's auto-cash-out setting; `not_found` if it was never set.

@@ -72,10 +72,16 @@ pub async fn send_code(
     phone: &str,
     code: &str,
 ) {
-    let policy = app.settings.cashout_policy(tenant);
+    let operator = match crate::services::operator::of(app, tenant).await {
+        Ok(operator) => operator,
+        Err(error) => {
+            tracing::warn!(cashout = %cashout.id, error = %error, "the confirmation code could not be sent");
+            return;
+        }
+    };
     // In the tenant's language: Korean (no per-user language is kept yet).
     let q = &cashout.quote;
-    let text = crate::people::sms::cashout_code(&policy.business_name, q.net, &q.currency, code, Lang::default());
+    let text = crate::people::sms::cashout_code(&operator.name, q.net, &q.currency, code, Lang::default());
     if let Err(error) = send(&app.db, &Gateway::of(&app.settings), tenant, phone, &text, app.clock.now_us()).await {
         tracing::warn!(cashout = %cashout.id, error = %format!("{error:#}"), "the confirmation code could not be sent");
     }

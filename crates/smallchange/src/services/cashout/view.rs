@@ -1,7 +1,10 @@
 //! Reading cash-outs as they are shown: each with its destination and its timeline, one by
 //! id, a user's, and the receipt of a confirmed one.
 
+use std::collections::HashMap;
+
 use crate::context::Context;
+use crate::domain::cashout_policy::Operator;
 use crate::services::Error;
 use crate::store::cashouts::{self, Cashout, Event};
 use crate::store::destinations::{self, DestinationRecord};
@@ -57,6 +60,23 @@ pub async fn of_user(
     Ok((all_detailed(ctx, tenant, found).await?, has_more))
 }
 
+/// The status of each of `user_id`'s cash-outs `ids` (how it ended: `failed`, `canceled` …),
+/// by id; an id that is not one of theirs is left out.
+pub async fn statuses(
+    ctx: &Context,
+    tenant: &str,
+    user_id: &str,
+    ids: &[&str],
+) -> Result<HashMap<String, String>, Error> {
+    let mut found = HashMap::new();
+    for id in ids {
+        if let Some(cashout) = cashouts::get(&ctx.db, tenant, id).await?.filter(|c| c.quote.user_id == user_id) {
+            found.insert(cashout.id, cashout.status);
+        }
+    }
+    Ok(found)
+}
+
 /// What a receipt shows: the cash-out, where it went, and who paid it out.
 #[derive(Clone, Debug)]
 pub struct Receipt {
@@ -64,8 +84,8 @@ pub struct Receipt {
     pub confirmed_at: i64,
     /// The destination as shown (masked); empty if it is gone.
     pub destination: String,
-    pub operator_name: String,
-    pub operator_registration_number: String,
+    /// Who paid it out, as every page and SMS names them ([`crate::services::operator`]).
+    pub operator: Operator,
     /// Its steps, oldest first: when it ended, if it did.
     pub timeline: Vec<Event>,
     /// The tenant's zone (the wallet policy's `month_utc_offset_minutes`), for showing times.
@@ -78,7 +98,7 @@ pub async fn receipt(ctx: &Context, tenant: &str, id: &str) -> Result<Receipt, E
     let Some(confirmed_at) = cashout.confirmed_at else {
         return Err(Error::conflict("invalid_state", "a receipt exists once the cash-out is confirmed"));
     };
-    let policy = ctx.settings.cashout_policy(tenant);
+    let operator = crate::services::operator::of(ctx, tenant).await?;
     let destination =
         destinations::get(&ctx.db, tenant, &cashout.quote.destination_id).await?.map(|d| d.masked).unwrap_or_default();
     let timeline = cashouts::timeline(&ctx.db, &cashout.id).await?;
@@ -86,8 +106,7 @@ pub async fn receipt(ctx: &Context, tenant: &str, id: &str) -> Result<Receipt, E
         cashout,
         confirmed_at,
         destination,
-        operator_name: policy.business_name.clone(),
-        operator_registration_number: policy.business_registration_number.clone(),
+        operator,
         timeline,
         utc_offset_minutes: ctx.settings.wallet_policy(tenant).month_utc_offset_minutes,
     })

@@ -3,6 +3,7 @@
 //! redeeming a code with every reason it cannot be, and refunding a remainder with where
 //! the money will go said before it goes.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::super::commit::Answer;
@@ -14,7 +15,7 @@ use crate::context::Context;
 use crate::domain::gift_card::Presented;
 use crate::domain::pocket::Pocket;
 use crate::people::Lang;
-use crate::store::gift_cards;
+use crate::store::{gift_cards, wallet};
 
 /// The cards a user redeemed, each with where its remainder would go.
 #[derive(Clone, Debug)]
@@ -32,8 +33,34 @@ pub async fn own_cards(
     limit: i64,
 ) -> Result<OwnCards, Error> {
     let Page { items, has_more } = of_user(ctx, actor, tenant, user_id, None, limit).await?;
-    let cards = items.into_iter().map(|view| with_refund(ctx, tenant, view)).collect::<Result<_, _>>()?;
+    let refunded = refunded(ctx, tenant, user_id, &items).await?;
+    let cards = items
+        .into_iter()
+        .map(|view| {
+            let back = refunded.get(&Pocket::Gift(view.card.id.clone()).name()).copied().unwrap_or(0);
+            with_refund(ctx, tenant, view, back)
+        })
+        .collect::<Result<_, _>>()?;
     Ok(OwnCards { cards, has_more })
+}
+
+/// What went back as refunded remainders from each of `user_id`'s `cards`, by pocket name.
+async fn refunded(
+    ctx: &Context,
+    tenant: &str,
+    user_id: &str,
+    cards: &[CardView],
+) -> Result<HashMap<String, i64>, Error> {
+    let mut found = HashMap::new();
+    let mut currencies: Vec<&str> = cards.iter().map(|c| c.card.program.currency.as_str()).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    for currency in currencies {
+        let of_currency = cards.iter().filter(|c| c.card.program.currency == currency);
+        let Some(since) = of_currency.filter_map(|c| c.card.redeemed_at).min() else { continue };
+        found.extend(wallet::remainders_refunded(&ctx.db, tenant, user_id, currency, since).await?);
+    }
+    Ok(found)
 }
 
 /// The brands of the tenant's programs, in order: what its users may redeem.
@@ -49,6 +76,8 @@ pub struct OwnCard {
     pub refund_to: Pocket,
     /// Whether that pocket may be withdrawn from under the tenant's policy.
     pub refund_withdrawable: bool,
+    /// What went back from the card as refunded remainders (0 if nothing did).
+    pub refunded: i64,
 }
 
 /// Card `id` if `user_id` redeemed it; not found otherwise.
@@ -57,13 +86,15 @@ pub async fn own_card(ctx: &Context, actor: &Actor, tenant: &str, user_id: &str,
     if view.card.redeemed_by.as_deref() != Some(user_id) {
         return Err(Error::not_found(format!("no gift card {id}")));
     }
-    with_refund(ctx, tenant, view)
+    let refunded = refunded(ctx, tenant, user_id, std::slice::from_ref(&view)).await?;
+    let back = refunded.get(&Pocket::Gift(view.card.id.clone()).name()).copied().unwrap_or(0);
+    with_refund(ctx, tenant, view, back)
 }
 
-fn with_refund(ctx: &Context, tenant: &str, view: CardView) -> Result<OwnCard, Error> {
+fn with_refund(ctx: &Context, tenant: &str, view: CardView, refunded: i64) -> Result<OwnCard, Error> {
     let refund_to = refund_pocket(&view.card)?;
     let verdict = ctx.settings.wallet_policy(tenant).verdict(&refund_to, view.remaining, Lang::default());
-    Ok(OwnCard { view, refund_to, refund_withdrawable: verdict.withdrawable })
+    Ok(OwnCard { view, refund_to, refund_withdrawable: verdict.withdrawable, refunded })
 }
 
 /// Refunds the remainder of `user_id`'s card `id`. A second refund finds nothing left

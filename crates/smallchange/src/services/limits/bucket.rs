@@ -50,6 +50,20 @@ impl RateLimiter {
         }
     }
 
+    /// Whole requests `key` has left now, without taking one: to tell a person how many
+    /// tries they have. `u32::MAX` when limits are off.
+    pub fn left(&self, key: &str) -> u32 {
+        if self.per_s == 0.0 {
+            return u32::MAX;
+        }
+        let buckets = self.buckets.lock().expect("rate limiter lock");
+        let tokens = buckets.get(key).map_or(self.burst, |bucket| {
+            (bucket.tokens + bucket.at.elapsed().as_secs_f64() * self.per_s).min(self.burst)
+        });
+        // Whole tries only; the burst is at most u32::MAX.
+        tokens.floor() as u32
+    }
+
     /// Takes one request from `key`'s bucket, or says how long until one is available.
     pub fn check(&self, key: &str) -> Result<(), Duration> {
         if self.per_s == 0.0 {
@@ -103,5 +117,15 @@ mod tests {
         let wait = limiter.peek("k").unwrap_err();
         assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10), "one a 10 s: {wait:?}");
         assert!(limiter.check("k").is_err() && limiter.peek("other").is_ok());
+    }
+
+    #[test]
+    fn what_is_left_is_counted_in_whole_tries() {
+        let limiter = RateLimiter::per_minute(1, 5);
+        assert_eq!(limiter.left("k"), 5);
+        assert!(limiter.check("k").is_ok() && limiter.check("k").is_ok());
+        assert_eq!(limiter.left("k"), 3);
+        assert_eq!(limiter.left("k"), 3, "counting takes nothing");
+        assert_eq!(RateLimiter::new(0, 0).left("k"), u32::MAX);
     }
 }

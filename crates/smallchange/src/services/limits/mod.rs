@@ -7,9 +7,15 @@
 //!   tries left, every code from it is turned away before it is looked up, right or wrong,
 //!   until the bucket refills. A person gets few tries; an address more, because an
 //!   operator's backend sends every user's codes from one.
-//! - **Receipt links** ([`LinkFailures`]): a link that is not genuine counts against the
-//!   client address; past the limit every link from there is turned away, genuine or not,
-//!   so signatures cannot be guessed at speed.
+//! - **Receipt links and wallet links** ([`LinkFailures`], one count for each kind): a link
+//!   that is not genuine (a receipt link's signature that does not match, a wallet link's
+//!   token that no link has) counts against the client address; past the limit every link
+//!   of that kind from there is turned away, genuine or not, so they cannot be guessed at
+//!   speed.
+//!
+//! - **Authenticator set-up codes** ([`TotpProofs`]): a code that does not prove the scan of
+//!   a new authenticator counts against the person; with no tries left every code is turned
+//!   away, right or wrong, until the bucket refills.
 //!
 //! Turned away is [`Error::rate_limited`]: kind `RateLimited`, code `rate_limited`, and how
 //! long to wait; each door says it its own way (the API: 429 with `Retry-After`).
@@ -33,6 +39,9 @@ pub const CODE_GUESSES_ADDRESS_PER_MIN: u32 = 60;
 /// after that.
 pub const LINK_FAILURES_BURST: u32 = 10;
 pub const LINK_FAILURES_PER_MIN: u32 = 10;
+/// Wrong codes a person may type at once while setting up an authenticator, then each minute.
+pub const TOTP_PROOFS_BURST: u32 = 5;
+pub const TOTP_PROOFS_PER_MIN: u32 = 1;
 
 /// Every guard, built once with the [`Context`](crate::context::Context) and shared by all
 /// its clones, whichever door they serve.
@@ -40,8 +49,12 @@ pub const LINK_FAILURES_PER_MIN: u32 = 10;
 pub struct Guards {
     pub code_guesses: CodeGuesses,
     pub link_failures: LinkFailures,
+    /// Wallet-link tokens that no link has (`/wallet/link/{token}`), opened or only looked at.
+    pub wallet_link_failures: LinkFailures,
     /// Web wallet sign-in codes asked for and guessed.
     pub sign_in: crate::services::wallet_access::sign_in::Limits,
+    /// Wrong codes typed while setting up an authenticator.
+    pub totp_proofs: TotpProofs,
 }
 
 /// Whose tries a gift-card code counts against: `actor` in `tenant`. A user redeeming into
@@ -84,7 +97,7 @@ impl CodeGuesses {
     }
 }
 
-/// Receipt links that were not genuine, per client address.
+/// Links that were not genuine, per client address.
 pub struct LinkFailures(RateLimiter);
 
 impl Default for LinkFailures {
@@ -97,12 +110,39 @@ impl LinkFailures {
     /// Turns `client` away if it has no failed tries left.
     pub fn admit(&self, client: IpAddr) -> Result<(), Error> {
         let wait = self.0.peek(&client.to_string());
-        wait.map_err(|wait| Error::rate_limited(wait, "too many receipt links that were not genuine"))
+        wait.map_err(|wait| Error::rate_limited(wait, "too many links that were not genuine"))
     }
 
     /// Counts a link that was not genuine; the next try from `client` is turned away first.
     pub fn failed(&self, client: IpAddr) {
         let _ = self.0.check(&client.to_string());
+    }
+}
+
+/// Wrong codes typed to prove a new authenticator, per person.
+pub struct TotpProofs(RateLimiter);
+
+impl Default for TotpProofs {
+    fn default() -> TotpProofs {
+        TotpProofs(RateLimiter::per_minute(TOTP_PROOFS_PER_MIN, TOTP_PROOFS_BURST))
+    }
+}
+
+impl TotpProofs {
+    /// Turns `person` away if they have no wrong tries left.
+    pub fn admit(&self, person: &str) -> Result<(), Error> {
+        let wait = self.0.peek(person);
+        wait.map_err(|wait| Error::rate_limited(wait, "too many wrong authenticator codes"))
+    }
+
+    /// Counts a wrong code.
+    pub fn wrong(&self, person: &str) {
+        let _ = self.0.check(person);
+    }
+
+    /// Wrong tries `person` has left.
+    pub fn left(&self, person: &str) -> u32 {
+        self.0.left(person)
     }
 }
 

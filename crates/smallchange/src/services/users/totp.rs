@@ -7,11 +7,11 @@ use super::{existing, no_user};
 use crate::context::Context;
 use crate::domain::totp::{self, TotpSecret};
 use crate::services::commit::{key_reused, Answer, Retry};
-use crate::services::{Actor, Error};
+use crate::services::{limits, Actor, Error};
+use crate::store;
 use crate::store::idempotency::{NewRecord, StoredResponse};
 use crate::store::totp::{Enrolment, Reset};
 use crate::store::users::User;
-use crate::store::{self, tenants};
 
 /// A new enrolment: the secret, shown this once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +34,9 @@ pub async fn enrol(
     // An enrolled user is refused by the store, in the transaction that would enrol: a
     // retry racing its first attempt then gets the first answer, not a conflict.
     let user = existing(ctx, tenant_id, user_id).await?;
-    let issuer = totp::issuer(tenants::tenant_name(&ctx.db, tenant_id).await?.as_deref());
+    // The authenticator app lists the code under the operator's one name.
+    let operator = crate::services::operator::of(ctx, tenant_id).await?;
+    let issuer = totp::issuer(Some(&operator.name));
     let secret = TotpSecret::generate();
     let enrolled = Enrolled { otpauth_uri: secret.otpauth_uri(&issuer, &user.phone), secret_base32: secret.base32() };
     let request_hash = retry.as_ref().map(|retry| retry.request_hash.clone());
@@ -68,4 +70,78 @@ pub async fn reset(ctx: &Context, actor: &Actor, tenant_id: &str, user_id: &str)
         Reset::Reset | Reset::NotEnrolled => existing(ctx, tenant_id, user_id).await,
         Reset::NoUser => Err(no_user(user_id)),
     }
+}
+
+// ------------------------------------------------- setting up from the web wallet
+
+/// Starts setting up user `user_id`'s authenticator from the web wallet: a new secret waits,
+/// not yet theirs, until [`prove`] gets a current code of it (so a person who never scanned
+/// it is not locked out of their cash-outs); a secret already waiting is kept, for a person
+/// who scanned it and came back. Answers the waiting secret, for its QR code. A user with
+/// an authenticator is refused, as [`enrol`] refuses them.
+pub async fn start_setup(ctx: &Context, actor: &Actor, tenant_id: &str, user_id: &str) -> Result<Enrolled, Error> {
+    let user = existing(ctx, tenant_id, user_id).await?;
+    if user.totp_enrolled {
+        return Err(already_enrolled());
+    }
+    let sealed = ctx.secrets.seal(TotpSecret::generate().as_bytes());
+    if !store::totp::set_pending(&ctx.db, tenant_id, &user.id, &sealed, ctx.clock.now_us()).await? {
+        return Err(already_enrolled());
+    }
+    pending(ctx, actor, tenant_id, user_id).await?.ok_or_else(already_enrolled)
+}
+
+/// The secret waiting for user `user_id`'s proof, as [`start_setup`] answered it; `None`
+/// when nothing waits (never started, proven, or an authenticator is set up already).
+pub async fn pending(ctx: &Context, _actor: &Actor, tenant_id: &str, user_id: &str) -> Result<Option<Enrolled>, Error> {
+    let user = existing(ctx, tenant_id, user_id).await?;
+    let Some(waiting) = store::totp::pending_of(&ctx.db, &ctx.secrets, tenant_id, &user.id).await? else {
+        return Ok(None);
+    };
+    let operator = crate::services::operator::of(ctx, tenant_id).await?;
+    let issuer = totp::issuer(Some(&operator.name));
+    let secret = waiting.secret;
+    Ok(Some(Enrolled { otpauth_uri: secret.otpauth_uri(&issuer, &user.phone), secret_base32: secret.base32() }))
+}
+
+/// Wrong set-up codes `actor` may still type before they must wait.
+pub fn tries_left(ctx: &Context, actor: &Actor, tenant_id: &str) -> u32 {
+    ctx.guards.totp_proofs.left(&limits::person(tenant_id, actor))
+}
+
+/// Makes the waiting secret user `user_id`'s when `code` is a current code of it: the scan
+/// is proven. The code is used up (it cannot confirm a cash-out too).
+///
+/// Errors: `invalid_code` for anything but six digits (no try spent); `totp_invalid` for a
+/// wrong code (a try spent, see [`tries_left`]); `rate_limited` with no tries left;
+/// `totp_not_started` when nothing waits; `invalid_state` when the user has an
+/// authenticator already.
+pub async fn prove(ctx: &Context, actor: &Actor, tenant_id: &str, user_id: &str, code: &str) -> Result<(), Error> {
+    let code = code.trim();
+    if code.len() != totp::DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid("invalid_code", "the code is the 6 digits the app shows", "code"));
+    }
+    let person = limits::person(tenant_id, actor);
+    ctx.guards.totp_proofs.admit(&person)?;
+    let user = existing(ctx, tenant_id, user_id).await?;
+    let Some(waiting) = store::totp::pending_of(&ctx.db, &ctx.secrets, tenant_id, &user.id).await? else {
+        return Err(if user.totp_enrolled { already_enrolled() } else { not_started() });
+    };
+    let now_s = u64::try_from(ctx.clock.now_us() / 1_000_000).unwrap_or_default();
+    let Some(step) = waiting.secret.step_of(code, now_s) else {
+        ctx.guards.totp_proofs.wrong(&person);
+        let left = ctx.guards.totp_proofs.left(&person);
+        return Err(Error::invalid("totp_invalid", format!("that is not the app's code: {left} tries left"), "code"));
+    };
+    let step = i64::try_from(step).map_err(|_| Error::internal("a TOTP step out of range"))?;
+    if store::totp::adopt_pending(&ctx.db, tenant_id, &user.id, &waiting.sealed, step, ctx.clock.now_us()).await? {
+        return Ok(());
+    }
+    // Another tab proved it, or the API enrolled the user, meanwhile.
+    let user = existing(ctx, tenant_id, user_id).await?;
+    Err(if user.totp_enrolled { already_enrolled() } else { not_started() })
+}
+
+fn not_started() -> Error {
+    Error::conflict("totp_not_started", "no authenticator is being set up: start again")
 }

@@ -1,10 +1,16 @@
 //! Wallet links: how a platform sends its signed-in user into the web wallet (as the hosted
 //! account pages of payment APIs do). The operator asks for a link for one user; the link
-//! opens a session for that user once, within five minutes, and never again.
+//! opens a session for that user once, within five minutes, and never again. Opening takes
+//! a press of a button on the link's page (a POST): the page itself (a GET) changes nothing,
+//! because messengers fetch every link they are sent to draw a preview of it.
+
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::{new_token, plausible_token, sessions};
 use crate::context::Context;
+use crate::domain::cashout_policy::Operator;
 use crate::services::commit::{write_rows, Answer, Retry};
+use crate::services::operator;
 use crate::services::{users, Actor, Error};
 use crate::store::tenants::new_id;
 use crate::store::wallet_access::{self, NewLink};
@@ -53,17 +59,56 @@ pub async fn create(
     write_rows(ctx, retry, vec![row], made).await
 }
 
-/// Opens a session from link `token`, using the link up; `None` when the link is unknown,
-/// used already or expired (the person is told the same for each).
-pub async fn open(ctx: &Context, token: &str, user_agent: &str) -> Result<Option<sessions::Opened>, Error> {
-    if !plausible_token(token) {
+/// What the link's page may show before the link is used: whose wallet it opens (the
+/// operator, never the user). `None` when the link would not open (unknown, used already or
+/// expired: the person is told the same for each). Looking does not use the link up, so a
+/// messenger fetching it to draw a preview leaves it working.
+pub async fn peek(ctx: &Context, token: &str, address: &str) -> Result<Option<Operator>, Error> {
+    let Some(token_hash) = admitted(ctx, token, address)? else { return Ok(None) };
+    let found = wallet_access::peek_link(&ctx.db, &token_hash, ctx.clock.now_us()).await?;
+    let Some((tenant_id, live)) = found else {
+        ctx.guards.wallet_link_failures.failed(client(address));
+        return Ok(None);
+    };
+    if !live {
         return Ok(None);
     }
-    let token_hash = ctx.secrets.lookup_hash(PURPOSE, token);
-    let Some((tenant_id, user_id, _link_id)) =
-        wallet_access::use_link(&ctx.db, &token_hash, ctx.clock.now_us()).await?
-    else {
+    Ok(Some(operator::of(ctx, &tenant_id).await?))
+}
+
+/// Opens a session from link `token`, using the link up; `None` when the link is unknown,
+/// used already or expired (the person is told the same for each).
+pub async fn open(
+    ctx: &Context,
+    token: &str,
+    address: &str,
+    user_agent: &str,
+) -> Result<Option<sessions::Opened>, Error> {
+    let Some(token_hash) = admitted(ctx, token, address)? else { return Ok(None) };
+    let now = ctx.clock.now_us();
+    let Some((tenant_id, user_id, _link_id)) = wallet_access::use_link(&ctx.db, &token_hash, now).await? else {
+        if wallet_access::peek_link(&ctx.db, &token_hash, now).await?.is_none() {
+            ctx.guards.wallet_link_failures.failed(client(address));
+        }
         return Ok(None);
     };
     Ok(Some(sessions::open(ctx, &tenant_id, &user_id, "link", user_agent).await?))
+}
+
+/// The hash to look token `token` up by, once `address` may try one
+/// ([`crate::services::limits::LinkFailures`]); `None` for what cannot be a token, which
+/// counts against the address as a token no link has.
+fn admitted(ctx: &Context, token: &str, address: &str) -> Result<Option<String>, Error> {
+    ctx.guards.wallet_link_failures.admit(client(address))?;
+    if !plausible_token(token) {
+        ctx.guards.wallet_link_failures.failed(client(address));
+        return Ok(None);
+    }
+    Ok(Some(ctx.secrets.lookup_hash(PURPOSE, token)))
+}
+
+/// The client's address as the limits count it; one that does not parse (none is known)
+/// counts as the unspecified address.
+fn client(address: &str) -> IpAddr {
+    address.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }

@@ -4,8 +4,9 @@
 //! known number gets a message), so the form cannot be used to find out who is a user.
 //!
 //! Guessing is bounded three ways: a code takes 5 tries and then no more; codes sent to one
-//! number and codes asked for from one client address are rate-limited; and wrong codes from
-//! one address are too.
+//! number and codes asked for from one client address are rate-limited (sending a code
+//! again counts as asking for one); and wrong codes from one address are too. Something
+//! that is not six digits is refused before it costs a try.
 
 use std::time::Duration;
 
@@ -58,7 +59,7 @@ pub struct Started {
 }
 
 /// Sends a sign-in code to `phone` for tenant `tenant_id`'s user with that number (if there
-/// is one), asked from `address`. The SMS is in `lang`.
+/// is one), asked from `address`. The SMS is in `lang`, signed with the operator's name.
 pub async fn start(
     ctx: &Context,
     tenant_id: &str,
@@ -68,9 +69,38 @@ pub async fn start(
 ) -> Result<Started, Error> {
     let phone = Phone::parse(phone)
         .ok_or_else(|| Error::invalid("invalid_phone", "phone is a number such as +821012345678", "phone"))?;
+    let operator = crate::services::operator::of(ctx, tenant_id).await?;
+    send_code(ctx, tenant_id, &phone, &operator.name, address, lang).await
+}
+
+/// Sends a new code to the number attempt `attempt_id` was for ("send it again"), within the
+/// same limits as the first: a new attempt, with tries of its own. `not_found` for an
+/// attempt there is not.
+pub async fn resend(
+    ctx: &Context,
+    attempt_id: &str,
+    address: &str,
+    lang: crate::people::Lang,
+) -> Result<Started, Error> {
+    let Some(earlier) = wallet_access::code(&ctx.db, attempt_id).await? else {
+        return Err(Error::not_found("no such sign-in code"));
+    };
+    let phone = Phone::parse(&earlier.phone).ok_or_else(|| Error::internal("a stored phone number does not parse"))?;
+    let operator = crate::services::operator::of(ctx, &earlier.tenant_id).await?;
+    send_code(ctx, &earlier.tenant_id, &phone, &operator.name, address, lang).await
+}
+
+/// A new code for `phone`, once the address and the number may ask for one; sent by SMS
+/// only when a user has the number.
+async fn send_code(
+    ctx: &Context,
+    tenant_id: &str,
+    phone: &Phone,
+    operator: &str,
+    address: &str,
+    lang: crate::people::Lang,
+) -> Result<Started, Error> {
     let limits = &ctx.guards.sign_in;
-    let operator = crate::store::tenants::tenant_name(&ctx.db, tenant_id).await?;
-    let Some(operator) = operator else { return Err(Error::not_found("no such wallet")) };
     limits.by_address.check(address).map_err(too_many)?;
     limits.by_phone.check(phone.as_str()).map_err(too_many)?;
     let user_id = wallet_access::user_with_phone(&ctx.db, tenant_id, phone.as_str()).await?;
@@ -89,7 +119,7 @@ pub async fn start(
     };
     wallet_access::insert_code(&ctx.db, &row).await?;
     if user_id.is_some() {
-        let text = crate::people::sms::sign_in_code(&operator, &code, lang);
+        let text = crate::people::sms::sign_in_code(operator, &code, lang);
         // A message that did not go out is not the person's fault to hear about here: they
         // may ask again, and the log says why.
         if let Err(error) = otp::send(&ctx.db, &Gateway::of(&ctx.settings), tenant_id, phone.as_str(), &text, now).await
@@ -98,6 +128,33 @@ pub async fn start(
         }
     }
     Ok(Started { attempt_id })
+}
+
+/// Where a sign-in attempt stands, as its page shows it; reading it changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// No such attempt.
+    Unknown,
+    /// The code may still be typed: `tries_left` of [`ATTEMPTS_MAX`]; `wrong` when a wrong
+    /// code was typed already.
+    Open { tenant_id: String, tries_left: i64, wrong: bool },
+    /// The code cannot be used any more: `otp_locked` (no tries left, or used) or
+    /// `otp_expired`.
+    Over { tenant_id: String, why: &'static str },
+}
+
+/// Attempt `attempt_id` as it stands now.
+pub async fn attempt(ctx: &Context, attempt_id: &str) -> Result<Attempt, Error> {
+    let Some(code) = wallet_access::code(&ctx.db, attempt_id).await? else { return Ok(Attempt::Unknown) };
+    let tenant_id = code.tenant_id;
+    let tries_left = ATTEMPTS_MAX - code.attempts;
+    Ok(if code.used || tries_left <= 0 {
+        Attempt::Over { tenant_id, why: "otp_locked" }
+    } else if ctx.clock.now_us() >= code.expires_at {
+        Attempt::Over { tenant_id, why: "otp_expired" }
+    } else {
+        Attempt::Open { tenant_id, tries_left, wrong: code.attempts > 0 }
+    })
 }
 
 /// Opens a session when `code` is attempt `attempt_id`'s code, typed from `address`.

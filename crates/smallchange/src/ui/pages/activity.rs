@@ -5,7 +5,9 @@
 //!
 //! The statement writes one line per pocket a movement touched; a payment paid from a gift
 //! card and cash reads as two. Here the lines of one movement are shown as one, with the
-//! kinds of money it touched.
+//! kinds of money it touched. Money that came back from a cash-out says how the cash-out
+//! ended (failed, canceled, not confirmed in time), and a gift card's remainder, which moves
+//! within the wallet, shows how much moved.
 
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -15,10 +17,13 @@ use axum::Router;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
 use crate::domain::pocket::Pocket;
 use crate::domain::statement::Month;
 use crate::people::{self, csv, Lang};
 use crate::services::balances::{self, StatementLine, StatementPage};
+use crate::services::cashout::view;
 use crate::services::Error;
 use crate::ui::visitor::Signed;
 use crate::ui::{i18n, page, Ui};
@@ -48,6 +53,9 @@ struct Line {
     /// The kinds of money it touched, in words.
     pockets: String,
     amount: i64,
+    /// What moved from one kind of money to another (a gift card's remainder), when
+    /// `amount`, the change to the total, is nothing.
+    moved: Option<i64>,
     balance: i64,
     /// The last statement line it was made of.
     last_id: String,
@@ -85,7 +93,11 @@ async fn activity(State(ui): State<Ui>, signed: Signed, Query(query): Query<Mont
         Err(error) => return page::failure(&ui, &signed.visitor, error),
     };
     let lang = signed.visitor.lang;
-    let lines = movements(lang, &found.lines);
+    let endings = match cash_out_endings(&ui, &signed, &found.lines).await {
+        Ok(endings) => endings,
+        Err(error) => return page::failure(&ui, &signed.visitor, error),
+    };
+    let lines = movements(lang, &found.lines, &endings);
     let more = found.has_more.then(|| lines.last().map(|l| l.last_id.clone())).flatten();
     let values = context! {
         month => month.to_string(),
@@ -115,10 +127,24 @@ async fn download(State(ui): State<Ui>, signed: Signed, Query(query): Query<Mont
         Err(error) => return page::failure(&ui, &signed.visitor, error),
     };
     let lang = signed.visitor.lang;
-    let body = to_csv(lang, found.currency.code(), offset, &movements(lang, &found.lines));
+    let endings = match cash_out_endings(&ui, &signed, &found.lines).await {
+        Ok(endings) => endings,
+        Err(error) => return page::failure(&ui, &signed.visitor, error),
+    };
+    let body = to_csv(lang, found.currency.code(), offset, &movements(lang, &found.lines, &endings));
     let disposition = format!("attachment; filename=\"smallchange-{month}.csv\"");
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response()
+}
+
+/// How each cash-out whose money came back in `lines` ended (`failed`, `canceled`,
+/// `expired`), by its id.
+async fn cash_out_endings(ui: &Ui, signed: &Signed, lines: &[StatementLine]) -> Result<HashMap<String, String>, Error> {
+    let mut ids: Vec<&str> =
+        lines.iter().filter(|l| l.entry.kind == "cashout_released").map(|l| l.entry.reference_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    view::statuses(ui, signed.tenant(), signed.user_id(), &ids).await
 }
 
 /// The month's name as people say it: `2026년 11월`, `November 2026`.
@@ -133,7 +159,7 @@ fn text(lang: Lang, id: &str, args: &[(&str, String)]) -> String {
 
 /// The statement's lines with those of one movement (same kind and reference, one after
 /// the other) taken together.
-fn movements(lang: Lang, lines: &[StatementLine]) -> Vec<Line> {
+fn movements(lang: Lang, lines: &[StatementLine], endings: &HashMap<String, String>) -> Vec<Line> {
     let mut groups: Vec<Vec<&StatementLine>> = Vec::new();
     for line in lines {
         match groups.last_mut() {
@@ -145,10 +171,10 @@ fn movements(lang: Lang, lines: &[StatementLine]) -> Vec<Line> {
             _ => groups.push(vec![line]),
         }
     }
-    groups.iter().map(|group| movement(lang, group)).collect()
+    groups.iter().map(|group| movement(lang, group, endings)).collect()
 }
 
-fn movement(lang: Lang, group: &[&StatementLine]) -> Line {
+fn movement(lang: Lang, group: &[&StatementLine], endings: &HashMap<String, String>) -> Line {
     let (first, last) = (group[0], group[group.len() - 1]);
     let mut pockets: Vec<String> = Vec::new();
     for line in group {
@@ -157,11 +183,14 @@ fn movement(lang: Lang, group: &[&StatementLine]) -> Line {
             pockets.push(label);
         }
     }
+    let amount = group.iter().map(|l| l.entry.amount).sum();
+    let moved: i64 = group.iter().map(|l| l.entry.amount).filter(|a| *a > 0).sum();
     Line {
         at: first.entry.created_at,
-        what: what(lang, group),
+        what: what(lang, group, endings),
         pockets: pockets.join(" · "),
-        amount: group.iter().map(|l| l.entry.amount).sum(),
+        amount,
+        moved: (amount == 0 && moved > 0).then_some(moved),
         balance: last.balance,
         last_id: last.entry.id.clone(),
         cashout: first.entry.kind.starts_with("cashout_").then(|| first.entry.reference_id.clone()),
@@ -169,7 +198,7 @@ fn movement(lang: Lang, group: &[&StatementLine]) -> Line {
 }
 
 /// What a movement was, in words: a payment to whom, a top-up from where, a gift card …
-fn what(lang: Lang, group: &[&StatementLine]) -> String {
+fn what(lang: Lang, group: &[&StatementLine], endings: &HashMap<String, String>) -> String {
     let entry = &group[0].entry;
     let said = entry.description.clone().unwrap_or_default();
     let source_id = format!("activity-topup-{said}");
@@ -184,7 +213,12 @@ fn what(lang: Lang, group: &[&StatementLine]) -> String {
             text(lang, "activity-gift-card-remainder", &[("to", to.unwrap_or_default())])
         }
         "cashout_hold" => text(lang, "activity-cashout", &[]),
-        "cashout_released" => text(lang, "activity-cashout-released", &[]),
+        "cashout_released" => match endings.get(&entry.reference_id).map(String::as_str) {
+            Some(ending @ ("failed" | "canceled" | "expired")) => {
+                text(lang, &format!("activity-cashout-released-{ending}"), &[])
+            }
+            _ => text(lang, "activity-cashout-released", &[]),
+        },
         "cashout_returned" => text(lang, "activity-cashout-returned", &[]),
         "dispute_adjustment" => text(lang, "activity-dispute-adjustment", &[]),
         _ => text(lang, "activity-other", &[]),
@@ -269,7 +303,7 @@ mod tests {
             line("e5", "gift_card_remainder", "gc_2", "carrier", 4_000, 18_000, "x"),
             line("e6", "something_new", "r", "cash", 1, 18_001, ""),
         ];
-        let shown = movements(Lang::Ko, &lines);
+        let shown = movements(Lang::Ko, &lines, &HashMap::new());
         let said: Vec<(&str, &str, i64, i64)> =
             shown.iter().map(|l| (l.what.as_str(), l.pockets.as_str(), l.amount, l.balance)).collect();
         assert_eq!(
@@ -287,14 +321,40 @@ mod tests {
             ]
         );
         assert_eq!(shown[1].last_id, "e3");
-        let en = movements(Lang::En, &lines[1..3]);
+        assert_eq!((shown[2].amount, shown[2].moved, shown[1].moved), (0, Some(4_000), None));
+        let en = movements(Lang::En, &lines[1..3], &HashMap::new());
         assert_eq!(en[0].what, "Payment to Coffee");
+    }
+
+    #[test]
+    fn money_back_from_a_cash_out_says_how_it_ended() {
+        let lines = [
+            line("e1", "cashout_released", "po_failed", "cash", 5_000, 5_000, "sandbox"),
+            line("e2", "cashout_released", "po_canceled", "cash", 1_000, 6_000, "sandbox"),
+            line("e3", "cashout_released", "po_expired", "cash", 1_000, 7_000, "sandbox"),
+            line("e4", "cashout_released", "po_unknown", "cash", 1_000, 8_000, "sandbox"),
+        ];
+        let endings: HashMap<String, String> =
+            [("po_failed", "failed"), ("po_canceled", "canceled"), ("po_expired", "expired")]
+                .into_iter()
+                .map(|(id, status)| (id.to_string(), status.to_string()))
+                .collect();
+        let said: Vec<String> = movements(Lang::Ko, &lines, &endings).into_iter().map(|l| l.what).collect();
+        assert_eq!(
+            said,
+            [
+                "출금 실패로 돌아온 돈",
+                "출금 취소로 돌아온 돈",
+                "출금 확인 시간이 지나 돌아온 돈",
+                "출금되지 않아 돌아온 돈"
+            ]
+        );
     }
 
     #[test]
     fn the_csv_has_a_bom_a_header_and_formula_safe_fields() {
         let lines = [line("e1", "payment", "pay_1", "cash", -5_000, 25_000, "=cmd")];
-        let csv = to_csv(Lang::En, "KRW", 540, &movements(Lang::En, &lines));
+        let csv = to_csv(Lang::En, "KRW", 540, &movements(Lang::En, &lines, &HashMap::new()));
         assert!(csv.starts_with('\u{feff}'));
         let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
         assert_eq!(rows[0], "Date and time,What,Kind of money,Amount,Amount as written,Balance,Balance as written");

@@ -68,6 +68,8 @@ pub fn known_or_other(lang: Lang, prefix: &str, name: &str) -> String {
 #[derive(Deserialize)]
 struct StartQuery {
     destination: Option<String>,
+    /// Present right after `destination` was added.
+    added: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -80,6 +82,9 @@ struct StartForm {
     amount: String,
     #[serde(default)]
     speed: String,
+    /// The destination was just added (never posted: from the redirect's query).
+    #[serde(skip)]
+    added: bool,
 }
 
 #[derive(Serialize)]
@@ -87,11 +92,15 @@ struct PocketShown {
     label_id: Option<String>,
     available: i64,
     withdrawable: i64,
-    reason: String,
+    why: super::home::WhyShown,
 }
 
 async fn start(State(ui): State<Ui>, signed: Signed, Query(query): Query<StartQuery>) -> Response {
-    let form = StartForm { destination: query.destination.unwrap_or_default(), ..StartForm::default() };
+    let form = StartForm {
+        destination: query.destination.unwrap_or_default(),
+        added: query.added.is_some(),
+        ..StartForm::default()
+    };
     show_start(&ui, &signed, form, None).await
 }
 
@@ -113,7 +122,7 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
             },
             available: p.available,
             withdrawable: p.withdrawable,
-            reason: p.reason.clone(),
+            why: super::home::why_shown(&p.why),
         })
         .collect();
     let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
@@ -126,9 +135,11 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
                 Some("speed") => "speed-standard".into(),
                 _ => "amount".into(),
             };
-            Problem { field: Some(field), text: page::words(lang, e) }
+            Problem { field: Some(field), text: start_words(ui, signed, &form, started.balances.withdrawable(), e) }
         })
         .collect();
+    // The amount's error is said again beside the field, tied to it.
+    let amount_error = problems.iter().find(|p| p.field.as_deref() == Some("amount")).map(|p| p.text.clone());
     let chosen = if form.destination.is_empty() {
         started.usual_destination.clone().unwrap_or_default()
     } else {
@@ -139,6 +150,10 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
         .iter()
         .map(|d| context! { id => d.id, kind => d.type_name, masked => d.masked, holder => d.holder_name })
         .collect();
+    let added = started.destinations.iter().find(|d| form.added && d.id == form.destination).map(|d| d.masked.clone());
+    // Nobody is asked where to send money before their identity is checked: they are told
+    // how it is done here instead.
+    let kyc_how = started.legal_name.is_none().then(|| kyc_instructions(ui, signed.tenant(), lang));
     let values = context! {
         withdrawable => started.balances.withdrawable(),
         pockets,
@@ -146,12 +161,45 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
         chosen,
         how => if form.how.is_empty() { "all".to_string() } else { form.how.clone() },
         amount => form.amount,
+        amount_error,
         speed => if form.speed.is_empty() { "standard".to_string() } else { form.speed.clone() },
         problems,
+        added,
+        kyc_how,
         nav => "cash-out",
         here => "/wallet/cash-out",
     };
     page::show_signed(ui, signed, status, "cash_out.html", values)
+}
+
+/// How a person gets their identity checked on this platform: the operator's words
+/// (`[cashout] kyc_instructions`) in `lang`, else the wallet's general sentence.
+fn kyc_instructions(ui: &Ui, tenant: &str, lang: Lang) -> String {
+    let operator = ui.settings.cashout_policy(tenant).kyc_instructions.get(lang.code()).map(|s| s.trim());
+    match operator {
+        Some(words) if !words.is_empty() => words.to_string(),
+        _ => text(lang, "cash-out-kyc-how", &[]),
+    }
+}
+
+/// What went wrong with the form, in words: below the minimum says the tenant's minimum (or,
+/// when the fees would take all of an amount over it, that the fees would).
+fn start_words(ui: &Ui, signed: &Signed, form: &StartForm, withdrawable: i64, error: &Error) -> String {
+    let lang = signed.visitor.lang;
+    if error.code() != "below_minimum" {
+        return page::words(lang, error);
+    }
+    let minimum = ui.settings.cashout_policy(signed.tenant()).minimum;
+    let currency = ui.settings.wallet_policy(signed.tenant()).currency();
+    let wanted = match form.how.as_str() {
+        "amount" => page::typed_amount(&form.amount, currency.exponent()).unwrap_or(0),
+        _ => withdrawable,
+    };
+    if wanted >= minimum {
+        return page::words(lang, error);
+    }
+    let minimum = crate::people::money(minimum, currency.code(), lang);
+    text(lang, "cash-out-below-minimum", &[("minimum", minimum)])
 }
 
 async fn ask_quote(State(ui): State<Ui>, posted: SignedPost<StartForm>) -> Response {
@@ -289,7 +337,7 @@ async fn add_destination(State(ui): State<Ui>, posted: SignedPost<DestinationFor
         _ => return Redirect::to("/wallet/cash-out/destinations/new").into_response(),
     };
     match mine::add_destination(&ui, &signed.actor(), signed.tenant(), signed.user_id(), destination).await {
-        Ok(stored) => Redirect::to(&format!("/wallet/cash-out?destination={}", stored.id)).into_response(),
+        Ok(stored) => Redirect::to(&format!("/wallet/cash-out?destination={}&added=1", stored.id)).into_response(),
         Err(error) => show_destination_form(&ui, &signed, form, Some(error)).await,
     }
 }

@@ -244,8 +244,8 @@ async fn receipt(State(ui): State<Ui>, signed: Signed, Path(id): Path<String>) -
         net => c.quote.net,
         rows => receipt_rows(lang, &found, unpaid),
         masked => found.destination,
-        operator_name => found.operator_name,
-        operator_number => found.operator_registration_number,
+        operator_name => found.operator.name,
+        operator_number => found.operator.registration_number,
         nav => "cash-out",
         here => format!("/wallet/cash-outs/{id}/receipt"),
     };
@@ -279,7 +279,7 @@ fn receipt_rows(lang: Lang, r: &Receipt, unpaid: bool) -> Vec<Row> {
             amount(q.net),
         ));
     }
-    rows.push(row("receipt-to", r.destination.clone()));
+    rows.push(row("receipt-to", crate::ui::destinations::shown(lang, &r.destination)));
     rows.push(row("receipt-rail", text(lang, &known_or_other(lang, "rail", &q.rail), &[])));
     rows.push(row("receipt-reference", c.rail_reference.clone().unwrap_or_else(|| "-".into())));
     rows.push(row("receipt-requested", at(c.created_at)));

@@ -1,8 +1,14 @@
 //! The gift-cards pages: the cards the person redeemed (`/wallet/gift-cards`: what is left,
-//! how much is used, when the remainder becomes refundable, when the card expires),
-//! redeeming a code (`/wallet/gift-cards/redeem`, every reason it cannot be told at once),
-//! and refunding a remainder (`/wallet/gift-cards/{id}/refund`: a confirmation that says
-//! how much and where it goes, then the refund). Another person's card is not found.
+//! how much is used and how much was refunded, when the remainder becomes refundable, when
+//! the card expires and whether that is soon), redeeming a code (`/wallet/gift-cards/redeem`,
+//! every reason it cannot be told at once), and refunding a remainder
+//! (`/wallet/gift-cards/{id}/refund`: a confirmation that says how much and where it goes,
+//! then the refund). Another person's card is not found.
+//!
+//! A code that cannot be a card's (not 16 digits) is refused before anything is asked, with
+//! how long codes are. A code that matched no card spent one of the person's few tries, so
+//! its answer is a redirect to the form showing why (post/redirect/get): a reload does not
+//! spend another. A refusal that changed nothing answers the form with its 4xx.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -31,6 +37,10 @@ pub fn router() -> Router<Ui> {
 
 /// Cards shown on the list: far more than anyone holds at once.
 const CARDS_SHOWN: i64 = 100;
+/// A card with value left that expires within this many days "expires soon": the home page
+/// names the next such card, and the list marks each.
+pub const EXPIRING_SOON_DAYS: i64 = 30;
+pub const DAY_US: i64 = 24 * 60 * 60 * 1_000_000;
 
 /// A card as the pages show it.
 #[derive(Serialize)]
@@ -39,13 +49,18 @@ struct CardShown {
     brand: String,
     face_value: i64,
     remaining: i64,
+    /// What was spent: neither left nor refunded.
     used: i64,
     used_bps: i64,
+    /// What went back as a refunded remainder.
+    refunded: i64,
     threshold_bps: i64,
     refundable: bool,
     still_to_spend: i64,
     expires_at: i64,
     expired: bool,
+    /// Value left and the card expires within [`EXPIRING_SOON_DAYS`].
+    expiring_soon: bool,
     masked_code: String,
     /// How the card was bought (`carrier_billing`), which says where a remainder goes.
     purchased_with: String,
@@ -61,13 +76,17 @@ fn shown(own: &OwnCard) -> CardShown {
         brand: view.card.program.brand.clone(),
         face_value: view.card.face_value,
         remaining: view.remaining,
-        used: view.card.face_value - view.remaining,
-        used_bps: view.used_bps(),
+        used: (view.card.face_value - view.remaining - own.refunded).max(0),
+        used_bps: gift_card::used_bps(view.card.face_value, view.remaining + own.refunded),
+        refunded: own.refunded,
         threshold_bps: view.refund_threshold_bps(),
         refundable: view.refundable(),
         still_to_spend: view.still_to_spend(),
         expires_at: view.card.expires_at,
         expired: view.card.expires_at <= view.at,
+        expiring_soon: view.remaining > 0
+            && view.card.expires_at > view.at
+            && view.card.expires_at <= view.at + EXPIRING_SOON_DAYS * DAY_US,
         masked_code: gift_card::masked(&view.card.code_last4),
         purchased_with: view.card.purchased_with.clone(),
         refund_to: format!("pocket-{}", own.refund_to.name()),
@@ -92,10 +111,12 @@ async fn list(State(ui): State<Ui>, signed: Signed, Query(done): Query<Done>) ->
     let cards: Vec<CardShown> = found.cards.iter().map(shown).collect();
     // A confirmation only of what the person's own card shows happened.
     let banner = match (done.done.as_deref(), done.card.as_deref()) {
-        (Some(what @ ("redeem" | "refund")), Some(id)) => cards
-            .iter()
-            .find(|c| c.id == id && (what == "redeem" || c.remaining == 0))
-            .map(|c| context! { what, brand => c.brand.clone(), remaining => c.remaining, refund_to => c.refund_to.clone() }),
+        (Some(what @ ("redeem" | "refund")), Some(id)) => {
+            cards.iter().find(|c| c.id == id && (what == "redeem" || c.remaining == 0)).map(|c| {
+                let (brand, refund_to) = (c.brand.clone(), c.refund_to.clone());
+                context! { what, brand, remaining => c.remaining, refunded => c.refunded, refund_to }
+            })
+        }
         _ => None,
     };
     let values =
@@ -118,8 +139,24 @@ struct Problem {
     text: String,
 }
 
-async fn redeem_form(State(ui): State<Ui>, signed: Signed) -> Response {
-    show_redeem_form(&ui, &signed, &RedeemForm::default(), Vec::new(), StatusCode::OK).await
+/// What a redemption that spent a guess was told, after its redirect.
+#[derive(Deserialize)]
+struct Refused {
+    /// The reasons, comma-separated (`card_not_found`); unknown ones are left out.
+    refused: Option<String>,
+    brand: Option<String>,
+}
+
+/// The reasons a redemption may be refused for, which the form can be shown with.
+const REFUSALS: [&str; 5] =
+    ["card_brand_unsupported", "card_not_found", "card_expired", "card_region_locked", "card_already_redeemed"];
+
+async fn redeem_form(State(ui): State<Ui>, signed: Signed, Query(refused): Query<Refused>) -> Response {
+    let lang = signed.visitor.lang;
+    let form = RedeemForm { brand: refused.brand.unwrap_or_default(), code: String::new() };
+    let said = refused.refused.unwrap_or_default();
+    let problems = said.split(',').filter(|r| REFUSALS.contains(r)).map(|reason| problem(lang, reason)).collect();
+    show_redeem_form(&ui, &signed, &form, problems, StatusCode::OK).await
 }
 
 async fn show_redeem_form(
@@ -143,6 +180,7 @@ async fn show_redeem_form(
         code => form.code.clone(),
         brand_error => error_of("brand"),
         code_error => error_of("code"),
+        code_digits => gift_card::CODE_DIGITS,
         problems,
         nav => "gift-cards",
         here => "/wallet/gift-cards/redeem",
@@ -158,15 +196,25 @@ fn client(signed: &Signed) -> IpAddr {
 async fn redeem(State(ui): State<Ui>, posted: SignedPost<RedeemForm>) -> Response {
     let SignedPost { signed, form } = posted;
     let lang = signed.visitor.lang;
-    let blank = blank_fields(lang, &form);
-    if !blank.is_empty() {
-        return show_redeem_form(&ui, &signed, &form, blank, StatusCode::BAD_REQUEST).await;
-    }
+    let mut unfit = blank_fields(lang, &form);
     let presented = Presented::new(form.brand.trim().to_string(), &form.code, None);
+    if unfit.is_empty() {
+        unfit.extend(misshapen_code(lang, presented.code()));
+    }
+    if !unfit.is_empty() {
+        return show_redeem_form(&ui, &signed, &form, unfit, StatusCode::BAD_REQUEST).await;
+    }
     let (tenant, user) = (signed.tenant(), signed.user_id());
     match gift_cards::redeem_own(&ui, &signed.actor(), client(&signed), tenant, user, &presented).await {
         Ok(Redeemed::Done(view)) => {
             Redirect::to(&format!("/wallet/gift-cards?done=redeem&card={}", view.card.id)).into_response()
+        }
+        // A code that matched no card spent one of the person's tries: the answer is a page
+        // of its own, so that reloading it does not spend another (the code is not carried).
+        Ok(Redeemed::Refused(reasons)) if reasons.contains(&"card_not_found") => {
+            let query = serde_urlencoded::to_string([("refused", reasons.join(",")), ("brand", form.brand.clone())])
+                .unwrap_or_default();
+            Redirect::to(&format!("/wallet/gift-cards/redeem?{query}")).into_response()
         }
         Ok(Redeemed::Refused(reasons)) => {
             let status = refused_status(&reasons);
@@ -191,6 +239,22 @@ fn blank_fields(lang: Lang, form: &RedeemForm) -> Vec<Problem> {
         problems.push(Problem { field: "code", text: text(lang, "redeem-code-missing") });
     }
     problems
+}
+
+/// A code that cannot be any card's (not [`gift_card::CODE_DIGITS`] digits), said with how
+/// long codes are, before anyone is asked and without spending a try.
+fn misshapen_code(lang: Lang, normalized: &str) -> Option<Problem> {
+    if gift_card::has_code_shape(normalized) {
+        return None;
+    }
+    let digits = gift_card::CODE_DIGITS.to_string();
+    let text = if normalized.bytes().all(|b| b.is_ascii_digit()) {
+        let typed = normalized.len().to_string();
+        i18n::text(lang, "redeem-code-length", &[("digits", digits), ("typed", typed)])
+    } else {
+        i18n::text(lang, "redeem-code-not-digits", &[("digits", digits)])
+    };
+    Some(Problem { field: "code", text: text.unwrap_or_default() })
 }
 
 /// 400 for what was typed (no such brand or code), 409 for a card that exists but cannot be
@@ -284,6 +348,18 @@ mod tests {
         assert!(!expired.text.contains("card_expired"), "{}", expired.text);
         assert_eq!(refused_status(&["card_expired", "card_already_redeemed"]), StatusCode::CONFLICT);
         assert_eq!(refused_status(&["card_not_found"]), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_code_of_another_shape_says_how_long_codes_are() {
+        let short = misshapen_code(Lang::En, "123456781234").unwrap();
+        assert_eq!(
+            (short.field, short.text.as_str()),
+            ("code", "Gift card codes are 16 digits; you entered 12. Check the code on your card.")
+        );
+        let letters = misshapen_code(Lang::Ko, "1234ABCD12345678").unwrap();
+        assert!(letters.text.contains("16자리"), "{}", letters.text);
+        assert!(misshapen_code(Lang::Ko, "1234123412341234").is_none());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The home page (`/wallet/`): what the person holds, what of it they may withdraw and why
-//! each pocket can or cannot be cashed out, what is held for cash-outs in progress (those
-//! still waiting for their code too, each a link to its page), and the next gift card to
-//! expire. Someone not signed in gets the front door instead.
+//! each pocket can or cannot be cashed out (in the catalogs' words, never the API's
+//! `reason`), what is held for cash-outs in progress (those still waiting for their code
+//! too, each a link to its page), and the next gift card to expire if it expires soon
+//! ([`EXPIRING_SOON_DAYS`]). Someone not signed in gets the front door instead.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +13,9 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::enter::front_door;
+use super::gift_cards::{DAY_US, EXPIRING_SOON_DAYS};
 use crate::domain::pocket::Pocket;
+use crate::domain::policy::Why;
 use crate::people::cashout::UNPAID_ENDINGS;
 use crate::services::{balances, cashout, gift_cards, Error};
 use crate::ui::page;
@@ -34,7 +37,35 @@ struct PocketShown {
     available: i64,
     pending: i64,
     withdrawable: i64,
-    reason: String,
+    why: WhyShown,
+}
+
+/// Why a pocket can or cannot be withdrawn, for `pocket_why.html`: the catalog message
+/// `pocket-why-<code>` and every value such a message names (0 where it names none).
+#[derive(Serialize)]
+pub struct WhyShown {
+    code: &'static str,
+    amount: i64,
+    minimum: i64,
+    used_bps: i64,
+    threshold_bps: i64,
+    at: i64,
+}
+
+/// The page's words for `why`, never the API's `reason`.
+pub fn why_shown(why: &Why) -> WhyShown {
+    let mut shown = WhyShown { code: why.code(), amount: 0, minimum: 0, used_bps: 0, threshold_bps: 0, at: 0 };
+    match *why {
+        Why::CashbackEnough { minimum, held } => (shown.amount, shown.minimum) = (held, minimum),
+        Why::CashbackTooLittle { minimum, held } => (shown.amount, shown.minimum) = (minimum - held, minimum),
+        Why::GiftRefundable { used_bps, left } => (shown.amount, shown.used_bps) = (left, used_bps),
+        Why::GiftSpendMore { used_bps, threshold_bps, to_spend } => {
+            (shown.amount, shown.used_bps, shown.threshold_bps) = (to_spend, used_bps, threshold_bps)
+        }
+        Why::GiftExpired { at_us } => shown.at = at_us,
+        _ => {}
+    }
+    shown
 }
 
 #[derive(Serialize)]
@@ -86,13 +117,14 @@ async fn shown(ui: &Ui, signed: &Signed) -> Result<Response, Error> {
             available: p.available,
             pending: p.pending,
             withdrawable: p.withdrawable,
-            reason: p.reason.clone(),
+            why: why_shown(&p.why),
         })
         .collect();
     let now = ui.clock.now_us();
+    let soon = now + EXPIRING_SOON_DAYS * DAY_US;
     let next_to_expire = cards
         .iter()
-        .filter(|c| c.status() == "redeemed" && c.remaining > 0 && c.card.expires_at > now)
+        .filter(|c| c.status() == "redeemed" && c.remaining > 0 && c.card.expires_at > now && c.card.expires_at <= soon)
         .min_by_key(|c| c.card.expires_at)
         .map(|c| Expiring {
             brand: c.card.program.brand.clone(),

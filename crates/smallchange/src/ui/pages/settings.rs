@@ -1,5 +1,6 @@
 //! Settings (`/wallet/settings`): language, auto-cash-out (threshold and destination), the
-//! authenticator app (enrolment with its QR code, shown once), and the person's sessions,
+//! authenticator app (set up from its QR code, on only once a code from the app proves the
+//! scan), and the person's sessions,
 //! with signing out of one or of every other.
 
 use axum::extract::{Path, Query, State};
@@ -11,10 +12,11 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use crate::services::cashout::auto::{self, Choice};
-use crate::services::users::{self, destinations, totp};
+use crate::services::users::{self, totp};
 use crate::services::wallet_access::sessions;
 use crate::services::{Error, Kind};
 use crate::ui::page::{self, SignedPost};
+use crate::ui::pages::cash_out::{self, Problem};
 use crate::ui::visitor::Signed;
 use crate::ui::{qr, Ui};
 
@@ -22,13 +24,11 @@ pub fn router() -> Router<Ui> {
     Router::new()
         .route("/wallet/settings", get(settings))
         .route("/wallet/settings/auto-cash-out", post(set_auto))
-        .route("/wallet/settings/authenticator", post(enrol))
+        .route("/wallet/settings/authenticator", get(authenticator).post(enrol))
+        .route("/wallet/settings/authenticator/confirm", post(prove))
         .route("/wallet/settings/sessions/{id}/end", post(end_session))
         .route("/wallet/settings/sessions/end-others", post(end_others))
 }
-
-/// Destinations offered for auto-cash-out: enough for anyone.
-const DESTINATIONS_SHOWN: i64 = 50;
 
 #[derive(Serialize)]
 struct SessionShown {
@@ -86,13 +86,15 @@ async fn values(
         Err(e) if e.kind() == Kind::NotFound => None,
         Err(e) => return Err(e),
     };
-    let destinations: Vec<DestinationShown> =
-        destinations::of_user(ui, &actor, signed.tenant(), signed.user_id(), None, DESTINATIONS_SHOWN)
-            .await?
-            .items
-            .into_iter()
-            .map(|d| DestinationShown { id: d.id, masked: d.masked, kind: d.type_name.to_string() })
-            .collect();
+    let offered = auto::offered(ui, &actor, signed.tenant(), signed.user_id()).await?;
+    let destinations: Vec<DestinationShown> = offered
+        .destinations
+        .into_iter()
+        .map(|d| DestinationShown { id: d.id, masked: d.masked, kind: d.type_name.to_string() })
+        .collect();
+    let saved = auto.as_ref().map(|a| a.destination_id.clone());
+    // A saved destination no longer offered (found closed) is neither chosen nor offered.
+    let saved_closed = saved.as_ref().is_some_and(|id| !destinations.iter().any(|d| &d.id == id));
     let open = sessions::of_user(ui, &signed.session).await?;
     let sessions: Vec<SessionShown> = open
         .into_iter()
@@ -108,7 +110,11 @@ async fn values(
     let minimum = ui.settings.cashout_policy(signed.tenant()).minimum;
     let auto_enabled = typed.map_or(auto.as_ref().is_some_and(|a| a.enabled), |t| t.enabled.is_some());
     let threshold = typed.map_or(auto.as_ref().map(|a| a.threshold.to_string()), |t| Some(t.threshold.clone()));
-    let destination = typed.map_or(auto.as_ref().map(|a| a.destination_id.clone()), |t| Some(t.destination_id.clone()));
+    let destination = match typed {
+        Some(typed) => Some(typed.destination_id.clone()),
+        None if saved_closed => offered.usual,
+        None => saved.or(offered.usual),
+    };
     Ok(context! {
         nav => "settings",
         here => "/wallet/settings",
@@ -121,6 +127,7 @@ async fn values(
         minimum,
         destination,
         destinations,
+        saved_closed,
         sessions,
     })
 }
@@ -181,37 +188,95 @@ async fn set_auto(State(ui): State<Ui>, posted: SignedPost<AutoForm>) -> Respons
 #[derive(Deserialize)]
 struct Nothing {}
 
-/// Enrols the authenticator and shows its QR code and secret, this once. Answered directly
-/// (not redirected): the secret is shown only in this answer; a reload posts again and is
-/// told the app is set up already.
+/// Starts setting up the authenticator: a new secret waits (TOTP stays as it was until a
+/// code from the app proves the scan), and the page with its QR code follows.
 async fn enrol(State(ui): State<Ui>, posted: SignedPost<Nothing>) -> Response {
     let SignedPost { signed, .. } = posted;
-    let answer = totp::enrol(&ui, &signed.actor(), signed.tenant(), signed.user_id(), None).await;
-    let enrolled = match answer {
-        Ok(answer) => match answer.done() {
-            Some(enrolled) => enrolled.clone(),
-            None => {
-                return page::failure(&ui, &signed.visitor, Error::internal("an enrolment without a key was repeated"))
-            }
-        },
-        // Set up already (a reload, or another tab): the page says so; the secret stays unshown.
+    match totp::start_setup(&ui, &signed.actor(), signed.tenant(), signed.user_id()).await {
+        Ok(_) => Redirect::to("/wallet/settings/authenticator").into_response(),
+        // Set up already (another tab, or the operator): the page says so.
         Err(error) if error.code() == "invalid_state" => {
-            return show(&ui, &signed, StatusCode::CONFLICT, None, None, None).await
+            show(&ui, &signed, StatusCode::CONFLICT, None, None, None).await
         }
-        Err(error) => return show(&ui, &signed, StatusCode::CONFLICT, None, Some(error), None).await,
+        Err(error) => show(&ui, &signed, StatusCode::CONFLICT, None, Some(error), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct Wrong {
+    wrong: Option<String>,
+}
+
+/// The waiting secret's QR code and key, and the form for a code of it. With `?wrong`, the
+/// code just posted was wrong (the try is spent already: a reload spends nothing).
+async fn authenticator(State(ui): State<Ui>, signed: Signed, Query(q): Query<Wrong>) -> Response {
+    let error = q.wrong.is_some().then(|| Error::invalid("totp_invalid", "a wrong code", "code"));
+    show_authenticator(&ui, &signed, StatusCode::OK, error).await
+}
+
+async fn show_authenticator(ui: &Ui, signed: &Signed, status: StatusCode, error: Option<Error>) -> Response {
+    let actor = signed.actor();
+    let waiting = match totp::pending(ui, &actor, signed.tenant(), signed.user_id()).await {
+        Ok(Some(waiting)) => waiting,
+        // Nothing waits: set up already, or never started.
+        Ok(None) => return Redirect::to("/wallet/settings").into_response(),
+        Err(error) => return page::failure(ui, &signed.visitor, error),
     };
-    let qr = match qr::svg_data_uri(&enrolled.otpauth_uri, 220) {
+    let qr = match qr::svg_data_uri(&waiting.otpauth_uri, 220) {
         Ok(qr) => qr,
-        Err(error) => return page::failure(&ui, &signed.visitor, Error::internal(error)),
+        Err(error) => return page::failure(ui, &signed.visitor, Error::internal(error)),
     };
-    let grouped = enrolled.secret_base32.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned());
+    let lang = signed.visitor.lang;
+    let problems: Vec<Problem> = error
+        .iter()
+        .map(|e| {
+            let text = match e.code() {
+                "totp_invalid" => match totp::tries_left(ui, &actor, signed.tenant()) {
+                    0 => cash_out::text(lang, "totp-wrong-wait", &[]),
+                    left => cash_out::text(lang, "totp-wrong", &[("left", left.to_string())]),
+                },
+                "invalid_code" => cash_out::text(lang, "totp-code-digits", &[]),
+                _ => page::words(lang, e),
+            };
+            Problem { field: Some("code".into()), text }
+        })
+        .collect();
+    let grouped = waiting.secret_base32.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned());
     let values = context! {
         nav => "settings",
-        here => "/wallet/settings",
+        here => "/wallet/settings/authenticator",
         qr,
         secret => grouped.collect::<Vec<_>>().join(" "),
+        problems,
     };
-    page::show_signed(&ui, &signed, StatusCode::OK, "authenticator.html", values)
+    page::show_signed(ui, signed, status, "authenticator.html", values)
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// A code from the app: the right one sets the authenticator up; a wrong one spends a try
+/// and is answered with a redirect (post/redirect/get), so a reload does not spend another;
+/// one that is not six digits, or one turned away for too many tries, changes nothing and
+/// is answered with the form again.
+async fn prove(State(ui): State<Ui>, posted: SignedPost<CodeForm>) -> Response {
+    let SignedPost { signed, form } = posted;
+    match totp::prove(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &form.code).await {
+        Ok(()) => Redirect::to("/wallet/settings?done=totp").into_response(),
+        Err(error) if error.code() == "totp_invalid" => {
+            Redirect::to("/wallet/settings/authenticator?wrong=1").into_response()
+        }
+        Err(error) if matches!(error.code(), "invalid_state" | "totp_not_started") => {
+            Redirect::to("/wallet/settings").into_response()
+        }
+        Err(error) => {
+            let status = page::form_status(&error);
+            show_authenticator(&ui, &signed, status, Some(error)).await
+        }
+    }
 }
 
 async fn end_session(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<Nothing>) -> Response {
