@@ -97,7 +97,6 @@ struct Listed {
     /// What the person gets, or, for one that ended unpaid, what came back.
     amount: i64,
     unpaid: bool,
-    kind: String,
     masked: String,
     at: i64,
 }
@@ -113,7 +112,6 @@ fn listed(lang: Lang, cashouts: &[Detailed]) -> Vec<Listed> {
                 status_id: known_or_other(lang, "status", &c.status),
                 amount: if unpaid { c.quote.gross } else { c.quote.net },
                 unpaid,
-                kind: d.destination.type_name.clone(),
                 masked: d.destination.masked.clone(),
                 at: c.created_at,
             }
