@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+import conftest
 from conftest import SIZES, demo_server, look_at, new_page, words
 
 
@@ -25,12 +26,8 @@ def demo():
 
 
 def open_wallet(page, demo, user):
-    """Signs `page` in as `user` through a fresh one-time link (pressing its button if the
-    link first shows a page with one)."""
-    page.goto(demo.wallet_link(user))
-    if not page.url.endswith("/wallet/"):
-        page.locator("main form button").first.click()
-    assert page.url.endswith("/wallet/"), page.url
+    """Signs `page` in as `user` through a fresh one-time link, as a person opens one."""
+    conftest.open_wallet(page, demo.wallet_link(user))
 
 
 def settled_history(demo):
