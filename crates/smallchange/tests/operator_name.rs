@@ -1,6 +1,6 @@
 //! The operator's one name, on both backends: every SMS (the sign-in code, the cash-out
 //! code), the sign-in page, the wallet link's page and both receipts (the JSON and printable
-//! one, and the wallet's) say `[cashout] business_name`, and with it unset the name the
+//! one, and the wallet's) and the authenticator app's entry say `[cashout] business_name`, and with it unset the name the
 //! tenant was created with, never a placeholder; the receipt prints the registration number
 //! only when it is set. And `serve` says once, as it starts, when it is not.
 
@@ -54,11 +54,14 @@ struct Seen {
     receipt: Value,
     receipt_page: String,
     wallet_receipt: String,
+    /// What an authenticator app lists the user's codes under.
+    authenticator_issuer: String,
 }
 
 impl Seen {
     fn all(&self) -> String {
-        let Seen { cash_out_sms, sign_in_sms, sign_in_page, link_page, receipt, receipt_page, wallet_receipt } = self;
+        let Seen { cash_out_sms, sign_in_sms, sign_in_page, link_page, receipt, receipt_page, wallet_receipt, .. } =
+            self;
         [cash_out_sms, sign_in_sms, sign_in_page, link_page, &receipt.to_string(), receipt_page, wallet_receipt]
             .map(String::as_str)
             .join("\n")
@@ -70,6 +73,7 @@ impl Seen {
         assert!(self.sign_in_page.contains(&format!("<h1>{name} 지갑에 로그인</h1>")), "{}", self.sign_in_page);
         assert!(self.link_page.contains(&format!("<h1>{name} 지갑</h1>")), "{}", self.link_page);
         assert_eq!(self.receipt["operator_name"], name, "{}", self.receipt);
+        assert_eq!(self.authenticator_issuer, name);
         assert!(!self.all().contains("smallchange demo"), "no placeholder name outside the demo");
     }
 }
@@ -123,6 +127,11 @@ async fn everything_signed(backend: Backend, adjust: impl FnOnce(&mut Settings))
         .await
         .unwrap();
 
+    // An authenticator app set up now lists the codes under the same name.
+    let enrolled = post(format!("/v1/users/{user}/totp"), json!({})).await;
+    let otpauth = enrolled["otpauth_uri"].as_str().unwrap();
+    let authenticator_issuer = totp_rs::TOTP::from_url(otpauth).unwrap().issuer.unwrap_or_default();
+
     // The wallet: its link's page, the receipt inside it, and signing in by phone.
     let link = post(format!("/v1/users/{user}/wallet-links"), json!({})).await;
     let link = link["url"].as_str().unwrap().to_string();
@@ -146,6 +155,7 @@ async fn everything_signed(backend: Backend, adjust: impl FnOnce(&mut Settings))
         receipt,
         receipt_page,
         wallet_receipt: wallet_receipt.html,
+        authenticator_issuer,
     }
 }
 

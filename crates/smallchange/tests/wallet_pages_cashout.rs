@@ -239,8 +239,15 @@ async fn an_sms_code_wrong_again_and_right_on(backend: Backend) {
     assert!(form.shows("문자로 보낸 숫자 6자리") && form.shows("코드 다시 받기"), "{}", form.html);
     let first = codes(&server, &phone).await.pop().expect("a code was texted");
     let wrong = if first == "000000" { "111111" } else { "000000" };
-    let refused = browser.submit(&form, &code_path, &[("code", wrong)]).await;
-    assert_eq!(refused.status, 400);
+    // Not six digits: the form again, and no attempt spent.
+    let letters = browser.submit(&form, &code_path, &[("code", "12ab")]).await;
+    assert_eq!(letters.status, 400, "{}", letters.html);
+    assert!(letters.shows("코드는 숫자 6자리예요") && !letters.shows("남은 입력 기회"), "{}", letters.html);
+    // A wrong code: an attempt spent, told on a page a reload only reads again.
+    let wrong_answer = browser.submit(&form, &code_path, &[("code", wrong)]).await;
+    assert_eq!((wrong_answer.status, wrong_answer.location), (303, Some(format!("{code_path}?wrong=1"))));
+    let refused = browser.get(&format!("{code_path}?wrong=1")).await;
+    assert_eq!(refused.status, 200);
     assert!(
         refused.shows("코드가 맞지 않아요. 남은 입력 기회: 4번") && refused.shows("href=\"#code\""),
         "{}",
@@ -263,11 +270,14 @@ async fn an_sms_code_wrong_again_and_right_on(backend: Backend) {
     let other = cash_out_id(&code_path);
     let sent = codes(&server, &phone).await;
     let wrong = (0..10).map(|d| d.to_string().repeat(6)).find(|w| !sent.contains(w)).unwrap();
-    let mut page = browser.get(&code_path).await;
+    let page = browser.get(&code_path).await;
+    let mut answer = None;
     for _ in 0..5 {
-        page = browser.submit(&page, &code_path, &[("code", &wrong)]).await;
+        answer = Some(browser.submit(&page, &code_path, &[("code", &wrong)]).await);
     }
-    assert_eq!(page.status, 409);
+    let answer = answer.unwrap();
+    assert_eq!((answer.status, answer.location), (303, Some(format!("{code_path}?locked=1"))));
+    let page = browser.get(&format!("{code_path}?locked=1")).await;
     assert!(page.shows("너무 많이 틀려서 출금을 취소했어요") && page.shows("10,000원 모두 지갑으로"), "{}", page.html);
     let (_, canceled) = server.get(&format!("/v1/cashouts/{other}")).await;
     assert_eq!(

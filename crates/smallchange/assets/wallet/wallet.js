@@ -1,5 +1,6 @@
 // The wallet's only script. Pages work without it; it adds what cannot be done with forms:
-// a countdown to a quote's expiry ([data-countdown] holds the Unix time in seconds) and a
+// a countdown to a quote's expiry ([data-countdown] holds the Unix time in seconds) that
+// switches the quote to its expired state at zero, and a
 // cash-out timeline that follows the cash-out live ([data-follow] holds the URL of its JSON).
 // Loaded from this server (the Content-Security-Policy allows no inline script).
 (function () {
@@ -7,21 +8,34 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
+  // A quote whose time is up cannot be confirmed: its button is disabled and the live part
+  // ([data-quote-live]) gives way to what the server shows for an expired quote
+  // ([data-quote-expired]: the words, and the button for a new quote).
+  function expire() {
+    document.querySelectorAll("[data-quote-confirm]").forEach(function (button) { button.disabled = true; });
+    document.querySelectorAll("[data-quote-live]").forEach(function (node) { node.hidden = true; });
+    document.querySelectorAll("[data-quote-expired]").forEach(function (node) { node.hidden = false; });
+  }
+
   function countdowns() {
     var nodes = document.querySelectorAll("[data-countdown]");
     if (!nodes.length) return;
+    var timer = null;
     function tick() {
       var now = Date.now() / 1000;
+      var ended = false;
       nodes.forEach(function (node) {
-        var left = Math.max(0, Math.round(Number(node.getAttribute("data-countdown")) - now));
+        var left = Math.max(0, Math.ceil(Number(node.getAttribute("data-countdown")) - now));
         node.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
-        if (left === 0 && node.getAttribute("data-expired-text")) {
-          node.textContent = node.getAttribute("data-expired-text");
-        }
+        if (left === 0) ended = true;
       });
+      if (ended) {
+        expire();
+        if (timer !== null) clearInterval(timer);
+      }
     }
     tick();
-    setInterval(tick, 1000);
+    timer = setInterval(tick, 1000);
   }
 
   // Follows a cash-out: every 2 seconds while it is not final, its status.json (a same-origin
@@ -67,6 +81,13 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // A form answered with its error (a 4xx to a post that changed nothing) becomes a plain
+    // visit to the page's own address ([data-address]): reloading it, or coming Back to it,
+    // asks for the page again instead of offering to send the form once more.
+    var answered = document.querySelector("[data-address]");
+    if (answered && window.history.replaceState) {
+      window.history.replaceState(null, "", answered.getAttribute("data-address"));
+    }
     countdowns();
     document.querySelectorAll("[data-follow]").forEach(follow);
     document.querySelectorAll("[data-print]").forEach(function (button) {

@@ -93,7 +93,8 @@ quote-eta = Expected by { $date }
 quote-valid-until = You can confirm this amount until { $time }.
 quote-time-left = Time left:
 quote-expired-title = Time is up
-quote-expired-text = Fees and amounts are kept for a short time only. Please start again.
+quote-expired-text = Fees and amounts are kept for a short time only. You can get a new quote for the same amount and destination at today’s fees.
+quote-renew = Get a new quote at today’s fees
 quote-again = Start again
 quote-confirm = Cash out (you receive { $amount })
 quote-change = Change the amount or where it goes
@@ -113,9 +114,10 @@ code-wrong = That is not the code. Tries left: { $left }
 code-locked = The code was wrong too many times, so we canceled the cash-out. All { $amount } went back to your wallet.
 code-locked-next = To cash out, please start again.
 code-see-cash-out = See the canceled cash-out
+code-totp-lost = Lost the phone with your authenticator app? Cancel this cash-out and ask customer support to reset the app. Then cash out again, and we will text you a code instead.
 
 ## A cash-out
-cash-out-page-title = Your cash-out
+cash-out-page-title = Cash-out details
 cash-out-status-label = Status:
 cash-out-paid-label = Paid to you
 cash-out-to-be-paid-label = To be paid to you
@@ -124,11 +126,27 @@ cash-out-canceled-title = This cash-out was canceled
 cash-out-expired-title = This cash-out expired
 cash-out-why = Why: { $reason }
 cash-out-returned = All { $amount } went back to your wallet.
+cash-out-nothing-paid = No money went to { $destination }.
+cash-out-meant-label = Amount you meant to withdraw
 cash-out-enter-code = Enter the confirmation code
 cash-out-steps = Progress
 cash-out-amounts = Amounts
 cash-out-to = To
 cash-out-see-receipt = See the receipt
+cash-out-review-title = We are checking this cash-out
+cash-out-review-why = Some cash-outs, such as a first one to a new account, are checked by our team before the money is sent.
+cash-out-review-time = This usually takes up to { $hours } hours. Once it is checked, we send the money right away.
+cash-out-review-time-hour = This usually takes up to an hour. Once it is checked, we send the money right away.
+cash-out-review-held = Meanwhile the money stays held in your wallet and cannot be spent ({ $amount }). If you cancel the cash-out, you can use it again at once.
+cash-out-list-link = See all your cash-outs
+
+## Your cash-outs
+cash-out-list-title = Your cash-outs
+cash-out-list-waiting = Waiting for your code
+cash-out-list-under-way = In progress
+cash-out-list-done = Finished
+cash-out-list-empty = You have not cashed out yet.
+cash-out-list-more = Only your latest cash-outs are shown. Older ones are in your activity.
 status-other = In progress
 
 ## The receipt
@@ -150,7 +168,7 @@ receipt-ended = Ended
 receipt-operator = Operator: { $name } (registration no. { $number })
 receipt-operator-unregistered = Operator: { $name }
 receipt-print = Print
-receipt-back = Back to the cash-out
+receipt-back = Back to the cash-out details
 rail-bank_transfer = Bank transfer
 rail-sandbox = Test transfer
 rail-e_wallet = E-wallet transfer
@@ -191,6 +209,7 @@ error-kyc_required = To cash out, your identity must be checked first. Do the id
 error-name_mismatch = The holder’s name is not the name from your identity check.
 error-quote_expired = Time is up. Please start again.
 error-insufficient_funds = Your wallet holds less than it did. Please start again.
+error-otp_format = The code is 6 digits. Enter the 6 digits exactly as you got them. This did not use up a try.
 error-otp_reused = That code was used already. Enter the next code your authenticator app shows.
 error-invalid_state = This cash-out cannot do that now. See its status on the cash-out page.
 error-unknown_destination = Choose where the money should go.

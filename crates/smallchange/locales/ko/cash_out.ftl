@@ -93,7 +93,8 @@ quote-eta = 도착 예정: { $date }
 quote-valid-until = 이 금액은 { $time }까지 확정할 수 있어요.
 quote-time-left = 남은 시간:
 quote-expired-title = 확인 시간이 지났어요
-quote-expired-text = 수수료와 금액은 잠깐만 유지돼요. 처음부터 다시 해 주세요.
+quote-expired-text = 수수료와 금액은 잠깐만 유지돼요. 같은 금액과 받을 곳으로, 오늘 수수료를 다시 확인할 수 있어요.
+quote-renew = 오늘 수수료로 다시 확인하기
 quote-again = 다시 출금하기
 quote-confirm = 출금 요청하기 (받을 금액 { $amount })
 quote-change = 금액이나 받을 곳 바꾸기
@@ -113,9 +114,10 @@ code-wrong = 코드가 맞지 않아요. 남은 입력 기회: { $left }번
 code-locked = 코드를 너무 많이 틀려서 출금을 취소했어요. 출금하려던 돈 { $amount } 모두 지갑으로 돌아왔어요.
 code-locked-next = 다시 출금하려면 처음부터 해 주세요.
 code-see-cash-out = 취소된 출금 보기
+code-totp-lost = 인증 앱이 있는 휴대폰을 잃어버렸나요? 이 출금을 취소하고 고객센터에 인증 앱 연결을 풀어 달라고 요청해 주세요. 그다음 다시 출금하면 확인 코드를 문자로 보내 드려요.
 
 ## 출금 상세
-cash-out-page-title = 출금 내역
+cash-out-page-title = 출금 상세
 cash-out-status-label = 지금 상태:
 cash-out-paid-label = 받은 금액
 cash-out-to-be-paid-label = 받을 금액
@@ -124,11 +126,27 @@ cash-out-canceled-title = 출금이 취소됐어요
 cash-out-expired-title = 출금이 만료됐어요
 cash-out-why = 이유: { $reason }
 cash-out-returned = 출금하려던 돈 { $amount } 모두 지갑으로 돌아왔어요.
+cash-out-nothing-paid = 받는 곳({ $destination })에는 돈이 들어가지 않았어요.
+cash-out-meant-label = 출금하려던 금액
 cash-out-enter-code = 확인 코드 입력하기
 cash-out-steps = 진행 과정
 cash-out-amounts = 금액
 cash-out-to = 받는 곳
 cash-out-see-receipt = 영수증 보기
+cash-out-review-title = 운영팀이 이 출금을 확인하고 있어요
+cash-out-review-why = 처음 보내는 받을 곳으로 가는 출금처럼, 일부 출금은 돈을 보내기 전에 운영팀이 한 번 더 확인해요.
+cash-out-review-time = 보통 { $hours }시간 안에 끝나요. 확인이 끝나면 바로 보내 드려요.
+cash-out-review-time-hour = 보통 1시간 안에 끝나요. 확인이 끝나면 바로 보내 드려요.
+cash-out-review-held = 확인하는 동안 출금할 돈은 지갑에 묶여 있어서 쓸 수 없어요 ({ $amount }). 출금을 취소하면 바로 쓸 수 있어요.
+cash-out-list-link = 내 출금 모두 보기
+
+## 출금 목록
+cash-out-list-title = 출금 내역
+cash-out-list-waiting = 확인 코드를 기다리는 출금
+cash-out-list-under-way = 진행 중인 출금
+cash-out-list-done = 끝난 출금
+cash-out-list-empty = 아직 출금한 적이 없어요.
+cash-out-list-more = 최근 출금만 보여요. 더 오래된 출금은 활동 내역에서 찾을 수 있어요.
 status-other = 진행 중
 
 ## 영수증
@@ -150,7 +168,7 @@ receipt-ended = 종료 시각
 receipt-operator = 운영: { $name } (사업자등록번호 { $number })
 receipt-operator-unregistered = 운영: { $name }
 receipt-print = 인쇄하기
-receipt-back = 출금 내역으로 돌아가기
+receipt-back = 출금 상세로 돌아가기
 rail-bank_transfer = 계좌 이체
 rail-sandbox = 테스트 송금
 rail-e_wallet = 전자지갑 송금
@@ -191,6 +209,7 @@ error-kyc_required = 출금하려면 먼저 본인 확인을 마쳐야 해요. �
 error-name_mismatch = 받는 사람 이름이 본인 확인 때 등록한 이름과 달라요.
 error-quote_expired = 확인 시간이 지났어요. 처음부터 다시 해 주세요.
 error-insufficient_funds = 그사이 지갑의 돈이 줄었어요. 처음부터 다시 해 주세요.
+error-otp_format = 코드는 숫자 6자리예요. 받은 숫자 6자리를 그대로 입력해 주세요. 이번 입력으로 기회가 줄지는 않았어요.
 error-otp_reused = 이미 쓴 코드예요. 인증 앱에 새 코드가 나오면 입력해 주세요.
 error-invalid_state = 이 출금은 지금 그렇게 할 수 없어요. 출금 내역에서 상태를 확인해 주세요.
 error-unknown_destination = 받을 곳을 골라 주세요.

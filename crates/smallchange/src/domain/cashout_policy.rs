@@ -29,6 +29,9 @@ pub struct CashoutPolicy {
     pub otp_attempts_max: i64,
     /// A payout not paid this long after submission raises an operator alert.
     pub sla_hours: i64,
+    /// How long a cash-out held for review usually waits for an operator's decision: what
+    /// the person is told while their money stays held. A promise, not a timer.
+    pub review_hours: i64,
     /// The operator's name as people read it in every SMS, page and receipt; unset (empty),
     /// the tenant's own name (see [`CashoutPolicy::operator`]).
     pub business_name: String,
@@ -187,6 +190,7 @@ impl Default for CashoutPolicy {
             kyc_level_required: "basic".into(),
             otp_attempts_max: 5,
             sla_hours: 24,
+            review_hours: 24,
             business_name: String::new(),
             business_registration_number: String::new(),
             limits,
@@ -247,6 +251,7 @@ impl CashoutPolicy {
             matches!(KycLevel::parse(&self.kyc_level_required), Some(KycLevel::Basic | KycLevel::Verified)),
             "{name}.kyc_level_required is basic or verified"
         );
+        anyhow::ensure!(self.review_hours >= 1, "{name}.review_hours must be at least 1");
         anyhow::ensure!(self.otp_attempts_max >= 1, "{name}.otp_attempts_max must be at least 1");
         anyhow::ensure!(self.pickup.voucher_ttl_h >= 1, "{name}.pickup.voucher_ttl_h must be at least 1");
         anyhow::ensure!(self.pickup.pin_attempts_max >= 1, "{name}.pickup.pin_attempts_max must be at least 1");

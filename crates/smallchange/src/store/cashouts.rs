@@ -236,6 +236,11 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Casho
     Ok(select(db, "c.tenant_id = $1 AND c.id = $2", &[tenant, id], 1).await?.pop())
 }
 
+/// The cash-out made from quote `quote_id`, if one was (a quote makes at most one).
+pub async fn for_quote(db: &Db, tenant: &str, quote_id: &str) -> anyhow::Result<Option<Cashout>> {
+    Ok(select(db, "c.tenant_id = $1 AND c.quote_id = $2", &[tenant, quote_id], 1).await?.pop())
+}
+
 /// The tenant a cash-out belongs to, found by its id alone (ids are unique across tenants):
 /// for a partner's callback, which names the cash-out but not the tenant.
 pub async fn tenant_of(db: &Db, id: &str) -> anyhow::Result<Option<String>> {

@@ -70,16 +70,22 @@ def free_port():
 
 
 @contextmanager
-def demo_server(db_url=None):
+def demo_server(db_url=None, settings=None):
     """`serve --demo` on a fresh database (SQLite unless `db_url`) and a free loopback port,
-    stopped at the end."""
+    stopped at the end; `settings`, if given, is the text of a TOML settings file for it
+    (`--config`), e.g. `"[cashout]\nquote_ttl_s = 5\n"`."""
     work = tempfile.mkdtemp(prefix="smallchange-browser.")
     port = free_port()
     log = open(os.path.join(work, "serve.log"), "w+")
     db = db_url or f"sqlite://{work}/demo.db"
     # PostgreSQL needs a key to seal secrets with (SQLite keeps one beside its file).
     env = dict(os.environ, SMALLCHANGE_ENCRYPTION_KEY=os.urandom(32).hex()) if db_url else None
-    process = subprocess.Popen([BIN, "serve", "--demo", "--db", db, "--listen", f"127.0.0.1:{port}"],
+    config = []
+    if settings is not None:
+        path = os.path.join(work, "settings.toml")
+        Path(path).write_text(settings, encoding="utf-8")
+        config = ["--config", path]
+    process = subprocess.Popen([BIN, *config, "serve", "--demo", "--db", db, "--listen", f"127.0.0.1:{port}"],
                                stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         printed = ""

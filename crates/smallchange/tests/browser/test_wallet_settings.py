@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import demo_server, fresh_postgres_database, look_at, new_page, totp_now, words
+from conftest import demo_server, fresh_postgres_database, look_at, new_page, open_wallet, totp_now, words
 
 LANGS = ["ko", "en"]
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("SMALLCHANGE_TEST_POSTGRES_URL") else [])
@@ -74,7 +74,7 @@ def to_the_code_page(page, demo, lang, amount="10000"):
 def test_leaving_the_authenticator_page_changes_nothing(browser, demo, lang):
     user = person(demo)
     page = new_page(browser, lang)
-    page.goto(demo.wallet_link(user))
+    open_wallet(page, demo.wallet_link(user))
     open_authenticator(page, demo, lang)
     body = page.inner_text("body")
     assert words(lang, "totp-not-yet") in body and words(lang, "totp-code-label") in body, body
@@ -100,7 +100,7 @@ def test_the_authenticator_is_on_only_once_its_code_proves_the_scan(browser, lan
     with demo_server(db_url) as demo:
         user = person(demo)
         page = new_page(browser, lang)
-        page.goto(demo.wallet_link(user))
+        open_wallet(page, demo.wallet_link(user))
         secret = open_authenticator(page, demo, lang)
         right = totp_now(secret)
         wrong = "000000" if right != "000000" else "111111"
@@ -153,7 +153,7 @@ def test_destinations_read_as_names_and_auto_cash_out_offers_no_closed_one(brows
     minji = demo.user("minji")
     history = settled_history(demo, minji)
     page = new_page(browser, lang)
-    page.goto(demo.wallet_link(minji))
+    open_wallet(page, demo.wallet_link(minji))
     kb, kakao, toss = (words(lang, f"bank-004"), words(lang, "provider-kakaopay"), words(lang, "provider-toss"))
 
     page.goto(demo.base + "/wallet/cash-out")
@@ -195,7 +195,7 @@ def test_destinations_read_as_names_and_auto_cash_out_offers_no_closed_one(brows
 def test_adding_a_destination_says_it_is_added(browser, demo, lang):
     user = person(demo)
     page = new_page(browser, lang)
-    page.goto(demo.wallet_link(user))
+    open_wallet(page, demo.wallet_link(user))
     page.goto(demo.base + "/wallet/cash-out/destinations/new?type=e_wallet")
     page.get_by_label(words(lang, "destination-provider")).select_option("kakaopay")
     page.get_by_label(words(lang, "destination-wallet-id")).fill("minji-7731")
@@ -212,7 +212,7 @@ def test_adding_a_destination_says_it_is_added(browser, demo, lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_wrong_address_keeps_the_navigation_and_a_way_home(browser, demo, lang):
     page = new_page(browser, lang)
-    page.goto(demo.wallet_link(demo.user("minji")))
+    open_wallet(page, demo.wallet_link(demo.user("minji")))
     for path, name in [("/wallet/no-such-page", "unknown"), ("/wallet/cash-outs/po_nosuchcashout", "no-cash-out")]:
         response = page.goto(demo.base + path)
         assert response.status == 404, (path, response.status)
@@ -244,7 +244,7 @@ def test_a_favicon_is_served(browser, demo):
 @pytest.mark.parametrize("lang", LANGS)
 def test_junho_is_told_how_to_check_his_identity_before_anything_asks_where_to(browser, demo, lang):
     page = new_page(browser, lang)
-    page.goto(demo.wallet_link(demo.user("junho")))
+    open_wallet(page, demo.wallet_link(demo.user("junho")))
     page.goto(demo.base + "/wallet/cash-out")
     body = page.inner_text("body")
     for message in ["destination-kyc-title", "cash-out-kyc-why", "cash-out-kyc-how"]:

@@ -5,6 +5,7 @@
 //! exist; then it calls the same use case the JSON API calls.
 
 use crate::context::Context;
+use crate::domain::cashout_policy::Speed;
 use crate::domain::destination::Destination;
 use crate::domain::text::Text;
 use crate::people::Lang;
@@ -16,7 +17,8 @@ use crate::store::cashouts::{self, Quote};
 use crate::store::destinations::{self, DestinationRecord, StoredDestination};
 use crate::store::disputes::Dispute;
 
-use super::quote::{self, Ask};
+use super::flow::RELEASING;
+use super::quote::{self, Ask, Wanted};
 use super::view::{self, Detailed, Receipt};
 use super::{existing_user, flow};
 
@@ -70,10 +72,12 @@ pub async fn ask_quote(ctx: &Context, tenant: &str, user_id: &str, ask: Ask) -> 
     quote::ask(ctx, tenant, user_id, ask).await
 }
 
-/// A quote with the destination it pays.
+/// A quote with the destination it pays, and the cash-out made from it, if one was.
 pub struct QuoteShown {
     pub quote: Quote,
     pub destination: DestinationRecord,
+    /// The id of the cash-out this quote made: it is used, and binds nothing any more.
+    pub cashout_id: Option<String>,
 }
 
 /// `user_id`'s quote `id`.
@@ -85,7 +89,19 @@ pub async fn quote(ctx: &Context, tenant: &str, user_id: &str, id: &str) -> Resu
     let destination = destinations::get(&ctx.db, tenant, &quote.destination_id)
         .await?
         .ok_or_else(|| Error::internal(format!("quote {id} has no destination")))?;
-    Ok(QuoteShown { quote, destination })
+    let cashout_id = cashouts::for_quote(&ctx.db, tenant, id).await?.map(|c| c.id);
+    Ok(QuoteShown { quote, destination, cashout_id })
+}
+
+/// A new quote at today's fees for what `user_id`'s quote `id` asked: the same destination,
+/// amount and speed (for a quote that expired before it was used).
+pub async fn quote_again(ctx: &Context, tenant: &str, user_id: &str, id: &str) -> Result<Quote, Error> {
+    let old = quote(ctx, tenant, user_id, id).await?.quote;
+    let speed =
+        Speed::parse(&old.speed).ok_or_else(|| Error::internal(format!("quote {id} has speed {}", old.speed)))?;
+    let currency = ctx.settings.wallet_policy(tenant).currency();
+    let ask = Ask { wanted: Wanted::Amount(old.gross), currency, speed, destination_id: old.destination_id };
+    quote::ask(ctx, tenant, user_id, ask).await
 }
 
 /// Creates the cash-out of `user_id`'s quote `quote_id`: the hold is placed, a code sent.
@@ -129,6 +145,37 @@ async fn owned(ctx: &Context, tenant: &str, user_id: &str, id: &str) -> Result<D
     Ok(detailed)
 }
 
+/// A person's cash-outs as their list shows them, each part newest first.
+pub struct Listed {
+    /// Waiting for their one-time code: the person has something to do.
+    pub waiting: Vec<Detailed>,
+    /// Confirmed and not yet ended: in review, or on their way.
+    pub under_way: Vec<Detailed>,
+    /// Paid, or ended unpaid with the money back.
+    pub done: Vec<Detailed>,
+    /// Older cash-outs than these exist.
+    pub more: bool,
+}
+
+/// `user_id`'s latest cash-outs (at most `LIST_MAX`), those waiting for a code first,
+/// then those under way, then those done.
+pub async fn list(ctx: &Context, tenant: &str, user_id: &str) -> Result<Listed, Error> {
+    let (all, more) = view::of_user(ctx, tenant, user_id, None, LIST_MAX).await?;
+    let mut listed = Listed { waiting: Vec::new(), under_way: Vec::new(), done: Vec::new(), more };
+    for detailed in all {
+        let status = detailed.cashout.status.as_str();
+        let part = if status == "awaiting_confirmation" {
+            &mut listed.waiting
+        } else if status == "paid" || RELEASING.contains(&status) {
+            &mut listed.done
+        } else {
+            &mut listed.under_way
+        };
+        part.push(detailed);
+    }
+    Ok(listed)
+}
+
 /// Confirms `user_id`'s cash-out `id` with their one-time code.
 pub async fn confirm(
     ctx: &Context,
@@ -138,8 +185,23 @@ pub async fn confirm(
     id: &str,
     code: &str,
 ) -> Result<Detailed, Error> {
+    let code = typed_code(code)?;
     owned(ctx, tenant, user_id, id).await?;
-    flow::confirm(ctx, actor, tenant, id, code).await
+    flow::confirm(ctx, actor, tenant, id, &code).await
+}
+
+/// Digits in a one-time code: an SMS code and an authenticator's code are both this long.
+pub const CODE_DIGITS: usize = 6;
+
+/// A code as typed (`123 456`, ` 123456 `) made its digits; anything but six digits is
+/// refused as `otp_format` before it can take one of the cash-out's attempts.
+pub fn typed_code(typed: &str) -> Result<String, Error> {
+    let code: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(Error::invalid("otp_format", "the code is 6 digits", "otp"))
+    }
 }
 
 /// Sends a new SMS code for `user_id`'s cash-out `id`.

@@ -8,10 +8,10 @@ use crate::context::Context;
 use crate::domain::totp::{self, TotpSecret};
 use crate::services::commit::{key_reused, Answer, Retry};
 use crate::services::{limits, Actor, Error};
+use crate::store;
 use crate::store::idempotency::{NewRecord, StoredResponse};
 use crate::store::totp::{Enrolment, Reset};
 use crate::store::users::User;
-use crate::store::{self, tenants};
 
 /// A new enrolment: the secret, shown this once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +34,9 @@ pub async fn enrol(
     // An enrolled user is refused by the store, in the transaction that would enrol: a
     // retry racing its first attempt then gets the first answer, not a conflict.
     let user = existing(ctx, tenant_id, user_id).await?;
-    let issuer = totp::issuer(tenants::tenant_name(&ctx.db, tenant_id).await?.as_deref());
+    // The authenticator app lists the code under the operator's one name.
+    let operator = crate::services::operator::of(ctx, tenant_id).await?;
+    let issuer = totp::issuer(Some(&operator.name));
     let secret = TotpSecret::generate();
     let enrolled = Enrolled { otpauth_uri: secret.otpauth_uri(&issuer, &user.phone), secret_base32: secret.base32() };
     let request_hash = retry.as_ref().map(|retry| retry.request_hash.clone());
@@ -96,7 +98,8 @@ pub async fn pending(ctx: &Context, _actor: &Actor, tenant_id: &str, user_id: &s
     let Some(waiting) = store::totp::pending_of(&ctx.db, &ctx.secrets, tenant_id, &user.id).await? else {
         return Ok(None);
     };
-    let issuer = totp::issuer(tenants::tenant_name(&ctx.db, tenant_id).await?.as_deref());
+    let operator = crate::services::operator::of(ctx, tenant_id).await?;
+    let issuer = totp::issuer(Some(&operator.name));
     let secret = waiting.secret;
     Ok(Some(Enrolled { otpauth_uri: secret.otpauth_uri(&issuer, &user.phone), secret_base32: secret.base32() }))
 }

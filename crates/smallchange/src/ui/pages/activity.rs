@@ -59,6 +59,8 @@ struct Line {
     balance: i64,
     /// The last statement line it was made of.
     last_id: String,
+    /// The cash-out it belongs to, whose page it links to.
+    cashout: Option<String>,
 }
 
 /// The month asked for, or the one it is now in the tenant's zone.
@@ -191,6 +193,7 @@ fn movement(lang: Lang, group: &[&StatementLine], endings: &HashMap<String, Stri
         moved: (amount == 0 && moved > 0).then_some(moved),
         balance: last.balance,
         last_id: last.entry.id.clone(),
+        cashout: first.entry.kind.starts_with("cashout_").then(|| first.entry.reference_id.clone()),
     }
 }
 

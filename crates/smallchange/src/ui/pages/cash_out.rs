@@ -4,6 +4,11 @@
 //! expiry (`/wallet/cash-out/quotes/{id}`), which creates the cash-out, and the code that
 //! confirms it (`/wallet/cash-outs/{id}/confirm`: TOTP, or an SMS code sent again on
 //! request). The cash-out's own pages are in [`super::cash_outs`].
+//!
+//! Every post that changed something answers with a redirect to a page that shows what
+//! happened (a wrong code is `?wrong=1` on the code page, the attempts left read from the
+//! cash-out), so reloading or going back never posts again. A quote already used leads to
+//! its cash-out; one that expired says so and offers a new quote for the same cash-out.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -29,6 +34,7 @@ pub fn router() -> Router<Ui> {
         .route("/wallet/cash-out", get(start).post(ask_quote))
         .route("/wallet/cash-out/destinations/new", get(destination_form).post(add_destination))
         .route("/wallet/cash-out/quotes/{id}", get(quote).post(create))
+        .route("/wallet/cash-out/quotes/{id}/again", post(quote_again))
         .route("/wallet/cash-outs/{id}/confirm", get(code_form).post(confirm))
         .route("/wallet/cash-outs/{id}/resend-code", post(resend_code))
         .route("/wallet/cash-outs/{id}/cancel", post(cancel))
@@ -346,6 +352,10 @@ struct Line {
 
 async fn quote(State(ui): State<Ui>, signed: Signed, Path(id): Path<String>) -> Response {
     match mine::quote(&ui, signed.tenant(), signed.user_id(), &id).await {
+        // Used (Back to it, or a second tab): its cash-out is what there is to see.
+        Ok(QuoteShown { cashout_id: Some(cashout), .. }) => {
+            Redirect::to(&format!("/wallet/cash-outs/{cashout}")).into_response()
+        }
         Ok(shown) => show_quote(&ui, &signed, &shown, None),
         Err(error) => page::failure(&ui, &signed.visitor, error),
     }
@@ -377,7 +387,8 @@ fn show_quote(ui: &Ui, signed: &Signed, shown: &QuoteShown, error: Option<Error>
         masked => shown.destination.masked,
         eta => q.created_at + q.eta_s * 1_000_000,
         expires_at => q.expires_at,
-        expires_unix => q.expires_at / 1_000_000,
+        // Rounded up: the page never calls a quote expired before the server does.
+        expires_unix => (q.expires_at + 999_999) / 1_000_000,
         left => format!("{}:{:02}", left_s / 60, left_s % 60),
         expired => now >= q.expires_at,
         problems,
@@ -390,10 +401,38 @@ fn show_quote(ui: &Ui, signed: &Signed, shown: &QuoteShown, error: Option<Error>
 #[derive(Deserialize)]
 struct Nothing {}
 
+/// The quote's button: the cash-out is made, and its code asked for. A quote used already
+/// (a second click, a second tab) leads to its cash-out; one that expired, to its page,
+/// which says so.
 async fn create(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<Nothing>) -> Response {
     let SignedPost { signed, .. } = posted;
+    let to_code = |cashout: &str| Redirect::to(&format!("/wallet/cash-outs/{cashout}/confirm")).into_response();
+    let again = Redirect::to(&format!("/wallet/cash-out/quotes/{id}"));
+    match mine::quote(&ui, signed.tenant(), signed.user_id(), &id).await {
+        Ok(QuoteShown { cashout_id: Some(cashout), .. }) => return to_code(&cashout),
+        Ok(shown) if ui.clock.now_us() >= shown.quote.expires_at => return again.into_response(),
+        Ok(_) => {}
+        Err(error) => return page::failure(&ui, &signed.visitor, error),
+    }
     match mine::create(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &id).await {
-        Ok(created) => Redirect::to(&format!("/wallet/cash-outs/{}/confirm", created.cashout.id)).into_response(),
+        Ok(created) => to_code(&created.cashout.id),
+        Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),
+        Err(error) => match mine::quote(&ui, signed.tenant(), signed.user_id(), &id).await {
+            // Another request made it first, or it expired meanwhile.
+            Ok(QuoteShown { cashout_id: Some(cashout), .. }) => to_code(&cashout),
+            Ok(shown) if ui.clock.now_us() >= shown.quote.expires_at => again.into_response(),
+            // Refused without a change (the wallet holds less now): the quote, with why.
+            Ok(shown) => show_quote(&ui, &signed, &shown, Some(error)),
+            Err(other) => page::failure(&ui, &signed.visitor, other),
+        },
+    }
+}
+
+/// An expired quote's button: a new quote at today's fees for the same cash-out.
+async fn quote_again(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<Nothing>) -> Response {
+    let SignedPost { signed, .. } = posted;
+    match mine::quote_again(&ui, signed.tenant(), signed.user_id(), &id).await {
+        Ok(quote) => Redirect::to(&format!("/wallet/cash-out/quotes/{}", quote.id)).into_response(),
         Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),
         Err(error) => match mine::quote(&ui, signed.tenant(), signed.user_id(), &id).await {
             Ok(shown) => show_quote(&ui, &signed, &shown, Some(error)),
@@ -404,9 +443,12 @@ async fn create(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost
 
 // ---------------------------------------------------------------- the code
 
-#[derive(Deserialize)]
-struct SentQuery {
+/// What the code page says it came from: a code sent again, a wrong code, too many.
+#[derive(Deserialize, Default)]
+struct CodeQuery {
     sent: Option<String>,
+    wrong: Option<String>,
+    locked: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -419,32 +461,42 @@ async fn code_form(
     State(ui): State<Ui>,
     signed: Signed,
     Path(id): Path<String>,
-    Query(q): Query<SentQuery>,
+    Query(q): Query<CodeQuery>,
 ) -> Response {
-    let sent = q.sent.is_some();
-    show_code(&ui, &signed, &id, None, sent).await
+    show_code(&ui, &signed, &id, &q, None).await
 }
 
-async fn show_code(ui: &Ui, signed: &Signed, id: &str, error: Option<Error>, sent: bool) -> Response {
+async fn show_code(ui: &Ui, signed: &Signed, id: &str, q: &CodeQuery, error: Option<Error>) -> Response {
     let lang = signed.visitor.lang;
     let mine = match mine::get(ui, &signed.actor(), signed.tenant(), signed.user_id(), id).await {
         Ok(mine) => mine,
         Err(error) => return page::failure(ui, &signed.visitor, error),
     };
     let c = &mine.detailed.cashout;
-    let locked = error.as_ref().is_some_and(|e| e.code() == "otp_locked");
-    if c.status != "awaiting_confirmation" && !locked {
+    let awaiting = c.status == "awaiting_confirmation";
+    let locked = (q.locked.is_some() && c.failure_reason.as_deref() == Some("otp_locked"))
+        || error.as_ref().is_some_and(|e| e.code() == "otp_locked");
+    if !awaiting && !locked {
         return Redirect::to(&format!("/wallet/cash-outs/{id}")).into_response();
     }
     let status = error.as_ref().map_or(StatusCode::OK, page::form_status);
-    let words = |e: &Error| match e.code() {
-        "otp_invalid" => text(lang, "code-wrong", &[("left", mine.attempts_left.to_string())]),
-        "otp_locked" => {
-            text(lang, "code-locked", &[("amount", crate::people::money(c.quote.gross, &c.quote.currency, lang))])
-        }
-        _ => page::words(lang, e),
-    };
-    let problems: Vec<Problem> = error.iter().map(|e| Problem { field: Some("code".into()), text: words(e) }).collect();
+    let returned = || crate::people::money(c.quote.gross, &c.quote.currency, lang);
+    let mut said: Vec<String> = error
+        .iter()
+        .map(|e| match e.code() {
+            "otp_locked" => text(lang, "code-locked", &[("amount", returned())]),
+            _ => page::words(lang, e),
+        })
+        .collect();
+    let mut here = format!("/wallet/cash-outs/{id}/confirm");
+    if error.is_none() && locked {
+        said.push(text(lang, "code-locked", &[("amount", returned())]));
+        here.push_str("?locked=1");
+    } else if error.is_none() && q.wrong.is_some() && awaiting && c.otp_attempts > 0 {
+        said.push(text(lang, "code-wrong", &[("left", mine.attempts_left.to_string())]));
+        here.push_str("?wrong=1");
+    }
+    let problems: Vec<Problem> = said.into_iter().map(|text| Problem { field: Some("code".into()), text }).collect();
     let values = context! {
         id,
         channel => c.otp_channel,
@@ -454,20 +506,29 @@ async fn show_code(ui: &Ui, signed: &Signed, id: &str, error: Option<Error>, sen
         attempts_left => mine.attempts_left,
         tried => c.otp_attempts > 0,
         locked,
-        sent,
+        sent => q.sent.is_some(),
         problems,
         nav => "cash-out",
-        here => format!("/wallet/cash-outs/{id}/confirm"),
+        here,
     };
     page::show_signed(ui, signed, status, "cash_out_code.html", values)
 }
 
+/// A code: right, the cash-out's page; wrong (an attempt spent) or the last wrong one, the
+/// code page again by a redirect that says so; not six digits, the form again, with no
+/// attempt spent.
 async fn confirm(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost<CodeForm>) -> Response {
     let SignedPost { signed, form } = posted;
     match mine::confirm(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &id, &form.code).await {
         Ok(_) => Redirect::to(&format!("/wallet/cash-outs/{id}")).into_response(),
         Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),
-        Err(error) => show_code(&ui, &signed, &id, Some(error), false).await,
+        Err(error) if error.code() == "otp_invalid" => {
+            Redirect::to(&format!("/wallet/cash-outs/{id}/confirm?wrong=1")).into_response()
+        }
+        Err(error) if error.code() == "otp_locked" => {
+            Redirect::to(&format!("/wallet/cash-outs/{id}/confirm?locked=1")).into_response()
+        }
+        Err(error) => show_code(&ui, &signed, &id, &CodeQuery::default(), Some(error)).await,
     }
 }
 
@@ -476,7 +537,7 @@ async fn resend_code(State(ui): State<Ui>, Path(id): Path<String>, posted: Signe
     match mine::resend_code(&ui, signed.tenant(), signed.user_id(), &id).await {
         Ok(_) => Redirect::to(&format!("/wallet/cash-outs/{id}/confirm?sent=1")).into_response(),
         Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),
-        Err(error) => show_code(&ui, &signed, &id, Some(error), false).await,
+        Err(error) => show_code(&ui, &signed, &id, &CodeQuery::default(), Some(error)).await,
     }
 }
 

@@ -1,7 +1,10 @@
-//! A cash-out once it exists: its page (`/wallet/cash-outs/{id}`: the status in words, the
-//! timeline, the amounts, where it goes), the same as JSON for the page's script to follow
-//! it live (`status.json`), the printable receipt (`receipt`), and reporting a problem
-//! (`dispute`). A cash-out of anyone else answers 404 on every one of them.
+//! A cash-out once it exists: the person's list of them (`/wallet/cash-outs`: those waiting
+//! for a code first, then those under way, then those done), its page
+//! (`/wallet/cash-outs/{id}`: the status in words, what the person can do now — enter the
+//! code, have it sent again, cancel, see the receipt, report a problem — the timeline, the
+//! amounts, where it goes), the same as JSON for the page's script to follow it live
+//! (`status.json`), the printable receipt (`receipt`), and reporting a problem (`dispute`).
+//! A cash-out of anyone else answers 404 on every one of them.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,8 +18,10 @@ use super::cash_out::{known_or_other, text, Problem};
 use crate::domain::text::Text;
 use crate::people::cashout::{unpaid_reason, UNPAID_ENDINGS};
 use crate::people::{local_time, Lang};
+use crate::services::cashout::flow::CANCELABLE;
 use crate::services::cashout::mine::{self, Mine};
 use crate::services::cashout::view::Receipt;
+use crate::services::cashout::Detailed;
 use crate::services::{Error, Kind};
 use crate::ui::page::form_status;
 use crate::ui::page::{self, SignedPost};
@@ -25,6 +30,7 @@ use crate::ui::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new()
+        .route("/wallet/cash-outs", get(list))
         .route("/wallet/cash-outs/{id}", get(cash_out))
         .route("/wallet/cash-outs/{id}/status.json", get(status_json))
         .route("/wallet/cash-outs/{id}/receipt", get(receipt))
@@ -83,6 +89,62 @@ fn headline_id(status: &str) -> String {
     }
 }
 
+/// One cash-out in the list.
+#[derive(Serialize)]
+struct Listed {
+    id: String,
+    status_id: String,
+    /// What the person gets, or, for one that ended unpaid, what came back.
+    amount: i64,
+    unpaid: bool,
+    kind: String,
+    masked: String,
+    at: i64,
+}
+
+fn listed(lang: Lang, cashouts: &[Detailed]) -> Vec<Listed> {
+    cashouts
+        .iter()
+        .map(|d| {
+            let c = &d.cashout;
+            let unpaid = UNPAID_ENDINGS.contains(&c.status.as_str());
+            Listed {
+                id: c.id.clone(),
+                status_id: known_or_other(lang, "status", &c.status),
+                amount: if unpaid { c.quote.gross } else { c.quote.net },
+                unpaid,
+                kind: d.destination.type_name.clone(),
+                masked: d.destination.masked.clone(),
+                at: c.created_at,
+            }
+        })
+        .collect()
+}
+
+async fn list(State(ui): State<Ui>, signed: Signed) -> Response {
+    let lang = signed.visitor.lang;
+    let found = match mine::list(&ui, signed.tenant(), signed.user_id()).await {
+        Ok(found) => found,
+        Err(error) => return page::failure(&ui, &signed.visitor, error),
+    };
+    let parts: Vec<_> = [
+        ("cash-out-list-waiting", &found.waiting),
+        ("cash-out-list-under-way", &found.under_way),
+        ("cash-out-list-done", &found.done),
+    ]
+    .into_iter()
+    .filter(|(_, part)| !part.is_empty())
+    .map(|(title_id, part)| context! { title_id, cashouts => listed(lang, part) })
+    .collect();
+    let values = context! {
+        parts,
+        more => found.more,
+        nav => "cash-out",
+        here => "/wallet/cash-outs",
+    };
+    page::show_signed(&ui, &signed, StatusCode::OK, "cash_outs.html", values)
+}
+
 async fn cash_out(State(ui): State<Ui>, signed: Signed, Path(id): Path<String>) -> Response {
     let lang = signed.visitor.lang;
     let mine = match mine::get(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &id).await {
@@ -113,6 +175,9 @@ async fn cash_out(State(ui): State<Ui>, signed: Signed, Path(id): Path<String>) 
         kind => mine.detailed.destination.type_name,
         masked => mine.detailed.destination.masked,
         awaiting => c.status == "awaiting_confirmation",
+        channel => c.otp_channel,
+        cancelable => CANCELABLE.contains(&c.status.as_str()),
+        review_hours => ui.settings.cashout_policy(signed.tenant()).review_hours,
         confirmed => c.confirmed_at.is_some(),
         disputes,
         open_dispute,
@@ -178,6 +243,7 @@ async fn receipt(State(ui): State<Ui>, signed: Signed, Path(id): Path<String>) -
         gross => c.quote.gross,
         net => c.quote.net,
         rows => receipt_rows(lang, &found, unpaid),
+        masked => found.destination,
         operator_name => found.operator.name,
         operator_number => found.operator.registration_number,
         nav => "cash-out",
@@ -199,6 +265,8 @@ fn receipt_rows(lang: Lang, r: &Receipt, unpaid: bool) -> Vec<Row> {
         row("receipt-gross", amount(q.gross)),
     ];
     if unpaid {
+        // Nothing reached the destination; all of it came back.
+        rows.push(row("cash-out-paid-label", amount(0)));
         rows.push(row("receipt-returned", amount(q.gross)));
     } else {
         for fee in &q.fees {

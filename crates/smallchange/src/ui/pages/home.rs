@@ -1,8 +1,8 @@
 //! The home page (`/wallet/`): what the person holds, what of it they may withdraw and why
 //! each pocket can or cannot be cashed out (in the catalogs' words, never the API's
-//! `reason`), what is held for cash-outs on their way, and the next gift card to expire if
-//! it expires soon ([`EXPIRING_SOON_DAYS`]). Someone not signed in gets the front door
-//! instead.
+//! `reason`), what is held for cash-outs in progress (those still waiting for their code
+//! too, each a link to its page), and the next gift card to expire if it expires soon
+//! ([`EXPIRING_SOON_DAYS`]). Someone not signed in gets the front door instead.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -134,7 +134,6 @@ async fn shown(ui: &Ui, signed: &Signed) -> Result<Response, Error> {
     let (recent, _) = cashout::view::of_user(ui, signed.tenant(), signed.user_id(), None, RECENT).await?;
     let on_the_way: Vec<OnTheWay> = recent
         .into_iter()
-        .filter(|d| d.cashout.confirmed_at.is_some())
         .filter(|d| d.cashout.status != "paid" && !UNPAID_ENDINGS.contains(&d.cashout.status.as_str()))
         .map(|d| OnTheWay {
             id: d.cashout.id.clone(),
