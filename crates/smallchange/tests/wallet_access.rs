@@ -153,9 +153,19 @@ async fn forms_need_their_csrf_token_on(backend: Backend) {
     assert_eq!(browser.post_raw("/wallet/sign-out", &[("csrf", &other_home.csrf())]).await.status, 403);
     assert!(browser.get("/wallet/").await.shows("지갑에 있는 돈"));
     // With its own token it works.
+    // Post/redirect/get: the page that says so is a plain visit, which a reload repeats
+    // without signing anything out again.
     let out = browser.submit(&home, "/wallet/sign-out", &[]).await;
-    assert_eq!(out.status, 200);
-    assert!(out.shows("로그아웃했어요"));
+    assert_eq!((out.status, out.location.as_deref()), (303, Some("/wallet/signed-out")), "{}", out.html);
+    for _ in 0..2 {
+        let shown = browser.get("/wallet/signed-out").await;
+        assert_eq!(shown.status, 200);
+        assert!(shown.shows("로그아웃했어요"), "{}", shown.html);
+    }
+    // Signed in again, that address leads home instead of saying otherwise.
+    let (mut again, _) = server.signed_in(&user).await;
+    let home_again = again.get("/wallet/signed-out").await;
+    assert_eq!((home_again.status, home_again.location.as_deref()), (303, Some("/wallet/")));
     server.stop().await;
 }
 

@@ -115,6 +115,10 @@ def test_signing_in_with_a_phone_number_wrong_code_then_right(browser, demo, jav
     # Signing out ends it: the wallet is closed on this device.
     page.get_by_role("button", name="로그아웃").click()
     assert "로그아웃했어요" in page.inner_text("body")
+    # A reload repeats a plain visit (post/redirect/get), not the sign-out.
+    assert page.url.endswith("/wallet/signed-out"), page.url
+    page.reload()
+    assert "로그아웃했어요" in page.inner_text("body")
     page.goto(demo.base + "/wallet/")
     assert "지갑에 들어가려면" in page.inner_text("body")
     page.context.close()

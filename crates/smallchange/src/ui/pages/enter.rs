@@ -36,6 +36,7 @@ pub fn router() -> Router<Ui> {
         .route("/wallet/code/{attempt}", get(code_form).post(check_code))
         .route("/wallet/code/{attempt}/resend", post(resend_code))
         .route("/wallet/sign-out", post(sign_out))
+        .route("/wallet/signed-out", get(signed_out))
         .route("/wallet/language", post(choose_language))
 }
 
@@ -238,10 +239,19 @@ async fn sign_out(State(ui): State<Ui>, posted: SignedPost<Nothing>) -> Response
     if let Err(error) = sessions::end(&ui, &signed.session).await {
         return page::failure(&ui, &signed.visitor, error);
     }
-    let visitor = signed.visitor.signed_out();
-    let mut response = page::message(&ui, &visitor, StatusCode::OK, "signed-out-title", "signed-out-text");
+    // Post/redirect/get: reloading the page that says so, or coming Back to it, posts nothing.
+    let mut response = Redirect::to("/wallet/signed-out").into_response();
     add_cookie(response.headers_mut(), &cookie(SESSION_COOKIE, "", signed.visitor.secure, Some(0)));
     response
+}
+
+/// What signing out leads to. Someone still signed in here (another tab signed in again) is
+/// sent home rather than told they are out.
+async fn signed_out(State(ui): State<Ui>, visitor: Visitor) -> Response {
+    match visitor.clone().signed(&ui).await {
+        Ok(Some(_)) => Redirect::to("/wallet/").into_response(),
+        _ => page::message(&ui, &visitor.signed_out(), StatusCode::OK, "signed-out-title", "signed-out-text"),
+    }
 }
 
 #[derive(Deserialize)]
