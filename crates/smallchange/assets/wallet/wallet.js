@@ -38,11 +38,31 @@
     timer = setInterval(tick, 1000);
   }
 
+  // When the status changes, what depends on it ([data-refresh]: the notices, the actions,
+  // the amounts' labels) is taken afresh from the page itself, so a paid cash-out never
+  // keeps a review notice or a cancel button.
+  function refresh() {
+    fetch(window.location.pathname, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("status " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-refresh]").forEach(function (part) {
+          var twin = fresh.querySelector('[data-refresh="' + part.getAttribute("data-refresh") + '"]');
+          if (twin) part.innerHTML = twin.innerHTML;
+        });
+      })
+      .catch(function () { /* The page stays as it is; a reload shows the news. */ });
+  }
+
   // Follows a cash-out: every 2 seconds while it is not final, its status.json (a same-origin
   // GET with the session cookie) updates the status words, the line over the amount and the
   // timeline in place. Stops at a final status, or when an answer is not a status.
   function follow(node) {
     var url = node.getAttribute("data-follow");
+    var current = node.getAttribute("data-current");
     var status = node.querySelector("[data-status]");
     var headline = node.querySelector("[data-headline]");
     var timeline = node.querySelector("[data-timeline]");
@@ -73,6 +93,10 @@
         })
         .then(function (answer) {
           show(answer);
+          if (answer.status !== current) {
+            current = answer.status;
+            refresh();
+          }
           if (!answer["final"]) setTimeout(poll, 2000);
         })
         .catch(function () { /* The page stays as it is; a reload shows the news. */ });

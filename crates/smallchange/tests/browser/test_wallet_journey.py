@@ -88,6 +88,10 @@ def journey(browser, demo, lang, backend):
         demo.call("POST", f"/v1/cashouts/{cashout}/approve", {"reason": "browser journey"})
     page.locator("[data-status]").filter(has_text=w("status-paid")).wait_for(timeout=60_000)
     assert page.evaluate("window.stillTheSamePage === true"), "the page was not reloaded"
+    # What depended on the review went with it: no review notice, no cancel, "received".
+    page.get_by_role("heading", name=w("cash-out-review-title")).wait_for(state="detached", timeout=10_000)
+    assert page.get_by_role("button", name=w("code-cancel")).count() == 0
+    page.locator("[data-refresh='amounts']").filter(has_text=w("cash-out-paid-label")).wait_for(timeout=10_000)
     shot(page, "cash-out-paid")
 
     # The receipt, printable.

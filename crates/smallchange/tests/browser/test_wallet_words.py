@@ -57,7 +57,7 @@ def text_of(page, selector="main"):
 
 # ---------------------------------------------------------------- amounts on one line
 
-# Every element that shows money, and how many line boxes its text takes: an inline element
+# Every element that shows money (or a card's masked code), and how many line boxes its text takes: an inline element
 # split over lines gives text rectangles at several heights.
 BROKEN_AMOUNTS = """() => {
   const lines = (el) => {
@@ -69,7 +69,7 @@ BROKEN_AMOUNTS = """() => {
     for (const r of rects) if (!tops.some(t => Math.abs(t - r.top) < half)) tops.push(r.top);
     return tops.length;
   };
-  const shown = [...document.querySelectorAll('main .money, main .amount')].filter(e => e.textContent.trim());
+  const shown = [...document.querySelectorAll('main .money, main .amount, main .code')].filter(e => e.textContent.trim());
   return {
     count: shown.length,
     broken: shown.filter(e => lines(e) > 1).map(e => e.textContent.trim()),
