@@ -63,6 +63,17 @@ impl RefundRule {
 
 /// How much of a card is used, in basis points, rounded down (never in the user's disfavour
 /// by more than a rounding step: 5,999.9 bps used is not yet 6,000).
+/// A day, in the microseconds times are kept in.
+pub const DAY_US: i64 = 86_400 * 1_000_000;
+/// A card with value left that expires within this many days "expires soon": people are
+/// told of it (the wallet's home names the next such card; its card list marks each).
+pub const EXPIRING_SOON_DAYS: i64 = 30;
+
+/// Whether a card with `remaining` value left, expiring at `expires_at`, expires soon at `now`.
+pub fn expires_soon(remaining: i64, expires_at: i64, now: i64) -> bool {
+    remaining > 0 && expires_at > now && expires_at <= now + EXPIRING_SOON_DAYS * DAY_US
+}
+
 pub fn used_bps(face_value: i64, remaining: i64) -> i64 {
     if face_value <= 0 {
         return 0;

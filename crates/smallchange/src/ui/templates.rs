@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cash_out_destination.html", include_str!("../../templates/wallet/cash_out_destination.html")),
     ("cash_out_quote.html", include_str!("../../templates/wallet/cash_out_quote.html")),
     ("cash_out_quote_expired.html", include_str!("../../templates/wallet/cash_out_quote_expired.html")),
+    ("cash_out_resend.html", include_str!("../../templates/wallet/cash_out_resend.html")),
     ("cash_out_code.html", include_str!("../../templates/wallet/cash_out_code.html")),
     ("cash_out_status.html", include_str!("../../templates/wallet/cash_out_status.html")),
     ("cash_outs.html", include_str!("../../templates/wallet/cash_outs.html")),

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use crate::clock::rfc3339;
 use crate::context::Context;
+use crate::domain::gift_card::DAY_US;
 use crate::store::gift_cards;
 
-const DAY_US: i64 = 86_400 * 1_000_000;
 /// Most cards one pass looks at.
 const PASS_LIMIT: i64 = 200;
 

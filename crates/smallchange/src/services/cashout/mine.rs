@@ -105,6 +105,7 @@ pub async fn quote_again(ctx: &Context, tenant: &str, user_id: &str, id: &str) -
 }
 
 /// Creates the cash-out of `user_id`'s quote `quote_id`: the hold is placed, a code sent.
+/// A quote used already (a second press, a second tab) answers the cash-out it made.
 pub async fn create(
     ctx: &Context,
     actor: &Actor,
@@ -113,6 +114,9 @@ pub async fn create(
     quote_id: &str,
 ) -> Result<Detailed, Error> {
     let shown = quote(ctx, tenant, user_id, quote_id).await?;
+    if let Some(made) = &shown.cashout_id {
+        return owned(ctx, tenant, user_id, made).await;
+    }
     match super::create(ctx, actor, tenant, &shown.quote.id, None).await? {
         Answer::Done(detailed) => Ok(detailed),
         Answer::Again(_) => Err(Error::internal("a cash-out without a retry key was answered as a retry")),

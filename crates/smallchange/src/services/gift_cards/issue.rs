@@ -9,13 +9,11 @@ use super::super::commit::{self, Answer, Retry};
 use super::super::{Actor, Error};
 use super::{code_lookup, CardView};
 use crate::context::Context;
-use crate::domain::gift_card::{self, CardOrder};
+use crate::domain::gift_card::{self, CardOrder, DAY_US};
 use crate::domain::pocket::{self, codes};
 use crate::people::{money, Lang};
 use crate::store::gift_cards::{self, Card, NewCard};
 use crate::unit::{transfer, Unit, UnitOutput};
-
-const DAY_US: i64 = 86_400 * 1_000_000;
 
 /// A card just issued, with its code: the one answer that shows it in full. (No `Debug`:
 /// the code must not reach a log.)

@@ -408,12 +408,6 @@ async fn create(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost
     let SignedPost { signed, .. } = posted;
     let to_code = |cashout: &str| Redirect::to(&format!("/wallet/cash-outs/{cashout}/confirm")).into_response();
     let again = Redirect::to(&format!("/wallet/cash-out/quotes/{id}"));
-    match mine::quote(&ui, signed.tenant(), signed.user_id(), &id).await {
-        Ok(QuoteShown { cashout_id: Some(cashout), .. }) => return to_code(&cashout),
-        Ok(shown) if ui.clock.now_us() >= shown.quote.expires_at => return again.into_response(),
-        Ok(_) => {}
-        Err(error) => return page::failure(&ui, &signed.visitor, error),
-    }
     match mine::create(&ui, &signed.actor(), signed.tenant(), signed.user_id(), &id).await {
         Ok(created) => to_code(&created.cashout.id),
         Err(error) if error.kind() == Kind::NotFound => page::failure(&ui, &signed.visitor, error),

@@ -37,10 +37,6 @@ pub fn router() -> Router<Ui> {
 
 /// Cards shown on the list: far more than anyone holds at once.
 const CARDS_SHOWN: i64 = 100;
-/// A card with value left that expires within this many days "expires soon": the home page
-/// names the next such card, and the list marks each.
-pub const EXPIRING_SOON_DAYS: i64 = 30;
-pub const DAY_US: i64 = 24 * 60 * 60 * 1_000_000;
 
 /// A card as the pages show it.
 #[derive(Serialize)]
@@ -84,9 +80,7 @@ fn shown(own: &OwnCard) -> CardShown {
         still_to_spend: view.still_to_spend(),
         expires_at: view.card.expires_at,
         expired: view.card.expires_at <= view.at,
-        expiring_soon: view.remaining > 0
-            && view.card.expires_at > view.at
-            && view.card.expires_at <= view.at + EXPIRING_SOON_DAYS * DAY_US,
+        expiring_soon: gift_card::expires_soon(view.remaining, view.card.expires_at, view.at),
         masked_code: gift_card::masked(&view.card.code_last4),
         purchased_with: view.card.purchased_with.clone(),
         refund_to: format!("pocket-{}", own.refund_to.name()),

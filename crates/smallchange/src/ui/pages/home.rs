@@ -2,7 +2,7 @@
 //! each pocket can or cannot be cashed out (in the catalogs' words, never the API's
 //! `reason`), what is held for cash-outs in progress (those still waiting for their code
 //! too, each a link to its page), and the next gift card to expire if it expires soon
-//! ([`EXPIRING_SOON_DAYS`]). Someone not signed in gets the front door instead.
+//! ([`gift_card::EXPIRING_SOON_DAYS`]). Someone not signed in gets the front door instead.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::enter::front_door;
-use super::gift_cards::{DAY_US, EXPIRING_SOON_DAYS};
+use crate::domain::gift_card;
 use crate::domain::pocket::Pocket;
 use crate::domain::policy::Why;
 use crate::people::cashout::UNPAID_ENDINGS;
@@ -121,10 +121,9 @@ async fn shown(ui: &Ui, signed: &Signed) -> Result<Response, Error> {
         })
         .collect();
     let now = ui.clock.now_us();
-    let soon = now + EXPIRING_SOON_DAYS * DAY_US;
     let next_to_expire = cards
         .iter()
-        .filter(|c| c.status() == "redeemed" && c.remaining > 0 && c.card.expires_at > now && c.card.expires_at <= soon)
+        .filter(|c| c.status() == "redeemed" && gift_card::expires_soon(c.remaining, c.card.expires_at, now))
         .min_by_key(|c| c.card.expires_at)
         .map(|c| Expiring {
             brand: c.card.program.brand.clone(),
