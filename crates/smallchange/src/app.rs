@@ -90,9 +90,9 @@ async fn serve(
     };
     let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
-    let handlers = {
+    let (handlers, subscribers) = {
         let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: ctx.clone() };
-        workers::handlers(&deps).context("setting up the job handlers")?
+        (workers::handlers(&deps).context("setting up the job handlers")?, workers::subscribers(&deps))
     };
     let workers = vec![
         tokio::spawn(workers::expiry::run(
@@ -114,6 +114,12 @@ async fn serve(
             stopped.clone(),
         )),
         tokio::spawn(workers::jobs::run(db.clone(), handlers, state.settings.jobs(), stopped.clone())),
+        tokio::spawn(workers::events::run(
+            db.clone(),
+            subscribers,
+            Duration::from_millis(state.settings.jobs_poll_ms),
+            stopped.clone(),
+        )),
         tokio::spawn(http::auth::watch_keys(db.clone(), state.keys.clone(), stopped.clone())),
         // The last use of `ctx`, moved: a committer handle kept here to the end would keep
         // the committer from stopping.

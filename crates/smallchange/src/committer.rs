@@ -12,7 +12,7 @@
 //! rolled back and its commands are retried one per transaction, so one bad command fails
 //! alone and nothing acknowledged is lost.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,13 +21,14 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::events::{self, Happened};
 use crate::metrics::Metrics;
 use crate::store::batch::{BatchStore, SqliteBatch, SqlxBatch};
 use crate::store::idempotency::{NewRecord, StoredResponse};
 use crate::store::sqlite_raw::RawConnection;
 use crate::store::wallet::Wallets;
 use crate::store::{self, Db};
-use crate::unit::{self, Row, Unit, UnitOutput, WalletOf, WalletUnit};
+use crate::unit::{self, Refusal, Unit, UnitOutput, WalletOf, WalletUnit, Written};
 
 /// How the committer batches.
 #[derive(Clone, Debug)]
@@ -51,6 +52,8 @@ pub enum Command {
     Unit(Unit),
     /// The same, planned from a user's pockets read in the batch's transaction.
     Wallet(WalletUnit),
+    /// A low-level ledger request recorded as one event (see [`ledger_event`]).
+    Recorded(Box<Command>, Happened),
 }
 
 impl From<Unit> for Command {
@@ -72,6 +75,15 @@ impl Command {
             Command::Transfers(transfers) => transfers.len(),
             Command::Unit(unit) => unit.events(),
             Command::Wallet(unit) => unit.events(),
+            Command::Recorded(command, _) => command.events() + 1,
+        }
+    }
+
+    /// The command itself, unwrapped from its record.
+    fn inner(&self) -> &Command {
+        match self {
+            Command::Recorded(command, _) => command.inner(),
+            other => other,
         }
     }
 }
@@ -224,7 +236,7 @@ async fn gather(
 }
 
 async fn process(store: &mut impl BatchStore, batch: Vec<Job>) {
-    match commit(store, &batch).await {
+    match commit(store, &batch).await.or_else(guarded_answer(batch.len())) {
         Ok(replies) => {
             for (job, reply) in batch.into_iter().zip(replies) {
                 let _ = job.reply.send(Ok(reply));
@@ -233,7 +245,7 @@ async fn process(store: &mut impl BatchStore, batch: Vec<Job>) {
         Err(error) if batch.len() > 1 => {
             tracing::warn!(error = %format!("{error:#}"), jobs = batch.len(), "batch failed; retrying its commands one by one");
             for job in batch {
-                let result = commit(store, std::slice::from_ref(&job)).await;
+                let result = commit(store, std::slice::from_ref(&job)).await.or_else(guarded_answer(1));
                 let answer = result.map(|mut replies| replies.remove(0)).map_err(|e| failed(&e));
                 let _ = job.reply.send(answer);
             }
@@ -244,6 +256,16 @@ async fn process(store: &mut impl BatchStore, batch: Vec<Job>) {
                 let _ = job.reply.send(Err(CommitError::Failed(message.clone())));
             }
         }
+    }
+}
+
+/// For a batch of one, a guarded unit that failed after its guard is an answer (the unit's
+/// refusal or failed transfers, nothing written), not an error.
+fn guarded_answer(jobs: usize) -> impl FnOnce(anyhow::Error) -> anyhow::Result<Vec<Reply>> {
+    move |error| match error.downcast::<GuardedUnitFailed>() {
+        Ok(GuardedUnitFailed(outcome)) if jobs == 1 => Ok(vec![Reply::Applied(Output::Unit(outcome))]),
+        Ok(failed) => Err(failed.into()),
+        Err(error) => Err(error),
     }
 }
 
@@ -268,7 +290,8 @@ fn touched(batch: &[Job]) -> Touched<'_> {
         if let Some(idempotency) = &job.idempotency {
             touched.keys.push(&idempotency.scoped_key);
         }
-        match &job.command {
+        match job.command.inner() {
+            Command::Recorded(..) => unreachable!("inner() unwraps records"),
             Command::CreateAccounts(accounts) => touched.accounts.extend(accounts.iter().map(|a| a.id.0.as_str())),
             Command::Transfers(transfers) => {
                 for t in transfers {
@@ -363,33 +386,76 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
     // Read after the account locks: any resolution committed by another process is visible.
     let resolutions = store.load_resolutions(&pendings).await?;
     let answered: HashMap<String, StoredResponse> = store.load_answers(&touched.keys).await?.into_iter().collect();
+    let guarded = run_guards(store, batch, &answered).await?;
     let loaded = clock.elapsed();
 
     let mut book = Book::new(now);
     accounts.into_iter().for_each(|a| book.load_account(a));
     pending_rows.into_iter().chain(existing).for_each(|t| book.load_transfer(t));
     resolutions.into_iter().for_each(|(id, flags)| book.load_resolution(id, flags));
-    let (replies, records, rows) = apply(&mut book, batch, answered, &wallets);
+    let (replies, records, mut written) = apply(&mut book, batch, answered, &wallets, &guarded)?;
     let writes = book.into_writes().map_err(|violation| anyhow::anyhow!("invariant violated: {}", violation.0))?;
     let applied = clock.elapsed();
+    if !written.events.is_empty() {
+        let tenants: BTreeSet<&str> = written.events.iter().map(|e| e.tenant.as_str()).collect();
+        let tenants: Vec<&str> = tenants.into_iter().collect();
+        let mut heads: BTreeMap<String, events::tree::TreeHead> = store.lock_trees(&tenants).await?.into_iter().collect();
+        let entries = events::tree::append(&mut heads, &written.events, now);
+        written.rows.extend(entries);
+    }
     store.write(&writes, &records, now).await?;
-    store.write_rows(&rows).await?;
+    store.write_rows(&written.rows).await?;
     tracing::debug!(jobs = batch.len(), ?loaded, ?applied, written = ?clock.elapsed(), "batch");
     Ok(replies)
 }
 
+/// What each job's guard did: `None` for a job without one (or answered from its key),
+/// `Some(Ok(()))` when the guard changed its row, `Some(Err(refusal))` when it changed none.
+type Guarded = Vec<Option<Result<(), Refusal>>>;
+
+/// Runs the guards of the batch's units, in order, after the accounts are locked: of two
+/// units in one batch standing on the same row, the first moves it on and the second is
+/// refused.
+async fn run_guards(
+    store: &mut impl BatchStore,
+    batch: &[Job],
+    answered: &HashMap<String, StoredResponse>,
+) -> anyhow::Result<Guarded> {
+    let mut guarded = Vec::with_capacity(batch.len());
+    for job in batch {
+        let repeated = job.idempotency.as_ref().is_some_and(|i| answered.contains_key(&i.scoped_key));
+        let guard = match job.command.inner() {
+            Command::Unit(unit) if !repeated => unit.guard.as_ref(),
+            _ => None,
+        };
+        guarded.push(match guard {
+            None => None,
+            Some(guard) if store.run_guard(&guard.row).await? == 1 => Some(Ok(())),
+            Some(guard) => Some(Err(guard.refusal.clone())),
+        });
+    }
+    Ok(guarded)
+}
+
+/// A unit whose guard moved its row on but whose money or rows then failed: the batch is
+/// rolled back, so the row is as it was, and the unit answers what it did.
+#[derive(Debug, thiserror::Error)]
+#[error("a guarded unit failed after its guard")]
+struct GuardedUnitFailed(UnitOutput);
+
 /// Runs each job against the book, answering repeated idempotency keys from their record.
-/// Returns the replies, the idempotency records and the units' domain rows to write.
+/// Returns the replies, the idempotency records and what the units write besides money.
 fn apply(
     book: &mut Book,
     batch: &[Job],
     mut answered: HashMap<String, StoredResponse>,
     wallets: &Wallets,
-) -> (Vec<Reply>, Vec<NewRecord>, Vec<Row>) {
+    guarded: &Guarded,
+) -> anyhow::Result<(Vec<Reply>, Vec<NewRecord>, Written)> {
     let mut replies = Vec::with_capacity(batch.len());
     let mut records = Vec::new();
-    let mut rows = Vec::new();
-    for job in batch {
+    let mut written = Written::default();
+    for (job, guard) in batch.iter().zip(guarded) {
         if let Some(idempotency) = &job.idempotency {
             if let Some(first) = answered.get(&idempotency.scoped_key) {
                 replies.push(if first.request_hash == idempotency.request_hash {
@@ -400,17 +466,15 @@ fn apply(
                 continue;
             }
         }
-        let output = match &job.command {
-            Command::CreateAccounts(accounts) => {
-                Output::Accounts(accounts.iter().map(|a| book.create_account(a.clone())).collect())
-            }
-            Command::Transfers(transfers) => Output::Transfers(book.apply(transfers)),
-            Command::Unit(unit) => Output::Unit(unit::apply(book, unit, &mut rows)),
-            Command::Wallet(unit) => {
-                let pockets = wallets.get(&unit.wallet).and_then(Option::as_deref);
-                Output::Unit(unit::apply_wallet(book, unit, pockets, &mut rows))
-            }
+        let output = match guard {
+            Some(Err(refusal)) => Output::Unit(UnitOutput::Refused(refusal.clone())),
+            _ => run_command(book, &job.command, wallets, &mut written),
         };
+        if let (Some(Ok(())), Output::Unit(outcome)) = (guard, &output) {
+            if !outcome.succeeded() {
+                return Err(GuardedUnitFailed(outcome.clone()).into());
+            }
+        }
         if let Some(idempotency) = &job.idempotency {
             let (status, body) = (idempotency.render)(&output);
             let response = StoredResponse { request_hash: idempotency.request_hash.clone(), status, body };
@@ -419,5 +483,58 @@ fn apply(
         }
         replies.push(Reply::Applied(output));
     }
-    (replies, records, rows)
+    Ok((replies, records, written))
+}
+
+/// Runs one command against the book.
+fn run_command(book: &mut Book, command: &Command, wallets: &Wallets, written: &mut Written) -> Output {
+    match command {
+        Command::CreateAccounts(accounts) => {
+            Output::Accounts(accounts.iter().map(|a| book.create_account(a.clone())).collect())
+        }
+        Command::Transfers(transfers) => Output::Transfers(book.apply(transfers)),
+        Command::Unit(unit) => Output::Unit(unit::apply(book, unit, written)),
+        Command::Wallet(unit) => {
+            let pockets = wallets.get(&unit.wallet).and_then(Option::as_deref);
+            Output::Unit(unit::apply_wallet(book, unit, pockets, written))
+        }
+        Command::Recorded(inner, event) => {
+            let output = run_command(book, inner, wallets, written);
+            if let Some(event) = ledger_event(inner, &output, event) {
+                written.events.push(event);
+            }
+            output
+        }
+    }
+}
+
+/// The one event of a low-level ledger request: `template.data.ids` holds the caller's ids
+/// in request order; the event lists those created (transfers with their amounts), and is
+/// not recorded when nothing was.
+fn ledger_event(command: &Command, output: &Output, template: &Happened) -> Option<Happened> {
+    let ids: Vec<&str> = template.data["ids"].as_array()?.iter().filter_map(|id| id.as_str()).collect();
+    let created: Vec<serde_json::Value> = match (command, output) {
+        (Command::Transfers(transfers), Output::Transfers(results)) => (transfers.iter().zip(results).zip(&ids))
+            .filter(|((_, result), _)| **result == TransferResult::Created)
+            .map(|((transfer, _), id)| {
+                serde_json::json!({
+                    "id": id,
+                    "amount": transfer.amount.map(|a| a.minor_units()),
+                    "currency": transfer.currency.as_ref().map(|c| c.code()),
+                })
+            })
+            .collect(),
+        (Command::CreateAccounts(_), Output::Accounts(results)) => (results.iter().zip(&ids))
+            .filter(|(result, _)| **result == AccountResult::Created)
+            .map(|(_, id)| serde_json::json!(id))
+            .collect(),
+        _ => return None,
+    };
+    if created.is_empty() {
+        return None;
+    }
+    let field = if matches!(command, Command::Transfers(_)) { "transfers" } else { "accounts" };
+    let mut event = template.clone();
+    event.data = serde_json::json!({ field: created });
+    Some(event)
 }

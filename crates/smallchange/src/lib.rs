@@ -18,6 +18,7 @@ pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod ids;
 pub mod metrics;

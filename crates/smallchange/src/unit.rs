@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use ledger::{Account, AccountId, Amount, Book, Currency, Transfer, TransferFlags, TransferId, TransferResult};
 
+use crate::events::Happened;
 use crate::store::wallet::PocketAccount;
 
 /// Plans a unit's transfers and rows from the current state of the accounts it named.
@@ -27,6 +28,19 @@ pub struct Unit {
     /// and pending transfers it may post or void.
     pub prior: Vec<TransferId>,
     pub plan: Arc<Planner>,
+    /// A conditional change the unit stands on (a cash-out's status moving on): run first,
+    /// in the batch's transaction; if it changes no row, the unit is refused and nothing
+    /// of it is written. If it changes its row, the unit's money and rows commit with it
+    /// or, should they fail, the change is rolled back with them.
+    pub guard: Option<Guard>,
+}
+
+/// An `UPDATE … WHERE <condition>` that must change exactly one row, and the refusal to
+/// answer when it changes none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guard {
+    pub row: Row,
+    pub refusal: Refusal,
 }
 
 impl std::fmt::Debug for Unit {
@@ -39,8 +53,21 @@ impl std::fmt::Debug for Unit {
 impl Unit {
     /// A unit whose transfers and rows do not depend on any balance.
     pub fn fixed(open: Vec<Account>, read: Vec<AccountId>, transfers: Vec<Transfer>, rows: Vec<Row>) -> Unit {
-        let plan = Arc::new(move |_: &Book| Ok(Plan { transfers: transfers.clone(), rows: rows.clone() }));
-        Unit { open, read, prior: Vec::new(), plan }
+        let plan = Arc::new(move |_: &Book| Ok(Plan::new(transfers.clone(), rows.clone())));
+        Unit { open, read, prior: Vec::new(), plan, guard: None }
+    }
+
+    /// The unit, recording `event` whenever it succeeds.
+    pub fn with_event(mut self, event: Happened) -> Unit {
+        let inner = self.plan;
+        self.plan = Arc::new(move |book: &Book| inner(book).map(|plan| plan.with_event(event.clone())));
+        self
+    }
+
+    /// The unit, standing on `guard` (see [`Unit::guard`]).
+    pub fn with_guard(mut self, guard: Guard) -> Unit {
+        self.guard = Some(guard);
+        self
     }
 
     /// How many events the unit may add to a batch, for the batch size limit.
@@ -53,6 +80,19 @@ impl Unit {
 pub struct Plan {
     pub transfers: Vec<Transfer>,
     pub rows: Vec<Row>,
+    /// What happened, recorded with the change (see [`crate::events`]).
+    pub events: Vec<Happened>,
+}
+
+impl Plan {
+    pub fn new(transfers: Vec<Transfer>, rows: Vec<Row>) -> Plan {
+        Plan { transfers, rows, events: Vec::new() }
+    }
+
+    pub fn with_event(mut self, event: Happened) -> Plan {
+        self.events.push(event);
+        self
+    }
 }
 
 /// A unit that declined to plan, with the stable error code to answer.
@@ -166,13 +206,29 @@ impl WalletUnit {
     pub fn events(&self) -> usize {
         self.open.len() + 4
     }
+
+    /// The unit, recording `event` whenever it succeeds.
+    pub fn with_event(mut self, event: Happened) -> WalletUnit {
+        let inner = self.plan;
+        self.plan = Arc::new(move |book: &Book, pockets: Option<&[PocketAccount]>| {
+            inner(book, pockets).map(|plan| plan.with_event(event.clone()))
+        });
+        self
+    }
 }
 
-/// Applies `unit` to `book`; the rows to write are appended to `rows`.
-pub(crate) fn apply(book: &mut Book, unit: &Unit, rows: &mut Vec<Row>) -> UnitOutput {
+/// What a batch's successful units write besides their transfers.
+#[derive(Default)]
+pub(crate) struct Written {
+    pub rows: Vec<Row>,
+    pub events: Vec<Happened>,
+}
+
+/// Applies `unit` to `book`; what it writes is appended to `written`.
+pub(crate) fn apply(book: &mut Book, unit: &Unit, written: &mut Written) -> UnitOutput {
     open_missing(book, &unit.open);
     let planned = (unit.plan)(book);
-    apply_plan(book, planned, rows)
+    apply_plan(book, planned, written)
 }
 
 /// Applies a [`WalletUnit`] given the user's pockets as the committer read them.
@@ -180,11 +236,11 @@ pub(crate) fn apply_wallet(
     book: &mut Book,
     unit: &WalletUnit,
     pockets: Option<&[PocketAccount]>,
-    rows: &mut Vec<Row>,
+    written: &mut Written,
 ) -> UnitOutput {
     open_missing(book, &unit.open);
     let planned = (unit.plan)(book, pockets);
-    apply_plan(book, planned, rows)
+    apply_plan(book, planned, written)
 }
 
 fn open_missing(book: &mut Book, accounts: &[Account]) {
@@ -195,13 +251,14 @@ fn open_missing(book: &mut Book, accounts: &[Account]) {
     }
 }
 
-fn apply_plan(book: &mut Book, planned: Result<Plan, Refusal>, rows: &mut Vec<Row>) -> UnitOutput {
+fn apply_plan(book: &mut Book, planned: Result<Plan, Refusal>, written: &mut Written) -> UnitOutput {
     match planned {
         Err(refusal) => UnitOutput::Refused(refusal),
         Ok(plan) => {
             let results = book.apply(&plan.transfers);
             if results.iter().all(|r| *r == TransferResult::Created) {
-                rows.extend(plan.rows);
+                written.rows.extend(plan.rows);
+                written.events.extend(plan.events);
             }
             UnitOutput::Applied { transfers: plan.transfers, results }
         }

@@ -52,9 +52,15 @@ fn recorded(tenant_id: &str, event_type: &str, data: &Value, at_us: i64) -> (Str
         data: data.clone(),
         created_at: at_us,
     };
-    let fan_out = jobs::enqueue_row(tenant_id, EVENT_JOB, &json!({ "event_id": event.id }), store::now_us());
-    let rows = vec![store::webhooks::event_row(tenant_id, &event), fan_out];
+    let rows = announcement(tenant_id, &event);
     (event.id, rows)
+}
+
+/// The rows that make `event` a webhook event and enqueue its fan-out. An event of the
+/// events layer keeps its id, so every delivery of it carries that one id.
+pub fn announcement(tenant_id: &str, event: &Event) -> Vec<Row> {
+    let fan_out = jobs::enqueue_row(tenant_id, EVENT_JOB, &json!({ "event_id": event.id }), store::now_us());
+    vec![store::webhooks::event_row(tenant_id, event), fan_out]
 }
 
 /// Whether an endpoint subscribed to `events` wants events of `event_type`.

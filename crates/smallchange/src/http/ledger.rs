@@ -20,6 +20,8 @@ use super::idempotency;
 use super::AppState;
 use crate::committer::{Command, Output, Reply};
 use crate::config::Settings;
+use crate::events::{Happened, Kind};
+use serde_json::json;
 pub(super) use crate::domain::money::{parse_amount, parse_currency};
 
 pub fn router() -> Router<AppState> {
@@ -182,7 +184,15 @@ async fn accept<R: serde::de::DeserializeOwned>(
     operator.require(WRITERS)?;
     let checked = crate::keyed!(idempotency::check(&app.db, headers, operator.tenant_id(), path, body));
     let (ids, command) = to_command(parse_json(body)?)?;
-    submit(app, checked, ids, command).await
+    // One event for the whole request, listing what it created (see `Command::Recorded`).
+    let kind = match &command {
+        Command::Transfers(_) => Kind::LedgerTransfersCreated,
+        _ => Kind::LedgerAccountsCreated,
+    };
+    let subject = ids.first().cloned().unwrap_or_default();
+    let at = app.clock.now_us();
+    let event = Happened::new(operator.tenant_id(), &operator.actor(), &subject, kind, json!({ "ids": &ids }), at);
+    submit(app, checked, ids, Command::Recorded(Box::new(command), event)).await
 }
 
 /// Submits the command (with its idempotency record, if any) and answers `{"results": […]}`.

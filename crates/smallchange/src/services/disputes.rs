@@ -62,14 +62,15 @@ pub fn adjustment_unit(
     let first = transfers[0].id.clone();
     let state_row = rows[0].clone();
     Ok(Unit {
+        guard: None,
         open,
         read: Vec::new(),
         prior: vec![first.clone()],
         plan: Arc::new(move |book: &Book| {
             if book.transfer(&first).is_some() {
-                return Ok(Plan { transfers: Vec::new(), rows: vec![state_row.clone()] });
+                return Ok(Plan::new(Vec::new(), vec![state_row.clone()]));
             }
-            Ok(Plan { transfers: linked(transfers.clone()), rows: rows.clone() })
+            Ok(Plan::new(linked(transfers.clone()), rows.clone()))
         }),
     })
 }

@@ -176,7 +176,7 @@ fn payment_unit(tenant: &str, payment: Payment, amount: Amount, currency: Curren
                 rows.push(entry.row(transfers.len()));
             }
             rows.push(payment.row(&tenant));
-            Ok(Plan { transfers: linked(transfers), rows })
+            Ok(Plan::new(linked(transfers), rows))
         }),
     }
 }
@@ -251,6 +251,7 @@ fn refund_unit(
     let tenant = tenant.to_string();
     open.extend([counter, counter_source]);
     Ok(Unit {
+        guard: None,
         open,
         read: vec![merchant.id],
         prior: Vec::new(),
@@ -298,7 +299,7 @@ fn refund_unit(
             let counted = Amount::new(amount).expect("positive");
             transfers.push(transfer(count_id, &counter_source_id, &counter_id, counted, currency, codes::COUNT));
             rows.push(refund.row(&tenant));
-            Ok(Plan { transfers: linked(transfers), rows })
+            Ok(Plan::new(linked(transfers), rows))
         }),
     })
 }

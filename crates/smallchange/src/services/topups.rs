@@ -144,6 +144,7 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     let limit = policy.carrier_monthly_limit;
     let amount = amount.minor_units();
     Unit {
+        guard: None,
         open,
         read: Vec::new(),
         prior: Vec::new(),
@@ -156,7 +157,7 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
                 );
                 return Err(Refusal::new("carrier_monthly_limit", message));
             }
-            Ok(Plan { transfers: linked(vec![credit.clone(), count.clone()]), rows: rows.clone() })
+            Ok(Plan::new(linked(vec![credit.clone(), count.clone()]), rows.clone()))
         }),
     }
 }

@@ -13,6 +13,7 @@ use super::ledger::{account_from_row, transfer_flags, transfer_from_row, ACCOUNT
 use super::sqlite_raw::{RawConnection, Statement};
 use super::wallet::{pocket_from_row, pockets_sql, PocketAccount, Wallets};
 use super::{Db, Tx};
+use crate::events::tree::TreeHead;
 use crate::unit::{Param, Row, WalletOf};
 
 /// One write transaction at a time: begin, load, write, then commit or roll back.
@@ -31,6 +32,11 @@ pub trait BatchStore {
     async fn write(&mut self, writes: &WriteSet, records: &[NewRecord], now_us: i64) -> anyhow::Result<()>;
     /// Writes units' domain rows, in order.
     async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()>;
+    /// Runs a unit's guard (a conditional update); answers how many rows it changed.
+    async fn run_guard(&mut self, row: &Row) -> anyhow::Result<u64>;
+    /// The audit tree heads of these tenants (sorted), held by this transaction until it
+    /// ends: no other writer appends to them meanwhile. A tenant with no tree yet is left out.
+    async fn lock_trees(&mut self, tenants: &[&str]) -> anyhow::Result<Vec<(String, TreeHead)>>;
     async fn commit(&mut self) -> anyhow::Result<()>;
     async fn rollback(&mut self);
     /// Pages written to disk by the commits since the last call, where the backend tells
@@ -90,6 +96,14 @@ impl BatchStore for SqlxBatch {
 
     async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()> {
         super::grouped_rows::write(self.tx()?, rows).await
+    }
+
+    async fn run_guard(&mut self, row: &Row) -> anyhow::Result<u64> {
+        super::execute(self.tx()?, row.sql, &row.params).await
+    }
+
+    async fn lock_trees(&mut self, tenants: &[&str]) -> anyhow::Result<Vec<(String, TreeHead)>> {
+        super::events::lock_trees(self.tx()?, tenants).await
     }
 
     async fn commit(&mut self) -> anyhow::Result<()> {
@@ -217,18 +231,21 @@ impl BatchStore for SqliteBatch {
 
     async fn write_rows(&mut self, rows: &[Row]) -> anyhow::Result<()> {
         for row in rows {
-            let mut statement = self.connection.statement(row.sql)?;
-            for (n, param) in row.params.iter().enumerate() {
-                let index = statement.parameter_index(&format!("${}", n + 1))?;
-                match param {
-                    Param::Text(text) => statement.bind_text(index, text)?,
-                    Param::Int(value) => statement.bind_i64(index, *value)?,
-                    Param::Null => statement.bind_optional_text(index, None)?,
-                }
-            }
-            statement.run()?;
+            self.run_row(row)?;
         }
         Ok(())
+    }
+
+    async fn run_guard(&mut self, row: &Row) -> anyhow::Result<u64> {
+        self.run_row(row)?;
+        Ok(self.connection.changes())
+    }
+
+    async fn lock_trees(&mut self, tenants: &[&str]) -> anyhow::Result<Vec<(String, TreeHead)>> {
+        // The committer's connection is SQLite's one writer: reading is holding.
+        let sql = "SELECT size, frontier FROM audit_trees WHERE tenant_id = ?";
+        let rows = self.lookup_each(sql, tenants, |s| TreeHead { size: s.i64(0) as u64, frontier: s.text(1) })?;
+        Ok(rows.into_iter().map(|(tenant, head)| (tenant.to_string(), head)).collect())
     }
 
     async fn commit(&mut self) -> anyhow::Result<()> {
@@ -246,6 +263,19 @@ impl BatchStore for SqliteBatch {
 }
 
 impl SqliteBatch {
+    fn run_row(&mut self, row: &Row) -> anyhow::Result<()> {
+        let mut statement = self.connection.statement(row.sql)?;
+        for (n, param) in row.params.iter().enumerate() {
+            let index = statement.parameter_index(&format!("${}", n + 1))?;
+            match param {
+                Param::Text(text) => statement.bind_text(index, text)?,
+                Param::Int(value) => statement.bind_i64(index, *value)?,
+                Param::Null => statement.bind_optional_text(index, None)?,
+            }
+        }
+        statement.run()
+    }
+
     /// Runs `sql` (one `?`, at most one row) for each key; returns the keys found with
     /// what `read` made of their row.
     fn lookup_each<'k, T>(

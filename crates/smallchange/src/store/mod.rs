@@ -15,6 +15,7 @@ pub mod contents;
 pub mod demo_seed;
 pub mod destinations;
 pub mod dialect;
+pub mod events;
 pub mod disputes;
 pub mod ewallet;
 pub mod gift_cards;

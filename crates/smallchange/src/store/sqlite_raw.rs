@@ -69,6 +69,12 @@ impl RawConnection {
         bail!("{sql}: {text}")
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+    pub fn changes(&self) -> u64 {
+        // SAFETY: open connection.
+        u64::try_from(unsafe { ffi::sqlite3_changes64(self.db) }).unwrap_or(0)
+    }
+
     /// The cached prepared statement for `sql`, preparing it on first use.
     pub fn statement(&mut self, sql: &str) -> anyhow::Result<Statement<'_>> {
         let stmt = match self.statements.get(sql) {

@@ -7,6 +7,7 @@
 
 pub mod bank;
 pub mod cashouts;
+pub mod events;
 pub mod ewallet;
 pub mod expiry;
 pub mod gift_card_notices;
@@ -35,6 +36,11 @@ pub struct Deps {
     pub secrets: Arc<Secrets>,
     /// The server's state, for handlers that move cash-outs on (see [`crate::services::cashout::flow`]).
     pub app: Context,
+}
+
+/// Every consumer of events the server runs (see [`events`]).
+pub fn subscribers(deps: &Deps) -> Vec<Arc<dyn events::Subscriber>> {
+    vec![Arc::new(webhooks::Announce::new(deps.db.clone()))]
 }
 
 /// Every job handler the server runs.

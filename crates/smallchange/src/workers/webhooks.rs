@@ -28,6 +28,35 @@ use crate::webhooks::{body, subscribed, DELIVERY_JOB, EVENT_JOB};
 /// Longest error kept in the delivery log, in characters.
 const DELIVERY_ERROR_LEN_MAX: usize = 300;
 
+/// Follows the events layer (see [`super::events`]): each event of a webhook type becomes
+/// a webhook event, with the same id and data, and its fan-out job.
+pub struct Announce {
+    _db: Db,
+}
+
+impl Announce {
+    pub fn new(db: Db) -> Announce {
+        Announce { _db: db }
+    }
+}
+
+impl super::events::Subscriber for Announce {
+    fn name(&self) -> &'static str {
+        "webhooks"
+    }
+
+    fn follow<'a>(&'a self, event: &'a crate::store::events::Stored) -> BoxFuture<'a, anyhow::Result<Vec<Row>>> {
+        Box::pin(async move {
+            if !crate::webhooks::EVENT_TYPES.contains(&event.kind.as_str()) {
+                return Ok(Vec::new());
+            }
+            let announced =
+                Event { id: event.id.clone(), event_type: event.kind.clone(), data: event.data(), created_at: event.at };
+            Ok(crate::webhooks::announcement(&event.tenant_id, &announced))
+        })
+    }
+}
+
 /// Runs `webhook_event` jobs: enqueues the event's deliveries.
 pub struct FanOut {
     db: Db,

@@ -94,6 +94,7 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec
     let shares: Vec<(ledger::AccountId, i64)> = legs.iter().map(|(_, a, amount)| (a.id.clone(), *amount)).collect();
     let first_hold = hold_id(tenant, cashout, 0);
     Ok(Unit {
+        guard: None,
         open: vec![clearing],
         read: shares.iter().map(|(id, _)| id.clone()).collect(),
         prior: vec![first_hold.clone()],
@@ -107,7 +108,7 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec
                     return Err(Refusal::new("insufficient_funds", message));
                 }
             }
-            Ok(Plan { transfers: linked(transfers.clone()), rows: rows.clone() })
+            Ok(Plan::new(linked(transfers.clone()), rows.clone()))
         }),
     })
 }
@@ -242,14 +243,15 @@ fn follow_up(transfers: Vec<Transfer>, rows: Vec<Row>, holds: Vec<TransferId>) -
     let mut prior = holds;
     prior.push(first.clone());
     Unit {
+        guard: None,
         open: Vec::new(),
         read: Vec::new(),
         prior,
         plan: Arc::new(move |book: &Book| {
             if book.transfer(&first).is_some() {
-                return Ok(Plan { transfers: Vec::new(), rows: vec![state_row.clone()] });
+                return Ok(Plan::new(Vec::new(), vec![state_row.clone()]));
             }
-            Ok(Plan { transfers: linked(transfers.clone()), rows: rows.clone() })
+            Ok(Plan::new(linked(transfers.clone()), rows.clone()))
         }),
     }
 }

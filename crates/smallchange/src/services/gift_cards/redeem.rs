@@ -197,6 +197,7 @@ fn redeem_unit(tenant: &str, user: &str, card: &Card, actor: &str, now: i64) -> 
     ];
     let card_id = card_account.id.clone();
     Ok(Unit {
+        guard: None,
         open: vec![pocket_account],
         read: vec![card_account.id],
         prior: Vec::new(),
@@ -205,7 +206,7 @@ fn redeem_unit(tenant: &str, user: &str, card: &Card, actor: &str, now: i64) -> 
             if book.account(&card_id).map_or(0, available) < value.minor_units() {
                 return Err(Refusal::new("card_already_redeemed", "the card has been redeemed"));
             }
-            Ok(Plan { transfers: vec![redeem.clone()], rows: rows.clone() })
+            Ok(Plan::new(vec![redeem.clone()], rows.clone()))
         }),
     })
 }

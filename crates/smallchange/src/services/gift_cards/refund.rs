@@ -98,6 +98,7 @@ impl Refund {
         let pocket_record = pocket_row(&self.tenant, &self.user, &self.destination, &to_account, self.at);
         let (from_id, to_id) = (gift_account.id.clone(), to_account.id.clone());
         Unit {
+            guard: None,
             open: vec![to_account],
             read: vec![gift_account.id],
             prior: Vec::new(),
@@ -122,7 +123,7 @@ impl Refund {
                     self.entry(&Pocket::Gift(self.card_id.clone()), -left, 0),
                     self.entry(&self.destination, left, 1),
                 ];
-                Ok(Plan { transfers: linked(vec![moved]), rows })
+                Ok(Plan::new(linked(vec![moved]), rows))
             }),
         }
     }
