@@ -85,12 +85,13 @@ impl Frontier {
     /// Reads what [`Frontier::to_bytes`] wrote.
     pub fn from_bytes(bytes: &[u8]) -> Result<Frontier, Error> {
         let length_error = Error::FrontierBytesLength { length: bytes.len() };
-        if bytes.len() < SIZE_BYTES || (bytes.len() - SIZE_BYTES) % HASH_BYTES != 0 {
+        if bytes.len() < SIZE_BYTES || !(bytes.len() - SIZE_BYTES).is_multiple_of(HASH_BYTES) {
             return Err(length_error);
         }
         let (size_bytes, hash_bytes) = bytes.split_at(SIZE_BYTES);
         let size = u64::from_be_bytes(size_bytes.try_into().expect("split at 8 bytes"));
-        let hashes = hash_bytes.chunks_exact(HASH_BYTES).map(|chunk| chunk.try_into().expect("32-byte chunk")).collect();
+        let hashes =
+            hash_bytes.chunks_exact(HASH_BYTES).map(|chunk| chunk.try_into().expect("32-byte chunk")).collect();
         Frontier::from_parts(size, hashes)
     }
 }

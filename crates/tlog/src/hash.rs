@@ -25,7 +25,7 @@ pub fn empty_root() -> Hash {
     Sha256::digest([]).into()
 }
 
-/// MTH(D[n]) written straight from RFC 6962 §2.1, for verifiers and tests that hold every
+/// `MTH(D[n])` written straight from RFC 6962 §2.1, for verifiers and tests that hold every
 /// leaf hash; the log itself uses [`crate::Frontier`] or [`crate::root_from_nodes`].
 pub fn root_of(leaves: &[Hash]) -> Hash {
     match leaves.len() {

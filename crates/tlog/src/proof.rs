@@ -1,6 +1,6 @@
 //! RFC 6962 §2.1.1 audit paths and §2.1.2 consistency proofs, built from stored nodes.
 //!
-//! A proof is a list of MTH(D[lo:hi]) values. We first work out which leaf ranges the RFC's
+//! A proof is a list of `MTH(D[lo:hi])` values. We first work out which leaf ranges the RFC's
 //! recursion asks for (the proof's shape, which depends only on the sizes), then read each
 //! range's hash from its complete, aligned subtrees. The same shape answers both "which
 //! nodes should I fetch" (`*_nodes`) and "build the proof" (`*_proof`), so the two cannot
@@ -31,7 +31,7 @@ pub fn inclusion_nodes(index: u64, size: u64) -> Result<Vec<(u8, u64)>, Error> {
     Ok(nodes_of(&inclusion_ranges(index, size)?))
 }
 
-/// PATH(index, D[size]) of RFC 6962 §2.1.1, nearest the leaf first.
+/// `PATH(index, D[size])` of RFC 6962 §2.1.1, nearest the leaf first.
 pub fn inclusion_proof(nodes: &impl Nodes, index: u64, size: u64) -> Result<Vec<Hash>, Error> {
     hashes_of(nodes, inclusion_ranges(index, size)?)
 }
@@ -41,7 +41,7 @@ pub fn consistency_nodes(from: u64, to: u64) -> Result<Vec<(u8, u64)>, Error> {
     Ok(nodes_of(&consistency_ranges(from, to)?))
 }
 
-/// PROOF(from, D[to]) of RFC 6962 §2.1.2; empty when `from` is 0 or equals `to`.
+/// `PROOF(from, D[to])` of RFC 6962 §2.1.2; empty when `from` is 0 or equals `to`.
 pub fn consistency_proof(nodes: &impl Nodes, from: u64, to: u64) -> Result<Vec<Hash>, Error> {
     hashes_of(nodes, consistency_ranges(from, to)?)
 }
@@ -56,7 +56,7 @@ pub fn root_from_nodes(nodes: &impl Nodes, size: u64) -> Result<Hash, Error> {
     range_hash(nodes, 0..size)
 }
 
-/// The leaf ranges whose hashes make up PATH(index, D[0:size]), nearest the leaf first.
+/// The leaf ranges whose hashes make up `PATH(index, D[0:size])`, nearest the leaf first.
 fn inclusion_ranges(index: u64, size: u64) -> Result<Vec<Range<u64>>, Error> {
     if index >= size {
         return Err(Error::LeafOutOfRange { index, size });
@@ -79,7 +79,7 @@ fn inclusion_ranges(index: u64, size: u64) -> Result<Vec<Range<u64>>, Error> {
     Ok(siblings)
 }
 
-/// The leaf ranges whose hashes make up PROOF(from, D[0:to]) (RFC 6962 §2.1.2 SUBPROOF).
+/// The leaf ranges whose hashes make up `PROOF(from, D[0:to])` (RFC 6962 §2.1.2 SUBPROOF).
 fn consistency_ranges(from: u64, to: u64) -> Result<Vec<Range<u64>>, Error> {
     if from > to {
         return Err(Error::SizesOutOfOrder { from, to });

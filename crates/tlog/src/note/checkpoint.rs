@@ -18,7 +18,7 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// "<origin>\n<size>\n<base64 root>\n" (std base64 with padding).
+    /// `"<origin>\n<size>\n<base64 root>\n"` (std base64 with padding).
     pub fn body(&self) -> String {
         format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root))
     }
@@ -40,7 +40,8 @@ impl Checkpoint {
 /// A decimal tree size, written the one way [`Checkpoint::body`] writes it.
 fn parse_size(line: &str) -> Result<u64, Error> {
     let malformed = Error::CheckpointMalformed("the size line is not a plain decimal number");
-    let canonical = !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) && (line == "0" || !line.starts_with('0'));
+    let canonical =
+        !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) && (line == "0" || !line.starts_with('0'));
     if !canonical {
         return Err(malformed);
     }

@@ -1,6 +1,6 @@
 //! Ed25519 note keys as C2SP `signed-note` names them. A key is known by its name and a
 //! 4-byte key id, the start of SHA-256(name || "\n" || 0x01 || public key); a verifier key
-//! is "<name>+<8 hex key id>+<base64(0x01 || public key)>", the string Go's
+//! is `<name>+<8 hex key id>+<base64(0x01 || public key)>`, the string Go's
 //! `note.NewVerifier` reads. The seed comes from the caller, so this crate needs no RNG.
 
 use std::fmt;
@@ -46,14 +46,14 @@ impl Signer {
         key_id(&self.name, &self.public_key())
     }
 
-    /// "<name>+<8 hex key id>+<base64(0x01 || public key)>", as sumdb/note reads it.
+    /// `<name>+<8 hex key id>+<base64(0x01 || public key)>`, as sumdb/note reads it.
     pub fn verifier_key(&self) -> String {
         let key_id: String = self.key_id().iter().map(|byte| format!("{byte:02x}")).collect();
         let typed_key = [&[ALGORITHM_ED25519][..], &self.public_key()].concat();
         format!("{}+{key_id}+{}", self.name, STANDARD.encode(typed_key))
     }
 
-    /// The signed note: body, blank line, "— <name> <base64(key id || signature)>\n", the
+    /// The signed note: body, blank line, `— <name> <base64(key id || signature)>\n`, the
     /// signature over the body bytes. The body must be note text: non-empty, ending in a
     /// newline, with no control characters but newlines (as [`super::Checkpoint::body`] is).
     pub fn sign(&self, body: &str) -> String {
@@ -79,7 +79,7 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Reads "<name>+<8 hex key id>+<base64(0x01 || public key)>"; refuses a key id that does
+    /// Reads `<name>+<8 hex key id>+<base64(0x01 || public key)>`; refuses a key id that does
     /// not match the name and key.
     pub fn from_verifier_key(vkey: &str) -> Result<Verifier, Error> {
         // The base64 part may itself contain '+', so split off only the first two fields.

@@ -1,5 +1,5 @@
 //! The C2SP `signed-note` wire format: the text, a blank line, then one line per signature,
-//! "— <key name> <base64(key id || signature)>". The signature covers the text including
+//! `— <key name> <base64(key id || signature)>`. The signature covers the text including
 //! its final newline but not the blank line. Reading follows Go's `note.Open`: the last
 //! blank line is the split, so the text itself may hold blank lines but the signatures may
 //! not.
@@ -28,7 +28,7 @@ pub(crate) fn is_valid_key_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c == '+' || c.is_whitespace())
 }
 
-/// "— <key name> <base64(key id || signature)>\n".
+/// `— <key name> <base64(key id || signature)>\n`.
 pub(crate) fn signature_line(key_name: &str, key_id: [u8; KEY_ID_BYTES], signature: &[u8]) -> String {
     let blob = [&key_id[..], signature].concat();
     format!("{SIGNATURE_LINE_PREFIX}{key_name} {}\n", STANDARD.encode(blob))
@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn a_note_splits_at_its_last_blank_line() {
-        let note = format!("{TEXT}\n{}{}", signature_line("a", [1, 2, 3, 4], &[9; 64]), signature_line("b", [5; 4], &[8]));
+        let note =
+            format!("{TEXT}\n{}{}", signature_line("a", [1, 2, 3, 4], &[9; 64]), signature_line("b", [5; 4], &[8]));
         let (text, lines) = split(&note).unwrap();
         assert_eq!(text, TEXT);
         assert_eq!(lines.len(), 2);
