@@ -6,19 +6,20 @@
 //! root or a proof. Keeping only complete, aligned subtrees in storage means every stored
 //! hash is final the moment it is written, so storage stays append-only like the log.
 //!
-//! - [`hash`]: leaf and node hashing, and the reference root of a list of leaves.
-//! - [`frontier`]: the right edge of the tree, enough to append and to compute the root.
-//! - [`proof`]: which stored nodes a proof needs, and the RFC 6962 proofs built from them.
-//! - [`verify`]: the RFC 9162 checks a client runs on those proofs.
+//! - `hash`: leaf and node hashing, and the reference root of a list of leaves.
+//! - `frontier`: the right edge of the tree, enough to append and to compute the root.
+//! - `subtree`: how a range of leaves splits into the complete nodes storage holds.
+//! - `proof`: which stored nodes a proof needs, and the RFC 6962 proofs built from them.
+//! - `verify`: the RFC 9162 checks a client runs on those proofs.
 //! - [`note`]: checkpoints in the C2SP `tlog-checkpoint` and `signed-note` formats.
 
 mod error;
-pub mod frontier;
-pub mod hash;
+mod frontier;
+mod hash;
 pub mod note;
-pub mod proof;
+mod proof;
 mod subtree;
-pub mod verify;
+mod verify;
 
 pub use error::Error;
 pub use frontier::Frontier;

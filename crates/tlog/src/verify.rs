@@ -1,5 +1,5 @@
 //! The client's side: RFC 9162 §2.1.3.2 and §2.1.4.2, which accept exactly the RFC 6962
-//! proofs [`crate::proof`] builds. Both walk a proof from the leaf end upwards, tracking
+//! proofs `proof` builds. Both walk a proof from the leaf end upwards, tracking
 //! the node's index (`node`) and the index of the last node on its level (`last`); a
 //! hash goes on the left when the node is a right child or the rightmost node of an
 //! unbalanced level.
@@ -32,7 +32,8 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
 
 /// Whether `proof` shows that the tree of `from` leaves with root `from_root` is a prefix of
 /// the tree of `to` leaves with root `to_root` (RFC 9162 §2.1.4.2). Equal sizes need an empty
-/// proof and equal roots; the empty tree is a prefix of every tree.
+/// proof and equal roots; the empty tree (whose root must be [`crate::empty_root`]) is a
+/// prefix of every tree, with an empty proof.
 pub fn verify_consistency(from: u64, to: u64, from_root: &Hash, to_root: &Hash, proof: &[Hash]) -> bool {
     if from > to {
         return false;
