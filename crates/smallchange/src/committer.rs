@@ -400,7 +400,7 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
         let tenants: BTreeSet<&str> = written.events.iter().map(|e| e.tenant.as_str()).collect();
         let tenants: Vec<&str> = tenants.into_iter().collect();
         let mut heads: BTreeMap<String, events::tree::TreeHead> = store.lock_trees(&tenants).await?.into_iter().collect();
-        let entries = events::tree::append(&mut heads, &written.events, now);
+        let entries = events::tree::append(&mut heads, &written.events, now)?;
         written.rows.extend(entries);
     }
     store.write(&writes, &records, now).await?;

@@ -47,3 +47,36 @@ CREATE TABLE event_cursors (
     next_idx BIGINT NOT NULL,
     PRIMARY KEY (subscriber, tenant_id)
 );
+
+-- The tree's complete inner nodes at every fourth level (4, 8, 12 …): with the leaves
+-- (`events.leaf_hash`) they give any node a proof needs from at most 16 stored hashes,
+-- at about one row per 15 entries. Only ever added, like the entries.
+CREATE TABLE audit_nodes (
+    tenant_id TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    idx BIGINT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, level, idx)
+);
+
+-- Signed checkpoints (C2SP tlog-checkpoint + signed-note), at least one a second while
+-- entries arrive and one at shutdown.
+CREATE TABLE audit_checkpoints (
+    tenant_id TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    root_hash TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    note TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, size)
+);
+
+-- The deployment's signing key (Ed25519): its seed sealed with the encryption key. The one
+-- with no `retired_at` signs; older ones stay so that old checkpoints still verify.
+CREATE TABLE audit_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    sealed_seed TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    retired_at BIGINT
+);

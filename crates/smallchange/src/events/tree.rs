@@ -9,20 +9,39 @@ use super::encoding::Entry;
 use super::Happened;
 use crate::unit::{Param, Row};
 
+/// Inner nodes kept at every `NODE_LEVEL_STEP`th level (see the `audit_nodes` table).
+pub const NODE_LEVEL_STEP: u8 = 4;
+
 /// A tenant's tree as the batch found it: how many entries, and its right edge.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TreeHead {
     pub size: u64,
-    /// The serialized frontier (see the `tlog` crate), hex; empty for an empty tree.
+    /// The serialized frontier (`tlog::Frontier::to_bytes`), hex; empty for an empty tree.
     pub frontier: String,
+}
+
+impl TreeHead {
+    pub fn frontier(&self) -> anyhow::Result<tlog::Frontier> {
+        if self.frontier.is_empty() {
+            return Ok(tlog::Frontier::new());
+        }
+        let frontier = tlog::Frontier::from_bytes(&hex::decode(&self.frontier)?)?;
+        anyhow::ensure!(frontier.size() == self.size, "the tree head's size and frontier disagree");
+        Ok(frontier)
+    }
 }
 
 /// Appends `events` (in commit order) to their tenants' trees; answers the rows that store
 /// the entries, the personal data beside them, and each changed tree head.
-pub fn append(heads: &mut BTreeMap<String, TreeHead>, events: &[Happened], now_us: i64) -> Vec<Row> {
+pub fn append(heads: &mut BTreeMap<String, TreeHead>, events: &[Happened], now_us: i64) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::with_capacity(events.len() + heads.len());
+    let mut frontiers = BTreeMap::new();
     for event in events {
         let head = heads.entry(event.tenant.clone()).or_default();
+        let frontier = match frontiers.entry(event.tenant.as_str()) {
+            std::collections::btree_map::Entry::Occupied(found) => found.into_mut(),
+            std::collections::btree_map::Entry::Vacant(slot) => slot.insert(head.frontier()?),
+        };
         let data = event.canonical_data();
         let entry = Entry {
             tenant: &event.tenant,
@@ -37,13 +56,26 @@ pub fn append(heads: &mut BTreeMap<String, TreeHead>, events: &[Happened], now_u
         let leaf = entry.leaf_hash();
         rows.push(entry_row(&entry, &leaf));
         rows.extend(event.personal.iter().map(|p| personal_row(event, p)));
+        for (level, index, hash) in frontier.append(leaf) {
+            if level > 0 && level % NODE_LEVEL_STEP == 0 {
+                rows.push(node_row(&event.tenant, level, index, &hash));
+            }
+        }
         head.size += 1;
     }
-    let touched: std::collections::BTreeSet<&str> = events.iter().map(|e| e.tenant.as_str()).collect();
-    for tenant in touched {
-        rows.push(head_row(tenant, &heads[tenant], now_us));
+    for (tenant, frontier) in frontiers {
+        let head = heads.get_mut(tenant).expect("a head for every tenant appended to");
+        head.frontier = hex::encode(frontier.to_bytes());
+        rows.push(head_row(tenant, head, now_us));
     }
-    rows
+    Ok(rows)
+}
+
+fn node_row(tenant: &str, level: u8, index: u64, hash: &[u8; 32]) -> Row {
+    Row {
+        sql: "INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ($1, $2, $3, $4)",
+        params: vec![tenant.into(), Param::Int(i64::from(level)), Param::Int(index as i64), hex::encode(hash).into()],
+    }
 }
 
 fn entry_row(entry: &Entry<'_>, leaf: &[u8; 32]) -> Row {
@@ -101,8 +133,10 @@ mod tests {
     #[test]
     fn each_tenant_counts_its_own_entries() {
         let mut heads = BTreeMap::new();
-        heads.insert("ten_a".to_string(), TreeHead { size: 5, frontier: String::new() });
-        let rows = append(&mut heads, &[event("ten_a"), event("ten_b"), event("ten_a")], 0);
+        let mut a = tlog::Frontier::new();
+        (0..5).for_each(|n| drop(a.append(tlog::leaf_hash(&[n]))));
+        heads.insert("ten_a".to_string(), TreeHead { size: 5, frontier: hex::encode(a.to_bytes()) });
+        let rows = append(&mut heads, &[event("ten_a"), event("ten_b"), event("ten_a")], 0).unwrap();
         assert_eq!(heads["ten_a"].size, 7);
         assert_eq!(heads["ten_b"].size, 1);
         let indexes: Vec<&Param> = rows.iter().filter(|r| r.sql.contains("INTO events")).map(|r| &r.params[1]).collect();
