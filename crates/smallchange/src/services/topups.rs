@@ -144,7 +144,6 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     let limit = policy.carrier_monthly_limit;
     let amount = amount.minor_units();
     Unit {
-        guard: None,
         open,
         read: Vec::new(),
         prior: Vec::new(),
