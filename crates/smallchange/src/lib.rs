@@ -28,7 +28,7 @@ pub mod services;
 pub mod signature;
 pub mod store;
 pub mod telemetry;
-pub mod ui;
 pub mod unit;
+pub mod web;
 pub mod webhooks;
 pub mod workers;
