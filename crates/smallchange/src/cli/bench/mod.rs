@@ -18,12 +18,12 @@ use ledger::{Account, AccountFlags, AccountId, Amount, Currency, Transfer, Trans
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use crate::app;
 use crate::committer::{Command, Committer, Output, Reply};
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::store::tenants::{self, Role};
 use crate::store::{self, Db};
-use crate::{app, on_tx};
 
 use self::cashout::{cashout_bench, CashoutArgs};
 use self::db::BenchDbArgs;
@@ -338,7 +338,7 @@ async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serd
         async move {
             let mut tx = db.begin().await?;
             for transfer in &transfers {
-                plain_transfer(&mut tx, transfer).await?;
+                store::plain_ledger::write(&mut tx, transfer).await?;
             }
             Ok(tx.commit().await?)
         }
@@ -402,37 +402,6 @@ impl Load<'_> {
         bar.finish_and_clear();
         Ok((samples, started.elapsed()))
     }
-}
-
-/// The row writes of one transfer, one statement each: insert it, update both accounts.
-async fn plain_transfer(tx: &mut store::Tx, t: &Transfer) -> anyhow::Result<()> {
-    let amount = t.amount.expect("bench transfers have amounts").minor_units();
-    let debit = t.debit_account.as_ref().expect("bench transfers have accounts").0.as_str();
-    let credit = t.credit_account.as_ref().expect("bench transfers have accounts").0.as_str();
-    on_tx!(tx, |c, _d| {
-        sqlx::query(
-            "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, flags, \
-             pending_id, timeout_s, created_at) VALUES ($1, $2, $3, $4, 'KRW', 1, 0, NULL, 0, $5)",
-        )
-        .bind(t.id.0.as_str())
-        .bind(debit)
-        .bind(credit)
-        .bind(amount)
-        .bind(store::now_us())
-        .execute(&mut *c)
-        .await?;
-        sqlx::query("UPDATE ledger_accounts SET debits_posted = debits_posted + $1 WHERE id = $2")
-            .bind(amount)
-            .bind(debit)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("UPDATE ledger_accounts SET credits_posted = credits_posted + $1 WHERE id = $2")
-            .bind(amount)
-            .bind(credit)
-            .execute(&mut *c)
-            .await?;
-    });
-    Ok(())
 }
 
 async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<serde_json::Value> {
