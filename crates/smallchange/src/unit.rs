@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use ledger::{Account, AccountId, Amount, Book, Currency, Transfer, TransferFlags, TransferId, TransferResult};
 
+use crate::domain::pocket::PocketAccount;
 use crate::events::Happened;
-use crate::store::wallet::PocketAccount;
 
 /// Plans a unit's transfers and rows from the current state of the accounts it named.
 pub type Planner = dyn Fn(&Book) -> Result<Plan, Refusal> + Send + Sync;

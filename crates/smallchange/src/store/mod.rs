@@ -26,6 +26,7 @@ pub mod ledger;
 pub mod payments;
 pub mod payout_batches;
 pub mod pickup;
+pub mod plain_ledger;
 pub mod sqlite_raw;
 pub mod stuck_steps;
 pub mod tenants;

@@ -2,6 +2,8 @@
 //! Every command that touches the database takes `--db URL`. A failure is printed as
 //! `error: <what>` and, when there is a fix, `  hint: <fix>` (see [`failure`]).
 
+pub mod bench;
+pub mod demo;
 mod failure;
 mod table;
 
@@ -13,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Settings;
 use crate::store::tenants::{self, Role};
 use crate::store::{self, Db};
-use crate::{app, bench, demo, telemetry};
+use crate::{app, telemetry};
 pub use failure::{shown_url, Failure};
 
 #[derive(Parser)]
@@ -332,7 +334,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { command } => {
             // First: the init in `settings` then keeps this quieter subscriber.
             telemetry::init_for_bench(Settings::load(config.map(PathBuf::as_path))?.log_format == "json");
-            // Never the configured database: bench picks its own, see `bench_db`.
+            // Never the configured database: bench picks its own, see `bench::db`.
             let settings = settings(config, &DbArg { db: None })?;
             bench::run(command, settings).await?;
         }
