@@ -612,7 +612,7 @@ async fn put_auto(
     let request: AutoCashoutRequest = parse_json(&body)?;
     let choice =
         Choice { enabled: request.enabled, threshold: request.threshold, destination_id: request.destination_id };
-    Ok(Json(auto_response(auto::set(&app, operator.tenant_id(), &user_id, choice).await?)))
+    Ok(Json(auto_response(auto::set(&app, &operator.actor(), operator.tenant_id(), &user_id, choice).await?)))
 }
 
 /// A user's auto-cash-out setting.

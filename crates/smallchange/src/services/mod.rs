@@ -20,6 +20,7 @@ pub mod operator;
 pub mod page;
 pub mod payments;
 pub mod review;
+pub mod tenants;
 pub mod topups;
 pub mod users;
 pub mod wallet_access;

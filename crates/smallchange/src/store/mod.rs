@@ -16,6 +16,7 @@ pub mod demo_seed;
 pub mod destinations;
 pub mod dialect;
 pub mod disputes;
+pub mod erasure;
 pub mod events;
 pub mod ewallet;
 pub mod gift_cards;
