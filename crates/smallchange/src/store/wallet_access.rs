@@ -104,10 +104,18 @@ pub fn code_row(code: &NewCode<'_>) -> Row {
 /// already; with `used_at`, also uses it up (the right code). The guard every try stands
 /// on: of racing tries, no more than `attempts_max` count, and one uses the code.
 pub fn try_code_row(id: &str, attempts_max: i64, used_at: Option<i64>) -> Row {
-    Row {
-        sql: "UPDATE wallet_sign_in_codes SET attempts = attempts + 1, used_at = $1 \
-              WHERE id = $2 AND used_at IS NULL AND attempts < $3",
-        params: vec![used_at.into(), id.into(), attempts_max.into()],
+    match used_at {
+        Some(at) => Row {
+            sql: "UPDATE wallet_sign_in_codes SET attempts = attempts + 1, used_at = $1 \
+                  WHERE id = $2 AND used_at IS NULL AND attempts < $3",
+            params: vec![at.into(), id.into(), attempts_max.into()],
+        },
+        // Not `used_at = NULL` bound as a parameter: PostgreSQL would take it for text.
+        None => Row {
+            sql: "UPDATE wallet_sign_in_codes SET attempts = attempts + 1 \
+                  WHERE id = $1 AND used_at IS NULL AND attempts < $2",
+            params: vec![id.into(), attempts_max.into()],
+        },
     }
 }
 
