@@ -27,7 +27,8 @@ use crate::services::cashout::quote::{Ask, Wanted};
 use crate::services::{Error, Kind};
 use crate::web::page::{self, SignedPost};
 use crate::web::visitor::Signed;
-use crate::web::{i18n, Ui};
+use crate::people::i18n;
+use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new()
