@@ -18,7 +18,7 @@ use crate::context::Context;
 use crate::crypto::Secrets;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::services::limits::RateLimiter;
+use crate::limits::RateLimiter;
 use crate::store::Db;
 use crate::workers;
 

@@ -26,7 +26,8 @@ use crate::services::balances::{self, StatementLine, StatementPage};
 use crate::services::cashout::view;
 use crate::services::Error;
 use crate::web::visitor::Signed;
-use crate::web::{i18n, page, Ui};
+use crate::people::i18n;
+use crate::web::{page, Ui};
 
 pub fn router() -> Router<Ui> {
     Router::new().route("/wallet/activity", get(activity)).route("/wallet/activity.csv", get(download))

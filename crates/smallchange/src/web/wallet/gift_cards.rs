@@ -26,7 +26,8 @@ use crate::services::gift_cards::{self, OwnCard, Redeemed};
 use crate::services::Kind;
 use crate::web::page::{self, SignedPost};
 use crate::web::visitor::Signed;
-use crate::web::{i18n, Ui};
+use crate::people::i18n;
+use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new()
