@@ -2,6 +2,8 @@
 //! itself is shown once, at creation, and never kept. What is kept besides is its
 //! non-secret start ([`secret_prefix`]), so a person can tell which key is which.
 
+use rand::distributions::Alphanumeric;
+use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use super::Db;
