@@ -21,6 +21,7 @@ pub mod public_net;
 pub mod rails;
 pub mod services;
 pub mod signature;
+pub mod status;
 pub mod store;
 pub mod telemetry;
 pub mod unit;

@@ -1,7 +1,8 @@
 //! The error every use case answers with when it cannot do what was asked: what kind of
 //! failure it is, a stable machine-readable `code` (`insufficient_funds`, `otp_locked` …),
-//! a message in words, and the input field at fault. No HTTP in it: `http/error.rs` maps
-//! each kind to a status in one table, and a page or the CLI may show it its own way.
+//! a message in words, and the input field at fault. No HTTP in it: `status.rs` maps each
+//! kind to a status in one table, which the API (`http/error.rs`) and the pages share, and
+//! a page or the CLI may show it its own way.
 //!
 //! Callers' mistakes carry their code; anything else is `internal`, logged with its cause
 //! chain where it is made and never shown.
