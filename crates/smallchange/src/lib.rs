@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod ids;
+pub mod limits;
 pub mod metrics;
 pub mod people;
 pub mod public_net;

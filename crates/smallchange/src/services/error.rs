@@ -9,6 +9,7 @@
 
 use crate::committer::CommitError;
 use crate::domain::Invalid;
+use crate::limits::TooMany;
 
 /// What kind of failure an [`Error`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +140,13 @@ impl From<anyhow::Error> for Error {
 impl From<Invalid> for Error {
     fn from(invalid: Invalid) -> Error {
         Error::invalid(invalid.code, invalid.message, invalid.param)
+    }
+}
+
+/// A guard against guessing turned the try away: wait, then try again.
+impl From<TooMany> for Error {
+    fn from(refused: TooMany) -> Error {
+        Error::rate_limited(refused.wait, refused.what)
     }
 }
 
