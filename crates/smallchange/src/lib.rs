@@ -6,6 +6,7 @@
 //! response, with workers picking up what happens later.
 
 pub mod app;
+pub mod assets;
 pub mod cli;
 pub mod clock;
 pub mod committer;

@@ -12,8 +12,8 @@ use minijinja::{context, Value};
 use serde::de::DeserializeOwned;
 
 use super::visitor::{Signed, Visitor};
-use super::{i18n, templates, Ui};
-use crate::people::Lang;
+use super::{templates, Ui};
+use crate::people::{i18n, Lang};
 use crate::services::{Error, Kind};
 use crate::status;
 
