@@ -10,8 +10,8 @@ use crate::clock::Clock;
 use crate::committer::Committer;
 use crate::config::Settings;
 use crate::crypto::Secrets;
-use crate::metrics::Metrics;
 use crate::limits::Guards;
+use crate::metrics::Metrics;
 use crate::store::Db;
 
 /// The shared context of services and workers; cheap to clone.

@@ -9,12 +9,8 @@ use super::Invalid;
 /// A known currency from its ISO 4217 code.
 pub fn parse_currency(code: &str, param: String) -> Result<Currency, Invalid> {
     Currency::parse(code).map_err(|e| match e {
-        CurrencyError::Malformed => {
-            Invalid::new("invalid_currency", "currency is an ISO 4217 code such as KRW", param)
-        }
-        CurrencyError::Unknown => {
-            Invalid::new("unknown_currency", format!("currency {code} is not supported"), param)
-        }
+        CurrencyError::Malformed => Invalid::new("invalid_currency", "currency is an ISO 4217 code such as KRW", param),
+        CurrencyError::Unknown => Invalid::new("unknown_currency", format!("currency {code} is not supported"), param),
     })
 }
 

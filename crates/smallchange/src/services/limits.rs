@@ -17,18 +17,17 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
     use std::sync::Arc;
 
-    use super::*;
-    use crate::limits::{CODE_GUESSES_PERSON_BURST, LINK_FAILURES_BURST};
-    use crate::services::{Actor, Error};
     use crate::clock::Clock;
     use crate::committer::Committer;
     use crate::config::Settings;
     use crate::context::Context;
     use crate::crypto::Secrets;
     use crate::domain::gift_card::Presented;
+    use crate::limits::{CODE_GUESSES_PERSON_BURST, LINK_FAILURES_BURST};
     use crate::metrics::Metrics;
     use crate::services::cashout::receipt_link::{self, Refused};
     use crate::services::{gift_cards, Kind};
+    use crate::services::{Actor, Error};
     use crate::store::Db;
 
     /// A context on a fresh SQLite database, as a second door (a page, a worker) has it.

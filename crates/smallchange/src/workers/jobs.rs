@@ -18,8 +18,8 @@ use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::store::jobs::{self, Backoff, Job};
 pub use crate::store::jobs::RunnerSettings;
+use crate::store::jobs::{self, Backoff, Job};
 use crate::store::{self, Db};
 
 /// Longest the runner waits at shutdown for the jobs in flight.

@@ -21,13 +21,13 @@ use serde::{Deserialize, Serialize};
 use crate::domain::cashout_policy::Speed;
 use crate::domain::destination::Destination;
 use crate::domain::pocket::Pocket;
+use crate::people::i18n;
 use crate::people::Lang;
 use crate::services::cashout::mine::{self, QuoteShown};
 use crate::services::cashout::quote::{Ask, Wanted};
 use crate::services::{Error, Kind};
 use crate::web::page::{self, SignedPost};
 use crate::web::visitor::Signed;
-use crate::people::i18n;
 use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
