@@ -17,6 +17,7 @@ both_backends!(refusals_and_replays_leave_no_event, super::refusals_and_replays_
 both_backends!(a_ledger_request_is_one_event, super::a_ledger_request_is_one_event_on);
 both_backends!(erasing_a_person_keeps_their_money_records, super::erasing_a_person_keeps_their_money_records_on);
 both_backends!(every_use_case_records_one_event, super::every_use_case_records_one_event_on);
+both_backends!(erasure_waits_for_an_open_cash_out, super::erasure_waits_for_an_open_cash_out_on);
 
 /// Every event of the server's tenant, oldest first.
 async fn all_events(server: &TestServer) -> Vec<Stored> {
@@ -301,5 +302,26 @@ async fn every_use_case_records_one_event_on(backend: Backend) {
     let issued = &about(&server, card_id).await[0];
     assert!(!issued.data.contains(code), "the code is never recorded");
     assert_eq!(moved(&about(&server, card_id).await[1].data()), 10_000);
+    server.stop().await;
+}
+
+async fn erasure_waits_for_an_open_cash_out_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let user = server.create_user(8).await;
+    let kyc = json!({"level": "verified", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "id-1"});
+    assert_eq!(server.post(&format!("/v1/users/{user}/kyc"), kyc).await.0, 200);
+    let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "김민지"});
+    let (status, destination) = server.post(&format!("/v1/users/{user}/payout-destinations"), bank).await;
+    assert_eq!(status, 200, "{destination}");
+    server.topup(&user, "bank_transfer", 50_000).await;
+    let body = json!({"amount": 10_000, "currency": "KRW", "destination_id": destination["id"]});
+    let (status, quote) = server.post(&format!("/v1/users/{user}/cashout-quotes"), body).await;
+    assert_eq!(status, 200, "{quote}");
+    let (status, cashout) = server.post("/v1/cashouts", json!({"quote_id": quote["id"]})).await;
+    assert_eq!(status, 200, "{cashout}");
+    let refused = erase_now(&server, &user).await.expect_err("an open cash-out stops the erasure");
+    assert_eq!(refused.code(), "open_cashout", "{}", refused.message());
+    assert!(refused.message().contains(cashout["id"].as_str().unwrap()), "{}", refused.message());
+    assert!(personal_rows(&server, &user).await > 0, "nothing was erased");
     server.stop().await;
 }
