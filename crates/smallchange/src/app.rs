@@ -132,7 +132,7 @@ async fn serve(
     ];
     let mut until = stopped.clone();
     // With each connection's address: some limits are per client address (receipt links).
-    let pages = crate::ui::router(state.ctx.clone());
+    let pages = crate::web::router(state.ctx.clone());
     let service = http::router(state, pages).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {

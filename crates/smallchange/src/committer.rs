@@ -28,7 +28,7 @@ use crate::store::idempotency::{NewRecord, StoredResponse};
 use crate::store::sqlite_raw::RawConnection;
 use crate::store::wallet::Wallets;
 use crate::store::{self, Db};
-use crate::unit::{self, Refusal, Unit, UnitOutput, WalletOf, WalletUnit, Written};
+use crate::unit::{self, GuardedUnit, Refusal, Unit, UnitOutput, WalletOf, WalletUnit, Written};
 
 /// How the committer batches.
 #[derive(Clone, Debug)]
@@ -52,6 +52,8 @@ pub enum Command {
     Unit(Unit),
     /// The same, planned from a user's pockets read in the batch's transaction.
     Wallet(WalletUnit),
+    /// A unit standing on a conditional change (see [`GuardedUnit`]).
+    Guarded(GuardedUnit),
     /// A low-level ledger request recorded as one event (see [`ledger_event`]).
     Recorded(Box<Command>, Happened),
 }
@@ -59,6 +61,12 @@ pub enum Command {
 impl From<Unit> for Command {
     fn from(unit: Unit) -> Command {
         Command::Unit(unit)
+    }
+}
+
+impl From<GuardedUnit> for Command {
+    fn from(unit: GuardedUnit) -> Command {
+        Command::Guarded(unit)
     }
 }
 
@@ -75,6 +83,7 @@ impl Command {
             Command::Transfers(transfers) => transfers.len(),
             Command::Unit(unit) => unit.events(),
             Command::Wallet(unit) => unit.events(),
+            Command::Guarded(guarded) => guarded.unit.events() + 1,
             Command::Recorded(command, _) => command.events() + 1,
         }
     }
@@ -302,7 +311,7 @@ fn touched(batch: &[Job]) -> Touched<'_> {
                     }
                 }
             }
-            Command::Unit(unit) => {
+            Command::Unit(unit) | Command::Guarded(GuardedUnit { unit, .. }) => {
                 touched.accounts.extend(unit.open.iter().map(|a| a.id.0.as_str()));
                 touched.accounts.extend(unit.read.iter().map(|a| a.0.as_str()));
                 // Loaded like pending transfers: with their accounts and whether they are resolved,
@@ -399,7 +408,8 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
     if !written.events.is_empty() {
         let tenants: BTreeSet<&str> = written.events.iter().map(|e| e.tenant.as_str()).collect();
         let tenants: Vec<&str> = tenants.into_iter().collect();
-        let mut heads: BTreeMap<String, events::tree::TreeHead> = store.lock_trees(&tenants).await?.into_iter().collect();
+        let mut heads: BTreeMap<String, events::tree::TreeHead> =
+            store.lock_trees(&tenants).await?.into_iter().collect();
         let entries = events::tree::append(&mut heads, &written.events, now)?;
         written.rows.extend(entries);
     }
@@ -425,7 +435,7 @@ async fn run_guards(
     for job in batch {
         let repeated = job.idempotency.as_ref().is_some_and(|i| answered.contains_key(&i.scoped_key));
         let guard = match job.command.inner() {
-            Command::Unit(unit) if !repeated => unit.guard.as_ref(),
+            Command::Guarded(guarded) if !repeated => Some(&guarded.guard),
             _ => None,
         };
         guarded.push(match guard {
@@ -493,7 +503,9 @@ fn run_command(book: &mut Book, command: &Command, wallets: &Wallets, written: &
             Output::Accounts(accounts.iter().map(|a| book.create_account(a.clone())).collect())
         }
         Command::Transfers(transfers) => Output::Transfers(book.apply(transfers)),
-        Command::Unit(unit) => Output::Unit(unit::apply(book, unit, written)),
+        Command::Unit(unit) | Command::Guarded(GuardedUnit { unit, .. }) => {
+            Output::Unit(unit::apply(book, unit, written))
+        }
         Command::Wallet(unit) => {
             let pockets = wallets.get(&unit.wallet).and_then(Option::as_deref);
             Output::Unit(unit::apply_wallet(book, unit, pockets, written))

@@ -6,17 +6,12 @@
 //! response, with workers picking up what happens later.
 
 pub mod app;
-pub mod bench;
-pub mod bench_cashout;
-pub mod bench_db;
-pub mod bench_wallet;
 pub mod cli;
 pub mod clock;
 pub mod committer;
 pub mod config;
 pub mod context;
 pub mod crypto;
-pub mod demo;
 pub mod domain;
 pub mod events;
 pub mod http;
@@ -29,7 +24,7 @@ pub mod services;
 pub mod signature;
 pub mod store;
 pub mod telemetry;
-pub mod ui;
 pub mod unit;
+pub mod web;
 pub mod webhooks;
 pub mod workers;

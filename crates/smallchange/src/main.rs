@@ -1,4 +1,4 @@
-//! The `smallchange` binary: only glue; see `cli.rs`.
+//! The `smallchange` binary: only glue; see `cli/mod.rs`.
 
 fn main() -> std::process::ExitCode {
     smallchange::cli::main()

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use ledger::{Account, AccountId, Amount, Book, Currency, Transfer, TransferFlags, TransferId, TransferResult};
 
+use crate::domain::pocket::PocketAccount;
 use crate::events::Happened;
-use crate::store::wallet::PocketAccount;
 
 /// Plans a unit's transfers and rows from the current state of the accounts it named.
 pub type Planner = dyn Fn(&Book) -> Result<Plan, Refusal> + Send + Sync;
@@ -28,11 +28,16 @@ pub struct Unit {
     /// and pending transfers it may post or void.
     pub prior: Vec<TransferId>,
     pub plan: Arc<Planner>,
-    /// A conditional change the unit stands on (a cash-out's status moving on): run first,
-    /// in the batch's transaction; if it changes no row, the unit is refused and nothing
-    /// of it is written. If it changes its row, the unit's money and rows commit with it
-    /// or, should they fail, the change is rolled back with them.
-    pub guard: Option<Guard>,
+}
+
+/// A unit that stands on a conditional change (a cash-out's status moving on): the guard
+/// runs first, in the batch's transaction; if it changes no row, the unit is refused and
+/// nothing of it is written. If it changes its row, the unit's money and rows commit with
+/// it or, should they fail, the change is rolled back with them.
+#[derive(Clone, Debug)]
+pub struct GuardedUnit {
+    pub unit: Unit,
+    pub guard: Guard,
 }
 
 /// An `UPDATE … WHERE <condition>` that must change exactly one row, and the refusal to
@@ -54,7 +59,7 @@ impl Unit {
     /// A unit whose transfers and rows do not depend on any balance.
     pub fn fixed(open: Vec<Account>, read: Vec<AccountId>, transfers: Vec<Transfer>, rows: Vec<Row>) -> Unit {
         let plan = Arc::new(move |_: &Book| Ok(Plan::new(transfers.clone(), rows.clone())));
-        Unit { open, read, prior: Vec::new(), plan, guard: None }
+        Unit { open, read, prior: Vec::new(), plan }
     }
 
     /// The unit, recording `event` whenever it succeeds.
@@ -64,10 +69,9 @@ impl Unit {
         self
     }
 
-    /// The unit, standing on `guard` (see [`Unit::guard`]).
-    pub fn with_guard(mut self, guard: Guard) -> Unit {
-        self.guard = Some(guard);
-        self
+    /// The unit, standing on `guard` (see [`GuardedUnit`]).
+    pub fn with_guard(self, guard: Guard) -> GuardedUnit {
+        GuardedUnit { unit: self, guard }
     }
 
     /// How many events the unit may add to a batch, for the batch size limit.

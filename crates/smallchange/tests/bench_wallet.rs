@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use smallchange::bench_wallet::{wallet_bench, WalletArgs};
+use smallchange::cli::bench::wallet::{wallet_bench, WalletArgs};
 use support::{fresh_db, Backend};
 
 both_backends!(the_wallet_benchmark_pays_and_transfers, super::the_wallet_benchmark_pays_and_transfers_on);
@@ -15,7 +15,7 @@ const PAYMENTS: u64 = 48;
 const HISTORY: u64 = 40;
 const HISTORY_WINDOW: u64 = 10;
 
-/// The benchmark is given a fresh database of the test's (`bench_db`, which picks it on
+/// The benchmark is given a fresh database of the test's (`cli::bench::db`, which picks it on
 /// the command line, is tested in tests/cli.rs).
 async fn the_wallet_benchmark_pays_and_transfers_on(backend: Backend) {
     let db = fresh_db(backend).await;

@@ -915,8 +915,8 @@ both_backends!(the_cash_out_benchmark_runs_the_whole_path, super::the_cash_out_b
 async fn the_cash_out_benchmark_runs_the_whole_path_on(backend: Backend) {
     let db = fresh_db(backend).await;
     let settings = support::test_settings(&db);
-    let args = smallchange::bench_cashout::CashoutArgs { db: Default::default(), cashouts: 12, connections: 4 };
-    let line = smallchange::bench_cashout::cashout_bench(args, settings).await.expect("the benchmark runs");
+    let args = smallchange::cli::bench::cashout::CashoutArgs { db: Default::default(), cashouts: 12, connections: 4 };
+    let line = smallchange::cli::bench::cashout::cashout_bench(args, settings).await.expect("the benchmark runs");
     assert_eq!((line["bench"].as_str(), line["cashouts"].as_u64()), (Some("cashout"), Some(12)), "{line}");
     assert!(line["cashouts_per_s"].as_f64().is_some_and(|rate| rate > 0.0), "{line}");
     assert!(line["all_paid_s"].as_f64().is_some(), "{line}");

@@ -34,6 +34,13 @@ impl Default for RefundRule {
     }
 }
 
+/// What a gift-card pocket's card says about refunding its remainder.
+#[derive(Clone, Copy, Debug)]
+pub struct GiftTerms {
+    pub face_value: i64,
+    pub rule: RefundRule,
+}
+
 impl RefundRule {
     /// The share of `face_value` that must be used before the remainder is refundable.
     pub fn threshold_bps(&self, face_value: i64) -> i64 {

@@ -12,6 +12,8 @@
 
 use ledger::{Account, AccountFlags, AccountId, Currency};
 
+use super::gift_card::GiftTerms;
+
 /// Ledger codes of the wallet's accounts and transfers, to tell them apart in the books.
 pub mod codes {
     pub const POCKET: u16 = 100;
@@ -34,6 +36,28 @@ pub mod codes {
     pub const CASHOUT_SENT: u16 = 124;
     pub const DISPUTE_ADJUSTMENT: u16 = 125;
     pub const CASHOUT_RETURN: u16 = 126;
+}
+
+/// A pocket account of a user, with its gift card's terms if it is one (read by
+/// `store::wallet`, planned on by the committer's units).
+#[derive(Clone, Debug)]
+pub struct PocketAccount {
+    pub pocket: Pocket,
+    pub account: Account,
+    pub gift_card_expires_at: Option<i64>,
+    pub gift_card: Option<GiftTerms>,
+}
+
+impl PocketAccount {
+    /// What can be spent or withdrawn now: credits less debits, holds included.
+    pub fn available(&self) -> i64 {
+        available(&self.account)
+    }
+}
+
+/// An account's credits less all its debits, posted and pending.
+pub fn available(account: &Account) -> i64 {
+    account.credits_posted.minor_units() - account.debits_posted.minor_units() - account.debits_pending.minor_units()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

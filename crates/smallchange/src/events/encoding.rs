@@ -51,9 +51,8 @@ impl Entry<'_> {
 pub fn time_text(at_us: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_us) * 1_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     at.format(&format).expect("a UTC time formats")
 }
 

@@ -139,7 +139,8 @@ mod tests {
         let rows = append(&mut heads, &[event("ten_a"), event("ten_b"), event("ten_a")], 0).unwrap();
         assert_eq!(heads["ten_a"].size, 7);
         assert_eq!(heads["ten_b"].size, 1);
-        let indexes: Vec<&Param> = rows.iter().filter(|r| r.sql.contains("INTO events")).map(|r| &r.params[1]).collect();
+        let indexes: Vec<&Param> =
+            rows.iter().filter(|r| r.sql.contains("INTO events")).map(|r| &r.params[1]).collect();
         assert_eq!(indexes, [&Param::Int(5), &Param::Int(0), &Param::Int(6)]);
     }
 }

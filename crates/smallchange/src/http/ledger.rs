@@ -20,9 +20,9 @@ use super::idempotency;
 use super::AppState;
 use crate::committer::{Command, Output, Reply};
 use crate::config::Settings;
+pub(super) use crate::domain::money::{parse_amount, parse_currency};
 use crate::events::{Happened, Kind};
 use serde_json::json;
-pub(super) use crate::domain::money::{parse_amount, parse_currency};
 
 pub fn router() -> Router<AppState> {
     Router::new()

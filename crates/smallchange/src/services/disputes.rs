@@ -62,7 +62,6 @@ pub fn adjustment_unit(
     let first = transfers[0].id.clone();
     let state_row = rows[0].clone();
     Ok(Unit {
-        guard: None,
         open,
         read: Vec::new(),
         prior: vec![first.clone()],

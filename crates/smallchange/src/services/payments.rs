@@ -251,7 +251,6 @@ fn refund_unit(
     let tenant = tenant.to_string();
     open.extend([counter, counter_source]);
     Ok(Unit {
-        guard: None,
         open,
         read: vec![merchant.id],
         prior: Vec::new(),

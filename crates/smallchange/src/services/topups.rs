@@ -13,9 +13,9 @@ use crate::context::Context;
 use crate::domain::pocket::{self, codes, Pocket, Source};
 use crate::domain::policy::WalletPolicy;
 use crate::domain::topup::TopupOrder;
-use crate::store::topups::TopupRecord;
+use crate::store::topups::{self, TopupRecord};
 use crate::store::wallet::{pocket_row, NewEntry};
-use crate::unit::{linked, transfer, Param, Plan, Refusal, Row, Unit, UnitOutput};
+use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput};
 
 /// A top-up as it was made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,8 +114,10 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     let (amount, currency) = (topup.amount, topup.currency);
     let credit_id = format!("{tenant}/{}", topup.id);
     let credit = transfer(credit_id, &source_account.id, &pocket_account.id, amount, currency, codes::TOPUP);
-    let mut rows =
-        vec![pocket_row(tenant, &topup.user, &topup.pocket, &pocket_account, topup.at), topup_row(tenant, topup)];
+    let mut rows = vec![
+        pocket_row(tenant, &topup.user, &topup.pocket, &pocket_account, topup.at),
+        topups::row(tenant, &record_of(topup)),
+    ];
     let entry = NewEntry {
         tenant,
         user: &topup.user,
@@ -144,7 +146,6 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     let limit = policy.carrier_monthly_limit;
     let amount = amount.minor_units();
     Unit {
-        guard: None,
         open,
         read: Vec::new(),
         prior: Vec::new(),
@@ -162,22 +163,18 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     }
 }
 
-fn topup_row(tenant: &str, topup: &Topup) -> Row {
-    Row {
-        sql: "INSERT INTO topups (id, tenant_id, user_id, source, refund_of, pocket, amount, currency, reference, \
-              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        params: vec![
-            topup.id.as_str().into(),
-            tenant.into(),
-            topup.user.as_str().into(),
-            topup.source.as_str().into(),
-            Param::from(topup.refund_of.map(Source::as_str)),
-            topup.pocket.name().into(),
-            topup.amount.minor_units().into(),
-            topup.currency.code().into(),
-            topup.reference.as_str().into(),
-            topup.at.into(),
-        ],
+/// The top-up as the row `store::topups` writes for it (the reverse of [`read_back`]).
+fn record_of(topup: &Topup) -> TopupRecord {
+    TopupRecord {
+        id: topup.id.clone(),
+        user_id: topup.user.clone(),
+        source: topup.source.as_str().to_string(),
+        refund_of: topup.refund_of.map(|source| source.as_str().to_string()),
+        pocket: topup.pocket.name(),
+        amount: topup.amount.minor_units(),
+        currency: topup.currency.code().to_string(),
+        reference: topup.reference.clone(),
+        created_at: topup.at,
     }
 }
 

@@ -120,7 +120,12 @@ pub async fn advance(tx: &mut Tx, subscriber: &str, tenant: &str, from: u64, to:
         super::execute(
             tx,
             "UPDATE event_cursors SET next_idx = $1 WHERE subscriber = $2 AND tenant_id = $3 AND next_idx = $4",
-            &[crate::unit::Param::Int(to as i64), subscriber.into(), tenant.into(), crate::unit::Param::Int(from as i64)],
+            &[
+                crate::unit::Param::Int(to as i64),
+                subscriber.into(),
+                tenant.into(),
+                crate::unit::Param::Int(from as i64),
+            ],
         )
         .await?
     };

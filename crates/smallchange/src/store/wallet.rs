@@ -8,38 +8,12 @@ use ledger::Account;
 
 use super::ledger::{account_from_row, AccountRow, ACCOUNT_COLUMNS};
 use super::{Db, Tx};
+pub use crate::domain::gift_card::GiftTerms;
 use crate::domain::gift_card::RefundRule;
 use crate::domain::pocket::Pocket;
+pub use crate::domain::pocket::{available, PocketAccount};
 use crate::unit::{Row, WalletOf};
 use crate::{on_db, on_tx};
-
-/// A pocket account of a user, with its gift card's terms if it is one.
-#[derive(Clone, Debug)]
-pub struct PocketAccount {
-    pub pocket: Pocket,
-    pub account: Account,
-    pub gift_card_expires_at: Option<i64>,
-    pub gift_card: Option<GiftTerms>,
-}
-
-/// What a gift-card pocket's card says about refunding its remainder.
-#[derive(Clone, Copy, Debug)]
-pub struct GiftTerms {
-    pub face_value: i64,
-    pub rule: RefundRule,
-}
-
-impl PocketAccount {
-    /// What can be spent or withdrawn now: credits less debits, holds included.
-    pub fn available(&self) -> i64 {
-        available(&self.account)
-    }
-}
-
-/// An account's credits less all its debits, posted and pending.
-pub fn available(account: &Account) -> i64 {
-    account.credits_posted.minor_units() - account.debits_posted.minor_units() - account.debits_pending.minor_units()
-}
 
 /// Every pocket account `user` has in `currency`.
 pub async fn pockets(db: &Db, tenant: &str, user: &str, currency: &str) -> anyhow::Result<Vec<PocketAccount>> {

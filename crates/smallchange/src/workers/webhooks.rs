@@ -50,8 +50,12 @@ impl super::events::Subscriber for Announce {
             if !crate::webhooks::EVENT_TYPES.contains(&event.kind.as_str()) {
                 return Ok(Vec::new());
             }
-            let announced =
-                Event { id: event.id.clone(), event_type: event.kind.clone(), data: event.data(), created_at: event.at };
+            let announced = Event {
+                id: event.id.clone(),
+                event_type: event.kind.clone(),
+                data: event.data(),
+                created_at: event.at,
+            };
             Ok(crate::webhooks::announcement(&event.tenant_id, &announced))
         })
     }

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import demo_server, look_at, new_page, open_wallet, words
 
-# The name the demo gives its operator (demo.rs, DEMO_OPERATOR_NAME).
+# The name the demo gives its operator (src/cli/demo.rs, DEMO_OPERATOR_NAME).
 DEMO_OPERATOR = "smallchange demo"
 PREVIEW_AGENTS = ["facebookexternalhit/1.1", "kakaotalk-scrap/1.0",
                   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 KAKAOTALK 10.4.5"]

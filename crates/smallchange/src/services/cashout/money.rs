@@ -94,7 +94,6 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec
     let shares: Vec<(ledger::AccountId, i64)> = legs.iter().map(|(_, a, amount)| (a.id.clone(), *amount)).collect();
     let first_hold = hold_id(tenant, cashout, 0);
     Ok(Unit {
-        guard: None,
         open: vec![clearing],
         read: shares.iter().map(|(id, _)| id.clone()).collect(),
         prior: vec![first_hold.clone()],
@@ -243,7 +242,6 @@ fn follow_up(transfers: Vec<Transfer>, rows: Vec<Row>, holds: Vec<TransferId>) -
     let mut prior = holds;
     prior.push(first.clone());
     Unit {
-        guard: None,
         open: Vec::new(),
         read: Vec::new(),
         prior,

@@ -197,7 +197,6 @@ fn redeem_unit(tenant: &str, user: &str, card: &Card, actor: &str, now: i64) -> 
     ];
     let card_id = card_account.id.clone();
     Ok(Unit {
-        guard: None,
         open: vec![pocket_account],
         read: vec![card_account.id],
         prior: Vec::new(),

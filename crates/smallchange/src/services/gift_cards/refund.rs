@@ -98,7 +98,6 @@ impl Refund {
         let pocket_record = pocket_row(&self.tenant, &self.user, &self.destination, &to_account, self.at);
         let (from_id, to_id) = (gift_account.id.clone(), to_account.id.clone());
         Unit {
-            guard: None,
             open: vec![to_account],
             read: vec![gift_account.id],
             prior: Vec::new(),

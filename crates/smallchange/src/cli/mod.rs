@@ -3,6 +3,8 @@
 //! `error: <what>` and, when there is a fix, `  hint: <fix>` (see [`failure`]).
 
 mod audit;
+pub mod bench;
+pub mod demo;
 mod failure;
 mod table;
 
@@ -14,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Settings;
 use crate::store::tenants::{self, Role};
 use crate::store::{self, Db};
-use crate::{app, bench, demo, telemetry};
+use crate::{app, telemetry};
 pub use failure::{shown_url, Failure};
 
 #[derive(Parser)]
@@ -339,7 +341,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { command } => {
             // First: the init in `settings` then keeps this quieter subscriber.
             telemetry::init_for_bench(Settings::load(config.map(PathBuf::as_path))?.log_format == "json");
-            // Never the configured database: bench picks its own, see `bench_db`.
+            // Never the configured database: bench picks its own, see `bench::db`.
             let settings = settings(config, &DbArg { db: None })?;
             bench::run(command, settings).await?;
         }

@@ -25,9 +25,9 @@ use crate::people::Lang;
 use crate::services::cashout::mine::{self, QuoteShown};
 use crate::services::cashout::quote::{Ask, Wanted};
 use crate::services::{Error, Kind};
-use crate::ui::page::{self, SignedPost};
-use crate::ui::visitor::Signed;
-use crate::ui::{i18n, Ui};
+use crate::web::page::{self, SignedPost};
+use crate::web::visitor::Signed;
+use crate::web::{i18n, Ui};
 
 pub fn router() -> Router<Ui> {
     Router::new()
@@ -545,7 +545,7 @@ async fn cancel(State(ui): State<Ui>, Path(id): Path<String>, posted: SignedPost
 
 #[cfg(test)]
 mod tests {
-    use crate::ui::page::typed_amount;
+    use crate::web::page::typed_amount;
 
     #[test]
     fn amounts_as_people_type_them() {

@@ -23,10 +23,10 @@ use crate::services::cashout::mine::{self, Mine};
 use crate::services::cashout::view::Receipt;
 use crate::services::cashout::Detailed;
 use crate::services::{Error, Kind};
-use crate::ui::page::form_status;
-use crate::ui::page::{self, SignedPost};
-use crate::ui::visitor::Signed;
-use crate::ui::Ui;
+use crate::web::page::form_status;
+use crate::web::page::{self, SignedPost};
+use crate::web::visitor::Signed;
+use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new()
@@ -277,7 +277,7 @@ fn receipt_rows(lang: Lang, r: &Receipt, unpaid: bool) -> Vec<Row> {
             amount(q.net),
         ));
     }
-    rows.push(row("receipt-to", crate::ui::destinations::shown(lang, &r.destination)));
+    rows.push(row("receipt-to", crate::web::destinations::shown(lang, &r.destination)));
     rows.push(row("receipt-rail", text(lang, &known_or_other(lang, "rail", &q.rail), &[])));
     rows.push(row("receipt-reference", c.rail_reference.clone().unwrap_or_else(|| "-".into())));
     rows.push(row("receipt-requested", at(c.created_at)));

@@ -10,7 +10,7 @@
 //! `--history N` first makes a history of N payments with the same loop and reports the
 //! rate over its first and last `--history-window` payments, each window timed on its own
 //! with the committer's batches, batch time and pages written in it. Like every benchmark
-//! it writes only to a database of its own (see [`crate::bench_db`]).
+//! it writes only to a database of its own (see [`crate::cli::bench::db`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -22,10 +22,10 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::{backend, client_load, metric, progress, round3, setup_http_accounts, Samples};
 use crate::app;
-use crate::bench::{backend, client_load, metric, progress, round3, setup_http_accounts, Samples};
+use crate::cli::demo::Api;
 use crate::config::Settings;
-use crate::demo::Api;
 use crate::store::tenants::{self, Role};
 
 /// Payments are whole hundreds of won, from one hundred to ten: micropayments.
@@ -40,7 +40,7 @@ const SIDE_POCKET_DIVISOR: i64 = 4;
 #[derive(Args)]
 pub struct WalletArgs {
     #[command(flatten)]
-    pub db: crate::bench_db::BenchDbArgs,
+    pub db: super::db::BenchDbArgs,
     /// Users, each funded by three top-ups.
     #[arg(long, default_value_t = 1_000)]
     pub users: u64,
@@ -304,7 +304,7 @@ fn costs(requests: u64, before: &Reading, after: &Reading) -> Costs {
     }
 }
 
-/// Runs the benchmark on `settings.db`, which [`crate::bench_db::choose`] picked.
+/// Runs the benchmark on `settings.db`, which [`crate::cli::bench::db::choose`] picked.
 pub async fn wallet_bench(args: WalletArgs, mut settings: Settings) -> anyhow::Result<Value> {
     args.check()?;
     settings.listen = "127.0.0.1:0".parse()?;

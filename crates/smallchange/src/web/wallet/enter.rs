@@ -24,10 +24,10 @@ use crate::services::wallet_access::links;
 use crate::services::wallet_access::sessions::{self, Opened};
 use crate::services::wallet_access::sign_in::{self, Attempt};
 use crate::services::{Error, Kind};
-use crate::ui::i18n;
-use crate::ui::page::{self, Posted, SignedPost};
-use crate::ui::visitor::{self, add_cookie, cookie, Visitor, LANG_COOKIE, SESSION_COOKIE, TENANT_COOKIE};
-use crate::ui::Ui;
+use crate::web::i18n;
+use crate::web::page::{self, Posted, SignedPost};
+use crate::web::visitor::{self, add_cookie, cookie, Visitor, LANG_COOKIE, SESSION_COOKIE, TENANT_COOKIE};
+use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new()
@@ -52,8 +52,8 @@ pub async fn front_door(ui: &Ui, visitor: &Visitor) -> Response {
         StatusCode::OK,
         "message.html",
         context! {
-            title => crate::ui::i18n::text(visitor.lang, "front-title", &[]),
-            text => crate::ui::i18n::text(visitor.lang, "front-text", &[]),
+            title => crate::web::i18n::text(visitor.lang, "front-title", &[]),
+            text => crate::web::i18n::text(visitor.lang, "front-text", &[]),
             sign_in => wallet.map(|w| format!("/wallet/sign-in/{w}")),
         },
     )

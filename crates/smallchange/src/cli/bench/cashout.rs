@@ -11,17 +11,17 @@ use clap::Args;
 use serde_json::{json, Value};
 use totp_rs::{Algorithm, Secret, TOTP};
 
+use super::{backend, progress, Samples};
 use crate::app;
-use crate::bench::{backend, progress, Samples};
+use crate::cli::demo::Api;
 use crate::config::Settings;
-use crate::demo::Api;
 use crate::store::cashouts;
 use crate::store::tenants::{self, Role};
 
 #[derive(Args)]
 pub struct CashoutArgs {
     #[command(flatten)]
-    pub db: crate::bench_db::BenchDbArgs,
+    pub db: super::db::BenchDbArgs,
     /// Cash-outs, one per user.
     #[arg(long, default_value_t = 2_000)]
     pub cashouts: u64,

@@ -24,9 +24,9 @@ use crate::domain::gift_card::{self, Presented};
 use crate::people::Lang;
 use crate::services::gift_cards::{self, OwnCard, Redeemed};
 use crate::services::Kind;
-use crate::ui::page::{self, SignedPost};
-use crate::ui::visitor::Signed;
-use crate::ui::{i18n, Ui};
+use crate::web::page::{self, SignedPost};
+use crate::web::visitor::Signed;
+use crate::web::{i18n, Ui};
 
 pub fn router() -> Router<Ui> {
     Router::new()

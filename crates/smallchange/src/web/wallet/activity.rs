@@ -25,8 +25,8 @@ use crate::people::{self, csv, Lang};
 use crate::services::balances::{self, StatementLine, StatementPage};
 use crate::services::cashout::view;
 use crate::services::Error;
-use crate::ui::visitor::Signed;
-use crate::ui::{i18n, page, Ui};
+use crate::web::visitor::Signed;
+use crate::web::{i18n, page, Ui};
 
 pub fn router() -> Router<Ui> {
     Router::new().route("/wallet/activity", get(activity)).route("/wallet/activity.csv", get(download))

@@ -18,9 +18,9 @@ use crate::domain::pocket::Pocket;
 use crate::domain::policy::Why;
 use crate::people::cashout::UNPAID_ENDINGS;
 use crate::services::{balances, cashout, gift_cards, Error};
-use crate::ui::page;
-use crate::ui::visitor::{Signed, Visitor};
-use crate::ui::Ui;
+use crate::web::page;
+use crate::web::visitor::{Signed, Visitor};
+use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new().route("/wallet/", get(home))

@@ -15,10 +15,10 @@ use crate::services::cashout::auto::{self, Choice};
 use crate::services::users::{self, totp};
 use crate::services::wallet_access::sessions;
 use crate::services::{Error, Kind};
-use crate::ui::page::{self, SignedPost};
-use crate::ui::pages::cash_out::{self, Problem};
-use crate::ui::visitor::Signed;
-use crate::ui::{qr, Ui};
+use crate::web::page::{self, SignedPost};
+use crate::web::visitor::Signed;
+use crate::web::wallet::cash_out::{self, Problem};
+use crate::web::{qr, Ui};
 
 pub fn router() -> Router<Ui> {
     Router::new()

@@ -2,6 +2,12 @@
 //! real database, plus the plain-SQL baseline it is compared with and an HTTP load run.
 //!
 //! Each run prints, last, one JSON line with at least `transfers_per_s`, `p50_ms`, `p99_ms`.
+//! The cash-out path (`cashout`) and the wallet's payments (`wallet`) are measured in
+//! modules of their own; `db` picks the database every benchmark writes to.
+
+pub mod cashout;
+pub mod db;
+pub mod wallet;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,15 +18,16 @@ use ledger::{Account, AccountFlags, AccountId, Amount, Currency, Transfer, Trans
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::bench_cashout::{cashout_bench, CashoutArgs};
-use crate::bench_db::{self, BenchDbArgs};
-use crate::bench_wallet::{wallet_bench, WalletArgs};
+use crate::app;
 use crate::committer::{Command, Committer, Output, Reply};
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::store::tenants::{self, Role};
 use crate::store::{self, Db};
-use crate::{app, on_tx};
+
+use self::cashout::{cashout_bench, CashoutArgs};
+use self::db::BenchDbArgs;
+use self::wallet::{wallet_bench, WalletArgs};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -39,7 +46,7 @@ pub enum BenchCommand {
 }
 
 impl BenchCommand {
-    /// Where this run is to write (see [`bench_db`]).
+    /// Where this run is to write (see [`db`]).
     pub fn db(&self) -> &BenchDbArgs {
         match self {
             BenchCommand::Ledger(a) => &a.db,
@@ -107,12 +114,12 @@ pub struct HttpArgs {
 }
 
 /// The wrk script: one transfer per request, each with a unique id; counts failures.
-const WRK_SCRIPT: &str = include_str!("../../../scripts/http-load.lua");
+const WRK_SCRIPT: &str = include_str!("../../../../../scripts/http-load.lua");
 
-/// Runs one benchmark on its own database (see [`bench_db`]) and prints its JSON line.
+/// Runs one benchmark on its own database (see [`db`]) and prints its JSON line.
 pub async fn run(command: BenchCommand, mut settings: Settings) -> anyhow::Result<()> {
     // Dropped after the run: a temporary database is removed then.
-    let _db = bench_db::choose(command.db(), &mut settings).await?;
+    let _db = db::choose(command.db(), &mut settings).await?;
     let line = match command {
         BenchCommand::Ledger(args) => ledger_bench(args, settings).await?,
         BenchCommand::Plain(args) => plain_bench(args, settings).await?,
@@ -331,7 +338,7 @@ async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serd
         async move {
             let mut tx = db.begin().await?;
             for transfer in &transfers {
-                plain_transfer(&mut tx, transfer).await?;
+                store::plain_ledger::write(&mut tx, transfer).await?;
             }
             Ok(tx.commit().await?)
         }
@@ -395,37 +402,6 @@ impl Load<'_> {
         bar.finish_and_clear();
         Ok((samples, started.elapsed()))
     }
-}
-
-/// The row writes of one transfer, one statement each: insert it, update both accounts.
-async fn plain_transfer(tx: &mut store::Tx, t: &Transfer) -> anyhow::Result<()> {
-    let amount = t.amount.expect("bench transfers have amounts").minor_units();
-    let debit = t.debit_account.as_ref().expect("bench transfers have accounts").0.as_str();
-    let credit = t.credit_account.as_ref().expect("bench transfers have accounts").0.as_str();
-    on_tx!(tx, |c, _d| {
-        sqlx::query(
-            "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, flags, \
-             pending_id, timeout_s, created_at) VALUES ($1, $2, $3, $4, 'KRW', 1, 0, NULL, 0, $5)",
-        )
-        .bind(t.id.0.as_str())
-        .bind(debit)
-        .bind(credit)
-        .bind(amount)
-        .bind(store::now_us())
-        .execute(&mut *c)
-        .await?;
-        sqlx::query("UPDATE ledger_accounts SET debits_posted = debits_posted + $1 WHERE id = $2")
-            .bind(amount)
-            .bind(debit)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("UPDATE ledger_accounts SET credits_posted = credits_posted + $1 WHERE id = $2")
-            .bind(amount)
-            .bind(credit)
-            .execute(&mut *c)
-            .await?;
-    });
-    Ok(())
 }
 
 async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<serde_json::Value> {

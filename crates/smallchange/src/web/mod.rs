@@ -1,0 +1,50 @@
+//! The pages people open: server-rendered (minijinja templates and Fluent catalogs compiled
+//! into the binary) and calling the same services as the JSON API. Forms post and redirect;
+//! JavaScript only adds the live parts. A page handler is as thin as a JSON one: read the
+//! visitor ([`visitor`]), call one use case, show a template ([`page`]).
+//!
+//! What any web UI shares lives here: the page shell and its failures ([`page`]), the visitor,
+//! its session and CSRF token ([`visitor`]), the template engine ([`templates`]), the
+//! catalogs ([`i18n`]), the headers every page is sent with ([`headers`]) and the embedded
+//! assets ([`assets`]). Each UI is a folder of its own: the end-user wallet is [`wallet`]
+//! (under `/wallet/`); an operators' console would be `console/` beside it.
+
+pub mod assets;
+pub mod destinations;
+pub mod headers;
+pub mod i18n;
+pub mod page;
+pub mod qr;
+pub mod templates;
+pub mod visitor;
+pub mod wallet;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::Router;
+
+use crate::context::Context;
+
+/// What every page shares: the services' context.
+#[derive(Clone)]
+pub struct Ui {
+    pub ctx: Context,
+}
+
+impl std::ops::Deref for Ui {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
+}
+
+/// Every page's route, with the headers every page is sent with.
+pub fn router(ctx: Context) -> Router {
+    let ui = Ui { ctx };
+    Router::new()
+        .merge(wallet::router())
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(middleware::from_fn(headers::secure))
+        .with_state(ui)
+}
