@@ -110,6 +110,19 @@ fn new_salt() -> String {
     hex::encode(salt)
 }
 
+/// The `transfers` of an event's data: each ledger transfer a change wrote, by its id as
+/// its tenant names it (the ledger's id without the `<tenant>/` scope, as the ledger API
+/// answers it) and its amount in minor units (a post or void of a pending transfer with no
+/// amount of its own: `null`).
+pub fn transfers_data(tenant: &str, transfers: &[ledger::Transfer]) -> Value {
+    let scope = format!("{tenant}/");
+    let listed = transfers.iter().map(|transfer| {
+        let id = transfer.id.0.strip_prefix(&scope).unwrap_or(&transfer.id.0);
+        json!({"id": id, "amount": transfer.amount.map(|a| a.minor_units())})
+    });
+    Value::Array(listed.collect())
+}
+
 /// JSON with every object's keys sorted and no insignificant whitespace, so the same facts
 /// always encode to the same bytes.
 pub fn canonical_json(value: &Value) -> String {
