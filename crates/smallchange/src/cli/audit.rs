@@ -67,7 +67,9 @@ pub(super) async fn run(command: AuditCommand, config: Option<&PathBuf>) -> anyh
             let db = open_existing(&settings).await?;
             match store::audit::current_key(&db).await? {
                 Some(row) => println!("{}", audit::verifier_key_of(&row)?),
-                None => println!("{}", audit::signing_key(&db, &Secrets::load(&settings)?).await?.signer.verifier_key()),
+                None => {
+                    println!("{}", audit::signing_key(&db, &Secrets::load(&settings)?).await?.signer.verifier_key())
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

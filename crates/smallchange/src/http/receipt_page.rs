@@ -6,8 +6,8 @@
 
 use crate::people::cashout::{status, unpaid_reason, UNPAID_ENDINGS};
 use crate::people::{local_time, money, Lang};
-use crate::services::cashout::receipt_link::Refused;
 use crate::services::audit::ProvedEntry;
+use crate::services::cashout::receipt_link::Refused;
 use crate::services::cashout::view::Receipt;
 
 /// Escapes text for HTML content and attribute values.

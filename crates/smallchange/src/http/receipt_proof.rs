@@ -63,8 +63,10 @@ pub fn section(proved: Option<&ProvedEntry>, lang: Lang) -> String {
 }
 
 fn table(rows: &[(&str, String)]) -> String {
-    let rows: String =
-        rows.iter().map(|(label, value)| format!("<tr><th>{}</th><td><code>{}</code></td></tr>", escape(label), escape(value))).collect();
+    let rows: String = rows
+        .iter()
+        .map(|(label, value)| format!("<tr><th>{}</th><td><code>{}</code></td></tr>", escape(label), escape(value)))
+        .collect();
     format!("<table>{rows}</table>")
 }
 

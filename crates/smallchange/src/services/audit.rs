@@ -119,7 +119,13 @@ pub async fn checkpoint_heads(db: &Db, key: &SigningKey, now: i64) -> anyhow::Re
     for (tenant, size, frontier) in rows::heads_ahead_of_checkpoints(db).await? {
         let root = TreeHead { size, frontier }.frontier()?.root();
         let body = Checkpoint { origin: origin(&tenant), size, root }.body();
-        let row = CheckpointRow { tenant_id: tenant, size, root_hash: hex::encode(root), at: now, note: key.signer.sign(&body) };
+        let row = CheckpointRow {
+            tenant_id: tenant,
+            size,
+            root_hash: hex::encode(root),
+            at: now,
+            note: key.signer.sign(&body),
+        };
         stored += usize::from(rows::insert_checkpoint(db, &row).await?);
     }
     Ok(stored)
@@ -142,7 +148,11 @@ fn signed_tree(row: CheckpointRow) -> Result<SignedTree, Error> {
 }
 
 fn no_checkpoint() -> Error {
-    Error::new(Kind::NotFound, "no_checkpoint", "no checkpoint is signed yet: the log has no entries, or they are a second old")
+    Error::new(
+        Kind::NotFound,
+        "no_checkpoint",
+        "no checkpoint is signed yet: the log has no entries, or they are a second old",
+    )
 }
 
 /// The tenant's latest checkpoint; 404 `no_checkpoint` before the first.
@@ -261,8 +271,10 @@ pub async fn fetch_nodes(db: &Db, tenant: &str, needed: &[(u8, u64)]) -> anyhow:
     for &(level, index) in needed {
         let base = level - level % NODE_LEVEL_STEP;
         let span = 1u64 << (level - base);
-        let below: Option<Vec<Hash>> = (index * span..(index + 1) * span).map(|i| found.get(&(base, i)).copied()).collect();
-        let below = below.ok_or_else(|| anyhow::anyhow!("the stored tree of {tenant} lacks node ({level}, {index})"))?;
+        let below: Option<Vec<Hash>> =
+            (index * span..(index + 1) * span).map(|i| found.get(&(base, i)).copied()).collect();
+        let below =
+            below.ok_or_else(|| anyhow::anyhow!("the stored tree of {tenant} lacks node ({level}, {index})"))?;
         nodes.insert((level, index), tlog::root_of(&below));
     }
     Ok(nodes)

@@ -231,7 +231,8 @@ impl DescribedTable {
 /// on PostgreSQL or where SQLite was built without `dbstat`.
 pub async fn sqlite_bytes(db: &Db) -> Option<Vec<(String, i64)>> {
     let Db::Sqlite(pool) = db else { return None };
-    let sql = "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN ('events', 'audit_nodes', 'sqlite_autoindex_events_1', \
+    let sql =
+        "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN ('events', 'audit_nodes', 'sqlite_autoindex_events_1', \
                'events_by_subject', 'events_by_actor', 'audit_checkpoints') GROUP BY name ORDER BY name";
     sqlx::query_as(sql).fetch_all(pool).await.ok()
 }
