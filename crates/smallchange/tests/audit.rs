@@ -143,11 +143,17 @@ async fn every_proof_checks_out_on(backend: Backend) {
     let (status, _) = server.get_as(&other, &format!("/v1/audit/entries/{first}")).await;
     assert_eq!(status, 404, "another tenant's entry is not found");
 
-    let db_url = server.db.url.clone();
+    // The last batch before a stop is signed at shutdown.
+    assert_eq!(server.transfer("last", "cash", "shop", 1).await, "created");
+    let (db_url, tenant) = (server.db.url.clone(), server.tenant.clone());
     let db = server.stop_keeping_db().await;
+    let opened = support::open(&db).await;
+    let last = store::audit::latest_checkpoint(&opened, &tenant).await.unwrap().expect("a checkpoint");
+    assert_eq!(last.size, size + 1, "the shutdown signs what the last batch added");
+    opened.close().await;
     let verified = cli(&["audit", "verify", "--db", &db_url]).await;
     assert!(verified.success, "{verified:?}");
-    assert!(verified.stdout.contains(&format!("{size} entries")), "{verified:?}");
+    assert!(verified.stdout.contains(&format!("{} entries", size + 1)), "{verified:?}");
     drop(db);
 }
 
@@ -448,4 +454,41 @@ async fn storage_per_entry() {
         println!("{name}: {bytes} bytes, {:.1} per entry", *bytes as f64 / entries as f64);
     }
     println!("{entries} entries: {total} bytes, {:.1} bytes per entry", total as f64 / entries as f64);
+}
+
+both_backends!(
+    a_rotated_key_leaves_old_checkpoints_verifying,
+    super::a_rotated_key_leaves_old_checkpoints_verifying_on
+);
+
+async fn a_rotated_key_leaves_old_checkpoints_verifying_on(backend: Backend) {
+    let server = spawn(backend).await;
+    let size = make_entries(&server, 2).await;
+    let before = checkpoint_of(&server, &server.key, size).await;
+    let well_known = format!("{}/.well-known/smallchange/audit-key", server.base);
+    let old: Value = server.client.get(&well_known).send().await.unwrap().json().await.unwrap();
+
+    let mut rotate = tokio::process::Command::new(support::process::BIN);
+    rotate.args(["audit", "rotate-key", "--db", &server.db.url]).env("RUST_LOG", "warn");
+    if let Some(key) = support::encryption_key(&server.db.url) {
+        rotate.env("SMALLCHANGE_ENCRYPTION_KEY", key);
+    }
+    let rotated = rotate.output().await.expect("the binary runs");
+    assert!(rotated.status.success(), "{rotated:?}");
+    let new_key = String::from_utf8_lossy(&rotated.stdout).trim().to_string();
+    assert_ne!(new_key, old["verifier_key"].as_str().unwrap());
+    let now: Value = server.client.get(&well_known).send().await.unwrap().json().await.unwrap();
+    assert_eq!(now["verifier_key"].as_str(), Some(new_key.as_str()));
+
+    assert_eq!(server.transfer("after-rotation", "cash", "shop", 5).await, "created");
+    let after = checkpoint_of(&server, &server.key, size + 1).await;
+    let old_verifier = tlog::note::Verifier::from_verifier_key(old["verifier_key"].as_str().unwrap()).unwrap();
+    let new_verifier = tlog::note::Verifier::from_verifier_key(&new_key).unwrap();
+    assert!(new_verifier.open(after["checkpoint"].as_str().unwrap()).is_ok(), "signed by the new key");
+    assert!(old_verifier.open(after["checkpoint"].as_str().unwrap()).is_err(), "not by the retired one");
+    assert!(old_verifier.open(before["checkpoint"].as_str().unwrap()).is_ok());
+    let url = server.db.url.clone();
+    let db = server.stop_keeping_db().await;
+    assert_passes(&url).await;
+    drop(db);
 }

@@ -112,11 +112,17 @@ pub fn verifier_key_of(row: &KeyRow) -> anyhow::Result<String> {
     Ok(tlog::note::verifier_key(&row.name, &public_key))
 }
 
-/// Signs a checkpoint of every tree that has grown since its last one; answers how many
+/// Signs a checkpoint of every tree that has grown since its last one, with the key that
+/// signs now (read each time, so a rotated key signs from the next call); answers how many
 /// were stored (a tree another server signed first is not counted).
-pub async fn checkpoint_heads(db: &Db, key: &SigningKey, now: i64) -> anyhow::Result<usize> {
+pub async fn checkpoint_heads(db: &Db, secrets: &Secrets, now: i64) -> anyhow::Result<usize> {
+    let heads = rows::heads_ahead_of_checkpoints(db).await?;
+    if heads.is_empty() {
+        return Ok(0);
+    }
+    let key = signing_key(db, secrets).await?;
     let mut stored = 0;
-    for (tenant, size, frontier) in rows::heads_ahead_of_checkpoints(db).await? {
+    for (tenant, size, frontier) in heads {
         let root = TreeHead { size, frontier }.frontier()?.root();
         let body = Checkpoint { origin: origin(&tenant), size, root }.body();
         let row = CheckpointRow {

@@ -3,7 +3,7 @@
 //! committer's last batch (see `app.rs`). Two servers on one database may both sign a size;
 //! the first stored wins and the other's is dropped (both signed the same tree).
 //!
-//! The signing key is read again each round, so a key rotated by `smallchange audit
+//! The signing key is read again each round that has something to sign, so a key rotated by `smallchange audit
 //! rotate-key` signs from the next round on, without a restart.
 
 use std::sync::Arc;
@@ -31,14 +31,9 @@ pub async fn run(db: Db, secrets: Arc<Secrets>, mut stop: watch::Receiver<bool>)
 /// One round: a checkpoint of every tree ahead of its last; failures are logged, and the
 /// next round tries again.
 pub async fn sign(db: &Db, secrets: &Secrets) {
-    match sign_heads(db, secrets).await {
+    match audit::checkpoint_heads(db, secrets, store::now_us()).await {
         Ok(0) => {}
         Ok(stored) => tracing::debug!(stored, "audit checkpoints signed"),
         Err(error) => tracing::warn!(error = %format!("{error:#}"), "signing audit checkpoints failed"),
     }
-}
-
-async fn sign_heads(db: &Db, secrets: &Secrets) -> anyhow::Result<usize> {
-    let key = audit::signing_key(db, secrets).await?;
-    audit::checkpoint_heads(db, &key, store::now_us()).await
 }
