@@ -1,7 +1,7 @@
 //! The audit log's own rows: the deployment's signing keys, the signed checkpoints, the
 //! stored hashes a proof is read from (leaves in `events`, every fourth level in
 //! `audit_nodes`), and the rows an entry describes, read back for `audit verify`. The
-//! entries themselves are written by the committer only ([`crate::events::tree`]).
+//! entries themselves are written by the committer only ([`crate::store::audit_tree`]).
 
 use std::collections::HashMap;
 

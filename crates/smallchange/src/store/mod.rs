@@ -9,6 +9,7 @@
 //! connection of their own, see [`batch`].
 
 pub mod audit;
+pub mod audit_tree;
 pub mod bank_link;
 pub mod batch;
 pub mod cashouts;
