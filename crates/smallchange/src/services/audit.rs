@@ -17,9 +17,9 @@ use tlog::Hash;
 
 use crate::crypto::Secrets;
 use crate::events::encoding::Entry;
-use crate::store::audit_tree::{TreeHead, NODE_LEVEL_STEP};
 use crate::services::{Error, Kind};
 use crate::store::audit::{self as rows, CheckpointRow, KeyRow};
+use crate::store::audit_tree::{TreeHead, NODE_LEVEL_STEP};
 use crate::store::events::{self, Stored};
 use crate::store::Db;
 

@@ -19,8 +19,8 @@ use tlog::note::{Checkpoint, Verifier};
 use tlog::{Frontier, Hash};
 
 use super::audit::{self, entry_of, fetch_nodes, hash_from_hex, origin};
-use crate::store::audit_tree::NODE_LEVEL_STEP;
 use crate::store::audit::{self as rows, CheckpointRow, DescribedTable};
+use crate::store::audit_tree::NODE_LEVEL_STEP;
 use crate::store::events::{self, Stored};
 use crate::store::Db;
 
