@@ -1,7 +1,9 @@
-//! The command line: `serve`, `migrate`, `tenants`, `keys`, `users erase`, `verify` and `bench`.
+//! The command line: `serve`, `migrate`, `tenants`, `keys`, `users erase`, `verify`, `audit` and
+//! `bench`.
 //! Every command that touches the database takes `--db URL`. A failure is printed as
 //! `error: <what>` and, when there is a fix, `  hint: <fix>` (see [`failure`]).
 
+mod audit;
 pub mod bench;
 pub mod demo;
 mod failure;
@@ -84,6 +86,11 @@ enum Command {
     Verify {
         #[command(flatten)]
         db: DbArg,
+    },
+    /// Check the audit log, print or rotate the key that signs it (docs/AUDIT.md).
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
     },
     /// Measure throughput and latency, on a temporary database unless given an empty one.
     Bench {
@@ -375,6 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("every invariant holds");
         }
+        Command::Audit { command } => return audit::run(command, config).await,
         Command::Bench { command } => {
             // First: the init in `settings` then keeps this quieter subscriber.
             telemetry::init_for_bench(Settings::load(config.map(PathBuf::as_path))?.log_format == "json");

@@ -9,6 +9,8 @@
 //! against (`limits`). See docs/ARCHITECTURE.md.
 
 pub mod actor;
+pub mod audit;
+pub mod audit_verify;
 pub mod balances;
 pub mod cashout;
 pub mod commit;
