@@ -63,6 +63,32 @@ pub fn announcement(tenant_id: &str, event: &Event) -> Vec<Row> {
     vec![store::webhooks::event_row(tenant_id, event), fan_out]
 }
 
+/// The webhook type an event of the events layer is announced as, if any: its own kind when
+/// that is a webhook type; for a review's event (`cashout.approved`, `cashout.rejected`),
+/// the status it moved the cash-out to when that is one (a rejection: `cashout.canceled`).
+pub fn announced_as(kind: &str, data: &Value) -> Option<String> {
+    let event_type = match kind {
+        "cashout.approved" | "cashout.rejected" => format!("cashout.{}", data["status"].as_str()?),
+        other => other.to_string(),
+    };
+    EVENT_TYPES.contains(&event_type.as_str()).then_some(event_type)
+}
+
+/// What a webhook of `event_type` delivers of its event's data: a cash-out's status change
+/// as it always has, without what only the audit log keeps (the ledger `transfers` the
+/// change wrote, a review's decision).
+pub fn delivered_data(event_type: &str, mut data: Value) -> Value {
+    if event_type.starts_with("cashout.") {
+        if let Some(fields) = data.as_object_mut() {
+            if fields.contains_key("status") {
+                fields.remove("transfers");
+                fields.remove("review");
+            }
+        }
+    }
+    data
+}
+
 /// Whether an endpoint subscribed to `events` wants events of `event_type`.
 pub fn subscribed(events: &[String], event_type: &str) -> bool {
     events.iter().any(|e| e == ALL_EVENTS || e == event_type)

@@ -35,7 +35,7 @@ pub enum Kind {
     Internal,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Error {
     pub(crate) kind: Kind,
     pub(crate) code: &'static str,

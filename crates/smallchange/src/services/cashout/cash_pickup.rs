@@ -5,11 +5,11 @@
 //! two agents (or an agent and the expiry sweep) racing for one voucher, exactly one moves
 //! it on.
 
-use super::flow;
+use super::{flow, outcome};
 use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::text::Text;
-use crate::rails::cash_pickup::{self, close, Closing};
+use crate::rails::cash_pickup::{self, closing, Closing};
 use crate::services::commit::{self, Answer, Retry};
 use crate::services::{Actor, Error};
 use crate::store::cashouts::Transition;
@@ -74,7 +74,7 @@ async fn try_redeem(
         return Err(not_redeemable(&voucher));
     }
     if now >= voucher.expires_at {
-        close(app, &agent_actor(agent), &voucher, Closing::Expired, now).await?;
+        outcome::apply(app, &agent_actor(agent), &closing(&voucher, Closing::Expired, now)).await?;
         return Err(not_redeemable(&reload(app, &voucher).await?));
     }
     let allowed = app.settings.cashout_policy(tenant).pickup.pin_attempts_max;
@@ -160,7 +160,7 @@ async fn wrong_pin(
         let message = format!("the PIN is wrong; {} attempt(s) left", allowed - attempt);
         return Ok(Error::invalid("pin_invalid", message, "pin"));
     }
-    close(app, &agent_actor(agent), voucher, Closing::Locked, now).await?;
+    outcome::apply(app, &agent_actor(agent), &closing(voucher, Closing::Locked, now)).await?;
     Ok(not_redeemable(&reload(app, voucher).await?))
 }
 
