@@ -353,9 +353,17 @@ pub async fn confirm_once(
         Err(refused) => Err(refused),
     };
     let recorded = Recorded::status(t.to)?;
-    let moved_on = Error::conflict("invalid_state", "the cash-out was no longer awaiting confirmation");
-    change_once(app, actor, &cashout, (t, recorded), retry, Answers { made: answer, moved_on }).await
+    let moved_on = Error::conflict("invalid_state", MOVED_ON);
+    match change_once(app, actor, &cashout, (t, recorded), retry, Answers { made: answer, moved_on }).await {
+        // Another request (the last wrong code, a cancel, the expiry) moved it on first: say
+        // which. (Under a retry key, the answer kept is the plain `invalid_state`.)
+        Err(error) if error.message == MOVED_ON => Err(not_awaiting(&load(app, tenant, id).await?)),
+        answer => answer,
+    }
 }
+
+/// What a confirmation answers when another change came first.
+const MOVED_ON: &str = "the cash-out was no longer awaiting confirmation";
 
 /// The timeline entry a change adds, as it is shown.
 fn step(t: &Transition<'_>, actor: &Actor) -> Event {
