@@ -329,7 +329,9 @@ async fn cancel_cashout(
     Path(id): Path<String>,
     request: Once,
 ) -> Response {
-    request.run_committed(&app.db, operator.tenant_id(), |_, checked| cancel_cashout_work(&app, &operator, &id, checked)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |_, checked| cancel_cashout_work(&app, &operator, &id, checked))
+        .await
 }
 
 async fn cancel_cashout_work(
@@ -355,7 +357,9 @@ pub struct ReviewRequest {
     responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
 async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
-    request.run_committed(&app.db, operator.tenant_id(), |body, checked| decide(&app, &operator, &id, body, checked, true)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| decide(&app, &operator, &id, body, checked, true))
+        .await
 }
 
 /// Reject a cash-out in review: it is canceled and its hold released.
@@ -364,7 +368,11 @@ async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path
     responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
 async fn reject(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
-    request.run_committed(&app.db, operator.tenant_id(), |body, checked| decide(&app, &operator, &id, body, checked, false)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| {
+            decide(&app, &operator, &id, body, checked, false)
+        })
+        .await
 }
 
 async fn decide(
@@ -403,7 +411,9 @@ pub struct SettleRequest {
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`invalid_state`: not under way")),
     security(("bearer" = [])), tag = "cash-out")]
 async fn settle(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
-    request.run_committed(&app.db, operator.tenant_id(), |body, checked| settle_work(&app, &operator, &id, body, checked)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| settle_work(&app, &operator, &id, body, checked))
+        .await
 }
 
 async fn settle_work(

@@ -24,9 +24,9 @@ use crate::domain::cutoff;
 use crate::events::{Happened, Kind};
 use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, Cashout};
-use crate::unit::{Guard, Refusal, Unit};
 use crate::store::payout_batches::{self, Batch};
 use crate::store::{self, bank_link, destinations, jobs};
+use crate::unit::{Guard, Refusal, Unit};
 use iso20022::{CreditTransfer, Debtor};
 
 pub const RAIL: &str = "bank_transfer";
@@ -60,7 +60,8 @@ impl Rail for Bank {
                 payout_batches::create(&app.db, &tenant, &batch_id, RAIL, &currency, now).await?;
                 for cashout in cashouts {
                     let moved = Moved::Taken { reference: Some(batch_id.clone()) };
-                    let mut outcome = Outcome::new(&tenant, &cashout.id, moved, format!("in bank batch {batch_id}"), now);
+                    let mut outcome =
+                        Outcome::new(&tenant, &cashout.id, moved, format!("in bank batch {batch_id}"), now);
                     outcome.rows = vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)];
                     taken.push(outcome);
                 }
@@ -71,7 +72,12 @@ impl Rail for Bank {
 
     /// Closes each batch the cash-outs just taken went into: only then may it be
     /// downloaded, or uploaded when the tenant has a bank link.
-    fn submitted<'a>(&'a self, app: &'a Context, outcomes: &'a [Outcome], now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submitted<'a>(
+        &'a self,
+        app: &'a Context,
+        outcomes: &'a [Outcome],
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let mut batches: Vec<(&str, &str)> = outcomes
                 .iter()

@@ -88,7 +88,12 @@ pub trait Rail: Send + Sync {
 
     /// Once the outcomes of [`Rail::submit`] are applied: finishes what they started (the
     /// bank closes the batches it filled).
-    fn submitted<'a>(&'a self, _app: &'a Context, _outcomes: &'a [Outcome], _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submitted<'a>(
+        &'a self,
+        _app: &'a Context,
+        _outcomes: &'a [Outcome],
+        _now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async { Ok(()) })
     }
 

@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
 use crate::domain::text::Text;
+use crate::events::{Happened, Kind};
 use crate::people::{money, Lang};
 use crate::services::cashout::flow;
 use crate::services::page::{fetch_limit, Page};
@@ -21,7 +22,6 @@ use crate::services::{Actor, Error};
 use crate::store::cashouts::Cashout;
 use crate::store::disputes::{self, settled_row, Dispute};
 use crate::store::wallet::NewEntry;
-use crate::events::{Happened, Kind};
 use crate::unit::{linked, transfer, Guard, Plan, Refusal, Unit};
 
 /// The unit paying `dispute.adjustment`, given what earlier disputes paid back.

@@ -5,9 +5,9 @@
 use crate::context::Context;
 use crate::events::Kind;
 use crate::services::cashout::flow::{change_once, load, shown_after, transition, Answers, Recorded};
-use crate::services::commit::{Answer, Retry};
 use crate::services::cashout::page;
 use crate::services::cashout::view::{self, Detailed};
+use crate::services::commit::{Answer, Retry};
 use crate::services::{Actor, Error};
 use crate::store::cashouts;
 

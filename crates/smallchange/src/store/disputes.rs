@@ -145,8 +145,15 @@ pub fn open_guard(tenant: &str, d: &Dispute) -> Row {
 /// The guard of the unit that decides dispute `id` (with its adjustment, if any, and its
 /// event): it records the decision, and changes nothing once the dispute is decided.
 pub fn decide_guard(tenant: &str, id: &str, d: &Decision<'_>) -> Row {
-    let mut params: Vec<Param> =
-        vec![d.status.into(), d.outcome.into(), d.note.into(), d.adjustment.into(), d.actor.into(), tenant.into(), id.into()];
+    let mut params: Vec<Param> = vec![
+        d.status.into(),
+        d.outcome.into(),
+        d.note.into(),
+        d.adjustment.into(),
+        d.actor.into(),
+        tenant.into(),
+        id.into(),
+    ];
     // A dispute still `resolving` is resolved when its adjustment is paid (see `settled_row`).
     let sql = if d.status == "resolving" {
         "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_actor = $5 \

@@ -13,12 +13,12 @@ use super::jobs::{Handler, JobError};
 use crate::context::Context;
 use crate::crypto::Secrets;
 use crate::events::Kind;
-use crate::store::events::Stored;
-use crate::store::{pickup, Db};
-use std::sync::Arc;
 use crate::services::cashout::otp::{self, Gateway};
+use crate::store::events::Stored;
 use crate::store::jobs::{self, Job};
+use crate::store::{pickup, Db};
 use crate::unit::Row;
+use std::sync::Arc;
 
 pub const SMS_JOB: &str = "sms";
 
@@ -53,7 +53,8 @@ impl VoucherSms {
             return Ok(Vec::new());
         }
         let data = event.data();
-        let voucher = data["voucher_id"].as_str().ok_or_else(|| anyhow::anyhow!("event {} names no voucher", event.id))?;
+        let voucher =
+            data["voucher_id"].as_str().ok_or_else(|| anyhow::anyhow!("event {} names no voucher", event.id))?;
         let Some(sealed) = pickup::sms_sealed(&self.db, &event.tenant_id, voucher).await? else {
             tracing::warn!(voucher, event = %event.id, "a voucher issued has no SMS to queue");
             return Ok(Vec::new());

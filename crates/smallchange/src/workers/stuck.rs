@@ -20,8 +20,8 @@ use crate::context::Context;
 use crate::events::{Happened, Kind};
 use crate::services::Actor;
 use crate::store::stuck_steps::{self, Failure, StuckStep};
-use crate::unit::{Guard, Refusal, Unit};
 use crate::store::{self, jobs::Backoff};
+use crate::unit::{Guard, Refusal, Unit};
 
 /// Failures in a row after which a step is reported.
 pub const STUCK_AFTER_FAILURES: i64 = 5;

@@ -5,7 +5,9 @@
 //! two agents (or an agent and the expiry sweep) racing for one voucher, exactly one moves
 //! it on.
 
-use super::{flow, outcome};
+use super::flow::{self, Recorded};
+use super::outcome;
+use crate::events::Kind;
 use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::text::Text;
@@ -119,7 +121,11 @@ async fn pay_out(
         set: vec![("paid_at", now.into())],
         rows,
     };
-    if !flow::change(app, &agent_actor(agent), t).await? {
+    let mut extra = serde_json::Map::new();
+    extra.insert("voucher_id".into(), voucher.id.as_str().into());
+    extra.insert("agent_id".into(), agent.id.as_str().into());
+    let recorded = Recorded { kind: Kind::VoucherRedeemed, extra };
+    if !flow::change_recorded(app, &agent_actor(agent), t, recorded).await? {
         return Err(not_redeemable(&reload(app, voucher).await?));
     }
     Ok(payout)

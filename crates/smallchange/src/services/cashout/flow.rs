@@ -135,7 +135,8 @@ pub struct Recorded {
 impl Recorded {
     /// The plain `cashout.<status>` event.
     pub fn status(status: &str) -> anyhow::Result<Recorded> {
-        let kind = Kind::of_cashout_status(status).ok_or_else(|| anyhow::anyhow!("no event kind for status {status}"))?;
+        let kind =
+            Kind::of_cashout_status(status).ok_or_else(|| anyhow::anyhow!("no event kind for status {status}"))?;
         Ok(Recorded { kind, extra: serde_json::Map::new() })
     }
 }

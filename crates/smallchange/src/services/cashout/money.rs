@@ -96,7 +96,8 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec
     rows.extend(extra_rows);
     let shares: Vec<(ledger::AccountId, i64)> = legs.iter().map(|(_, a, amount)| (a.id.clone(), *amount)).collect();
     let first_hold = hold_id(tenant, cashout, 0);
-    let created = Happened::new(tenant, actor, &cashout.id, Kind::CashoutCreated, created_data(cashout, &transfers), at);
+    let created =
+        Happened::new(tenant, actor, &cashout.id, Kind::CashoutCreated, created_data(cashout, &transfers), at);
     Ok(Unit {
         open: vec![clearing],
         read: shares.iter().map(|(id, _)| id.clone()).collect(),
@@ -138,10 +139,11 @@ fn created_data(cashout: &Cashout, hold: &[Transfer]) -> Value {
 /// The transfers a unit writes, as an event lists them: `[{id, amount}]`, the amount of a
 /// post or void being that of the hold it resolves.
 pub fn listed(book: &Book, transfers: &[Transfer]) -> Value {
-    let amount = |t: &Transfer| {
-        t.amount.or_else(|| t.pending_id.as_ref().and_then(|p| book.transfer(p)).map(|p| p.amount))
-    };
-    Value::Array(transfers.iter().map(|t| json!({"id": t.id.0, "amount": amount(t).map(|a| a.minor_units())})).collect())
+    let amount =
+        |t: &Transfer| t.amount.or_else(|| t.pending_id.as_ref().and_then(|p| book.transfer(p)).map(|p| p.amount));
+    Value::Array(
+        transfers.iter().map(|t| json!({"id": t.id.0, "amount": amount(t).map(|a| a.minor_units())})).collect(),
+    )
 }
 
 /// Releases the hold (the money returns to its pockets) after a cancel, failure or expiry.
