@@ -17,8 +17,8 @@ use crate::config::Settings;
 use crate::context::Context;
 use crate::crypto::Secrets;
 use crate::http::{self, AppState};
+use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
-use crate::services::limits::RateLimiter;
 use crate::store::Db;
 use crate::workers;
 

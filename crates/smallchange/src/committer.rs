@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::events::{self, Happened};
+use crate::events::Happened;
 use crate::metrics::Metrics;
 use crate::store::batch::{BatchStore, SqliteBatch, SqlxBatch};
 use crate::store::idempotency::{NewRecord, StoredResponse};
@@ -408,9 +408,9 @@ async fn load_apply_write(store: &mut impl BatchStore, batch: &[Job]) -> anyhow:
     if !written.events.is_empty() {
         let tenants: BTreeSet<&str> = written.events.iter().map(|e| e.tenant.as_str()).collect();
         let tenants: Vec<&str> = tenants.into_iter().collect();
-        let mut heads: BTreeMap<String, events::tree::TreeHead> =
+        let mut heads: BTreeMap<String, crate::store::audit_tree::TreeHead> =
             store.lock_trees(&tenants).await?.into_iter().collect();
-        let entries = events::tree::append(&mut heads, &written.events, now)?;
+        let entries = crate::store::audit_tree::append(&mut heads, &written.events, now)?;
         written.rows.extend(entries);
     }
     store.write(&writes, &records, now).await?;

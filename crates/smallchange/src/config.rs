@@ -15,9 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::committer::CommitterSettings;
 use crate::domain::cashout_policy::CashoutPolicy;
 use crate::domain::policy::WalletPolicy;
-use crate::store::jobs::Backoff;
+use crate::store::jobs::{Backoff, RunnerSettings};
 use crate::store::DbOptions;
-use crate::workers::jobs::RunnerSettings;
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

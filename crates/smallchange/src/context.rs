@@ -10,8 +10,8 @@ use crate::clock::Clock;
 use crate::committer::Committer;
 use crate::config::Settings;
 use crate::crypto::Secrets;
+use crate::limits::Guards;
 use crate::metrics::Metrics;
-use crate::services::limits::Guards;
 use crate::store::Db;
 
 /// The shared context of services and workers; cheap to clone.
@@ -24,6 +24,6 @@ pub struct Context {
     pub clock: Clock,
     pub secrets: Arc<Secrets>,
     /// Gift-card codes that matched no card and receipt links that were not genuine, counted
-    /// once for every door ([`crate::services::limits`]).
+    /// once for every door ([`crate::limits`]).
     pub guards: Arc<Guards>,
 }

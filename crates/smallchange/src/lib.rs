@@ -6,6 +6,7 @@
 //! response, with workers picking up what happens later.
 
 pub mod app;
+pub mod assets;
 pub mod cli;
 pub mod clock;
 pub mod committer;
@@ -16,12 +17,14 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod limits;
 pub mod metrics;
 pub mod people;
 pub mod public_net;
 pub mod rails;
 pub mod services;
 pub mod signature;
+pub mod status;
 pub mod store;
 pub mod telemetry;
 pub mod unit;

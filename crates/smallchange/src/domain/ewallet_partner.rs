@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 /// Longest a call to the partner may be allowed to take: it must end well within a job's
-/// lease (see `jobs_lease_s`), which [`crate::config::Settings::check`] also enforces.
+/// lease (see `jobs_lease_s`), which `Settings::check` (config.rs) also enforces.
 pub const TIMEOUT_MS_MAX: u64 = 120_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

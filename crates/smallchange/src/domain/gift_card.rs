@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::money::{parse_amount, parse_currency};
 use super::pocket::Source;
-use crate::config::Settings;
-use crate::services::Error;
+use super::Invalid;
 
 /// Basis points in a whole.
 pub const BPS_WHOLE: i64 = 10_000;
@@ -129,18 +128,18 @@ const PURCHASER_REF_LEN_MAX: usize = 128;
 
 impl RefundRule {
     /// Refuses thresholds outside 0–100 % and a negative amount, naming the field.
-    pub fn checked(self) -> Result<RefundRule, Error> {
+    pub fn checked(self) -> Result<RefundRule, Invalid> {
         for (value, param) in [
             (self.threshold_bps_over, "refund_rule.threshold_bps_over"),
             (self.threshold_bps_small, "refund_rule.threshold_bps_small"),
         ] {
             if !(0..=BPS_WHOLE).contains(&value) {
-                return Err(Error::invalid("invalid_refund_rule", "thresholds are 0 to 10000 basis points", param));
+                return Err(Invalid::new("invalid_refund_rule", "thresholds are 0 to 10000 basis points", param));
             }
         }
         if self.small_face_max < 0 {
             let message = "small_face_max is an amount, 0 or more";
-            return Err(Error::invalid("invalid_refund_rule", message, "refund_rule.small_face_max"));
+            return Err(Invalid::new("invalid_refund_rule", message, "refund_rule.small_face_max"));
         }
         Ok(self)
     }
@@ -169,24 +168,24 @@ impl ProgramTerms {
         mut face_values: Vec<i64>,
         validity_days: i64,
         refund_rule: Option<RefundRule>,
-        settings: &Settings,
-    ) -> Result<ProgramTerms, Error> {
+        amount_max: i64,
+    ) -> Result<ProgramTerms, Invalid> {
         let brand = brand.trim().to_string();
         if brand.is_empty() || brand.chars().count() > BRAND_LEN_MAX || brand.chars().any(char::is_control) {
-            return Err(Error::invalid("invalid_brand", "brand is 1 to 64 characters", "brand"));
+            return Err(Invalid::new("invalid_brand", "brand is 1 to 64 characters", "brand"));
         }
         let currency = parse_currency(currency, "currency".into())?;
         if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(Error::invalid("invalid_region", "region is an ISO 3166-1 alpha-2 code such as KR", "region"));
+            return Err(Invalid::new("invalid_region", "region is an ISO 3166-1 alpha-2 code such as KR", "region"));
         }
         if face_values.is_empty() || face_values.len() > FACE_VALUES_MAX {
-            return Err(Error::invalid("invalid_face_values", "face_values holds 1 to 20 amounts", "face_values"));
+            return Err(Invalid::new("invalid_face_values", "face_values holds 1 to 20 amounts", "face_values"));
         }
         for (n, value) in face_values.iter().enumerate() {
-            parse_amount(*value, settings, format!("face_values[{n}]"))?;
+            parse_amount(*value, amount_max, format!("face_values[{n}]"))?;
         }
         if !(1..=VALIDITY_DAYS_MAX).contains(&validity_days) {
-            return Err(Error::invalid("invalid_validity", "validity_days is 1 to 3660", "validity_days"));
+            return Err(Invalid::new("invalid_validity", "validity_days is 1 to 3660", "validity_days"));
         }
         let refund_rule = refund_rule.unwrap_or_default().checked()?;
         face_values.sort_unstable();
@@ -238,13 +237,13 @@ impl CardOrder {
         face_value: i64,
         purchased_with: &str,
         purchaser_ref: &str,
-    ) -> Result<CardOrder, Error> {
+    ) -> Result<CardOrder, Invalid> {
         let purchased_with = Source::parse(purchased_with).ok_or_else(|| {
-            Error::invalid("invalid_source", "purchased_with is one of the top-up sources", "purchased_with")
+            Invalid::new("invalid_source", "purchased_with is one of the top-up sources", "purchased_with")
         })?;
         let purchaser_ref = purchaser_ref.trim();
         if purchaser_ref.is_empty() || purchaser_ref.chars().count() > PURCHASER_REF_LEN_MAX {
-            return Err(Error::invalid("invalid_reference", "purchaser_ref is 1 to 128 characters", "purchaser_ref"));
+            return Err(Invalid::new("invalid_reference", "purchaser_ref is 1 to 128 characters", "purchaser_ref"));
         }
         let purchaser_ref = purchaser_ref.to_string();
         Ok(CardOrder { program_id: program_id.to_string(), face_value, purchased_with, purchaser_ref })

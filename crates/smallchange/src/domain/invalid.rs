@@ -1,5 +1,5 @@
 //! Why a value was refused when it was parsed: a stable code, a message in words, and the
-//! input field at fault. Services turn it into their `Invalid` error unchanged.
+//! input field at fault. `services::Error` takes it in unchanged (`From<Invalid>`, kind `Invalid`).
 
 /// A value that did not parse, and the field it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

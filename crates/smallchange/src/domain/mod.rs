@@ -1,5 +1,9 @@
 //! Parsed input types: built once from a request by `parse`, so everything past the
 //! handler can rely on them being valid.
+//!
+//! Nothing here names what is above it (`config`, `services`, the doors): a parser takes the
+//! limit it needs as an argument (`parse_amount(value, amount_max, field)`), not the
+//! settings, and answers its own [`Invalid`], which `services::Error` takes in with `?`.
 
 pub mod bank_link;
 pub mod cashout_policy;

@@ -1,6 +1,6 @@
 //! A micropayment's input: the merchant it pays and what the user is told it was for.
 
-use crate::services::Error;
+use super::Invalid;
 
 /// Longest merchant id and payment description accepted.
 const MERCHANT_LEN_MAX: usize = 64;
@@ -12,11 +12,11 @@ const DESCRIPTION_LEN_MAX: usize = 200;
 pub struct Merchant(String);
 
 impl Merchant {
-    pub fn parse(text: String) -> Result<Merchant, Error> {
+    pub fn parse(text: String) -> Result<Merchant, Invalid> {
         let allowed = |b: u8| b.is_ascii_alphanumeric() || b"_.-".contains(&b);
         if text.is_empty() || text.len() > MERCHANT_LEN_MAX || !text.bytes().all(allowed) {
             let message = "merchant is 1 to 64 characters of A-Z, a-z, 0-9, _, . and -";
-            return Err(Error::invalid("invalid_merchant", message, "merchant"));
+            return Err(Invalid::new("invalid_merchant", message, "merchant"));
         }
         Ok(Merchant(text))
     }
@@ -32,10 +32,10 @@ impl Merchant {
 
 /// What a payment was for, as the user's statement shows it: at most 200 characters,
 /// trimmed.
-pub fn description(text: Option<String>) -> Result<Option<String>, Error> {
+pub fn description(text: Option<String>) -> Result<Option<String>, Invalid> {
     let text = text.map(|d| d.trim().to_string());
     if text.as_ref().is_some_and(|d| d.chars().count() > DESCRIPTION_LEN_MAX) {
-        return Err(Error::invalid("invalid_description", "description is at most 200 characters", "description"));
+        return Err(Invalid::new("invalid_description", "description is at most 200 characters", "description"));
     }
     Ok(text)
 }

@@ -187,7 +187,7 @@ impl WalletPolicy {
 
     /// The API's `reason` for the fixed pockets' explanations, in `lang` (amounts in the
     /// policy's currency). A gift card's own explanations are written where its terms are
-    /// read ([`crate::services::balances`]).
+    /// read (`services::balances`).
     fn reason(&self, why: &Why, lang: Lang) -> String {
         let money = |minor: i64| people::money(minor, &self.currency, lang);
         let t = |ko: &str, en: &str| match lang {

@@ -2,7 +2,7 @@
 //! inclusive and `to` exclusive, from the beginning to the end of time when not given; or a
 //! calendar month (`2026-11`) in the tenant's zone, as the wallet's activity page asks.
 
-use crate::services::Error;
+use super::Invalid;
 
 /// A half-open stretch of time in microseconds since the epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub struct Period {
 
 impl Period {
     /// Reads `from` and `to` (RFC 3339), naming the one at fault.
-    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Period, Error> {
+    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Period, Invalid> {
         let from_us = from.map(|t| parse_time(t, "from")).transpose()?.unwrap_or(0);
         let to_us = to.map(|t| parse_time(t, "to")).transpose()?.unwrap_or(i64::MAX);
         Ok(Period { from_us, to_us })
@@ -39,8 +39,8 @@ pub struct Month {
 
 impl Month {
     /// Reads `YYYY-MM` (years 1970 to 9999), naming `month` as the field at fault.
-    pub fn parse(text: &str) -> Result<Month, Error> {
-        let invalid = || Error::invalid("invalid_month", "month is YYYY-MM, e.g. 2026-11", "month");
+    pub fn parse(text: &str) -> Result<Month, Invalid> {
+        let invalid = || Invalid::new("invalid_month", "month is YYYY-MM, e.g. 2026-11", "month");
         let (year, month) = text.split_once('-').ok_or_else(invalid)?;
         if year.len() != 4 || month.len() != 2 || !(year.bytes().chain(month.bytes())).all(|b| b.is_ascii_digit()) {
             return Err(invalid());
@@ -102,11 +102,11 @@ impl std::fmt::Display for Month {
     }
 }
 
-fn parse_time(text: &str, param: &'static str) -> Result<i64, Error> {
+fn parse_time(text: &str, param: &'static str) -> Result<i64, Invalid> {
     let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| Error::invalid("invalid_time", format!("{param} is an RFC 3339 time"), param))?;
+        .map_err(|_| Invalid::new("invalid_time", format!("{param} is an RFC 3339 time"), param))?;
     i64::try_from(at.unix_timestamp_nanos() / 1_000)
-        .map_err(|_| Error::invalid("invalid_time", format!("{param} is out of range"), param))
+        .map_err(|_| Invalid::new("invalid_time", format!("{param} is out of range"), param))
 }
 
 #[cfg(test)]
@@ -118,7 +118,7 @@ mod tests {
         let period = Period::parse(Some("1970-01-01T00:00:01Z"), None).unwrap();
         assert_eq!((period.from_us(), period.to_us()), (1_000_000, i64::MAX));
         let error = Period::parse(None, Some("yesterday")).unwrap_err();
-        assert_eq!((error.code(), error.param()), ("invalid_time", Some("to")));
+        assert_eq!((error.code, error.param.as_str()), ("invalid_time", "to"));
     }
 
     #[test]
@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(Month::containing(kst.from_us(), 540), november);
         assert_eq!(Month::containing(kst.from_us() - 1, 540).to_string(), "2026-10");
         for bad in ["2026-13", "2026-00", "26-11", "2026-1", "2026/11", "", "1969-12", "２０２６-11"] {
-            assert_eq!(Month::parse(bad).unwrap_err().code(), "invalid_month", "{bad}");
+            assert_eq!(Month::parse(bad).unwrap_err().code, "invalid_month", "{bad}");
         }
     }
 }

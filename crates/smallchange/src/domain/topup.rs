@@ -7,8 +7,7 @@ use ledger::{Amount, Currency};
 use super::money::{parse_amount, parse_currency};
 use super::pocket::{Pocket, Source};
 use super::policy::WalletPolicy;
-use crate::config::Settings;
-use crate::services::Error;
+use super::Invalid;
 
 /// Longest operator reference kept with a top-up.
 const REFERENCE_LEN_MAX: usize = 128;
@@ -24,8 +23,8 @@ pub struct TopupOrder {
 }
 
 impl TopupOrder {
-    /// Checks each field as the request names it; carrier billing only in the tenant's
-    /// currency (`policy`).
+    /// Checks each field as the request names it; an amount up to `amount_max`, carrier
+    /// billing only in the tenant's currency (`policy`).
     pub fn parse(
         source: &str,
         amount: i64,
@@ -33,37 +32,37 @@ impl TopupOrder {
         reference: &str,
         refund_of: Option<&str>,
         policy: &WalletPolicy,
-        settings: &Settings,
-    ) -> Result<TopupOrder, Error> {
+        amount_max: i64,
+    ) -> Result<TopupOrder, Invalid> {
         let source = Source::parse(source).ok_or_else(|| {
             let names: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
-            Error::invalid("invalid_source", format!("source is one of {}", names.join(", ")), "source")
+            Invalid::new("invalid_source", format!("source is one of {}", names.join(", ")), "source")
         })?;
-        let amount = parse_amount(amount, settings, "amount".into())?;
+        let amount = parse_amount(amount, amount_max, "amount".into())?;
         let currency = parse_currency(currency, "currency".into())?;
         let reference = reference.trim().to_string();
         if reference.is_empty()
             || reference.chars().count() > REFERENCE_LEN_MAX
             || reference.chars().any(char::is_control)
         {
-            return Err(Error::invalid("invalid_reference", "reference is 1 to 128 visible characters", "reference"));
+            return Err(Invalid::new("invalid_reference", "reference is 1 to 128 visible characters", "reference"));
         }
         let refund_of = match (source, refund_of) {
             (Source::Refund, None) => {
                 let message = "a refund must say what the refunded purchase was paid with (refund_of)";
-                return Err(Error::invalid("missing_field", message, "refund_of"));
+                return Err(Invalid::new("missing_field", message, "refund_of"));
             }
             (Source::Refund, Some(name)) => Some(Source::parse(name).ok_or_else(|| {
-                Error::invalid("invalid_source", "refund_of is one of the top-up sources", "refund_of")
+                Invalid::new("invalid_source", "refund_of is one of the top-up sources", "refund_of")
             })?),
             (_, Some(_)) => {
-                return Err(Error::invalid("unexpected_field", "refund_of is only for source refund", "refund_of"))
+                return Err(Invalid::new("unexpected_field", "refund_of is only for source refund", "refund_of"))
             }
             (_, None) => None,
         };
         if source == Source::CarrierBilling && currency != policy.currency() {
             let message = format!("carrier billing is charged in {}", policy.currency);
-            return Err(Error::invalid("invalid_currency", message, "currency"));
+            return Err(Invalid::new("invalid_currency", message, "currency"));
         }
         Ok(TopupOrder { source, refund_of, amount, currency, reference })
     }

@@ -3,7 +3,7 @@
 //! the change committed — money, rows, idempotency answer and event in one transaction.
 //!
 //! The committer gives each event its index in its tenant's audit tree in the batch that
-//! writes it ([`tree`]), so there is no moment when an event is stored but not yet chained.
+//! writes it ([`crate::store::audit_tree`]), so there is no moment when an event is stored but not yet chained.
 //! Consumers (webhooks, SMS, and whatever comes later) read the events afterwards, off the
 //! request path ([`crate::workers::events`]); a use case never writes their rows itself.
 //!
@@ -11,15 +11,12 @@
 
 pub mod encoding;
 pub mod kind;
-pub mod tree;
 
 use rand::RngCore;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 pub use kind::Kind;
-
-use crate::services::Actor;
 
 /// Something that happened: who did what to which subject, with the facts of the change.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,8 +50,16 @@ pub struct Personal {
 
 impl Happened {
     /// An event of `kind` about `subject`, caused by `actor` at `at` (µs).
-    pub fn new(tenant: &str, actor: &Actor, subject: &str, kind: Kind, data: Value, at: i64) -> Happened {
-        Happened::recorded_by(tenant, actor.recorded(), subject, kind, data, at)
+    /// `actor` is who asked (a `services::Actor`), written in its recorded form.
+    pub fn new(
+        tenant: &str,
+        actor: &impl std::fmt::Display,
+        subject: &str,
+        kind: Kind,
+        data: Value,
+        at: i64,
+    ) -> Happened {
+        Happened::recorded_by(tenant, actor.to_string(), subject, kind, data, at)
     }
 
     /// As [`Happened::new`], with the actor already in its recorded form.
@@ -108,6 +113,19 @@ fn new_salt() -> String {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
     hex::encode(salt)
+}
+
+/// The `transfers` of an event's data: each ledger transfer a change wrote, by its id as
+/// its tenant names it (the ledger's id without the `<tenant>/` scope, as the ledger API
+/// answers it) and its amount in minor units (a post or void of a pending transfer with no
+/// amount of its own: `null`).
+pub fn transfers_data(tenant: &str, transfers: &[ledger::Transfer]) -> Value {
+    let scope = format!("{tenant}/");
+    let listed = transfers.iter().map(|transfer| {
+        let id = transfer.id.0.strip_prefix(&scope).unwrap_or(&transfer.id.0);
+        json!({"id": id, "amount": transfer.amount.map(|a| a.minor_units())})
+    });
+    Value::Array(listed.collect())
 }
 
 /// JSON with every object's keys sorted and no insignificant whitespace, so the same facts

@@ -127,7 +127,7 @@ async fn create_quote_work(
         serde_json::Value::Number(n) => {
             let amount =
                 n.as_i64().ok_or_else(|| ApiError::invalid("invalid_amount", "amount is an integer", "amount"))?;
-            Wanted::Amount(parse_amount(amount, &app.settings, "amount".into())?.minor_units())
+            Wanted::Amount(parse_amount(amount, app.settings.amount_max, "amount".into())?.minor_units())
         }
         _ => {
             return Err(ApiError::invalid("invalid_amount", "amount is an integer of minor units or \"max\"", "amount"))

@@ -1,16 +1,16 @@
-//! How a use case's [`Error`](crate::services::Error) reaches an API client: one table from
-//! its kind to an HTTP status and error type, and the JSON shape
-//! `{"error": {"type", "code", "message", "param"}}`.
+//! How a use case's [`Error`](crate::services::Error) reaches an API client: its status from
+//! the one table the pages share ([`crate::status`]), its `type` from its kind, and the JSON
+//! shape `{"error": {"type", "code", "message", "param"}}`.
 //!
 //! Callers' mistakes are 4xx with a stable `code`; anything else was logged with its cause
 //! chain where it was made and is answered as a bare 500, never showing internals.
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
 use crate::services::{Error, Kind};
+use crate::status;
 
 /// The error every handler returns: a use case's error, or one of the API's own below.
 pub type ApiError = Error;
@@ -34,20 +34,17 @@ pub struct ErrorDetail {
     param: Option<String>,
 }
 
-/// The one table: each kind of error, its status and its `type`.
-fn status_of(kind: Kind) -> (StatusCode, &'static str) {
+/// Each kind of error's `type` in the body; its status is [`crate::status::of`]'s, the
+/// table the pages answer with too.
+fn type_of(kind: Kind) -> &'static str {
     match kind {
-        Kind::Invalid => (StatusCode::BAD_REQUEST, "invalid_request"),
-        Kind::Unauthenticated => (StatusCode::UNAUTHORIZED, "authentication"),
-        Kind::Forbidden => (StatusCode::FORBIDDEN, "permission"),
-        Kind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-        Kind::Conflict => (StatusCode::CONFLICT, "conflict"),
-        Kind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
-        Kind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
-        Kind::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request"),
-        Kind::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-        Kind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "internal"),
-        Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        Kind::Invalid | Kind::MethodNotAllowed | Kind::TooLarge | Kind::UnsupportedMediaType => "invalid_request",
+        Kind::Unauthenticated => "authentication",
+        Kind::Forbidden => "permission",
+        Kind::NotFound => "not_found",
+        Kind::Conflict => "conflict",
+        Kind::RateLimited => "rate_limited",
+        Kind::Unavailable | Kind::Internal => "internal",
     }
 }
 
@@ -78,12 +75,12 @@ impl Error {
     /// The status and JSON body, for storing as an idempotent answer.
     pub fn to_parts(&self) -> (u16, String) {
         let body = serde_json::to_string(&self.body()).expect("an error serializes");
-        (status_of(self.kind).0.as_u16(), body)
+        (status::of(self.kind).as_u16(), body)
     }
 
     fn body(&self) -> ErrorBody {
         let error = ErrorDetail {
-            kind: status_of(self.kind).1,
+            kind: type_of(self.kind),
             code: self.code,
             message: self.message.clone(),
             param: self.param.clone(),
@@ -94,7 +91,7 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let mut response = (status_of(self.kind).0, Json(self.body())).into_response();
+        let mut response = (status::of(self.kind), Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after_s {
             response.headers_mut().insert("retry-after", seconds.into());
         }

@@ -109,7 +109,7 @@ async fn create_program(
         request.face_values,
         request.validity_days,
         request.refund_rule,
-        &app.settings,
+        app.settings.amount_max,
     )?;
     let retry = retry(checked, program_json, None);
     let answer = gift_cards::create_program(&app, &operator.actor(), tenant, terms, retry).await?;

@@ -317,7 +317,7 @@ fn parse_transfer(tenant_id: &str, i: usize, input: TransferInput, settings: &Se
     let debit_account = account(input.debit_account, "debit_account")?;
     let credit_account = account(input.credit_account, "credit_account")?;
     let amount = match input.amount {
-        Some(value) => Some(parse_amount(value, settings, field("amount"))?),
+        Some(value) => Some(parse_amount(value, settings.amount_max, field("amount"))?),
         None if resolves => None,
         None => {
             return Err(ApiError::invalid("missing_field", format!("{} is required", field("amount")), field("amount")))

@@ -40,7 +40,7 @@ use axum::response::Response;
 use axum::Router;
 
 use crate::context::Context;
-use crate::services::limits::RateLimiter;
+use crate::limits::RateLimiter;
 use error::ApiError;
 
 /// What every handler may use: the services' [`Context`] (reached through it by deref, as

@@ -155,7 +155,7 @@ async fn create_payment(
     let checked = idempotency::check_in_commit(&headers, tenant, &path, &body)?;
     let request: PaymentRequest = parse_json(&body)?;
     let input = NewPayment {
-        amount: parse_amount(request.amount, &app.settings, "amount".into())?,
+        amount: parse_amount(request.amount, app.settings.amount_max, "amount".into())?,
         currency: parse_currency(&request.currency, "currency".into())?,
         merchant: Merchant::parse(request.merchant)?,
         description: payment::description(request.description)?,
@@ -198,7 +198,7 @@ async fn refund_payment(
     let path = format!("/v1/payments/{id}/refund");
     let checked = crate::keyed!(idempotency::check(&app.db, &headers, tenant, &path, &body));
     let request: RefundRequest = if body.is_empty() { RefundRequest { amount: None } } else { parse_json(&body)? };
-    let amount = request.amount.map(|a| parse_amount(a, &app.settings, "amount".into())).transpose()?;
+    let amount = request.amount.map(|a| parse_amount(a, app.settings.amount_max, "amount".into())).transpose()?;
     let retry = retry(checked, refund_json, None);
     let answer = payments::refund(&app, &operator.actor(), tenant, &id, amount, retry).await?;
     respond(answer, |done| refund_json(&done), None)

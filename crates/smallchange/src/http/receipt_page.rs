@@ -80,7 +80,7 @@ pub fn render(r: &Receipt, lang: Lang) -> String {
     // The print button is shown by the wallet's script (`[data-print]`), loaded from this
     // server: without JavaScript there is no button that does nothing, and no inline handler
     // for the Content-Security-Policy to allow.
-    let script = crate::web::assets::path("wallet.js").unwrap_or_default();
+    let script = crate::assets::path("wallet.js").unwrap_or_default();
     let body = format!(
         "{summary}<table>\n{rows}</table><p>{}</p><p><button type=\"button\" data-print hidden>{}</button></p>\
          <script src=\"{}\" defer></script>",
@@ -115,7 +115,7 @@ fn lines(r: &Receipt, lang: Lang, unpaid: bool) -> Vec<(String, String)> {
         };
         lines.push((net_label.into(), amount(q.net)));
     }
-    lines.push((t(lang, "받는 곳", "To").into(), crate::web::destinations::shown(lang, &r.destination)));
+    lines.push((t(lang, "받는 곳", "To").into(), crate::people::destination::shown(lang, &r.destination)));
     lines.push((t(lang, "송금 방법", "Rail").into(), rail(&q.rail, lang)));
     lines.push((
         t(lang, "송금 참조번호", "Rail reference").into(),

@@ -91,7 +91,7 @@ async fn create_topup(
         &request.reference,
         request.refund_of.as_deref(),
         app.settings.wallet_policy(tenant),
-        &app.settings,
+        app.settings.amount_max,
     )?;
     let retry = retry(checked, topup_json, None);
     let answer = topups::top_up(&app, &operator.actor(), tenant, &user_id, order, retry).await?;

@@ -1,13 +1,15 @@
 //! The error every use case answers with when it cannot do what was asked: what kind of
 //! failure it is, a stable machine-readable `code` (`insufficient_funds`, `otp_locked` …),
-//! a message in words, and the input field at fault. No HTTP in it: `http/error.rs` maps
-//! each kind to a status in one table, and a page or the CLI may show it its own way.
+//! a message in words, and the input field at fault. No HTTP in it: `status.rs` maps each
+//! kind to a status in one table, which the API (`http/error.rs`) and the pages share, and
+//! a page or the CLI may show it its own way.
 //!
 //! Callers' mistakes carry their code; anything else is `internal`, logged with its cause
 //! chain where it is made and never shown.
 
 use crate::committer::CommitError;
 use crate::domain::Invalid;
+use crate::limits::TooMany;
 
 /// What kind of failure an [`Error`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +140,13 @@ impl From<anyhow::Error> for Error {
 impl From<Invalid> for Error {
     fn from(invalid: Invalid) -> Error {
         Error::invalid(invalid.code, invalid.message, invalid.param)
+    }
+}
+
+/// A guard against guessing turned the try away: wait, then try again.
+impl From<TooMany> for Error {
+    fn from(refused: TooMany) -> Error {
+        Error::rate_limited(refused.wait, refused.what)
     }
 }
 

@@ -5,8 +5,8 @@
 //! nothing of HTTP. One module per family: users and identity (`users`), funding and
 //! payments (`topups`, `payments`), balances and statements (`balances`), gift cards,
 //! cash-out, review, disputes, webhooks admin; the operator's name as people read it
-//! (`operator`); and the guards against guessing they
-//! share (`limits`). See docs/ARCHITECTURE.md.
+//! (`operator`); and whom the guards against guessing (`crate::limits`) count a try
+//! against (`limits`). See docs/ARCHITECTURE.md.
 
 pub mod actor;
 pub mod balances;

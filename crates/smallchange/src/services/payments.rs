@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use ledger::{AccountId, Amount, Currency, TransferResult};
+use ledger::{AccountId, Amount, Currency, Transfer, TransferResult};
+use serde_json::json;
 
 use super::commit::{self, refused, Answer, Retry};
 use super::page::{fetch_limit, Page};
@@ -16,6 +17,7 @@ use crate::context::Context;
 use crate::domain::payment::Merchant;
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
+use crate::events::{self, Happened, Kind};
 use crate::people::{self, Lang};
 use crate::store::payments::{self, Leg, Payment, Refund};
 use crate::store::wallet::{available, NewEntry, PocketAccount};
@@ -30,13 +32,10 @@ pub struct NewPayment {
 }
 
 /// Pays `input.merchant` from user `user_id`'s wallet: the payment as made, with the
-/// pockets that paid.
-///
-/// The actor is not stored: a payment's history is its ledger transfers, and the key that
-/// asked is the tenant's.
+/// pockets that paid, recorded as `payment.made` by `actor`.
 pub async fn pay(
     ctx: &Context,
-    _actor: &Actor,
+    actor: &Actor,
     tenant: &str,
     user_id: &str,
     input: NewPayment,
@@ -53,7 +52,7 @@ pub async fn pay(
         legs: Vec::new(),
         created_at: at,
     };
-    let unit = payment_unit(tenant, payment.clone(), input.amount, input.currency);
+    let unit = payment_unit(tenant, actor, payment.clone(), input.amount, input.currency);
     let interpret = Arc::new(move |outcome: &UnitOutput| {
         fail_on(outcome)?;
         Ok(Payment { legs: legs_moved(outcome, codes::PAYMENT, pocket_name, true), ..payment.clone() })
@@ -97,10 +96,10 @@ pub struct Refunded {
 }
 
 /// Refunds `amount` of payment `id` (default: all that is not refunded yet) to the pockets
-/// that paid it.
+/// that paid it, recorded as `payment.refunded` by `actor`.
 pub async fn refund(
     ctx: &Context,
-    _actor: &Actor,
+    actor: &Actor,
     tenant: &str,
     id: &str,
     amount: Option<Amount>,
@@ -109,7 +108,8 @@ pub async fn refund(
     let payment = found(ctx, tenant, id).await?;
     let at = ctx.clock.now_us();
     let refund_id = crate::ids::time_ordered("rfd", at);
-    let unit = refund_unit(tenant, &payment, refund_id.clone(), amount.map(Amount::minor_units), at)?;
+    let refund = NewRefund { id: refund_id.clone(), amount: amount.map(Amount::minor_units), at };
+    let unit = refund_unit(tenant, actor, &payment, refund)?;
     let interpret = Arc::new(move |outcome: &UnitOutput| {
         fail_on(outcome)?;
         let legs = legs_moved(outcome, codes::PAYMENT_REFUND, pocket_name, false);
@@ -127,10 +127,11 @@ async fn found(ctx: &Context, tenant: &str, id: &str) -> Result<Payment, Error> 
 
 /// Pays from the user's pockets in spend order, as the committer reads them: an expired
 /// gift card's balance cannot be spent, and an unknown user is not found.
-fn payment_unit(tenant: &str, payment: Payment, amount: Amount, currency: Currency) -> WalletUnit {
+fn payment_unit(tenant: &str, actor: &Actor, payment: Payment, amount: Amount, currency: Currency) -> WalletUnit {
     let merchant = pocket::merchant_account(tenant, &payment.merchant, currency);
     let merchant_id = merchant.id.clone();
     let tenant = tenant.to_string();
+    let actor = actor.recorded();
     let wallet = WalletOf { tenant: tenant.clone(), user: payment.user_id.clone(), currency };
     WalletUnit {
         wallet,
@@ -176,9 +177,36 @@ fn payment_unit(tenant: &str, payment: Payment, amount: Amount, currency: Curren
                 rows.push(entry.row(transfers.len()));
             }
             rows.push(payment.row(&tenant));
-            Ok(Plan::new(linked(transfers), rows))
+            let event = made_event(&tenant, &actor, &payment, &transfers);
+            Ok(Plan::new(linked(transfers), rows).with_event(event))
         }),
     }
+}
+
+/// `payment.made`: who paid whom how much, and the transfers that moved it.
+fn made_event(tenant: &str, actor: &str, payment: &Payment, transfers: &[Transfer]) -> Happened {
+    let data = json!({
+        "user_id": payment.user_id,
+        "merchant": payment.merchant,
+        "description": payment.description,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "transfers": events::transfers_data(tenant, transfers),
+    });
+    Happened::recorded_by(tenant, actor.to_string(), &payment.id, Kind::PaymentMade, data, payment.created_at)
+}
+
+/// `payment.refunded`: how much of which payment went back, and the transfers that moved
+/// it (the refund's legs, then its count toward the payment).
+fn refunded_event(tenant: &str, actor: &str, payment: &Payment, refund: &Refund, transfers: &[Transfer]) -> Happened {
+    let data = json!({
+        "refund_id": refund.id,
+        "user_id": payment.user_id,
+        "amount": refund.amount,
+        "currency": payment.currency,
+        "transfers": events::transfers_data(tenant, transfers),
+    });
+    Happened::recorded_by(tenant, actor.to_string(), &payment.id, Kind::PaymentRefunded, data, refund.created_at)
 }
 
 /// The legs a unit moved: each transfer with `code`, named by the pocket account on
@@ -224,13 +252,16 @@ fn fail_on(outcome: &UnitOutput) -> Result<(), Error> {
     }
 }
 
-fn refund_unit(
-    tenant: &str,
-    payment: &Payment,
-    refund_id: String,
+/// A refund to make: its id, how much (`None`: all that is left) and when.
+struct NewRefund {
+    id: String,
     amount: Option<i64>,
     at: i64,
-) -> Result<Unit, Error> {
+}
+
+fn refund_unit(tenant: &str, actor: &Actor, payment: &Payment, refund: NewRefund) -> Result<Unit, Error> {
+    let NewRefund { id: refund_id, amount, at } = refund;
+    let actor = actor.recorded();
     let currency = Currency::parse(&payment.currency).map_err(|_| Error::internal("a stored currency is unknown"))?;
     let merchant = pocket::merchant_account(tenant, &payment.merchant, currency);
     let mut legs: Vec<(Pocket, AccountId)> = Vec::new();
@@ -298,7 +329,8 @@ fn refund_unit(
             let counted = Amount::new(amount).expect("positive");
             transfers.push(transfer(count_id, &counter_source_id, &counter_id, counted, currency, codes::COUNT));
             rows.push(refund.row(&tenant));
-            Ok(Plan::new(linked(transfers), rows))
+            let event = refunded_event(&tenant, &actor, &payment, &refund, &transfers);
+            Ok(Plan::new(linked(transfers), rows).with_event(event))
         }),
     })
 }

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use ledger::{Amount, Currency};
+use ledger::{Amount, Currency, Transfer};
+use serde_json::json;
 
 use super::commit::{self, refused, Answer, Retry};
 use super::page::{fetch_limit, Page};
@@ -13,6 +14,7 @@ use crate::context::Context;
 use crate::domain::pocket::{self, codes, Pocket, Source};
 use crate::domain::policy::WalletPolicy;
 use crate::domain::topup::TopupOrder;
+use crate::events::{self, Happened, Kind};
 use crate::store::topups::{self, TopupRecord};
 use crate::store::wallet::{pocket_row, NewEntry};
 use crate::unit::{linked, transfer, Plan, Refusal, Unit, UnitOutput};
@@ -31,11 +33,11 @@ pub struct Topup {
     pub at: i64,
 }
 
-/// Tops up `user_id`'s wallet as `order` says, once per `retry` key. Top-ups keep no
-/// history of who asked: `_actor` is taken as every use case takes it.
+/// Tops up `user_id`'s wallet as `order` says, once per `retry` key, recorded as
+/// `topup.received` by `actor`.
 pub async fn top_up(
     ctx: &Context,
-    _actor: &Actor,
+    actor: &Actor,
     tenant: &str,
     user_id: &str,
     order: TopupOrder,
@@ -55,7 +57,7 @@ pub async fn top_up(
         reference: order.reference().to_string(),
         at,
     };
-    let unit = topup_unit(tenant, &topup, &policy);
+    let unit = topup_unit(tenant, actor, &topup, &policy);
     commit::commit(ctx, retry, unit, Arc::new(move |outcome: &UnitOutput| made(&topup, outcome))).await
 }
 
@@ -108,7 +110,7 @@ fn billing_month(at_us: i64, policy: &WalletPolicy) -> String {
 
 /// The top-up's credit, its row and statement line; for carrier billing also the month's
 /// counter, checked against the limit when the committer plans it.
-fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
+fn topup_unit(tenant: &str, actor: &Actor, topup: &Topup, policy: &WalletPolicy) -> Unit {
     let pocket_account = pocket::pocket_account(tenant, &topup.user, &topup.pocket, topup.currency);
     let source_account = pocket::source_account(tenant, topup.source, topup.currency);
     let (amount, currency) = (topup.amount, topup.currency);
@@ -132,7 +134,8 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     rows.push(entry.row(0));
     let mut open = vec![pocket_account, source_account];
     if topup.source != Source::CarrierBilling {
-        return Unit::fixed(open, Vec::new(), vec![credit], rows);
+        let event = received_event(tenant, actor, topup, std::slice::from_ref(&credit));
+        return Unit::fixed(open, Vec::new(), vec![credit], rows).with_event(event);
     }
     // Carrier billing counts toward a monthly total kept in a ledger counter, checked here
     // in the committer with the counter locked, so concurrent top-ups cannot both slip in.
@@ -143,6 +146,8 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
     let count = transfer(count_id, &counter_source.id, &counter.id, amount, currency, codes::COUNT);
     let counter_id = counter.id.clone();
     open.extend([counter, counter_source]);
+    let transfers = linked(vec![credit, count]);
+    let event = received_event(tenant, actor, topup, &transfers);
     let limit = policy.carrier_monthly_limit;
     let amount = amount.minor_units();
     Unit {
@@ -158,9 +163,24 @@ fn topup_unit(tenant: &str, topup: &Topup, policy: &WalletPolicy) -> Unit {
                 );
                 return Err(Refusal::new("carrier_monthly_limit", message));
             }
-            Ok(Plan::new(linked(vec![credit.clone(), count.clone()]), rows.clone()))
+            Ok(Plan::new(transfers.clone(), rows.clone()).with_event(event.clone()))
         }),
     }
+}
+
+/// `topup.received`: how much came in from where, into which pocket, and the transfers that
+/// moved it (the credit; for carrier billing also its count toward the month).
+fn received_event(tenant: &str, actor: &Actor, topup: &Topup, transfers: &[Transfer]) -> Happened {
+    let data = json!({
+        "user_id": topup.user,
+        "source": topup.source.as_str(),
+        "refund_of": topup.refund_of.map(Source::as_str),
+        "pocket": topup.pocket.name(),
+        "amount": topup.amount.minor_units(),
+        "currency": topup.currency.code(),
+        "transfers": events::transfers_data(tenant, transfers),
+    });
+    Happened::new(tenant, actor, &topup.id, Kind::TopUpReceived, data, topup.at)
 }
 
 /// The top-up as the row `store::topups` writes for it (the reverse of [`read_back`]).

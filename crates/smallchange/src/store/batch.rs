@@ -8,12 +8,12 @@
 
 use ledger::{Account, StoredTransfer, TransferFlags, TransferId, WriteSet};
 
+use super::audit_tree::TreeHead;
 use super::idempotency::{NewRecord, StoredResponse};
 use super::ledger::{account_from_row, transfer_flags, transfer_from_row, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use super::sqlite_raw::{RawConnection, Statement};
 use super::wallet::{pocket_from_row, pockets_sql, PocketAccount, Wallets};
 use super::{Db, Tx};
-use crate::events::tree::TreeHead;
 use crate::unit::{Param, Row, WalletOf};
 
 /// One write transaction at a time: begin, load, write, then commit or roll back.

@@ -1,10 +1,10 @@
 //! The events table (which is the audit log's entries), the trees' heads and the consumers'
-//! cursors. Events are written only by the committer (see [`crate::events::tree`]).
+//! cursors. Events are written only by the committer (see [`super::audit_tree`]).
 
 use serde_json::Value;
 
+use super::audit_tree::TreeHead;
 use super::{Db, Tx};
-use crate::events::tree::TreeHead;
 use crate::on_db;
 use crate::on_tx;
 

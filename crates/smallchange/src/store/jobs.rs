@@ -75,6 +75,17 @@ pub struct JobState {
     pub last_error: Option<String>,
 }
 
+/// How the job runner (`workers::jobs`) claims and retries; built from the settings.
+#[derive(Clone, Debug)]
+pub struct RunnerSettings {
+    /// How long the runner sleeps when it found nothing due.
+    pub poll: Duration,
+    /// Most jobs claimed and running at once.
+    pub batch_max: i64,
+    pub lease: Duration,
+    pub backoff: Backoff,
+}
+
 /// How failed jobs are retried.
 #[derive(Clone, Debug)]
 pub struct Backoff {

@@ -8,6 +8,7 @@
 //! on SQLite are the one exception: they go through SQLite's C API ([`sqlite_raw`]) on a
 //! connection of their own, see [`batch`].
 
+pub mod audit_tree;
 pub mod bank_link;
 pub mod batch;
 pub mod cashouts;

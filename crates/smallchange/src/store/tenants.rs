@@ -7,6 +7,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use super::Db;
+pub use crate::ids::new_id;
 use crate::on_db;
 
 /// What an operator's key may do.
@@ -42,16 +43,6 @@ pub struct KeyOwner {
     pub key_id: String,
     pub tenant_id: String,
     pub role: Role,
-}
-
-/// A random id with a type prefix, e.g. `ten_…`: lower-case letters and digits only.
-pub fn new_id(prefix: &str, random_chars: usize) -> String {
-    let random: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(random_chars)
-        .map(|b| char::from(b).to_ascii_lowercase())
-        .collect();
-    format!("{prefix}_{random}")
 }
 
 pub fn hash_secret(secret: &str) -> String {

@@ -4,15 +4,13 @@
 //! visitor ([`visitor`]), call one use case, show a template ([`page`]).
 //!
 //! What any web UI shares lives here: the page shell and its failures ([`page`]), the visitor,
-//! its session and CSRF token ([`visitor`]), the template engine ([`templates`]), the
-//! catalogs ([`i18n`]), the headers every page is sent with ([`headers`]) and the embedded
-//! assets ([`assets`]). Each UI is a folder of its own: the end-user wallet is [`wallet`]
+//! its session and CSRF token ([`visitor`]), the template engine ([`templates`]) and the
+//! headers every page is sent with ([`headers`]). The words come from the catalogs in
+//! `people::i18n` and the stylesheet and script from `crate::assets`, which the API's receipt
+//! page uses too (and the API names nothing in `web/`). Each UI is a folder of its own: the end-user wallet is [`wallet`]
 //! (under `/wallet/`); an operators' console would be `console/` beside it.
 
-pub mod assets;
-pub mod destinations;
 pub mod headers;
-pub mod i18n;
 pub mod page;
 pub mod qr;
 pub mod templates;

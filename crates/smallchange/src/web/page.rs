@@ -12,9 +12,10 @@ use minijinja::{context, Value};
 use serde::de::DeserializeOwned;
 
 use super::visitor::{Signed, Visitor};
-use super::{i18n, templates, Ui};
-use crate::people::Lang;
+use super::{templates, Ui};
+use crate::people::{i18n, Lang};
 use crate::services::{Error, Kind};
+use crate::status;
 
 /// Largest form accepted; the wallet's forms are a few fields.
 const FORM_BYTES_MAX: usize = 16 * 1024;
@@ -66,9 +67,10 @@ fn respond(visitor: &Visitor, status: StatusCode, template: &str, values: Value)
     }
 }
 
-/// A page that says what went wrong, in the person's words, with the status it deserves.
+/// A page that says what went wrong, in the person's words, with the status the API would
+/// answer ([`crate::status`], one table for both).
 pub fn failure(ui: &Ui, visitor: &Visitor, error: Error) -> Response {
-    let status = status_of(&error);
+    let status = status::of(error.kind());
     if error.kind() == Kind::Internal {
         tracing::error!(error = %error, "a wallet page failed");
     }
@@ -101,28 +103,11 @@ fn title_of(lang: Lang, error: &Error) -> String {
     i18n::text(lang, id, &[]).unwrap_or_default()
 }
 
-fn status_of(error: &Error) -> StatusCode {
-    match error.kind() {
-        Kind::Invalid => StatusCode::BAD_REQUEST,
-        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Kind::Forbidden => StatusCode::FORBIDDEN,
-        Kind::NotFound => StatusCode::NOT_FOUND,
-        Kind::Conflict => StatusCode::CONFLICT,
-        Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// A form shown again with its error: 400 for what was typed, else the error's own status.
+/// A form shown again with its error: 400 for what was typed, a 503 for what went wrong on
+/// our side (the form is still there to try again), else the error's own status.
 pub fn form_status(error: &Error) -> StatusCode {
     match error.kind() {
-        Kind::NotFound => StatusCode::NOT_FOUND,
-        Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::NotFound | Kind::RateLimited | Kind::Conflict => status::of(error.kind()),
         Kind::Internal | Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }

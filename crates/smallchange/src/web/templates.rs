@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, HtmlEscape, State};
 
-use super::{assets, destinations, i18n};
-use crate::people::{self, Lang};
+use crate::assets;
+use crate::people::{self, destination, i18n, Lang};
 
 /// Every template, by name.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -58,7 +58,7 @@ fn environment() -> &'static Environment<'static> {
         env.add_function("asset", |name: &str| {
             assets::path(name).map_err(|e| Error::new(ErrorKind::InvalidOperation, e))
         });
-        env.add_function("destination_name", |state: &State, masked: &str| destinations::shown(lang_of(state), masked));
+        env.add_function("destination_name", |state: &State, masked: &str| destination::shown(lang_of(state), masked));
         env.add_filter("money", money);
         env.add_filter("when", when);
         env.add_filter("percent", |bps: i64| people::percent(bps));

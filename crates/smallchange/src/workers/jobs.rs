@@ -18,6 +18,7 @@ use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use crate::store::jobs::RunnerSettings;
 use crate::store::jobs::{self, Backoff, Job};
 use crate::store::{self, Db};
 
@@ -49,17 +50,6 @@ impl From<anyhow::Error> for JobError {
     fn from(error: anyhow::Error) -> JobError {
         JobError::Retry(format!("{error:#}"))
     }
-}
-
-/// How the runner claims and retries.
-#[derive(Clone, Debug)]
-pub struct RunnerSettings {
-    /// How long the runner sleeps when it found nothing due.
-    pub poll: Duration,
-    /// Most jobs claimed and running at once.
-    pub batch_max: i64,
-    pub lease: Duration,
-    pub backoff: Backoff,
 }
 
 /// Runs jobs of the handlers' kinds until `stopped` turns true (or its sender is dropped).

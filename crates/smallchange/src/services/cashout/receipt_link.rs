@@ -39,7 +39,7 @@ pub fn mint(ctx: &Context, cashout_id: &str, now_us: i64) -> String {
 }
 
 /// The receipt a link opens for `client`: turns the client away first if too many of its
-/// links were not genuine ([`crate::services::limits::LinkFailures`]), and counts this one
+/// links were not genuine ([`crate::limits::LinkFailures`]), and counts this one
 /// if it is not.
 pub async fn open(
     ctx: &Context,

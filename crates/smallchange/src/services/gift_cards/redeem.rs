@@ -4,7 +4,7 @@
 //!
 //! Both are guarded against guessing here, below every door: a code that matches no card
 //! counts against the person and the client address, and past either limit a code is turned
-//! away before it is looked up ([`crate::services::limits::CodeGuesses`]).
+//! away before it is looked up ([`crate::limits::CodeGuesses`]).
 
 use std::net::IpAddr;
 use std::sync::Arc;

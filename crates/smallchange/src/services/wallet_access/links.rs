@@ -96,7 +96,7 @@ pub async fn open(
 }
 
 /// The hash to look token `token` up by, once `address` may try one
-/// ([`crate::services::limits::LinkFailures`]); `None` for what cannot be a token, which
+/// ([`crate::limits::LinkFailures`]); `None` for what cannot be a token, which
 /// counts against the address as a token no link has.
 fn admitted(ctx: &Context, token: &str, address: &str) -> Result<Option<String>, Error> {
     ctx.guards.wallet_link_failures.admit(client(address))?;

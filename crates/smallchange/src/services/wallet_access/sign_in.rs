@@ -5,8 +5,9 @@
 //!
 //! Guessing is bounded three ways: a code takes 5 tries and then no more; codes sent to one
 //! number and codes asked for from one client address are rate-limited (sending a code
-//! again counts as asking for one); and wrong codes from one address are too. Something
-//! that is not six digits is refused before it costs a try.
+//! again counts as asking for one); and wrong codes from one address are too (the limits
+//! are [`crate::limits::SignIn`]). Something that is not six digits is refused before it
+//! costs a try.
 
 use std::time::Duration;
 
@@ -14,7 +15,6 @@ use super::sessions::{self, Opened};
 use crate::context::Context;
 use crate::domain::user::Phone;
 use crate::services::cashout::otp::{self, Gateway};
-use crate::services::limits::RateLimiter;
 use crate::services::Error;
 use crate::store::tenants::new_id;
 use crate::store::wallet_access::{self, NewCode};
@@ -23,34 +23,8 @@ use crate::store::wallet_access::{self, NewCode};
 pub const ATTEMPTS_MAX: i64 = 5;
 /// How long a code can be used.
 pub const CODE_TTL_US: i64 = 5 * 60 * 1_000_000;
-/// Codes one phone number may be sent at once, then each minute.
-const PHONE_BURST: u32 = 3;
-const PHONE_PER_MIN: u32 = 1;
-/// Codes one client address may ask for at once, then each minute.
-const ADDRESS_BURST: u32 = 20;
-const ADDRESS_PER_MIN: u32 = 5;
-/// Wrong codes one client address may send at once, then each minute.
-const WRONG_BURST: u32 = 30;
-const WRONG_PER_MIN: u32 = 10;
 /// What codes are hashed for.
 const PURPOSE: &str = "wallet-sign-in";
-
-/// The limits on asking for and guessing codes; one per server.
-pub struct Limits {
-    by_phone: RateLimiter,
-    by_address: RateLimiter,
-    wrong_by_address: RateLimiter,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            by_phone: RateLimiter::per_minute(PHONE_PER_MIN, PHONE_BURST),
-            by_address: RateLimiter::per_minute(ADDRESS_PER_MIN, ADDRESS_BURST),
-            wrong_by_address: RateLimiter::per_minute(WRONG_PER_MIN, WRONG_BURST),
-        }
-    }
-}
 
 /// Where a person stands after asking for a code: the attempt to type the code into.
 #[derive(Clone, Debug, PartialEq, Eq)]

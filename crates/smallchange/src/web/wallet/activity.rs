@@ -21,12 +21,13 @@ use std::collections::HashMap;
 
 use crate::domain::pocket::Pocket;
 use crate::domain::statement::Month;
+use crate::people::i18n;
 use crate::people::{self, csv, Lang};
 use crate::services::balances::{self, StatementLine, StatementPage};
 use crate::services::cashout::view;
 use crate::services::Error;
 use crate::web::visitor::Signed;
-use crate::web::{i18n, page, Ui};
+use crate::web::{page, Ui};
 
 pub fn router() -> Router<Ui> {
     Router::new().route("/wallet/activity", get(activity)).route("/wallet/activity.csv", get(download))

@@ -21,13 +21,14 @@ use serde::{Deserialize, Serialize};
 use crate::domain::cashout_policy::Speed;
 use crate::domain::destination::Destination;
 use crate::domain::pocket::Pocket;
+use crate::people::i18n;
 use crate::people::Lang;
 use crate::services::cashout::mine::{self, QuoteShown};
 use crate::services::cashout::quote::{Ask, Wanted};
 use crate::services::{Error, Kind};
 use crate::web::page::{self, SignedPost};
 use crate::web::visitor::Signed;
-use crate::web::{i18n, Ui};
+use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new()
@@ -208,9 +209,9 @@ async fn ask_quote(State(ui): State<Ui>, posted: SignedPost<StartForm>) -> Respo
     let currency = policy.currency();
     let wanted = match form.how.as_str() {
         "amount" => match page::typed_amount(&form.amount, currency.exponent()) {
-            Some(amount) => match crate::domain::money::parse_amount(amount, &ui.settings, "amount".into()) {
+            Some(amount) => match crate::domain::money::parse_amount(amount, ui.settings.amount_max, "amount".into()) {
                 Ok(amount) => Wanted::Amount(amount.minor_units()),
-                Err(error) => return show_start(&ui, &signed, form, Some(error)).await,
+                Err(invalid) => return show_start(&ui, &signed, form, Some(invalid.into())).await,
             },
             None => {
                 let error = Error::invalid("invalid_amount", "an amount such as 20,000", "amount");

@@ -277,7 +277,7 @@ fn receipt_rows(lang: Lang, r: &Receipt, unpaid: bool) -> Vec<Row> {
             amount(q.net),
         ));
     }
-    rows.push(row("receipt-to", crate::web::destinations::shown(lang, &r.destination)));
+    rows.push(row("receipt-to", crate::people::destination::shown(lang, &r.destination)));
     rows.push(row("receipt-rail", text(lang, &known_or_other(lang, "rail", &q.rail), &[])));
     rows.push(row("receipt-reference", c.rail_reference.clone().unwrap_or_else(|| "-".into())));
     rows.push(row("receipt-requested", at(c.created_at)));

@@ -18,13 +18,13 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
+use crate::people::i18n;
 use crate::people::Lang;
 use crate::services::operator;
 use crate::services::wallet_access::links;
 use crate::services::wallet_access::sessions::{self, Opened};
 use crate::services::wallet_access::sign_in::{self, Attempt};
 use crate::services::{Error, Kind};
-use crate::web::i18n;
 use crate::web::page::{self, Posted, SignedPost};
 use crate::web::visitor::{self, add_cookie, cookie, Visitor, LANG_COOKIE, SESSION_COOKIE, TENANT_COOKIE};
 use crate::web::Ui;
@@ -52,8 +52,8 @@ pub async fn front_door(ui: &Ui, visitor: &Visitor) -> Response {
         StatusCode::OK,
         "message.html",
         context! {
-            title => crate::web::i18n::text(visitor.lang, "front-title", &[]),
-            text => crate::web::i18n::text(visitor.lang, "front-text", &[]),
+            title => crate::people::i18n::text(visitor.lang, "front-title", &[]),
+            text => crate::people::i18n::text(visitor.lang, "front-text", &[]),
             sign_in => wallet.map(|w| format!("/wallet/sign-in/{w}")),
         },
     )

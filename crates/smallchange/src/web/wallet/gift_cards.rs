@@ -21,12 +21,13 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::gift_card::{self, Presented};
+use crate::people::i18n;
 use crate::people::Lang;
 use crate::services::gift_cards::{self, OwnCard, Redeemed};
 use crate::services::Kind;
 use crate::web::page::{self, SignedPost};
 use crate::web::visitor::Signed;
-use crate::web::{i18n, Ui};
+use crate::web::Ui;
 
 pub fn router() -> Router<Ui> {
     Router::new()

@@ -15,7 +15,8 @@ use axum::response::Response;
 use axum::routing::{any, get};
 use axum::Router;
 
-use crate::web::{assets, page, visitor, Ui};
+use crate::assets;
+use crate::web::{page, visitor, Ui};
 
 /// Any other wallet address: a page that says so, with the navigation and a link home for
 /// a person who is signed in.

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::encoding::Entry;
-use super::Happened;
+use crate::events::encoding::Entry;
+use crate::events::Happened;
 use crate::unit::{Param, Row};
 
 /// Inner nodes kept at every `NODE_LEVEL_STEP`th level (see the `audit_nodes` table).
@@ -96,7 +96,7 @@ fn entry_row(entry: &Entry<'_>, leaf: &[u8; 32]) -> Row {
     }
 }
 
-fn personal_row(event: &Happened, personal: &super::Personal) -> Row {
+fn personal_row(event: &Happened, personal: &crate::events::Personal) -> Row {
     Row {
         sql: "INSERT INTO event_personal (event_id, tenant_id, person, field, value, salt) \
               VALUES ($1, $2, $3, $4, $5, $6)",

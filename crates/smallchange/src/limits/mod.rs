@@ -1,6 +1,8 @@
 //! Limits on guessing, kept below every door so that none can go around them: the JSON API,
 //! the web wallet's pages and anything later reach the same use cases, and the use cases
 //! apply these guards themselves through the shared [`Context`](crate::context::Context).
+//! They sit below the context that carries them (and below `services`, which counts who a
+//! try is against, `services::limits::person`), so the context names no use case.
 //!
 //! - **Gift-card codes** ([`CodeGuesses`]): a code that matches no card counts against the
 //!   person who tried it and against the client address it came from. Once either has no
@@ -17,16 +19,19 @@
 //!   a new authenticator counts against the person; with no tries left every code is turned
 //!   away, right or wrong, until the bucket refills.
 //!
-//! Turned away is [`Error::rate_limited`]: kind `RateLimited`, code `rate_limited`, and how
-//! long to wait; each door says it its own way (the API: 429 with `Retry-After`).
+//! - **Wallet sign-in codes** ([`SignIn`]): codes sent to one phone number, codes asked for
+//!   from one client address, and wrong codes from one address.
+//!
+//! Turned away is [`TooMany`], which a use case answers as `services::Error::rate_limited`:
+//! kind `RateLimited`, code `rate_limited`, and how long to wait; each door says it its own
+//! way (the API: 429 with `Retry-After`).
 
 mod bucket;
 
 pub use bucket::RateLimiter;
 
 use std::net::IpAddr;
-
-use super::{Actor, Error};
+use std::time::Duration;
 
 /// Gift-card codes that matched no card a person may try at once, and how many more each
 /// minute after that.
@@ -43,6 +48,23 @@ pub const LINK_FAILURES_PER_MIN: u32 = 10;
 pub const TOTP_PROOFS_BURST: u32 = 5;
 pub const TOTP_PROOFS_PER_MIN: u32 = 1;
 
+/// Codes one phone number may be sent at once, then each minute.
+const SIGN_IN_PHONE_BURST: u32 = 3;
+const SIGN_IN_PHONE_PER_MIN: u32 = 1;
+/// Codes one client address may ask for at once, then each minute.
+const SIGN_IN_ADDRESS_BURST: u32 = 20;
+const SIGN_IN_ADDRESS_PER_MIN: u32 = 5;
+/// Wrong codes one client address may send at once, then each minute.
+const SIGN_IN_WRONG_BURST: u32 = 30;
+const SIGN_IN_WRONG_PER_MIN: u32 = 10;
+
+/// A try turned away: wait `wait` before trying `what` again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooMany {
+    pub wait: Duration,
+    pub what: &'static str,
+}
+
 /// Every guard, built once with the [`Context`](crate::context::Context) and shared by all
 /// its clones, whichever door they serve.
 #[derive(Default)]
@@ -52,16 +74,9 @@ pub struct Guards {
     /// Wallet-link tokens that no link has (`/wallet/link/{token}`), opened or only looked at.
     pub wallet_link_failures: LinkFailures,
     /// Web wallet sign-in codes asked for and guessed.
-    pub sign_in: crate::services::wallet_access::sign_in::Limits,
+    pub sign_in: SignIn,
     /// Wrong codes typed while setting up an authenticator.
     pub totp_proofs: TotpProofs,
-}
-
-/// Whose tries a gift-card code counts against: `actor` in `tenant`. A user redeeming into
-/// their own wallet and an operator redeeming into it for them are the same person,
-/// [`Actor::EndUser`] of that wallet.
-pub fn person(tenant: &str, actor: &Actor) -> String {
-    format!("{tenant}/{actor}")
 }
 
 /// Gift-card codes that matched no card, per person and per client address.
@@ -81,13 +96,13 @@ impl Default for CodeGuesses {
 
 impl CodeGuesses {
     /// Turns `person` at `client` away if either has no wrong tries left.
-    pub fn admit(&self, person: &str, client: IpAddr) -> Result<(), Error> {
+    pub fn admit(&self, person: &str, client: IpAddr) -> Result<(), TooMany> {
         let wait = match (self.by_person.peek(person), self.by_address.peek(&client.to_string())) {
             (Ok(()), Ok(())) => return Ok(()),
             (Err(a), Err(b)) => a.max(b),
             (Err(wait), Ok(())) | (Ok(()), Err(wait)) => wait,
         };
-        Err(Error::rate_limited(wait, "too many gift-card codes that matched no card"))
+        Err(TooMany { wait, what: "too many gift-card codes that matched no card" })
     }
 
     /// Counts a code that matched no card.
@@ -108,9 +123,9 @@ impl Default for LinkFailures {
 
 impl LinkFailures {
     /// Turns `client` away if it has no failed tries left.
-    pub fn admit(&self, client: IpAddr) -> Result<(), Error> {
+    pub fn admit(&self, client: IpAddr) -> Result<(), TooMany> {
         let wait = self.0.peek(&client.to_string());
-        wait.map_err(|wait| Error::rate_limited(wait, "too many links that were not genuine"))
+        wait.map_err(|wait| TooMany { wait, what: "too many links that were not genuine" })
     }
 
     /// Counts a link that was not genuine; the next try from `client` is turned away first.
@@ -130,9 +145,9 @@ impl Default for TotpProofs {
 
 impl TotpProofs {
     /// Turns `person` away if they have no wrong tries left.
-    pub fn admit(&self, person: &str) -> Result<(), Error> {
+    pub fn admit(&self, person: &str) -> Result<(), TooMany> {
         let wait = self.0.peek(person);
-        wait.map_err(|wait| Error::rate_limited(wait, "too many wrong authenticator codes"))
+        wait.map_err(|wait| TooMany { wait, what: "too many wrong authenticator codes" })
     }
 
     /// Counts a wrong code.
@@ -146,83 +161,20 @@ impl TotpProofs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::net::Ipv4Addr;
-    use std::sync::Arc;
+/// The limits on asking for and guessing wallet sign-in codes; one per server
+/// (`services::wallet_access::sign_in` applies them).
+pub struct SignIn {
+    pub by_phone: RateLimiter,
+    pub by_address: RateLimiter,
+    pub wrong_by_address: RateLimiter,
+}
 
-    use super::*;
-    use crate::clock::Clock;
-    use crate::committer::Committer;
-    use crate::config::Settings;
-    use crate::context::Context;
-    use crate::crypto::Secrets;
-    use crate::domain::gift_card::Presented;
-    use crate::metrics::Metrics;
-    use crate::services::cashout::receipt_link::{self, Refused};
-    use crate::services::{gift_cards, Kind};
-    use crate::store::Db;
-
-    /// A context on a fresh SQLite database, as a second door (a page, a worker) has it.
-    async fn context(dir: &tempfile::TempDir) -> Context {
-        let url = format!("sqlite://{}", dir.path().join("limits.db").display());
-        let settings = Settings { db: url, ..Settings::default() };
-        let db = Db::connect(&settings.db_options()).await.unwrap();
-        db.migrate().await.unwrap();
-        let metrics = Arc::new(Metrics::default());
-        let (committer, _task) = Committer::start(db.clone(), settings.committer(), metrics.clone()).unwrap();
-        let secrets = Arc::new(Secrets::from_key([7; 32]));
-        let settings = Arc::new(settings);
-        let guards = Arc::default();
-        Context { db, committer, settings, metrics, clock: Clock::system(), secrets, guards }
-    }
-
-    fn wrong(n: usize) -> Presented {
-        Presented::new("BookPass".into(), &format!("9999-0000-0000-{n:04}"), None)
-    }
-
-    fn assert_limited(error: &Error) {
-        assert_eq!((error.kind(), error.code()), (Kind::RateLimited, "rate_limited"), "{error}");
-        assert!(error.retry_after_s().is_some_and(|s| s >= 1), "{error:?}");
-    }
-
-    #[tokio::test]
-    async fn a_second_door_is_held_to_the_same_limits() {
-        let dir = tempfile::tempdir().unwrap();
-        let ctx = context(&dir).await;
-        let (tenant, key) = ("ten_1", Actor::ApiKey { key_id: "key_1".into() });
-        let (api, web) = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)));
-
-        // Through one door, a key checks ten codes that match no card…
-        for n in 0..CODE_GUESSES_PERSON_BURST as usize {
-            let found = gift_cards::check(&ctx, &key, api, tenant, &wrong(n)).await.unwrap();
-            assert!(found.reasons.contains(&"card_not_found"), "{:?}", found.reasons);
+impl Default for SignIn {
+    fn default() -> SignIn {
+        SignIn {
+            by_phone: RateLimiter::per_minute(SIGN_IN_PHONE_PER_MIN, SIGN_IN_PHONE_BURST),
+            by_address: RateLimiter::per_minute(SIGN_IN_ADDRESS_PER_MIN, SIGN_IN_ADDRESS_BURST),
+            wrong_by_address: RateLimiter::per_minute(SIGN_IN_WRONG_PER_MIN, SIGN_IN_WRONG_BURST),
         }
-        // …and through another, from another address, it is turned away before any lookup.
-        assert_limited(&gift_cards::check(&ctx, &key, web, tenant, &wrong(99)).await.unwrap_err());
-
-        // A user of the web wallet checks ten wrong codes; redeeming into that wallet through
-        // the API is then turned away too: the same person, whoever's key asks.
-        let user = Actor::EndUser { user_id: "usr_1".into() };
-        for n in 0..CODE_GUESSES_PERSON_BURST as usize {
-            gift_cards::check(&ctx, &user, web, tenant, &wrong(n)).await.unwrap();
-        }
-        let Err(error) = gift_cards::redeem(&ctx, &key, api, tenant, "usr_1", &wrong(0), None).await else {
-            panic!("a redemption into a wallet out of tries was let through");
-        };
-        assert_limited(&error);
-
-        // Receipt links: ten forgeries from one address, then that address is turned away
-        // however the link is opened, genuine or not; another address is not.
-        let forged = |ctx: &Context, client| {
-            let ctx = ctx.clone();
-            async move { receipt_link::open(&ctx, client, "co_1", "1800000000", &"0".repeat(64)).await }
-        };
-        for _ in 0..LINK_FAILURES_BURST {
-            assert_eq!(forged(&ctx, api).await.unwrap().err(), Some(Refused::Invalid));
-        }
-        let Err(error) = forged(&ctx, api).await else { panic!("a link from an address out of tries was opened") };
-        assert_limited(&error);
-        assert_eq!(forged(&ctx, web).await.unwrap().err(), Some(Refused::Invalid));
     }
 }

@@ -1,6 +1,6 @@
 //! Every string a person reads on the wallet's pages lives in a Fluent catalog per language
 //! (`locales/ko/*.ftl`, `locales/en/*.ftl`, one file per part of the wallet), compiled into
-//! the binary. Code and
+//! the binary; the API's receipt page reads the banks' and networks' names from them too. Code and
 //! templates name messages by id; numbers and money arrive already written as people write
 //! them ([`crate::people`]).
 
@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
-use crate::people::Lang;
+use super::Lang;
 
 fluent_templates::static_loader! {
     static CATALOGS = {

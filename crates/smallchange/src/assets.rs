@@ -1,6 +1,8 @@
 //! The wallet's stylesheet, script and icon, embedded in the binary and served under names that
 //! carry a hash of their content (`wallet.3f2a9c1e.css`), so browsers may keep them for a
-//! year and still get a new one the moment it changes.
+//! year and still get a new one the moment it changes. The wallet serves them
+//! (`/wallet/assets/`, see `web/wallet`), and the API's receipt page links the script; so
+//! they sit below both doors.
 
 use std::sync::OnceLock;
 
@@ -11,13 +13,13 @@ use sha2::{Digest, Sha256};
 
 /// Each asset: its plain name, its content type and its bytes.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("wallet.css", "text/css; charset=utf-8", include_bytes!("../../assets/wallet/wallet.css")),
-    ("wallet.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/wallet/wallet.js")),
+    ("wallet.css", "text/css; charset=utf-8", include_bytes!("../assets/wallet/wallet.css")),
+    ("wallet.js", "text/javascript; charset=utf-8", include_bytes!("../assets/wallet/wallet.js")),
     ("icon.svg", ICON_TYPE, ICON),
 ];
 
 /// The wallet's icon, for the browser's tab and bookmarks.
-const ICON: &[u8] = include_bytes!("../../assets/wallet/icon.svg");
+const ICON: &[u8] = include_bytes!("../assets/wallet/icon.svg");
 const ICON_TYPE: &str = "image/svg+xml";
 
 struct Hashed {

@@ -8,7 +8,7 @@
 //! repeats the provider's name ("toss ••••••toss" reads as 토스 ••••).
 
 use super::i18n;
-use crate::people::Lang;
+use super::Lang;
 
 /// Dots that stand for the hidden part, however long it is.
 const DOTS: &str = "••••";
