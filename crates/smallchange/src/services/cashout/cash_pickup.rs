@@ -7,10 +7,10 @@
 
 use super::flow::{self, Recorded};
 use super::outcome;
-use crate::events::Kind;
 use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::text::Text;
+use crate::events::Kind;
 use crate::rails::cash_pickup::{self, closing, Closing};
 use crate::services::commit::{self, Answer, Retry};
 use crate::services::{Actor, Error};
