@@ -64,6 +64,7 @@ ids = {
     r"^/v1/gift-cards/\{id\}": first("SELECT id FROM gift_cards ORDER BY id LIMIT 1"),
     r"^/v1/webhook-endpoints/\{id\}": first("SELECT id FROM webhook_endpoints ORDER BY id LIMIT 1"),
     r"^/v1/ledger/accounts/\{id\}": "contract-1",
+    r"^/v1/audit/entries/\{id\}": first("SELECT id FROM events ORDER BY tenant_id, idx LIMIT 1"),
 }
 # Every run starts from what it sees: nothing learnt by an earlier run against another server.
 print("[cache]\nenabled = false\n")

@@ -91,7 +91,7 @@ async fn serve(
     let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
     let (handlers, subscribers) = {
-        let deps = workers::Deps { db: db.clone(), committer, settings, secrets, app: ctx.clone() };
+        let deps = workers::Deps { db: db.clone(), committer, settings, secrets: secrets.clone(), app: ctx.clone() };
         (workers::handlers(&deps).context("setting up the job handlers")?, workers::subscribers(&deps))
     };
     let workers = vec![
@@ -121,6 +121,7 @@ async fn serve(
             stopped.clone(),
         )),
         tokio::spawn(http::auth::watch_keys(db.clone(), state.keys.clone(), stopped.clone())),
+        tokio::spawn(workers::checkpoints::run(db.clone(), secrets.clone(), stopped.clone())),
         // The last use of `ctx`, moved: a committer handle kept here to the end would keep
         // the committer from stopping.
         tokio::spawn(workers::cashouts::run(
@@ -143,6 +144,8 @@ async fn serve(
     }
     // Every committer handle is gone now: it drains its queue, commits and exits.
     committer_task.await.context("committer panicked")?;
+    // The last batch is in: sign what it added, so the log ends on a checkpoint.
+    workers::checkpoints::sign(&db, &secrets).await;
     db.close().await;
     Ok(())
 }

@@ -80,3 +80,5 @@ CREATE TABLE audit_keys (
     created_at BIGINT NOT NULL,
     retired_at BIGINT
 );
+-- One signing key at a time: two servers creating the first key race on this index.
+CREATE UNIQUE INDEX audit_keys_one_current ON audit_keys (name) WHERE retired_at IS NULL;

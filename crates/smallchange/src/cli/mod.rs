@@ -1,7 +1,9 @@
-//! The command line: `serve`, `migrate`, `tenants`, `keys`, `verify` and `bench`.
+//! The command line: `serve`, `migrate`, `tenants`, `keys`, `users erase`, `verify`, `audit` and
+//! `bench`.
 //! Every command that touches the database takes `--db URL`. A failure is printed as
 //! `error: <what>` and, when there is a fix, `  hint: <fix>` (see [`failure`]).
 
+mod audit;
 pub mod bench;
 pub mod demo;
 mod failure;
@@ -13,10 +15,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Settings;
+use crate::services::{self, Actor};
 use crate::store::tenants::{self, Role};
 use crate::store::{self, Db};
 use crate::{app, telemetry};
 pub use failure::{shown_url, Failure};
+
+/// Who the commands that change something act as.
+const CLI: Actor = Actor::System("cli");
 
 #[derive(Parser)]
 #[command(name = "smallchange", version, about = "Stored-value wallet and cash-out engine")]
@@ -71,10 +77,20 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Erase a person's personal data, keeping the records of their money.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Check every ledger invariant; exit non-zero naming what failed.
     Verify {
         #[command(flatten)]
         db: DbArg,
+    },
+    /// Check the audit log, print or rotate the key that signs it (docs/AUDIT.md).
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
     },
     /// Measure throughput and latency, on a temporary database unless given an empty one.
     Bench {
@@ -94,6 +110,26 @@ enum TenantsCommand {
     },
     /// List every tenant: id, name and when it was created (UTC).
     List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Erase a user's personal data; refused while they hold money or a cash-out is open.
+    #[command(long_about = "Erase a user's personal data: their phone number, name and \
+identity-check details, their payout destinations' account numbers and holder names, the \
+sign-in codes and messages sent to their number, and the personal values kept beside the \
+audit log's entries (with their salts). Their payments, top-ups, cash-outs and ledger \
+transfers stay, by id and amount, and the audit log still verifies.
+
+Refused, changing nothing, while any of the user's pockets holds money or a cash-out of \
+theirs is not over (paid, failed, canceled or expired): pay it out or spend it first.")]
+    Erase {
+        /// The user (`usr_…`).
+        #[arg(value_name = "USER_ID")]
+        user_id: String,
         #[command(flatten)]
         db: DbArg,
     },
@@ -272,8 +308,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", migrated_line(&migrated));
         }
         Command::Tenants { command: TenantsCommand::Create { name, db } } => {
-            let db = open(&settings(config, &db)?).await?;
-            println!("{}", tenants::create_tenant(&db, &name).await?);
+            let settings = settings(config, &db)?;
+            let db = open(&settings).await?;
+            println!("{}", services::tenants::create(&db, &settings, &CLI, &name).await?);
         }
         Command::Tenants { command: TenantsCommand::List { db } } => {
             let settings = settings(config, &db)?;
@@ -292,10 +329,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Keys { command: KeysCommand::Create { tenant, role, db } } => {
-            let db = open_existing(&settings(config, &db)?).await?;
+            let settings = settings(config, &db)?;
+            let db = open_existing(&settings).await?;
             existing_tenant(&db, &tenant).await?;
             let role = Role::parse(&role).expect("clap checked the role");
-            println!("{}", tenants::create_key(&db, &tenant, role).await?);
+            println!("{}", services::tenants::create_key(&db, &settings, &CLI, &tenant, role).await?.1);
         }
         Command::Keys { command: KeysCommand::List { tenant, db } } => {
             let settings = settings(config, &db)?;
@@ -312,8 +350,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Keys { command: KeysCommand::Revoke { key, db } } => {
-            let db = open_existing(&settings(config, &db)?).await?;
-            revoke(&db, &key).await?;
+            let settings = settings(config, &db)?;
+            let db = open_existing(&settings).await?;
+            revoke(&db, &settings, &key).await?;
+        }
+        Command::Users { command: UsersCommand::Erase { user_id, db } } => {
+            let settings = settings(config, &db)?;
+            let db = open_existing(&settings).await?;
+            let erased = services::users::erase::erase(&db, &settings, &CLI, &user_id)
+                .await
+                .map_err(|error| Failure::new(error.message().to_string()))?;
+            println!(
+                "erased the personal data of {} (tenant {}); {} values beside the audit log removed; \
+                 their payments, top-ups and cash-outs stay by id and amount",
+                erased.user_id, erased.tenant_id, erased.personal_rows
+            );
         }
         Command::Verify { db } => {
             let db = open_existing(&settings(config, &db)?).await?;
@@ -331,6 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("every invariant holds");
         }
+        Command::Audit { command } => return audit::run(command, config).await,
         Command::Bench { command } => {
             // First: the init in `settings` then keeps this quieter subscriber.
             telemetry::init_for_bench(Settings::load(config.map(PathBuf::as_path))?.log_format == "json");
@@ -370,7 +422,7 @@ fn keys_table(keys: Vec<tenants::KeyRow>) -> String {
     table::render(&["ID", "PREFIX", "ROLE", "TENANT", "CREATED", "LAST USED", "REVOKED"], &rows)
 }
 
-async fn revoke(db: &Db, text: &str) -> anyhow::Result<()> {
+async fn revoke(db: &Db, settings: &Settings, text: &str) -> anyhow::Result<()> {
     let found = tenants::find_keys(db, text).await?;
     let key = match found.as_slice() {
         [key] => key,
@@ -386,7 +438,7 @@ async fn revoke(db: &Db, text: &str) -> anyhow::Result<()> {
                 .into());
         }
     };
-    if tenants::revoke_key(db, &key.id).await? {
+    if services::tenants::revoke_key(db, settings, &CLI, &key.tenant_id, &key.id).await? {
         println!(
             "revoked {} ({} key of {}); running servers refuse it within about a second",
             key.id, key.role, key.tenant_id

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::audit::AuditLink;
 use super::auth::{Operator, READERS, REVIEWERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
@@ -164,6 +165,9 @@ pub struct CashoutResponse {
     timeline: Vec<TimelineEntry>,
     risk: RiskView,
     created_at: String,
+    /// The audit entry of its latest status change, and where its proof is; `null` in the
+    /// answer to the request that created it (read the cash-out for it).
+    audit: Option<AuditLink>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -221,7 +225,15 @@ fn cashout_response(detailed: &Detailed) -> CashoutResponse {
             .collect(),
         risk: RiskView { decision: cashout.risk_decision.clone(), reasons: cashout.risk_reasons.clone() },
         created_at: rfc3339(cashout.created_at),
+        audit: None,
     }
+}
+
+/// The cash-out as shown now, with its audit link.
+async fn shown(app: &AppState, tenant: &str, detailed: &Detailed) -> Result<CashoutResponse, ApiError> {
+    let mut response = cashout_response(detailed);
+    response.audit = super::audit::link(app, tenant, &detailed.cashout.id).await?;
+    Ok(response)
 }
 
 fn cashout_json(detailed: &Detailed) -> String {
@@ -265,7 +277,8 @@ async fn resend_code(
 
 async fn resend_code_work(app: &AppState, operator: &Operator, id: &str) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(WRITERS)?;
-    Ok(Json(cashout_response(&cashout::resend_code(app, operator.tenant_id(), id).await?)))
+    let resent = cashout::resend_code(app, operator.tenant_id(), id).await?;
+    Ok(Json(shown(app, operator.tenant_id(), &resent).await?))
 }
 
 /// Read a cash-out with its timeline and risk decision.
@@ -278,7 +291,8 @@ async fn get_cashout(
     Path(id): Path<String>,
 ) -> Result<Json<CashoutResponse>, ApiError> {
     operator.require(READERS)?;
-    Ok(Json(cashout_response(&view::get(&app, operator.tenant_id(), &id).await?)))
+    let found = view::get(&app, operator.tenant_id(), &id).await?;
+    Ok(Json(shown(&app, operator.tenant_id(), &found).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -456,7 +470,11 @@ async fn list_cashouts(
     operator.require(READERS)?;
     let (limit, after) = (page.limit()?, page.starting_after()?);
     let (found, has_more) = view::of_user(&app, operator.tenant_id(), &user_id, after, limit).await?;
-    Ok(Json(ReviewQueue { data: found.iter().map(cashout_response).collect(), has_more }))
+    let mut data = Vec::with_capacity(found.len());
+    for detailed in &found {
+        data.push(shown(&app, operator.tenant_id(), detailed).await?);
+    }
+    Ok(Json(ReviewQueue { data, has_more }))
 }
 
 /// Cash-outs waiting for a reviewer, oldest first.
@@ -471,7 +489,11 @@ async fn review_queue(
     operator.require(REVIEWERS)?;
     let (limit, after) = (page.limit()?, page.starting_after()?);
     let (found, has_more) = review::queue(&app, operator.tenant_id(), after, limit).await?;
-    Ok(Json(ReviewQueue { data: found.iter().map(cashout_response).collect(), has_more }))
+    let mut data = Vec::with_capacity(found.len());
+    for detailed in &found {
+        data.push(shown(&app, operator.tenant_id(), detailed).await?);
+    }
+    Ok(Json(ReviewQueue { data, has_more }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -501,6 +523,8 @@ pub struct Receipt {
     /// as it is when opened; it opens without a key until it expires
     /// (`receipt_link_ttl_s`). Absolute when the server's `public_base_url` is set.
     url: String,
+    /// The audit entry of its latest status change, and where its proof is.
+    audit: Option<AuditLink>,
 }
 
 /// The receipt, from confirmation on: JSON with `url`, a signed link to the printable page
@@ -522,10 +546,12 @@ async fn receipt(
     let wants_html = headers.get("accept").and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if wants_html {
         let policy = super::receipt_page::content_security_policy();
-        let page = Html(super::receipt_page::render(&found, lang));
+        let proof = crate::services::audit::cashout_proof(&app.db, &found.cashout.id).await;
+        let page = Html(super::receipt_page::render(&found, lang, proof.as_ref()));
         return Ok(([(axum::http::header::CONTENT_SECURITY_POLICY, policy)], page).into_response());
     }
     let url = receipt_link::mint(&app, &found.cashout.id, app.clock.now_us());
+    let audit = super::audit::link(&app, operator.tenant_id(), &found.cashout.id).await?;
     let view::Receipt { cashout, confirmed_at, destination, operator, .. } = found;
     let q = &cashout.quote;
     let receipt = Receipt {
@@ -548,6 +574,7 @@ async fn receipt(
         operator_name: operator.name,
         operator_registration_number: operator.registration_number,
         url,
+        audit,
     };
     Ok((StatusCode::OK, Json(receipt)).into_response())
 }
@@ -635,7 +662,7 @@ async fn put_auto(
     let request: AutoCashoutRequest = parse_json(&body)?;
     let choice =
         Choice { enabled: request.enabled, threshold: request.threshold, destination_id: request.destination_id };
-    Ok(Json(auto_response(auto::set(&app, operator.tenant_id(), &user_id, choice).await?)))
+    Ok(Json(auto_response(auto::set(&app, &operator.actor(), operator.tenant_id(), &user_id, choice).await?)))
 }
 
 /// A user's auto-cash-out setting.

@@ -1,6 +1,7 @@
 //! The HTTP API: one small state object, one router per resource, errors mapped in one
 //! place ([`error`]), and the OpenAPI document generated from the handlers themselves.
 
+pub mod audit;
 pub mod auth;
 pub mod balances;
 pub mod body;
@@ -22,6 +23,7 @@ pub mod payments;
 pub mod payout_batches;
 pub mod query;
 pub mod receipt_page;
+pub mod receipt_proof;
 pub mod receipts;
 pub mod request_log;
 pub mod serde_message;
@@ -84,6 +86,7 @@ pub fn router(state: AppState, pages: Router) -> Router {
         .merge(totp::router())
         .merge(wallet_links::router())
         .merge(webhooks::router())
+        .merge(audit::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

@@ -15,7 +15,7 @@ use super::AppState;
     info(title = "smallchange", description = "Stored-value wallet and cash-out engine. The guides are in the \
         smallchange repository: README.md (set-up and the ledger), docs/WALLET.md (users, top-ups, payments, \
         balances, gift cards, lists), docs/CASHOUT.md (identity checks, destinations, quotes, codes, rails, \
-        receipts, disputes), docs/WEBHOOKS.md (events and signatures) and docs/CONFIGURATION.md (settings)."),
+        receipts, disputes), docs/WEBHOOKS.md (events and signatures), docs/AUDIT.md (the audit log) and docs/CONFIGURATION.md (settings)."),
     paths(
         super::ledger::create_accounts,
         super::ledger::create_transfers,
@@ -78,7 +78,11 @@ use super::AppState;
         super::cash_pickups::list_agents,
         super::cash_pickups::revoke_agent,
         super::cash_pickups::redeem,
-        super::ewallet::ewallet_callback
+        super::ewallet::ewallet_callback,
+        super::audit::latest_checkpoint,
+        super::audit::get_entry,
+        super::audit::consistency,
+        super::audit::audit_key
     ),
     modifiers(&BearerAuth, &Links, &UnsupportedMediaTypeAnswers, &RequestIdHeaders),
     tags(
@@ -89,7 +93,8 @@ use super::AppState;
         (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs (docs/WEBHOOKS.md)"),
         (name = "cash-out", description = "Quotes, cash-outs, confirmation, review, receipts, auto-cash-out, disputes (docs/CASHOUT.md)"),
         (name = "rails", description = "Payout rails: bank batches (ISO 20022), status reports, e-wallet callbacks (docs/CASHOUT.md)"),
-        (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (docs/CASHOUT.md)")
+        (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (docs/CASHOUT.md)"),
+        (name = "audit", description = "The signed audit log: checkpoints, entries with inclusion proofs, consistency proofs, the signing key (docs/AUDIT.md)")
     )
 )]
 pub struct ApiDoc;

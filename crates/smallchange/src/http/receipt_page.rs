@@ -6,6 +6,7 @@
 
 use crate::people::cashout::{status, unpaid_reason, UNPAID_ENDINGS};
 use crate::people::{local_time, money, Lang};
+use crate::services::audit::ProvedEntry;
 use crate::services::cashout::receipt_link::Refused;
 use crate::services::cashout::view::Receipt;
 
@@ -33,8 +34,8 @@ fn t<'a>(lang: Lang, ko: &'a str, en: &'a str) -> &'a str {
     }
 }
 
-/// The receipt page of `r`, in `lang`.
-pub fn render(r: &Receipt, lang: Lang) -> String {
+/// The receipt page of `r`, in `lang`, with the audit proof of its latest status change.
+pub fn render(r: &Receipt, lang: Lang, proof: Option<&ProvedEntry>) -> String {
     let c = &r.cashout;
     let q = &c.quote;
     let amount = |minor: i64| money(minor, &q.currency, lang);
@@ -82,9 +83,10 @@ pub fn render(r: &Receipt, lang: Lang) -> String {
     // for the Content-Security-Policy to allow.
     let script = crate::assets::path("wallet.js").unwrap_or_default();
     let body = format!(
-        "{summary}<table>\n{rows}</table><p>{}</p><p><button type=\"button\" data-print hidden>{}</button></p>\
+        "{summary}<table>\n{rows}</table><p>{}</p>{}<p><button type=\"button\" data-print hidden>{}</button></p>\
          <script src=\"{}\" defer></script>",
         escape(&operator),
+        super::receipt_proof::section(proof, lang),
         t(lang, "인쇄하기", "Print"),
         escape(&script)
     );
@@ -186,7 +188,7 @@ pub fn refusal(lang: Lang, why: Option<Refused>) -> String {
 }
 
 /// The pages' own stylesheet, inline; the Content-Security-Policy allows it by its hash.
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}td{text-align:right;font-variant-numeric:tabular-nums}.amount{font-size:2rem;font-weight:700;margin:0}.label{margin-bottom:0}.notice{border-left:.4rem solid #b00;padding:.2rem 1rem;margin:1rem 0}@media print{button{display:none}}";
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}td{text-align:right;font-variant-numeric:tabular-nums}.amount{font-size:2rem;font-weight:700;margin:0}.label{margin-bottom:0}.notice{border-left:.4rem solid #b00;padding:.2rem 1rem;margin:1rem 0}.proof code,.proof pre{font-size:.75rem;word-break:break-all;white-space:pre-wrap}.proof td{text-align:left}@media print{button{display:none}}";
 
 /// What a receipt page may load and run: the wallet's script from this server, its own
 /// inline stylesheet (by hash), nothing else; no framing, no forms, no base.

@@ -68,7 +68,10 @@ async fn open(
     let lang = lang_of(query.lang.as_deref(), &headers);
     let (exp, sig) = (query.exp.as_deref().unwrap_or(""), query.sig.as_deref().unwrap_or(""));
     Ok(match receipt_link::open(&app, client.ip(), &id, exp, sig).await {
-        Ok(Ok(receipt)) => page(StatusCode::OK, receipt_page::render(&receipt, lang)),
+        Ok(Ok(receipt)) => {
+            let proof = crate::services::audit::cashout_proof(&app.db, &receipt.cashout.id).await;
+            page(StatusCode::OK, receipt_page::render(&receipt, lang, proof.as_ref()))
+        }
         Ok(Err(Refused::Expired)) => page(StatusCode::GONE, receipt_page::refusal(lang, Some(Refused::Expired))),
         Ok(Err(Refused::Invalid)) => page(StatusCode::NOT_FOUND, receipt_page::refusal(lang, Some(Refused::Invalid))),
         // A person with a browser is told in words, on a page, not in JSON.

@@ -51,8 +51,17 @@ impl Actor {
 
 /// The system actors there are; [`Actor::parse`] knows only these. `ewallet-callback` is
 /// smallchange applying an e-wallet partner's signed callback.
-pub const SYSTEM_NAMES: &[&str] =
-    &["cashout-worker", "bank-worker", "ewallet-worker", "ewallet-callback", "auto-cashout", "cli", "demo"];
+pub const SYSTEM_NAMES: &[&str] = &[
+    "cashout-worker",
+    "bank-worker",
+    "ewallet-worker",
+    "ewallet-callback",
+    "auto-cashout",
+    "cli",
+    "demo",
+    "gift-card-notices",
+    "wallet-sign-in",
+];
 
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,9 +10,13 @@
 use std::sync::Arc;
 
 use super::Error;
-use crate::committer::{Command, Idempotency, Output, Reply};
+use crate::committer::{Command, Committer, Idempotency, Output, Reply};
+use crate::config::Settings;
 use crate::context::Context;
+use crate::events::Happened;
+use crate::metrics::Metrics;
 use crate::store::idempotency::StoredResponse;
+use crate::store::Db;
 use crate::unit::{Row, Unit, UnitOutput, MISSING};
 
 /// Writes an answer down as a status and body, the way the door will give it again.
@@ -100,6 +104,32 @@ pub async fn write_rows<T: Clone + Send + Sync + 'static>(
 ) -> Result<Answer<T>, Error> {
     let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows);
     commit(ctx, retry, unit, Arc::new(move |_: &UnitOutput| Ok(answer.clone()))).await
+}
+
+/// As [`write_rows`], recording `event` in the same commit as the rows.
+pub async fn write_rows_recording<T: Clone + Send + Sync + 'static>(
+    ctx: &Context,
+    retry: Option<Retry<T>>,
+    rows: Vec<Row>,
+    event: Happened,
+    answer: T,
+) -> Result<Answer<T>, Error> {
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows).with_event(event);
+    commit(ctx, retry, unit, Arc::new(move |_: &UnitOutput| Ok(answer.clone()))).await
+}
+
+/// Commits one command through a committer started for it, and stops that committer: for
+/// a command run by hand (the CLI), with no server's committer at hand. What it commits
+/// moves no money a server's committer may be moving at the same time.
+pub async fn alone(db: &Db, settings: &Settings, command: Command) -> anyhow::Result<UnitOutput> {
+    let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()))?;
+    let reply = committer.submit(command, None).await;
+    drop(committer);
+    task.await?;
+    match reply.map_err(|e| anyhow::anyhow!("{e}"))? {
+        Reply::Applied(Output::Unit(outcome)) => Ok(outcome),
+        other => Err(anyhow::anyhow!("a unit answered {other:?}")),
+    }
 }
 
 fn outcome_of(output: &Output) -> Result<&UnitOutput, Error> {

@@ -9,6 +9,8 @@
 //! against (`limits`). See docs/ARCHITECTURE.md.
 
 pub mod actor;
+pub mod audit;
+pub mod audit_verify;
 pub mod balances;
 pub mod cashout;
 pub mod commit;
@@ -20,6 +22,7 @@ pub mod operator;
 pub mod page;
 pub mod payments;
 pub mod review;
+pub mod tenants;
 pub mod topups;
 pub mod users;
 pub mod wallet_access;

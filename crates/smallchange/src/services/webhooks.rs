@@ -5,15 +5,22 @@
 //! An endpoint's signing secret is made here and shown once, in the answer that creates it;
 //! it is kept sealed with the server key (the door writes the idempotent copy of that
 //! answer sealed too). Deleting an endpoint disables it: nothing more is delivered to it,
-//! and its delivery log stays readable.
+//! and its delivery log stays readable. Creating and disabling one are recorded
+//! (`webhook_endpoint.created`, `webhook_endpoint.disabled`) in the unit that writes it.
 
-use super::commit::{write_rows, Answer, Retry};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::commit::{commit, write_rows_recording, Answer, Retry};
 use super::page::{fetch_limit, Page};
 use super::{Actor, Error};
 use crate::context::Context;
 use crate::domain::webhook::NewEndpoint;
+use crate::events::{Happened, Kind};
 use crate::store::tenants::new_id;
 use crate::store::webhooks::{self, Delivery, Endpoint};
+use crate::unit::{Guard, Refusal, Unit, UnitOutput};
 
 /// Most enabled endpoints one tenant may have: each event is POSTed to every one.
 const ENDPOINTS_PER_TENANT_MAX: i64 = 16;
@@ -31,7 +38,7 @@ pub struct Created {
 /// tenant has as many enabled endpoints as it may.
 pub async fn create_endpoint(
     ctx: &Context,
-    _actor: &Actor,
+    actor: &Actor,
     tenant_id: &str,
     new: &NewEndpoint,
     retry: Option<Retry<Created>>,
@@ -51,7 +58,9 @@ pub async fn create_endpoint(
         disabled_at: None,
     };
     let row = webhooks::endpoint_row(tenant_id, &endpoint);
-    write_rows(ctx, retry, vec![row], Created { endpoint, secret }).await
+    let data = json!({"url": endpoint.url, "events": endpoint.events});
+    let event = Happened::new(tenant_id, actor, &endpoint.id, Kind::WebhookEndpointCreated, data, created_at);
+    write_rows_recording(ctx, retry, vec![row], event, Created { endpoint, secret }).await
 }
 
 /// A page of the tenant's endpoints, disabled ones too, oldest first, after the endpoint
@@ -72,12 +81,23 @@ pub async fn endpoint(ctx: &Context, _actor: &Actor, tenant_id: &str, id: &str) 
     existing(ctx, tenant_id, id).await
 }
 
-/// Disables the endpoint `id`: nothing more is delivered to it. Disabling again answers
-/// the same (it keeps the first time).
-pub async fn disable_endpoint(ctx: &Context, _actor: &Actor, tenant_id: &str, id: &str) -> Result<Endpoint, Error> {
-    if !webhooks::disable(&ctx.db, tenant_id, id, ctx.clock.now_us()).await? {
-        return Err(no_endpoint(id));
+/// Disables the endpoint `id`, recorded as `webhook_endpoint.disabled` by `actor`: nothing
+/// more is delivered to it. Disabling again answers the same (it keeps the first time) and
+/// records nothing.
+pub async fn disable_endpoint(ctx: &Context, actor: &Actor, tenant_id: &str, id: &str) -> Result<Endpoint, Error> {
+    let endpoint = existing(ctx, tenant_id, id).await?;
+    if endpoint.disabled_at.is_some() {
+        return Ok(endpoint);
     }
+    let now = ctx.clock.now_us();
+    let guard = Guard {
+        row: webhooks::disable_row(tenant_id, id, now),
+        refusal: Refusal::new("invalid_state", "the endpoint is disabled already"),
+    };
+    let event = Happened::new(tenant_id, actor, id, Kind::WebhookEndpointDisabled, json!({}), now);
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()).with_event(event).with_guard(guard);
+    // Refused only when a concurrent request disabled it first: the answer is the same.
+    commit(ctx, None, unit, Arc::new(|_: &UnitOutput| Ok(()))).await?;
     existing(ctx, tenant_id, id).await
 }
 

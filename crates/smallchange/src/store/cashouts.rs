@@ -595,24 +595,22 @@ pub struct AutoCashout {
     pub updated_at: i64,
 }
 
-pub async fn set_auto(db: &Db, tenant: &str, auto: &AutoCashout) -> anyhow::Result<()> {
-    on_db!(db, |pool, _d| {
-        sqlx::query(
-            "INSERT INTO auto_cashouts (tenant_id, user_id, enabled, threshold, destination_id, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id) DO UPDATE SET \
-             enabled = excluded.enabled, threshold = excluded.threshold, destination_id = excluded.destination_id, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(tenant)
-        .bind(&auto.user_id)
-        .bind(i64::from(auto.enabled))
-        .bind(auto.threshold)
-        .bind(&auto.destination_id)
-        .bind(auto.updated_at)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
+/// The row that sets user `auto.user_id`'s auto-cash-out as `auto` says.
+pub fn set_auto_row(tenant: &str, auto: &AutoCashout) -> Row {
+    Row {
+        sql: "INSERT INTO auto_cashouts (tenant_id, user_id, enabled, threshold, destination_id, updated_at) \
+              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id) DO UPDATE SET \
+              enabled = excluded.enabled, threshold = excluded.threshold, destination_id = excluded.destination_id, \
+              updated_at = excluded.updated_at",
+        params: vec![
+            tenant.into(),
+            auto.user_id.as_str().into(),
+            i64::from(auto.enabled).into(),
+            auto.threshold.into(),
+            auto.destination_id.as_str().into(),
+            auto.updated_at.into(),
+        ],
+    }
 }
 
 type AutoRow = (String, String, i64, i64, String, i64);

@@ -287,20 +287,13 @@ pub async fn expiring(db: &Db, now: i64, before: i64, limit: i64) -> anyhow::Res
     Ok(found)
 }
 
-/// Marks a card's expiry notice given and writes `then` (its event) with it; `false` if it
-/// was given already (by another server).
-pub async fn notice_expiry(db: &Db, card_id: &str, at: i64, then: Vec<Row>) -> anyhow::Result<bool> {
-    let mut tx = db.begin().await?;
-    let mark = Row {
+/// Marks card `card_id`'s expiry as announced at `at`, if it was not before: the guard a
+/// notice stands on, so two servers announce a card once between them.
+pub fn expiry_noticed_row(card_id: &str, at: i64) -> Row {
+    Row {
         sql: "UPDATE gift_cards SET expiry_noticed_at = $1 WHERE id = $2 AND expiry_noticed_at IS NULL",
         params: vec![at.into(), card_id.into()],
-    };
-    if super::execute_rows(&mut tx, &[mark]).await?[0] != 1 {
-        return Ok(false);
     }
-    super::execute_rows(&mut tx, &then).await?;
-    tx.commit().await?;
-    Ok(true)
 }
 
 /// What a card holds now: its own account until redeemed, then its pocket.

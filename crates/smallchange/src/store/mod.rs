@@ -8,6 +8,7 @@
 //! on SQLite are the one exception: they go through SQLite's C API ([`sqlite_raw`]) on a
 //! connection of their own, see [`batch`].
 
+pub mod audit;
 pub mod audit_tree;
 pub mod bank_link;
 pub mod batch;
@@ -17,6 +18,7 @@ pub mod demo_seed;
 pub mod destinations;
 pub mod dialect;
 pub mod disputes;
+pub mod erasure;
 pub mod events;
 pub mod ewallet;
 pub mod gift_cards;

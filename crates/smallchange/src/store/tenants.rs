@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::Db;
 pub use crate::ids::new_id;
 use crate::on_db;
+use crate::unit::Row;
 
 /// What an operator's key may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,17 +50,27 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Creates a tenant at once, recording nothing: for tests and fixtures. The CLI creates
+/// tenants through [`crate::services::tenants`], which records `tenant.created`.
 pub async fn create_tenant(db: &Db, name: &str) -> anyhow::Result<String> {
     let id = new_id("ten", 16);
-    on_db!(db, |pool, _d| {
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(name)
-            .bind(super::now_us())
-            .execute(pool)
-            .await?;
-    });
+    write(db, &[tenant_row(&id, name, super::now_us())]).await?;
     Ok(id)
+}
+
+/// The row of a new tenant `id` named `name`.
+pub fn tenant_row(id: &str, name: &str, at: i64) -> Row {
+    Row {
+        sql: "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)",
+        params: vec![id.into(), name.into(), at.into()],
+    }
+}
+
+async fn write(db: &Db, rows: &[Row]) -> anyhow::Result<Vec<u64>> {
+    let mut tx = db.begin().await?;
+    let changed = super::execute_rows(&mut tx, rows).await?;
+    tx.commit().await?;
+    Ok(changed)
 }
 
 pub async fn tenant_exists(db: &Db, tenant_id: &str) -> anyhow::Result<bool> {
@@ -91,26 +102,32 @@ pub async fn create_key(db: &Db, tenant_id: &str, role: Role) -> anyhow::Result<
     Ok(create_key_with_id(db, tenant_id, role).await?.1)
 }
 
-/// As [`create_key`]; returns the key's id too.
+/// As [`create_key`]; returns the key's id too. Records nothing: for tests and fixtures
+/// (the CLI goes through [`crate::services::tenants`]).
 pub async fn create_key_with_id(db: &Db, tenant_id: &str, role: Role) -> anyhow::Result<(String, String)> {
+    let (id, secret, row) = new_key(tenant_id, role, super::now_us());
+    write(db, &[row]).await?;
+    Ok((id, secret))
+}
+
+/// A new key of `role` for `tenant_id`: its id, its secret (never stored) and its row.
+pub fn new_key(tenant_id: &str, role: Role, at: i64) -> (String, String, Row) {
     let secret: String =
         format!("sk_{}", rand::thread_rng().sample_iter(&Alphanumeric).take(40).map(char::from).collect::<String>());
     let id = new_id("key", 16);
-    on_db!(db, |pool, _d| {
-        sqlx::query(
-            "INSERT INTO api_keys (id, tenant_id, role, secret_hash, secret_prefix, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(tenant_id)
-        .bind(role.as_str())
-        .bind(hash_secret(&secret))
-        .bind(secret_prefix(&secret))
-        .bind(super::now_us())
-        .execute(pool)
-        .await?;
-    });
-    Ok((id, secret))
+    let row = Row {
+        sql: "INSERT INTO api_keys (id, tenant_id, role, secret_hash, secret_prefix, created_at) \
+              VALUES ($1, $2, $3, $4, $5, $6)",
+        params: vec![
+            id.as_str().into(),
+            tenant_id.into(),
+            role.as_str().into(),
+            hash_secret(&secret).into(),
+            secret_prefix(&secret).into(),
+            at.into(),
+        ],
+    };
+    (id, secret, row)
 }
 
 /// A tenant as `tenants list` shows it.
@@ -164,17 +181,18 @@ pub async fn find_keys(db: &Db, text: &str) -> anyhow::Result<Vec<KeyRow>> {
     }))
 }
 
-/// Revokes a key; false if it was already revoked.
+/// Revokes a key; false if it was already revoked. Records nothing: for fixtures (the CLI
+/// goes through [`crate::services::tenants`]).
 pub async fn revoke_key(db: &Db, key_id: &str) -> anyhow::Result<bool> {
-    let changed = on_db!(db, |pool, _d| {
-        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(super::now_us())
-            .bind(key_id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-    });
-    Ok(changed == 1)
+    Ok(write(db, &[revoke_row(key_id, super::now_us())]).await?[0] == 1)
+}
+
+/// Revokes key `key_id` at `at` unless it is revoked already: changes no row then.
+pub fn revoke_row(key_id: &str, at: i64) -> Row {
+    Row {
+        sql: "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        params: vec![at.into(), key_id.into()],
+    }
 }
 
 /// The secret hashes of keys revoked at or after `since` (µs): what a running server drops

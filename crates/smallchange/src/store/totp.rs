@@ -1,142 +1,61 @@
 //! Users' TOTP secrets: stored sealed with the server key, set once, and checked against
-//! codes. An enrolment and the idempotency answer for the request that made it are written
-//! in one transaction.
+//! codes. The changes (enrol, set up, prove, reset) are conditional rows a use case's unit
+//! stands on, so each commits with its event and idempotency answer.
 
-use super::idempotency::{NewRecord, StoredResponse};
-use super::{now_us, Db, Tx};
+use super::Db;
 use crate::crypto::Secrets;
 use crate::domain::totp::TotpSecret;
-use crate::{on_db, on_tx};
+use crate::on_db;
+use crate::unit::Row;
 
-/// What an enrolment did.
-pub enum Enrolment {
-    Enrolled,
-    /// The user has a secret already; it was left as it was.
-    AlreadyEnrolled,
-    NoUser,
-    /// The idempotency key was answered already (by this request, sent concurrently).
-    Answered(StoredResponse),
-}
-
-/// Gives the user `sealed_secret` unless they have a secret; with `record`, remembers the
-/// answer under its idempotency key in the same transaction.
-pub async fn enrol(
-    db: &Db,
-    tenant_id: &str,
-    user_id: &str,
-    sealed_secret: &str,
-    record: Option<NewRecord>,
-) -> anyhow::Result<Enrolment> {
-    let enrolled_at = now_us();
-    let mut tx = db.begin().await?;
-    if !set_secret(&mut tx, tenant_id, user_id, sealed_secret, enrolled_at).await? {
-        // On PostgreSQL a concurrent retry waited above for the first one to commit; its
-        // answer is visible now.
-        if let Some(record) = &record {
-            let earlier = super::idempotency::load(&mut tx, &[record.scoped_key.as_str()]).await?;
-            if let Some((_, first)) = earlier.into_iter().next() {
-                return Ok(Enrolment::Answered(first));
-            }
-        }
-        let exists = user_exists(&mut tx, tenant_id, user_id).await?;
-        return Ok(if exists { Enrolment::AlreadyEnrolled } else { Enrolment::NoUser });
+/// Gives the user `sealed` as their secret, enrolled at `at`, if they have none: the guard
+/// an enrolment stands on (a second enrolment is refused, never replaces the first).
+pub fn enrol_row(tenant_id: &str, user_id: &str, sealed: &str, at: i64) -> Row {
+    Row {
+        sql: "UPDATE users SET totp_secret = $1, totp_enrolled_at = $2 \
+              WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL",
+        params: vec![sealed.into(), at.into(), tenant_id.into(), user_id.into()],
     }
-    if let Some(record) = record {
-        super::idempotency::insert(&mut tx, &[record], enrolled_at).await?;
-    }
-    tx.commit().await?;
-    Ok(Enrolment::Enrolled)
 }
 
-/// Sets the secret if the user exists and has none; `false` otherwise.
-async fn set_secret(tx: &mut Tx, tenant_id: &str, user_id: &str, sealed: &str, at: i64) -> anyhow::Result<bool> {
-    let done = on_tx!(tx, |c, _d| {
-        sqlx::query(
-            "UPDATE users SET totp_secret = $1, totp_enrolled_at = $2 \
-             WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL",
-        )
-        .bind(sealed)
-        .bind(at)
-        .bind(tenant_id)
-        .bind(user_id)
-        .execute(c)
-        .await?
-        .rows_affected()
-    });
-    Ok(done == 1)
-}
-
-async fn user_exists(tx: &mut Tx, tenant_id: &str, user_id: &str) -> anyhow::Result<bool> {
-    let row: Option<(String,)> = on_tx!(tx, |c, _d| {
-        sqlx::query_as("SELECT id FROM users WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_optional(c)
-            .await?
-    });
-    Ok(row.is_some())
-}
-
-/// What a reset did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Reset {
-    /// The secret is gone, and the reset recorded.
-    Reset,
-    /// The user had no secret: nothing changed.
-    NotEnrolled,
-    NoUser,
-}
-
-/// Removes the user's TOTP secret (and the last step used with it), recording who did it
-/// (`actor`, in its stored form) in the same transaction.
-pub async fn reset(db: &Db, tenant_id: &str, user_id: &str, actor: &str, at: i64) -> anyhow::Result<Reset> {
-    let mut transaction = db.begin().await?;
-    let tx = &mut transaction;
-    let row: Option<(Option<String>, Option<i64>)> = on_tx!(tx, |c, _d| {
+/// When the user's current secret was enrolled; `None` for a user without one.
+pub async fn enrolled_at(db: &Db, tenant_id: &str, user_id: &str) -> anyhow::Result<Option<i64>> {
+    let row: Option<(Option<String>, Option<i64>)> = on_db!(db, |pool, _d| {
         sqlx::query_as("SELECT totp_secret, totp_enrolled_at FROM users WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(user_id)
-            .fetch_optional(c)
+            .fetch_optional(pool)
             .await?
     });
-    let enrolled_at = match row {
-        None => return Ok(Reset::NoUser),
-        Some((None, _)) => return Ok(Reset::NotEnrolled),
-        Some((Some(_), enrolled_at)) => enrolled_at,
-    };
-    let removed = on_tx!(tx, |c, _d| {
-        sqlx::query(
-            "UPDATE users SET totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL, \
-             totp_pending_secret = NULL, totp_pending_at = NULL \
-             WHERE tenant_id = $1 AND id = $2 AND totp_secret IS NOT NULL",
-        )
-        .bind(tenant_id)
-        .bind(user_id)
-        .execute(c)
-        .await?
-        .rows_affected()
-    });
-    if removed != 1 {
-        // A concurrent reset removed it first and recorded itself.
-        return Ok(Reset::NotEnrolled);
+    Ok(row.and_then(|(secret, at)| secret.and(Some(at.unwrap_or_default()))))
+}
+
+/// Removes the user's TOTP secret (and the last step used with it, and any waiting one) if
+/// they have one: the guard a reset stands on, so of two racing resets one is recorded.
+pub fn reset_row(tenant_id: &str, user_id: &str) -> Row {
+    Row {
+        sql: "UPDATE users SET totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL, \
+              totp_pending_secret = NULL, totp_pending_at = NULL \
+              WHERE tenant_id = $1 AND id = $2 AND totp_secret IS NOT NULL",
+        params: vec![tenant_id.into(), user_id.into()],
     }
-    on_tx!(tx, |c, _d| {
-        sqlx::query(
-            "INSERT INTO totp_resets (id, tenant_id, user_id, enrolled_at, actor, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(crate::ids::time_ordered("tr", at))
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(enrolled_at)
-        .bind(actor)
-        .bind(at)
-        .execute(c)
-        .await?
-        .rows_affected()
-    });
-    transaction.commit().await?;
-    Ok(Reset::Reset)
+}
+
+/// The record of a reset by `actor` (stored form) at `at` of a secret enrolled at
+/// `enrolled_at`.
+pub fn reset_record_row(tenant_id: &str, user_id: &str, enrolled_at: i64, actor: &str, at: i64) -> Row {
+    Row {
+        sql: "INSERT INTO totp_resets (id, tenant_id, user_id, enrolled_at, actor, created_at) \
+              VALUES ($1, $2, $3, $4, $5, $6)",
+        params: vec![
+            crate::ids::time_ordered("tr", at).into(),
+            tenant_id.into(),
+            user_id.into(),
+            enrolled_at.into(),
+            actor.into(),
+            at.into(),
+        ],
+    }
 }
 
 /// The user's TOTP secret, opened, and the last step a code was used at; `None` for a user
@@ -232,24 +151,15 @@ pub struct Pending {
 }
 
 /// Keeps `sealed` as the user's pending secret unless they have one pending already (a
-/// person who scanned it and came back keeps the one their app has). `false` if the user
-/// has a secret of their own already, or does not exist.
-pub async fn set_pending(db: &Db, tenant_id: &str, user_id: &str, sealed: &str, at: i64) -> anyhow::Result<bool> {
-    let done = on_db!(db, |pool, _d| {
-        sqlx::query(
-            "UPDATE users SET totp_pending_secret = COALESCE(totp_pending_secret, $1), \
-             totp_pending_at = COALESCE(totp_pending_at, $2) \
-             WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL",
-        )
-        .bind(sealed)
-        .bind(at)
-        .bind(tenant_id)
-        .bind(user_id)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
-    Ok(done == 1)
+/// person who scanned it and came back keeps the one their app has). Changes no row if the
+/// user has a secret of their own already: the guard a set-up stands on.
+pub fn set_pending_row(tenant_id: &str, user_id: &str, sealed: &str, at: i64) -> Row {
+    Row {
+        sql: "UPDATE users SET totp_pending_secret = COALESCE(totp_pending_secret, $1), \
+              totp_pending_at = COALESCE(totp_pending_at, $2) \
+              WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL",
+        params: vec![sealed.into(), at.into(), tenant_id.into(), user_id.into()],
+    }
 }
 
 /// The user's pending secret; `None` when nothing is pending or they have a secret already.
@@ -269,29 +179,13 @@ pub async fn pending_of(db: &Db, secrets: &Secrets, tenant_id: &str, user_id: &s
 }
 
 /// Makes the pending secret `sealed` the user's, with `step` (the code that proved it) used
-/// up; `false` if it is no longer pending, or the user got a secret meanwhile.
-pub async fn adopt_pending(
-    db: &Db,
-    tenant_id: &str,
-    user_id: &str,
-    sealed: &str,
-    step: i64,
-    at: i64,
-) -> anyhow::Result<bool> {
-    let done = on_db!(db, |pool, _d| {
-        sqlx::query(
-            "UPDATE users SET totp_secret = totp_pending_secret, totp_enrolled_at = $1, totp_last_step = $2, \
-             totp_pending_secret = NULL, totp_pending_at = NULL \
-             WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL AND totp_pending_secret = $5",
-        )
-        .bind(at)
-        .bind(step)
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(sealed)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
-    Ok(done == 1)
+/// up; changes no row if it is no longer pending, or the user got a secret meanwhile: the
+/// guard a proof stands on.
+pub fn adopt_pending_row(tenant_id: &str, user_id: &str, sealed: &str, step: i64, at: i64) -> Row {
+    Row {
+        sql: "UPDATE users SET totp_secret = totp_pending_secret, totp_enrolled_at = $1, totp_last_step = $2, \
+              totp_pending_secret = NULL, totp_pending_at = NULL \
+              WHERE tenant_id = $3 AND id = $4 AND totp_secret IS NULL AND totp_pending_secret = $5",
+        params: vec![at.into(), step.into(), tenant_id.into(), user_id.into(), sealed.into()],
+    }
 }

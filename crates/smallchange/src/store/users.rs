@@ -1,13 +1,12 @@
-//! Users of a tenant and the history of their identity checks. A new user and the
-//! idempotency answer for the request that created it are written in one transaction; an
-//! identity check is two rows of one unit: the user's latest record and the check appended
-//! to `kyc_checks`.
+//! Users of a tenant and the history of their identity checks. A new user is one row of a
+//! unit standing on its insert (refused when the external id is taken); an identity check
+//! is two rows of one unit: the user's latest record and the check appended to
+//! `kyc_checks`.
 
-use super::idempotency::{NewRecord, StoredResponse};
-use super::{now_us, Db, Tx};
+use super::Db;
 use crate::domain::user::{Kyc, NewUser};
+use crate::on_db;
 use crate::unit::Row;
-use crate::{on_db, on_tx};
 
 /// A user as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,26 +30,9 @@ fn from_row((id, external_id, phone, name, kyc_level, legal_name, created_at, to
     User { id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled: totp_enrolled_at.is_some() }
 }
 
-/// What creating a user did.
-pub enum Creation {
-    Created(User),
-    /// The tenant already has a user with this external id: this one.
-    ExternalIdTaken(String),
-    /// The idempotency key was answered already (by a concurrent request).
-    Answered(StoredResponse),
-}
-
-/// The key to answer under, and how to write the answer down (status, body) once the user
-/// exists.
-pub struct Answer<'a> {
-    pub scoped_key: String,
-    pub request_hash: String,
-    pub render: &'a (dyn Fn(&User) -> (u16, String) + Sync),
-}
-
-pub async fn create(db: &Db, tenant_id: &str, new: &NewUser, answer: Option<Answer<'_>>) -> anyhow::Result<Creation> {
-    let created_at = now_us();
-    let user = User {
+/// The user `new` asks for, as it is when created at `created_at`.
+pub fn new_user(new: &NewUser, created_at: i64) -> User {
+    User {
         id: crate::ids::time_ordered("usr", created_at),
         external_id: new.external_id().as_str().to_string(),
         phone: new.phone().as_str().to_string(),
@@ -59,58 +41,25 @@ pub async fn create(db: &Db, tenant_id: &str, new: &NewUser, answer: Option<Answ
         legal_name: None,
         created_at,
         totp_enrolled: false,
-    };
-    let mut tx = db.begin().await?;
-    if let Some(answer) = &answer {
-        let earlier = super::idempotency::load(&mut tx, &[answer.scoped_key.as_str()]).await?;
-        if let Some((_, first)) = earlier.into_iter().next() {
-            return Ok(Creation::Answered(first));
-        }
     }
-    if !insert(&mut tx, tenant_id, &user).await? {
-        let holder = with_external_id(&mut tx, tenant_id, &user.external_id).await?;
-        return Ok(Creation::ExternalIdTaken(holder.unwrap_or_default()));
-    }
-    if let Some(answer) = answer {
-        let (status, body) = (answer.render)(&user);
-        let response = StoredResponse { request_hash: answer.request_hash, status, body };
-        let record = NewRecord { scoped_key: answer.scoped_key, response };
-        super::idempotency::insert(&mut tx, &[record], created_at).await?;
-    }
-    tx.commit().await?;
-    Ok(Creation::Created(user))
 }
 
-/// Inserts the user; `false` if the external id is taken.
-async fn insert(tx: &mut Tx, tenant_id: &str, user: &User) -> anyhow::Result<bool> {
-    let done = on_tx!(tx, |c, _d| {
-        sqlx::query(
-            "INSERT INTO users (id, tenant_id, external_id, phone, name, kyc_level, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, external_id) DO NOTHING",
-        )
-        .bind(&user.id)
-        .bind(tenant_id)
-        .bind(&user.external_id)
-        .bind(&user.phone)
-        .bind(&user.name)
-        .bind(&user.kyc_level)
-        .bind(user.created_at)
-        .execute(c)
-        .await?
-        .rows_affected()
-    });
-    Ok(done == 1)
-}
-
-/// The id of the tenant's user with `external_id`, read in `tx`.
-async fn with_external_id(tx: &mut Tx, tenant_id: &str, external_id: &str) -> anyhow::Result<Option<String>> {
-    Ok(on_tx!(tx, |c, _d| {
-        sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND external_id = $2")
-            .bind(tenant_id)
-            .bind(external_id)
-            .fetch_optional(c)
-            .await?
-    }))
+/// Inserts `user` unless the tenant has a user with its external id: a row that changes
+/// none then, so creating a user can stand on it (see [`crate::unit::Guard`]).
+pub fn insert_row(tenant_id: &str, user: &User) -> Row {
+    Row {
+        sql: "INSERT INTO users (id, tenant_id, external_id, phone, name, kyc_level, created_at) \
+              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, external_id) DO NOTHING",
+        params: vec![
+            user.id.as_str().into(),
+            tenant_id.into(),
+            user.external_id.as_str().into(),
+            user.phone.as_str().into(),
+            user.name.clone().into(),
+            user.kyc_level.as_str().into(),
+            user.created_at.into(),
+        ],
+    }
 }
 
 /// The tenant's user with the operator's own id `external_id`.
@@ -170,12 +119,12 @@ pub struct KycCheck {
 
 /// The row appending an identity check of user `user_id`, made at `at` by `actor` (stored
 /// form), to the user's history.
-pub fn kyc_check_row(tenant_id: &str, user_id: &str, kyc: &Kyc, actor: &str, at: i64) -> Row {
+pub fn kyc_check_row(tenant_id: &str, user_id: &str, kyc: &Kyc, actor: &str, id: &str, at: i64) -> Row {
     Row {
         sql: "INSERT INTO kyc_checks (id, tenant_id, user_id, level, legal_name, birth_date, document_ref, actor, at) \
               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         params: vec![
-            crate::ids::time_ordered("kyc", at).into(),
+            id.into(),
             tenant_id.into(),
             user_id.into(),
             kyc.level().as_str().into(),

@@ -1,6 +1,7 @@
 //! The web wallet's ways in: one-time links, phone sign-in codes and sessions. Each secret
 //! (link token, session cookie, code) is stored as a keyed hash, never as itself. A link and
-//! a code are used up by one conditional update, so two tabs racing get one session.
+//! a code are used up by one conditional update (the guard of the unit that opens the
+//! session), so two tabs racing get one session.
 
 use super::Db;
 use crate::on_db;
@@ -35,20 +36,29 @@ pub fn link_row(link: &NewLink<'_>) -> Row {
     }
 }
 
-/// Uses up the link whose token hashes to `token_hash` if it is unused and unexpired at
-/// `now`: its tenant, user and id; `None` for any other link (unknown, used, expired).
-pub async fn use_link(db: &Db, token_hash: &str, now: i64) -> anyhow::Result<Option<(String, String, String)>> {
+/// The link whose token hashes to `token_hash` if it is unused and unexpired at `now`: its
+/// tenant, user and id; `None` for any other link (unknown, used, expired).
+pub async fn live_link(db: &Db, token_hash: &str, now: i64) -> anyhow::Result<Option<(String, String, String)>> {
     let row: Option<(String, String, String)> = on_db!(db, |pool, _d| {
         sqlx::query_as(
-            "UPDATE wallet_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-             RETURNING tenant_id, user_id, id",
+            "SELECT tenant_id, user_id, id FROM wallet_links WHERE token_hash = $1 AND used_at IS NULL \
+             AND expires_at > $2",
         )
-        .bind(now)
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(pool)
         .await?
     });
     Ok(row)
+}
+
+/// Uses up link `id` if it is unused and unexpired at `now`: one conditional update, the
+/// guard opening a link stands on, so two tabs racing get one session.
+pub fn use_link_row(id: &str, now: i64) -> Row {
+    Row {
+        sql: "UPDATE wallet_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
+        params: vec![now.into(), id.into()],
+    }
 }
 
 /// A link as it stands, read without using it: its tenant, and whether it would still open
@@ -74,63 +84,48 @@ pub struct NewCode<'a> {
     pub expires_at: i64,
 }
 
-pub async fn insert_code(db: &Db, code: &NewCode<'_>) -> anyhow::Result<()> {
-    on_db!(db, |pool, _d| {
-        sqlx::query(
-            "INSERT INTO wallet_sign_in_codes (id, tenant_id, phone, user_id, code_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(code.id)
-        .bind(code.tenant_id)
-        .bind(code.phone)
-        .bind(code.user_id)
-        .bind(code.code_hash)
-        .bind(code.created_at)
-        .bind(code.expires_at)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
-}
-
-/// A sign-in code as stored, after one more try was counted against it.
-pub struct TriedCode {
-    pub tenant_id: String,
-    pub user_id: Option<String>,
-    pub code_hash: String,
-    /// Tries so far, this one included.
-    pub attempts: i64,
-    pub expires_at: i64,
+pub fn code_row(code: &NewCode<'_>) -> Row {
+    Row {
+        sql: "INSERT INTO wallet_sign_in_codes (id, tenant_id, phone, user_id, code_hash, created_at, expires_at) \
+              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params: vec![
+            code.id.into(),
+            code.tenant_id.into(),
+            code.phone.into(),
+            code.user_id.into(),
+            code.code_hash.into(),
+            code.created_at.into(),
+            code.expires_at.into(),
+        ],
+    }
 }
 
 /// Counts one try against code `id` unless it is used or has had `attempts_max` tries
-/// already; the code as it is then, or `None` when no try is left (or there is no such
-/// code).
-pub async fn try_code(db: &Db, id: &str, attempts_max: i64) -> anyhow::Result<Option<TriedCode>> {
-    let row: Option<(String, Option<String>, String, i64, i64)> = on_db!(db, |pool, _d| {
-        sqlx::query_as(
-            "UPDATE wallet_sign_in_codes SET attempts = attempts + 1 \
-             WHERE id = $1 AND used_at IS NULL AND attempts < $2 \
-             RETURNING tenant_id, user_id, code_hash, CAST(attempts AS BIGINT), expires_at",
-        )
-        .bind(id)
-        .bind(attempts_max)
-        .fetch_optional(pool)
-        .await?
-    });
-    Ok(row.map(|(tenant_id, user_id, code_hash, attempts, expires_at)| TriedCode {
-        tenant_id,
-        user_id,
-        code_hash,
-        attempts,
-        expires_at,
-    }))
+/// already; with `used_at`, also uses it up (the right code). The guard every try stands
+/// on: of racing tries, no more than `attempts_max` count, and one uses the code.
+pub fn try_code_row(id: &str, attempts_max: i64, used_at: Option<i64>) -> Row {
+    match used_at {
+        Some(at) => Row {
+            sql: "UPDATE wallet_sign_in_codes SET attempts = attempts + 1, used_at = $1 \
+                  WHERE id = $2 AND used_at IS NULL AND attempts < $3",
+            params: vec![at.into(), id.into(), attempts_max.into()],
+        },
+        // Not `used_at = NULL` bound as a parameter: PostgreSQL would take it for text.
+        None => Row {
+            sql: "UPDATE wallet_sign_in_codes SET attempts = attempts + 1 \
+                  WHERE id = $1 AND used_at IS NULL AND attempts < $2",
+            params: vec![id.into(), attempts_max.into()],
+        },
+    }
 }
 
 /// A sign-in code as it stands, read without counting a try.
 pub struct StoredCode {
     pub tenant_id: String,
     pub phone: String,
+    /// The user with the number when the code was made; `None` if none had it.
+    pub user_id: Option<String>,
+    pub code_hash: String,
     /// Tries so far.
     pub attempts: i64,
     pub expires_at: i64,
@@ -139,35 +134,25 @@ pub struct StoredCode {
 
 /// Code `id` as it stands; `None` when there is no such code.
 pub async fn code(db: &Db, id: &str) -> anyhow::Result<Option<StoredCode>> {
-    let row: Option<(String, String, i64, i64, Option<i64>)> = on_db!(db, |pool, _d| {
+    type CodeRow = (String, String, Option<String>, String, i64, i64, Option<i64>);
+    let row: Option<CodeRow> = on_db!(db, |pool, _d| {
         sqlx::query_as(
-            "SELECT tenant_id, phone, CAST(attempts AS BIGINT), expires_at, used_at FROM wallet_sign_in_codes \
-             WHERE id = $1",
+            "SELECT tenant_id, phone, user_id, code_hash, CAST(attempts AS BIGINT), expires_at, used_at \
+             FROM wallet_sign_in_codes WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(pool)
         .await?
     });
-    Ok(row.map(|(tenant_id, phone, attempts, expires_at, used_at)| StoredCode {
+    Ok(row.map(|(tenant_id, phone, user_id, code_hash, attempts, expires_at, used_at)| StoredCode {
         tenant_id,
         phone,
+        user_id,
+        code_hash,
         attempts,
         expires_at,
         used: used_at.is_some(),
     }))
-}
-
-/// Marks code `id` used; `false` if it was used already (a second tab won).
-pub async fn use_code(db: &Db, id: &str, now: i64) -> anyhow::Result<bool> {
-    let done = on_db!(db, |pool, _d| {
-        sqlx::query("UPDATE wallet_sign_in_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-    });
-    Ok(done == 1)
 }
 
 /// The user of `tenant_id` with phone `phone`; the newest if several share it.
@@ -205,24 +190,21 @@ fn session((id, tenant_id, user_id, opened_by, user_agent, created_at, last_seen
     Session { id, tenant_id, user_id, opened_by, user_agent, created_at, last_seen_at, ended_at }
 }
 
-pub async fn insert_session(db: &Db, session: &Session, token_hash: &str) -> anyhow::Result<()> {
-    on_db!(db, |pool, _d| {
-        sqlx::query(
-            "INSERT INTO wallet_sessions (id, token_hash, tenant_id, user_id, opened_by, user_agent, created_at, \
-             last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&session.id)
-        .bind(token_hash)
-        .bind(&session.tenant_id)
-        .bind(&session.user_id)
-        .bind(&session.opened_by)
-        .bind(&session.user_agent)
-        .bind(session.created_at)
-        .bind(session.last_seen_at)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
+pub fn session_row(session: &Session, token_hash: &str) -> Row {
+    Row {
+        sql: "INSERT INTO wallet_sessions (id, token_hash, tenant_id, user_id, opened_by, user_agent, created_at, \
+              last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params: vec![
+            session.id.as_str().into(),
+            token_hash.into(),
+            session.tenant_id.as_str().into(),
+            session.user_id.as_str().into(),
+            session.opened_by.as_str().into(),
+            session.user_agent.as_str().into(),
+            session.created_at.into(),
+            session.last_seen_at.into(),
+        ],
+    }
 }
 
 pub async fn session_with_token(db: &Db, token_hash: &str) -> anyhow::Result<Option<Session>> {
@@ -245,27 +227,14 @@ pub async fn touch(db: &Db, id: &str, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ends user `user_id`'s open sessions whose ids `which` selects: one session, or every
-/// one but one. How many it ended.
-pub async fn end(db: &Db, tenant_id: &str, user_id: &str, which: Which<'_>, now: i64) -> anyhow::Result<u64> {
-    let (sql, id) = match which {
-        Which::Only(id) => ("AND id = $4", id),
-        Which::AllBut(id) => ("AND id <> $4", id),
-    };
-    let sql = format!(
-        "UPDATE wallet_sessions SET ended_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND ended_at IS NULL {sql}"
-    );
-    let done = on_db!(db, |pool, _d| {
-        sqlx::query(&sql).bind(now).bind(tenant_id).bind(user_id).bind(id).execute(pool).await?.rows_affected()
-    });
-    Ok(done)
-}
-
-/// Which of a user's sessions [`end`] ends.
-#[derive(Clone, Copy, Debug)]
-pub enum Which<'a> {
-    Only(&'a str),
-    AllBut(&'a str),
+/// Ends user `user_id`'s open session `id` at `now`: changes no row if it is not theirs or
+/// ended already.
+pub fn end_row(tenant_id: &str, user_id: &str, id: &str, now: i64) -> Row {
+    Row {
+        sql: "UPDATE wallet_sessions SET ended_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND id = $4 \
+              AND ended_at IS NULL",
+        params: vec![now.into(), tenant_id.into(), user_id.into(), id.into()],
+    }
 }
 
 /// User `user_id`'s sessions not ended and last seen after `seen_after`, newest first.
@@ -278,4 +247,20 @@ pub async fn open_sessions(db: &Db, tenant_id: &str, user_id: &str, seen_after: 
         sqlx::query_as(&sql).bind(tenant_id).bind(user_id).bind(seen_after).fetch_all(pool).await?
     });
     Ok(rows.into_iter().map(session).collect())
+}
+
+/// The ids of user `user_id`'s sessions not ended, oldest first, at most `limit`.
+pub async fn unended_sessions(db: &Db, tenant_id: &str, user_id: &str, limit: i64) -> anyhow::Result<Vec<String>> {
+    let rows: Vec<(String,)> = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT id FROM wallet_sessions WHERE tenant_id = $1 AND user_id = $2 AND ended_at IS NULL \
+             ORDER BY created_at, id LIMIT $3",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }

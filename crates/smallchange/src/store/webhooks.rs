@@ -80,21 +80,13 @@ pub async fn enabled_count(db: &Db, tenant_id: &str) -> anyhow::Result<i64> {
     Ok(count)
 }
 
-/// Disables an endpoint (from now on nothing is delivered to it); `false` if the tenant
-/// has no such endpoint. Disabling twice keeps the first time.
-pub async fn disable(db: &Db, tenant_id: &str, id: &str, now_us: i64) -> anyhow::Result<bool> {
-    let found = on_db!(db, |pool, _d| {
-        sqlx::query(
-            "UPDATE webhook_endpoints SET disabled_at = COALESCE(disabled_at, $1) WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now_us)
-        .bind(tenant_id)
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
-    Ok(found == 1)
+/// Disables an endpoint (from now on nothing is delivered to it) if it is enabled: the
+/// guard disabling one stands on, so it is disabled (and recorded) once.
+pub fn disable_row(tenant_id: &str, id: &str, now_us: i64) -> Row {
+    Row {
+        sql: "UPDATE webhook_endpoints SET disabled_at = $1 WHERE tenant_id = $2 AND id = $3 AND disabled_at IS NULL",
+        params: vec![now_us.into(), tenant_id.into(), id.into()],
+    }
 }
 
 /// Something that happened, as delivered to every endpoint subscribed to its type.

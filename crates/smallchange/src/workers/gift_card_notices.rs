@@ -1,15 +1,22 @@
 //! `gift_card.expiring`: a card that still holds value `gift_card_expiry_notice_days`
 //! before it expires is announced to the operator once, so it can remind the holder to
 //! spend it. Cards issued but not redeemed are included: their buyer may still redeem them.
-//! The notice and its event are written together, conditional on no notice before, so two
-//! servers announce a card once between them.
+//! The notice is the event `gift_card.expiring` (whose data is the webhook's), recorded in
+//! one unit with the card's mark, conditional on no notice before, so two servers announce
+//! a card once between them; the webhook follows from the event.
+
+use std::sync::Arc;
 
 use serde_json::json;
 
 use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::gift_card::DAY_US;
+use crate::events::{Happened, Kind};
+use crate::services::commit;
+use crate::services::Actor;
 use crate::store::gift_cards;
+use crate::unit::{Guard, Refusal, Unit, UnitOutput};
 
 /// Most cards one pass looks at.
 const PASS_LIMIT: i64 = 200;
@@ -38,7 +45,11 @@ async fn notice(app: &Context, tenant: &str, id: &str, now: i64) -> anyhow::Resu
         return Ok(()); // This tenant announces later, or never.
     }
     let remaining = gift_cards::remaining(&app.db, tenant, &card).await?;
-    let mut event = Vec::new();
+    let guard = Guard {
+        row: gift_cards::expiry_noticed_row(&card.id, now),
+        refusal: Refusal::new("already_noticed", "the card's expiry was announced already"),
+    };
+    let mut unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new());
     if remaining > 0 {
         let data = json!({
             "id": card.id,
@@ -47,8 +58,10 @@ async fn notice(app: &Context, tenant: &str, id: &str, now: i64) -> anyhow::Resu
             "currency": card.program.currency,
             "expires_at": rfc3339(card.expires_at),
         });
-        event = crate::webhooks::event_rows(tenant, "gift_card.expiring", &data, now);
+        let actor = Actor::System("gift-card-notices");
+        unit = unit.with_event(Happened::new(tenant, &actor, &card.id, Kind::GiftCardExpiring, data, now));
     }
-    gift_cards::notice_expiry(&app.db, &card.id, now, event).await?;
+    let interpret = Arc::new(|outcome: &UnitOutput| Ok(outcome.succeeded()));
+    commit::commit(app, None, unit.with_guard(guard), interpret).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }

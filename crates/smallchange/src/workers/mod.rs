@@ -7,6 +7,7 @@
 
 pub mod bank;
 pub mod cashouts;
+pub mod checkpoints;
 pub mod events;
 pub mod ewallet;
 pub mod expiry;

@@ -48,9 +48,7 @@ impl Signer {
 
     /// `<name>+<8 hex key id>+<base64(0x01 || public key)>`, as sumdb/note reads it.
     pub fn verifier_key(&self) -> String {
-        let key_id: String = self.key_id().iter().map(|byte| format!("{byte:02x}")).collect();
-        let typed_key = [&[ALGORITHM_ED25519][..], &self.public_key()].concat();
-        format!("{}+{key_id}+{}", self.name, STANDARD.encode(typed_key))
+        verifier_key(&self.name, &self.public_key())
     }
 
     /// The signed note: body, blank line, `— <name> <base64(key id || signature)>\n`, the
@@ -114,6 +112,14 @@ impl Verifier {
         self.key.verify_strict(text.as_bytes(), &signature).map_err(|_| Error::SignatureInvalid)?;
         Ok(text.to_owned())
     }
+}
+
+/// The verifier key (`<name>+<key id>+<base64 key>`) of an Ed25519 public key known only by
+/// its bytes, as kept for retired signers; Go's `note.NewVerifier` reads it.
+pub fn verifier_key(name: &str, public_key: &[u8; 32]) -> String {
+    let key_id: String = key_id(name, public_key).iter().map(|byte| format!("{byte:02x}")).collect();
+    let typed_key = [&[ALGORITHM_ED25519][..], public_key].concat();
+    format!("{name}+{key_id}+{}", STANDARD.encode(typed_key))
 }
 
 fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {

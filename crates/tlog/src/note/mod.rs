@@ -11,4 +11,4 @@ mod keys;
 mod signed;
 
 pub use checkpoint::Checkpoint;
-pub use keys::{Signer, Verifier};
+pub use keys::{verifier_key, Signer, Verifier};

@@ -104,8 +104,9 @@ pub struct Choice {
     pub destination_id: String,
 }
 
-/// Turns a user's auto-cash-out on or off, with its threshold and destination.
-pub async fn set(ctx: &Context, tenant: &str, user_id: &str, choice: Choice) -> Result<Setting, Error> {
+/// Turns a user's auto-cash-out on or off, with its threshold and destination, recorded as
+/// `auto_cashout.set` by `actor`.
+pub async fn set(ctx: &Context, actor: &Actor, tenant: &str, user_id: &str, choice: Choice) -> Result<Setting, Error> {
     let minimum = ctx.settings.cashout_policy(tenant).minimum;
     if choice.threshold < minimum || choice.threshold > ctx.settings.amount_max {
         let currency = &ctx.settings.wallet_policy(tenant).currency;
@@ -125,7 +126,14 @@ pub async fn set(ctx: &Context, tenant: &str, user_id: &str, choice: Choice) -> 
         destination_id: choice.destination_id,
         updated_at: ctx.clock.now_us(),
     };
-    cashouts::set_auto(&ctx.db, tenant, &auto).await?;
+    let data = serde_json::json!({
+        "enabled": auto.enabled,
+        "threshold": auto.threshold,
+        "destination_id": auto.destination_id,
+    });
+    let event = Happened::new(tenant, actor, &auto.user_id, Kind::AutoCashoutSet, data, auto.updated_at);
+    let row = cashouts::set_auto_row(tenant, &auto);
+    crate::services::commit::write_rows_recording(ctx, None, vec![row], event, ()).await?;
     Ok(shown(ctx, tenant, auto))
 }
 

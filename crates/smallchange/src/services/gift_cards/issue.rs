@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use ledger::{Amount, Currency};
+use serde_json::json;
 
 use super::super::commit::{self, Answer, Retry};
 use super::super::{Actor, Error};
@@ -11,6 +12,7 @@ use super::{code_lookup, CardView};
 use crate::context::Context;
 use crate::domain::gift_card::{self, CardOrder, DAY_US};
 use crate::domain::pocket::{self, codes};
+use crate::events::{self, Happened, Kind};
 use crate::people::{money, Lang};
 use crate::store::gift_cards::{self, Card, NewCard};
 use crate::unit::{transfer, Unit, UnitOutput};
@@ -83,7 +85,18 @@ pub async fn issue(
         currency,
         codes::GIFT_CARD_ISSUE,
     );
-    let unit = Unit::fixed(vec![card_account, float], Vec::new(), vec![issue], vec![new_card.row(tenant)]);
+    let data = json!({
+        "program_id": card.program.id,
+        "face_value": card.face_value,
+        "currency": currency.code(),
+        "purchased_with": card.purchased_with,
+        "code_last4": card.code_last4,
+        "expires_at": crate::clock::rfc3339(card.expires_at),
+        "transfers": events::transfers_data(tenant, std::slice::from_ref(&issue)),
+    });
+    let event = Happened::new(tenant, actor, &card.id, Kind::GiftCardIssued, data, issued_at);
+    let unit =
+        Unit::fixed(vec![card_account, float], Vec::new(), vec![issue], vec![new_card.row(tenant)]).with_event(event);
     let issued = IssuedCard { view: CardView { remaining: card.face_value, at: issued_at, card }, code };
     let interpret = Arc::new(move |outcome: &UnitOutput| match outcome {
         UnitOutput::Applied { results, .. } if results.iter().all(|r| r.is_ok()) => Ok(issued.clone()),

@@ -1,10 +1,14 @@
 //! Gift-card programs: the brand, region, face values, validity and refund rule cards are
-//! sold under. A program moves no money: it is one row, written once per key.
+//! sold under. A program moves no money: it is one row, written once per key with its
+//! `gift_card.program_created`.
 
 use super::super::commit::{self, Answer, Retry};
 use super::super::{Actor, Error};
+use serde_json::json;
+
 use crate::context::Context;
 use crate::domain::gift_card::ProgramTerms;
+use crate::events::{Happened, Kind};
 use crate::store::gift_cards::{self, Program};
 
 /// Creates a program on `terms`, recording `actor` as its creator.
@@ -28,7 +32,21 @@ pub async fn create_program(
         created_actor: Some(actor.recorded()),
     };
     let row = gift_cards::program_row(tenant, &program);
-    commit::write_rows(ctx, retry, vec![row], program).await
+    let rule = &program.refund_rule;
+    let data = json!({
+        "brand": program.brand,
+        "currency": program.currency,
+        "region": program.region,
+        "face_values": program.face_values,
+        "validity_days": program.validity_days,
+        "refund_rule": {
+            "threshold_bps_over": rule.threshold_bps_over,
+            "threshold_bps_small": rule.threshold_bps_small,
+            "small_face_max": rule.small_face_max,
+        },
+    });
+    let event = Happened::new(tenant, actor, &program.id, Kind::GiftCardProgramCreated, data, created_at);
+    commit::write_rows_recording(ctx, retry, vec![row], event, program).await
 }
 
 /// The program `id`. Reading records nothing: `_actor` is taken as every use case takes it.

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ledger::{Amount, Currency};
+use serde_json::json;
 
 use super::super::commit::{self, refused, Answer, Retry};
 use super::super::limits::person;
@@ -19,6 +20,7 @@ use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::gift_card::Presented;
 use crate::domain::pocket::{self, codes, Pocket};
+use crate::events::{self, Happened, Kind};
 use crate::store::gift_cards::{self, Card};
 use crate::store::wallet::{available, pocket_row, NewEntry};
 use crate::unit::{transfer, Plan, Refusal, Unit, UnitOutput};
@@ -196,6 +198,15 @@ fn redeem_unit(tenant: &str, user: &str, card: &Card, actor: &str, now: i64) -> 
         entry.row(0),
     ];
     let card_id = card_account.id.clone();
+    let data = json!({
+        "user_id": user,
+        "program_id": card.program.id,
+        "amount": card.face_value,
+        "currency": currency.code(),
+        "pocket": gift.name(),
+        "transfers": events::transfers_data(tenant, std::slice::from_ref(&redeem)),
+    });
+    let event = Happened::recorded_by(tenant, actor.to_string(), &card.id, Kind::GiftCardRedeemed, data, now);
     Ok(Unit {
         open: vec![pocket_account],
         read: vec![card_account.id],
@@ -205,7 +216,7 @@ fn redeem_unit(tenant: &str, user: &str, card: &Card, actor: &str, now: i64) -> 
             if book.account(&card_id).map_or(0, available) < value.minor_units() {
                 return Err(Refusal::new("card_already_redeemed", "the card has been redeemed"));
             }
-            Ok(Plan::new(vec![redeem.clone()], rows.clone()))
+            Ok(Plan::new(vec![redeem.clone()], rows.clone()).with_event(event.clone()))
         }),
     })
 }

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use ledger::{Amount, Currency};
+use ledger::{Amount, Currency, Transfer};
+use serde_json::json;
 
 use super::super::commit::{self, refused, Answer, Retry};
 use super::super::{Actor, Error};
@@ -12,6 +13,7 @@ use super::{found, CardView};
 use crate::context::Context;
 use crate::domain::gift_card::{self, RefundRule};
 use crate::domain::pocket::{self, codes, Pocket, Source};
+use crate::events::{self, Happened, Kind};
 use crate::store::gift_cards::Card;
 use crate::store::wallet::{available, pocket_row, NewEntry};
 use crate::unit::{linked, transfer, Plan, Refusal, Row, Unit, UnitOutput};
@@ -27,11 +29,11 @@ pub struct RemainderRefund {
     pub pocket: Pocket,
 }
 
-/// Refunds the remainder of card `id`. Refunds keep no history of who asked: `_actor` is
-/// taken as every use case takes it.
+/// Refunds the remainder of card `id`, recorded as `gift_card.remainder_refunded` by
+/// `actor`.
 pub async fn refund_remainder(
     ctx: &Context,
-    _actor: &Actor,
+    actor: &Actor,
     tenant: &str,
     id: &str,
     retry: Option<Retry<RemainderRefund>>,
@@ -52,6 +54,7 @@ pub async fn refund_remainder(
         rule: card.program.refund_rule,
         face_value: card.face_value,
         at: now,
+        actor: actor.recorded(),
     };
     let unit = refund.unit();
     let view = CardView { card, remaining: 0, at: now };
@@ -88,6 +91,8 @@ struct Refund {
     rule: RefundRule,
     face_value: i64,
     at: i64,
+    /// Who asked, recorded.
+    actor: String,
 }
 
 impl Refund {
@@ -122,9 +127,23 @@ impl Refund {
                     self.entry(&Pocket::Gift(self.card_id.clone()), -left, 0),
                     self.entry(&self.destination, left, 1),
                 ];
-                Ok(Plan::new(linked(vec![moved]), rows))
+                let transfers = linked(vec![moved]);
+                Ok(Plan::new(transfers.clone(), rows).with_event(self.event(left, &transfers)))
             }),
         }
+    }
+
+    /// `gift_card.remainder_refunded`: `amount` went back to the destination pocket.
+    fn event(&self, amount: i64, transfers: &[Transfer]) -> Happened {
+        let data = json!({
+            "user_id": self.user,
+            "amount": amount,
+            "currency": self.currency.code(),
+            "pocket": self.destination.name(),
+            "transfers": events::transfers_data(&self.tenant, transfers),
+        });
+        let kind = Kind::GiftCardRemainderRefunded;
+        Happened::recorded_by(&self.tenant, self.actor.clone(), &self.card_id, kind, data, self.at)
     }
 
     /// The `n`th statement line of the refund: `amount` into (or out of) `pocket`.

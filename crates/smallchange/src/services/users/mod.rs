@@ -3,44 +3,75 @@
 //! destinations a user's cash-outs may go to ([`destinations`]).
 
 pub mod destinations;
+pub mod erase;
 pub mod kyc;
 pub mod totp;
 
-use super::commit::{key_reused, Answer, Retry};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::commit::{commit, refused, Answer, Retry};
 use super::page::{fetch_limit, Page};
 use super::{Actor, Error};
 use crate::context::Context;
 use crate::domain::user::NewUser;
-use crate::store::users::{self, Creation, User};
+use crate::events::{Happened, Kind};
+use crate::store::users::{self, User};
+use crate::unit::{Guard, Refusal, Unit, UnitOutput};
 
-/// Creates a user, once per retry key. The user and the written-down answer commit in one
-/// transaction, so a retry racing its first attempt gets that attempt's answer. Who asked
-/// is not recorded: a user's history starts with its identity checks.
+/// Creates a user, once per retry key, recorded as `user.created` by `actor` (the phone
+/// and name as personal data). The user, the event and the written-down answer commit in
+/// one unit standing on the user's insert, so a retry racing its first attempt gets that
+/// attempt's answer, and a taken external id writes nothing.
 pub async fn create(
     ctx: &Context,
-    _actor: &Actor,
+    actor: &Actor,
     tenant_id: &str,
     new: &NewUser,
     retry: Option<Retry<User>>,
 ) -> Result<Answer<User>, Error> {
-    // The store calls it only when there is a key to keep the answer under.
-    let write_down = retry.as_ref().map(|retry| retry.write_down.clone());
-    let render = move |user: &User| write_down.as_ref().map(|write_down| write_down(Ok(user))).unwrap_or_default();
-    let request_hash = retry.as_ref().map(|retry| retry.request_hash.clone());
-    let answer = retry.map(|retry| users::Answer {
-        scoped_key: retry.scoped_key,
-        request_hash: retry.request_hash,
-        render: &render,
-    });
-    match users::create(&ctx.db, tenant_id, new, answer).await? {
-        Creation::Created(user) => Ok(Answer::Done(user)),
-        Creation::Answered(first) if Some(&first.request_hash) == request_hash.as_ref() => Ok(Answer::Again(first)),
-        Creation::Answered(_) => Err(key_reused()),
-        Creation::ExternalIdTaken(holder) => {
-            let message = format!("user {holder} already has this external_id");
-            Err(Error::conflict("user_exists", message).with_param("external_id"))
-        }
+    let user = users::new_user(new, crate::store::now_us());
+    // Read first only to name the holder in the refusal; the insert decides.
+    let holder = users::by_external_id(&ctx.db, tenant_id, &user.external_id).await?.map(|holder| holder.id);
+    let guard = Guard { row: users::insert_row(tenant_id, &user), refusal: taken(holder.as_deref()) };
+    let data = json!({"external_id": user.external_id, "kyc_level": user.kyc_level});
+    let mut event = Happened::new(tenant_id, actor, &user.id, Kind::UserCreated, data, user.created_at).with_personal(
+        &user.id,
+        "phone",
+        &user.phone,
+    );
+    if let Some(name) = &user.name {
+        event = event.with_personal(&user.id, "name", name);
     }
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()).with_event(event).with_guard(guard);
+    let interpret = Arc::new(move |outcome: &UnitOutput| match refused(outcome) {
+        Some(error) => Err(error.with_param("external_id")),
+        None => Ok(user.clone()),
+    });
+    let answer = commit(ctx, retry, unit, interpret).await;
+    match answer {
+        Err(error) if error.code() == "user_exists" && holder.is_none() => {
+            // Taken between the read and the insert: name the holder now.
+            let holder = users::by_external_id(&ctx.db, tenant_id, new.external_id().as_str()).await?;
+            Err(taken_error(holder.map(|h| h.id).as_deref()))
+        }
+        other => other,
+    }
+}
+
+/// The refusal of a user whose external id `holder` has.
+fn taken(holder: Option<&str>) -> Refusal {
+    let message = match holder {
+        Some(holder) => format!("user {holder} already has this external_id"),
+        None => "another user already has this external_id".to_string(),
+    };
+    Refusal::new("user_exists", message)
+}
+
+fn taken_error(holder: Option<&str>) -> Error {
+    let refusal = taken(holder);
+    Error::conflict(refusal.code, refusal.message).with_param("external_id")
 }
 
 /// The tenant's user `id`.

@@ -3,15 +3,20 @@
 //! second enrolment is refused rather than replacing it, so a leaked operator key cannot
 //! silently take over a user's second factor.
 
-use super::{existing, no_user};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::existing;
+use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::totp::{self, TotpSecret};
-use crate::services::commit::{key_reused, Answer, Retry};
+use crate::events::{Happened, Kind};
+use crate::services::commit::{commit, refused, Answer, Retry};
 use crate::services::{limits, Actor, Error};
 use crate::store;
-use crate::store::idempotency::{NewRecord, StoredResponse};
-use crate::store::totp::{Enrolment, Reset};
 use crate::store::users::User;
+use crate::unit::{Guard, GuardedUnit, Refusal, Row, Unit, UnitOutput};
 
 /// A new enrolment: the secret, shown this once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,39 +27,52 @@ pub struct Enrolled {
     pub secret_base32: String,
 }
 
-/// Enrols user `user_id` in TOTP (SHA-1, 6 digits, 30 s), once per retry key. The door
-/// writes the answer down sealed: it holds the secret.
+/// Enrols user `user_id` in TOTP (SHA-1, 6 digits, 30 s), once per retry key, recorded as
+/// `user.totp_enrolled` by `actor`. The door writes the answer down sealed: it holds the
+/// secret.
 pub async fn enrol(
     ctx: &Context,
-    _actor: &Actor,
+    actor: &Actor,
     tenant_id: &str,
     user_id: &str,
     retry: Option<Retry<Enrolled>>,
 ) -> Result<Answer<Enrolled>, Error> {
-    // An enrolled user is refused by the store, in the transaction that would enrol: a
-    // retry racing its first attempt then gets the first answer, not a conflict.
+    // An enrolled user is refused by the unit's guard, in the transaction that would enrol:
+    // a retry racing its first attempt then gets the first answer, not a conflict.
     let user = existing(ctx, tenant_id, user_id).await?;
     // The authenticator app lists the code under the operator's one name.
     let operator = crate::services::operator::of(ctx, tenant_id).await?;
     let issuer = totp::issuer(Some(&operator.name));
     let secret = TotpSecret::generate();
     let enrolled = Enrolled { otpauth_uri: secret.otpauth_uri(&issuer, &user.phone), secret_base32: secret.base32() };
-    let request_hash = retry.as_ref().map(|retry| retry.request_hash.clone());
-    let record = retry.map(|retry| {
-        let (status, body) = (retry.write_down)(Ok(&enrolled));
-        NewRecord {
-            scoped_key: retry.scoped_key,
-            response: StoredResponse { request_hash: retry.request_hash, status, body },
-        }
-    });
     let sealed_secret = ctx.secrets.seal(secret.as_bytes());
-    match store::totp::enrol(&ctx.db, tenant_id, user_id, &sealed_secret, record).await? {
-        Enrolment::Enrolled => Ok(Answer::Done(enrolled)),
-        Enrolment::AlreadyEnrolled => Err(already_enrolled()),
-        Enrolment::NoUser => Err(no_user(user_id)),
-        Enrolment::Answered(first) if Some(&first.request_hash) == request_hash.as_ref() => Ok(Answer::Again(first)),
-        Enrolment::Answered(_) => Err(key_reused()),
-    }
+    let at = store::now_us();
+    let guard = store::totp::enrol_row(tenant_id, &user.id, &sealed_secret, at);
+    let event = Happened::new(tenant_id, actor, &user.id, Kind::TotpEnrolled, json!({"via": "api"}), at);
+    let unit = standing_on(guard, already_enrolled_refusal(), Vec::new(), event);
+    let interpret = Arc::new(move |outcome: &UnitOutput| match refused(outcome) {
+        Some(error) => Err(error),
+        None => Ok(enrolled.clone()),
+    });
+    commit(ctx, retry, unit, interpret).await
+}
+
+/// A unit of no money, writing `rows` and recording `event`, standing on `row` (see
+/// [`Guard`]).
+fn standing_on(row: Row, refusal: Refusal, rows: Vec<Row>, event: Happened) -> GuardedUnit {
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows).with_event(event);
+    GuardedUnit { unit, guard: Guard { row, refusal } }
+}
+
+/// Commits `unit` (no key): whether its guard changed its row and it was written.
+async fn committed(ctx: &Context, unit: GuardedUnit) -> Result<bool, Error> {
+    let interpret = Arc::new(|outcome: &UnitOutput| Ok(outcome.succeeded()));
+    Ok(commit(ctx, None, unit, interpret).await?.done().copied().unwrap_or(false))
+}
+
+fn already_enrolled_refusal() -> Refusal {
+    let error = already_enrolled();
+    Refusal::new(error.code(), error.message().to_string())
 }
 
 fn already_enrolled() -> Error {
@@ -65,11 +83,19 @@ fn already_enrolled() -> Error {
 /// is removed, the user's cash-outs are confirmed by SMS code until they enrol again. A
 /// user without one is answered as they are, and nothing is recorded.
 pub async fn reset(ctx: &Context, actor: &Actor, tenant_id: &str, user_id: &str) -> Result<User, Error> {
+    let user = existing(ctx, tenant_id, user_id).await?;
+    let Some(enrolled_at) = store::totp::enrolled_at(&ctx.db, tenant_id, &user.id).await? else {
+        return Ok(user);
+    };
     let at = ctx.clock.now_us();
-    match store::totp::reset(&ctx.db, tenant_id, user_id, &actor.recorded(), at).await? {
-        Reset::Reset | Reset::NotEnrolled => existing(ctx, tenant_id, user_id).await,
-        Reset::NoUser => Err(no_user(user_id)),
-    }
+    let record = store::totp::reset_record_row(tenant_id, &user.id, enrolled_at, &actor.recorded(), at);
+    let data = json!({"enrolled_at": rfc3339(enrolled_at)});
+    let event = Happened::new(tenant_id, actor, &user.id, Kind::TotpReset, data, at);
+    let not_enrolled = Refusal::new("invalid_state", "the user has no authenticator");
+    let unit = standing_on(store::totp::reset_row(tenant_id, &user.id), not_enrolled, vec![record], event);
+    // Refused when a concurrent reset removed it first (and recorded itself).
+    committed(ctx, unit).await?;
+    existing(ctx, tenant_id, user_id).await
 }
 
 // ------------------------------------------------- setting up from the web wallet
@@ -85,7 +111,10 @@ pub async fn start_setup(ctx: &Context, actor: &Actor, tenant_id: &str, user_id:
         return Err(already_enrolled());
     }
     let sealed = ctx.secrets.seal(TotpSecret::generate().as_bytes());
-    if !store::totp::set_pending(&ctx.db, tenant_id, &user.id, &sealed, ctx.clock.now_us()).await? {
+    let at = ctx.clock.now_us();
+    let guard = store::totp::set_pending_row(tenant_id, &user.id, &sealed, at);
+    let event = Happened::new(tenant_id, actor, &user.id, Kind::TotpSetupStarted, json!({}), at);
+    if !committed(ctx, standing_on(guard, already_enrolled_refusal(), Vec::new(), event)).await? {
         return Err(already_enrolled());
     }
     pending(ctx, actor, tenant_id, user_id).await?.ok_or_else(already_enrolled)
@@ -134,12 +163,20 @@ pub async fn prove(ctx: &Context, actor: &Actor, tenant_id: &str, user_id: &str,
         return Err(Error::invalid("totp_invalid", format!("that is not the app's code: {left} tries left"), "code"));
     };
     let step = i64::try_from(step).map_err(|_| Error::internal("a TOTP step out of range"))?;
-    if store::totp::adopt_pending(&ctx.db, tenant_id, &user.id, &waiting.sealed, step, ctx.clock.now_us()).await? {
+    let at = ctx.clock.now_us();
+    let guard = store::totp::adopt_pending_row(tenant_id, &user.id, &waiting.sealed, step, at);
+    let event = Happened::new(tenant_id, actor, &user.id, Kind::TotpEnrolled, json!({"via": "wallet_setup"}), at);
+    if committed(ctx, standing_on(guard, not_started_refusal(), Vec::new(), event)).await? {
         return Ok(());
     }
     // Another tab proved it, or the API enrolled the user, meanwhile.
     let user = existing(ctx, tenant_id, user_id).await?;
     Err(if user.totp_enrolled { already_enrolled() } else { not_started() })
+}
+
+fn not_started_refusal() -> Refusal {
+    let error = not_started();
+    Refusal::new(error.code(), error.message().to_string())
 }
 
 fn not_started() -> Error {

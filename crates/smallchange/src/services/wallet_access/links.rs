@@ -5,15 +5,21 @@
 //! because messengers fetch every link they are sent to draw a preview of it.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use serde_json::json;
 
 use super::{new_token, plausible_token, sessions};
+use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::cashout_policy::Operator;
-use crate::services::commit::{write_rows, Answer, Retry};
+use crate::events::{Happened, Kind};
+use crate::services::commit::{commit, write_rows_recording, Answer, Retry};
 use crate::services::operator;
 use crate::services::{users, Actor, Error};
 use crate::store::tenants::new_id;
 use crate::store::wallet_access::{self, NewLink};
+use crate::unit::{Guard, Refusal, Unit, UnitOutput};
 
 /// How long a link opens a session.
 pub const LINK_TTL_US: i64 = 5 * 60 * 1_000_000;
@@ -56,7 +62,9 @@ pub async fn create(
     let row = wallet_access::link_row(&link);
     let base = ctx.settings.public_base_url.trim_end_matches('/');
     let made = Link { id: id.clone(), url: format!("{base}/wallet/link/{token}"), expires_at: now + LINK_TTL_US };
-    write_rows(ctx, retry, vec![row], made).await
+    let data = json!({"link_id": id, "expires_at": rfc3339(now + LINK_TTL_US)});
+    let event = Happened::new(tenant_id, actor, &user.id, Kind::WalletLinkCreated, data, now);
+    write_rows_recording(ctx, retry, vec![row], event, made).await
 }
 
 /// What the link's page may show before the link is used: whose wallet it opens (the
@@ -86,13 +94,25 @@ pub async fn open(
 ) -> Result<Option<sessions::Opened>, Error> {
     let Some(token_hash) = admitted(ctx, token, address)? else { return Ok(None) };
     let now = ctx.clock.now_us();
-    let Some((tenant_id, user_id, _link_id)) = wallet_access::use_link(&ctx.db, &token_hash, now).await? else {
+    let Some((tenant_id, user_id, link_id)) = wallet_access::live_link(&ctx.db, &token_hash, now).await? else {
         if wallet_access::peek_link(&ctx.db, &token_hash, now).await?.is_none() {
             ctx.guards.wallet_link_failures.failed(client(address));
         }
         return Ok(None);
     };
-    Ok(Some(sessions::open(ctx, &tenant_id, &user_id, "link", user_agent).await?))
+    // Using the link up is the guard: of two tabs racing, one opens a session.
+    let (opened, session_row) = sessions::new(ctx, &tenant_id, &user_id, "link", user_agent);
+    let guard = Guard {
+        row: wallet_access::use_link_row(&link_id, now),
+        refusal: Refusal::new("link_used", "the link was used meanwhile"),
+    };
+    let actor = Actor::EndUser { user_id: user_id.clone() };
+    let data = json!({"link_id": link_id, "session_id": opened.session.id});
+    let event = Happened::new(&tenant_id, &actor, &user_id, Kind::WalletLinkOpened, data, now);
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), vec![session_row]).with_event(event).with_guard(guard);
+    let interpret = Arc::new(|outcome: &UnitOutput| Ok(outcome.succeeded()));
+    let done = commit(ctx, None, unit, interpret).await?.done().copied().unwrap_or(false);
+    Ok(done.then_some(opened))
 }
 
 /// The hash to look token `token` up by, once `address` may try one

@@ -1,12 +1,21 @@
 //! Web wallet sessions, kept server-side so that a user can see and end them: the browser
 //! holds only a random token (its cookie). A session ends when its user signs out or ends
 //! it from another, after 15 minutes unused, and 12 hours after it opened, whatever happens.
+//! Opening one is part of the use case that lets the person in (a link, a code); ending
+//! one is recorded as `wallet.session_ended`. Noting that a session was used is not.
+
+use std::sync::Arc;
+
+use serde_json::json;
 
 use super::{new_token, plausible_token};
 use crate::context::Context;
-use crate::services::Error;
+use crate::events::{Happened, Kind};
+use crate::services::commit::commit;
+use crate::services::{Actor, Error};
 use crate::store::tenants::new_id;
-use crate::store::wallet_access::{self, Session, Which};
+use crate::store::wallet_access::{self, Session};
+use crate::unit::{Guard, Refusal, Row, Unit, UnitOutput};
 
 /// A session unused this long is over.
 pub const IDLE_US: i64 = 15 * 60 * 1_000_000;
@@ -27,15 +36,10 @@ pub struct Opened {
     pub session: Session,
 }
 
-/// Opens a session for user `user_id`, as `opened_by` (`link` or `phone`) from the browser
-/// calling itself `user_agent`.
-pub async fn open(
-    ctx: &Context,
-    tenant_id: &str,
-    user_id: &str,
-    opened_by: &str,
-    user_agent: &str,
-) -> Result<Opened, Error> {
+/// A new session for user `user_id`, as `opened_by` (`link` or `phone`) from the browser
+/// calling itself `user_agent`, and the row that stores it (by its token's hash): the
+/// use case that opens it commits the row with its event.
+pub fn new(ctx: &Context, tenant_id: &str, user_id: &str, opened_by: &str, user_agent: &str) -> (Opened, Row) {
     let token = new_token();
     let now = ctx.clock.now_us();
     let session = Session {
@@ -48,8 +52,8 @@ pub async fn open(
         last_seen_at: now,
         ended_at: None,
     };
-    wallet_access::insert_session(&ctx.db, &session, &ctx.secrets.lookup_hash(PURPOSE, &token)).await?;
-    Ok(Opened { token, session })
+    let row = wallet_access::session_row(&session, &ctx.secrets.lookup_hash(PURPOSE, &token));
+    (Opened { token, session }, row)
 }
 
 /// The live session whose cookie is `token`, noting that it was used now; `None` when
@@ -80,17 +84,14 @@ pub async fn of_user(ctx: &Context, session: &Session) -> Result<Vec<Session>, E
 
 /// Ends `session` (signing out).
 pub async fn end(ctx: &Context, session: &Session) -> Result<(), Error> {
-    let which = Which::Only(&session.id);
-    wallet_access::end(&ctx.db, &session.tenant_id, &session.user_id, which, ctx.clock.now_us()).await?;
+    end_ids(ctx, session, vec![session.id.clone()]).await?;
     Ok(())
 }
 
 /// Ends one of the user's own sessions, `id`; another user's id ends nothing and is
 /// answered `not_found`.
 pub async fn end_one(ctx: &Context, session: &Session, id: &str) -> Result<(), Error> {
-    let which = Which::Only(id);
-    let ended = wallet_access::end(&ctx.db, &session.tenant_id, &session.user_id, which, ctx.clock.now_us()).await?;
-    if ended == 0 {
+    if !end_ids(ctx, session, vec![id.to_string()]).await? {
         return Err(Error::not_found("no such session"));
     }
     Ok(())
@@ -98,6 +99,31 @@ pub async fn end_one(ctx: &Context, session: &Session, id: &str) -> Result<(), E
 
 /// Ends every session of the user but `session`; how many it ended.
 pub async fn end_others(ctx: &Context, session: &Session) -> Result<u64, Error> {
-    let which = Which::AllBut(&session.id);
-    Ok(wallet_access::end(&ctx.db, &session.tenant_id, &session.user_id, which, ctx.clock.now_us()).await?)
+    let unended =
+        wallet_access::unended_sessions(&ctx.db, &session.tenant_id, &session.user_id, SESSIONS_END_MAX).await?;
+    let others: Vec<String> = unended.into_iter().filter(|id| *id != session.id).collect();
+    let count = others.len() as u64;
+    if others.is_empty() || !end_ids(ctx, session, others).await? {
+        return Ok(0);
+    }
+    Ok(count)
+}
+
+/// Most sessions one "end the others" ends.
+const SESSIONS_END_MAX: i64 = 500;
+
+/// Ends sessions `ids` of `session`'s user, asked from `session`, recorded as one
+/// `wallet.session_ended`. The first id's end is the guard: `false` (and nothing written)
+/// when it was not the user's open session.
+async fn end_ids(ctx: &Context, session: &Session, ids: Vec<String>) -> Result<bool, Error> {
+    let now = ctx.clock.now_us();
+    let (tenant, user) = (&session.tenant_id, &session.user_id);
+    let mut rows: Vec<Row> = ids.iter().map(|id| wallet_access::end_row(tenant, user, id, now)).collect();
+    let guard = Guard { row: rows.remove(0), refusal: Refusal::missing("no such session") };
+    let actor = Actor::EndUser { user_id: user.clone() };
+    let data = json!({"session_ids": ids, "from_session_id": session.id});
+    let event = Happened::new(tenant, &actor, user, Kind::WalletSessionEnded, data, now);
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows).with_event(event).with_guard(guard);
+    let interpret = Arc::new(|outcome: &UnitOutput| Ok(outcome.succeeded()));
+    Ok(commit(ctx, None, unit, interpret).await?.done().copied().unwrap_or(false))
 }

@@ -8,16 +8,27 @@
 //! again counts as asking for one); and wrong codes from one address are too (the limits
 //! are [`crate::limits::SignIn`]). Something that is not six digits is refused before it
 //! costs a try.
+//!
+//! Each code made, each try that fails and each sign-in is recorded (`wallet.sign_in_started`,
+//! `wallet.sign_in_failed`, `wallet.signed_in`) in the unit that writes it; the number is
+//! personal data, kept only for a number a user has.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::json;
+
 use super::sessions::{self, Opened};
+use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::user::Phone;
+use crate::events::{Happened, Kind};
 use crate::services::cashout::otp::{self, Gateway};
-use crate::services::Error;
+use crate::services::commit::commit;
+use crate::services::{Actor, Error};
 use crate::store::tenants::new_id;
-use crate::store::wallet_access::{self, NewCode};
+use crate::store::wallet_access::{self, NewCode, StoredCode};
+use crate::unit::{Guard, GuardedUnit, Refusal, Unit, UnitOutput};
 
 /// Tries a code takes before it is dead.
 pub const ATTEMPTS_MAX: i64 = 5;
@@ -91,7 +102,14 @@ async fn send_code(
         created_at: now,
         expires_at: now + CODE_TTL_US,
     };
-    wallet_access::insert_code(&ctx.db, &row).await?;
+    let data = json!({"attempt_id": attempt_id, "user_id": user_id, "expires_at": rfc3339(now + CODE_TTL_US)});
+    let subject = user_id.as_deref().unwrap_or(&attempt_id);
+    let mut event = Happened::new(tenant_id, &VISITOR, subject, Kind::WalletSignInStarted, data, now);
+    if let Some(user) = &user_id {
+        event = event.with_personal(user, "phone", phone.as_str());
+    }
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), vec![wallet_access::code_row(&row)]).with_event(event);
+    commit(ctx, None, unit, Arc::new(|_: &UnitOutput| Ok(()))).await?;
     if user_id.is_some() {
         let text = crate::people::sms::sign_in_code(operator, &code, lang);
         // A message that did not go out is not the person's fault to hear about here: they
@@ -146,29 +164,80 @@ pub async fn finish(
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::invalid("invalid_code", "the code is the 6 digits in the message", "code"));
     }
-    let Some(tried) = wallet_access::try_code(&ctx.db, attempt_id, ATTEMPTS_MAX).await? else {
+    let Some(stored) = wallet_access::code(&ctx.db, attempt_id).await? else { return Err(locked()) };
+    if stored.used || stored.attempts >= ATTEMPTS_MAX {
         return Err(locked());
-    };
-    let now = ctx.clock.now_us();
-    if now >= tried.expires_at {
-        return Err(Error::conflict("otp_expired", "this code has expired: ask for a new one"));
     }
-    let right = ctx.secrets.lookup_matches(PURPOSE, &format!("{attempt_id}.{code}"), &tried.code_hash);
-    let user_id = match (right, tried.user_id) {
-        (true, Some(user_id)) => user_id,
-        _ => {
+    let now = ctx.clock.now_us();
+    let expired = now >= stored.expires_at;
+    let right = ctx.secrets.lookup_matches(PURPOSE, &format!("{attempt_id}.{code}"), &stored.code_hash);
+    match stored.user_id.clone().filter(|_| right && !expired) {
+        Some(user_id) => signed_in(ctx, attempt_id, &stored, &user_id, user_agent).await,
+        None => {
+            let why = if expired { "expired" } else { "wrong_code" };
+            if !failed_try(ctx, attempt_id, &stored, why).await? {
+                return Err(locked());
+            }
+            if expired {
+                return Err(Error::conflict("otp_expired", "this code has expired: ask for a new one"));
+            }
             let _ = limits.wrong_by_address.check(address);
-            let left = ATTEMPTS_MAX - tried.attempts;
+            let left = ATTEMPTS_MAX - (stored.attempts + 1);
             if left <= 0 {
                 return Err(locked());
             }
-            return Err(Error::invalid("otp_invalid", format!("that is not the code: {left} tries left"), "code"));
+            Err(Error::invalid("otp_invalid", format!("that is not the code: {left} tries left"), "code"))
         }
-    };
-    if !wallet_access::use_code(&ctx.db, attempt_id, now).await? {
+    }
+}
+
+/// Who asks for and types sign-in codes: a visitor not signed in yet.
+const VISITOR: Actor = Actor::System("wallet-sign-in");
+
+/// Uses the code up with this try and opens a session for `user_id`, recorded as
+/// `wallet.signed_in`; `otp_locked` when the code was used or ran out of tries meanwhile.
+async fn signed_in(
+    ctx: &Context,
+    attempt_id: &str,
+    stored: &StoredCode,
+    user_id: &str,
+    user_agent: &str,
+) -> Result<Opened, Error> {
+    let now = ctx.clock.now_us();
+    let (opened, session_row) = sessions::new(ctx, &stored.tenant_id, user_id, "phone", user_agent);
+    let guard =
+        Guard { row: wallet_access::try_code_row(attempt_id, ATTEMPTS_MAX, Some(now)), refusal: locked_refusal() };
+    let actor = Actor::EndUser { user_id: user_id.to_string() };
+    let data = json!({"session_id": opened.session.id, "how": "phone", "attempt_id": attempt_id});
+    let event = Happened::new(&stored.tenant_id, &actor, user_id, Kind::WalletSignedIn, data, now);
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), vec![session_row]).with_event(event).with_guard(guard);
+    if !committed(ctx, unit).await? {
         return Err(locked());
     }
-    sessions::open(ctx, &tried.tenant_id, &user_id, "phone", user_agent).await
+    Ok(opened)
+}
+
+/// Counts a try that let no one in (`why`: `wrong_code` or `expired`), recorded as
+/// `wallet.sign_in_failed`; `false` when no try was left to count.
+async fn failed_try(ctx: &Context, attempt_id: &str, stored: &StoredCode, why: &str) -> Result<bool, Error> {
+    let now = ctx.clock.now_us();
+    let guard = Guard { row: wallet_access::try_code_row(attempt_id, ATTEMPTS_MAX, None), refusal: locked_refusal() };
+    let tries_left = (ATTEMPTS_MAX - (stored.attempts + 1)).max(0);
+    let data = json!({"attempt_id": attempt_id, "user_id": stored.user_id, "tries_left": tries_left, "why": why});
+    let subject = stored.user_id.as_deref().unwrap_or(attempt_id);
+    let event = Happened::new(&stored.tenant_id, &VISITOR, subject, Kind::WalletSignInFailed, data, now);
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()).with_event(event).with_guard(guard);
+    committed(ctx, unit).await
+}
+
+/// Commits `unit` (no key): whether its guard changed its row and it was written.
+async fn committed(ctx: &Context, unit: GuardedUnit) -> Result<bool, Error> {
+    let interpret = Arc::new(|outcome: &UnitOutput| Ok(outcome.succeeded()));
+    Ok(commit(ctx, None, unit, interpret).await?.done().copied().unwrap_or(false))
+}
+
+fn locked_refusal() -> Refusal {
+    Refusal::new("otp_locked", "this code can no longer be used: ask for a new one")
 }
 
 fn locked() -> Error {

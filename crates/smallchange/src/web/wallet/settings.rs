@@ -176,7 +176,7 @@ async fn set_auto(State(ui): State<Ui>, posted: SignedPost<AutoForm>) -> Respons
         }
     };
     let choice = Choice { enabled: form.enabled.is_some(), threshold, destination_id: form.destination_id.clone() };
-    match auto::set(&ui, signed.tenant(), signed.user_id(), choice).await {
+    match auto::set(&ui, &signed.actor(), signed.tenant(), signed.user_id(), choice).await {
         Ok(_) => Redirect::to("/wallet/settings?done=auto").into_response(),
         Err(error) => {
             let status = if error.kind() == Kind::Invalid { StatusCode::BAD_REQUEST } else { StatusCode::CONFLICT };
