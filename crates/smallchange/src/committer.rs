@@ -175,10 +175,10 @@ impl Committer {
         Ok((Committer { sender }, task))
     }
 
-    /// Applies a unit with no idempotency key; `true` if every transfer it planned was
+    /// Applies a unit (guarded or not) with no idempotency key; `true` if every transfer it planned was
     /// created, `false` if it refused or a transfer failed.
-    pub async fn apply_unit(&self, unit: Unit) -> Result<bool, CommitError> {
-        Ok(match self.submit(Command::Unit(unit), None).await? {
+    pub async fn apply_unit(&self, unit: impl Into<Command>) -> Result<bool, CommitError> {
+        Ok(match self.submit(unit.into(), None).await? {
             Reply::Applied(Output::Unit(outcome)) => outcome.succeeded(),
             _ => false,
         })
@@ -433,7 +433,7 @@ async fn run_guards(
 ) -> anyhow::Result<Guarded> {
     let mut guarded = Vec::with_capacity(batch.len());
     for job in batch {
-        let repeated = job.idempotency.as_ref().is_some_and(|i| answered.contains_key(&i.scoped_key));
+        let repeated = job.idempotency.as_ref().is_some_and(|i| repeats(answered, i));
         let guard = match job.command.inner() {
             Command::Guarded(guarded) if !repeated => Some(&guarded.guard),
             _ => None,
@@ -445,6 +445,12 @@ async fn run_guards(
         });
     }
     Ok(guarded)
+}
+
+/// Whether a job's key was answered before: a claim made by the job's own request (the
+/// same fingerprint, no answer yet) is not an answer.
+fn repeats(answered: &HashMap<String, StoredResponse>, idempotency: &Idempotency) -> bool {
+    answered.get(&idempotency.scoped_key).is_some_and(|first| !first.is_claim_of(&idempotency.request_hash))
 }
 
 /// A unit whose guard moved its row on but whose money or rows then failed: the batch is
@@ -466,8 +472,10 @@ fn apply(
     let mut records = Vec::new();
     let mut written = Written::default();
     for (job, guard) in batch.iter().zip(guarded) {
+        let mut claimed = false;
         if let Some(idempotency) = &job.idempotency {
-            if let Some(first) = answered.get(&idempotency.scoped_key) {
+            claimed = answered.get(&idempotency.scoped_key).is_some_and(|f| f.is_claim_of(&idempotency.request_hash));
+            if let Some(first) = answered.get(&idempotency.scoped_key).filter(|_| !claimed) {
                 replies.push(if first.request_hash == idempotency.request_hash {
                     Reply::Replayed(first.clone())
                 } else {
@@ -489,7 +497,13 @@ fn apply(
             let (status, body) = (idempotency.render)(&output);
             let response = StoredResponse { request_hash: idempotency.request_hash.clone(), status, body };
             answered.insert(idempotency.scoped_key.clone(), response.clone());
-            records.push(NewRecord { scoped_key: idempotency.scoped_key.clone(), response });
+            if claimed {
+                // The request claimed its key before it came (see `http::idempotency::Once`):
+                // the claim becomes the answer.
+                written.rows.push(store::idempotency::answer_row(&idempotency.scoped_key, &response));
+            } else {
+                records.push(NewRecord { scoped_key: idempotency.scoped_key.clone(), response });
+            }
         }
         replies.push(Reply::Applied(output));
     }

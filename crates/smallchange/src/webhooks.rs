@@ -63,6 +63,48 @@ pub fn announcement(tenant_id: &str, event: &Event) -> Vec<Row> {
     vec![store::webhooks::event_row(tenant_id, event), fan_out]
 }
 
+/// The webhook type an event of the events layer is announced as, if any: its own kind when
+/// that is a webhook type; for an event of a use case that moves a cash-out on (a review's
+/// `cashout.approved` or `cashout.rejected`, a voucher's `cash_pickup.voucher_redeemed`),
+/// the status it moved the cash-out to when that is one (a rejection: `cashout.canceled`).
+pub fn announced_as(kind: &str, data: &Value) -> Option<String> {
+    let event_type = match kind {
+        "cashout.approved" | "cashout.rejected" | "cash_pickup.voucher_redeemed" => {
+            format!("cashout.{}", data["status"].as_str()?)
+        }
+        other => other.to_string(),
+    };
+    EVENT_TYPES.contains(&event_type.as_str()).then_some(event_type)
+}
+
+/// What a cash-out's status-change webhook delivers, as it always has: the cash-out as the
+/// change left it. What else the event holds (the ledger `transfers` it wrote, a review's
+/// decision, the voucher and agent) only the audit log keeps.
+const STATUS_CHANGE_FIELDS: [&str; 12] = [
+    "id",
+    "status",
+    "note",
+    "user_id",
+    "destination_id",
+    "rail",
+    "currency",
+    "gross",
+    "fee",
+    "net",
+    "rail_reference",
+    "failure_reason",
+];
+
+/// What a webhook of `event_type` delivers of its event's data: a cash-out's status change
+/// (`cashout.<its status>`) keeps [`STATUS_CHANGE_FIELDS`]; anything else is delivered whole.
+pub fn delivered_data(event_type: &str, mut data: Value) -> Value {
+    let status_change = data["status"].as_str().is_some_and(|status| event_type == format!("cashout.{status}"));
+    if let (true, Some(fields)) = (status_change, data.as_object_mut()) {
+        fields.retain(|field, _| STATUS_CHANGE_FIELDS.contains(&field.as_str()));
+    }
+    data
+}
+
 /// Whether an endpoint subscribed to `events` wants events of `event_type`.
 pub fn subscribed(events: &[String], event_type: &str) -> bool {
     events.iter().any(|e| e == ALL_EVENTS || e == event_type)
@@ -90,6 +132,17 @@ mod tests {
         assert!(!subscribed(&some, "gift_card.expiring"));
         assert!(subscribed(&["*".to_string()], "gift_card.expiring"));
         assert!(!subscribed(&[], "cashout.paid"));
+    }
+
+    #[test]
+    fn a_cash_out_event_is_announced_as_its_status_webhook() {
+        let data = json!({"id": "po_1", "status": "canceled", "net": 1, "transfers": [], "review": {"reason": "x"}});
+        assert_eq!(announced_as("cashout.rejected", &data).as_deref(), Some("cashout.canceled"));
+        assert_eq!(announced_as("cashout.approved", &json!({"status": "processing"})), None);
+        assert_eq!(announced_as("cashout.created", &json!({})), None);
+        assert_eq!(delivered_data("cashout.canceled", data), json!({"id": "po_1", "status": "canceled", "net": 1}));
+        let late = json!({"id": "po_1", "status": "in_transit", "since": 1});
+        assert_eq!(delivered_data("cashout.sla_breached", late.clone()), late, "not a status change: whole");
     }
 
     #[test]

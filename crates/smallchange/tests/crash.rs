@@ -289,3 +289,102 @@ async fn acknowledged_transfers_survive_kill_9(backend: Backend) {
     assert_eq!(transfers, (ACCOUNTS.len() - 1 + applied) as u64, "transfers stored");
 }
 both_backends!(acknowledged_transfers_survive_kill_9, super::acknowledged_transfers_survive_kill_9);
+
+/// Cash-outs each with its status change (a confirmation, a cancel) under an
+/// `Idempotency-Key`, sent to a server killed with SIGKILL — right after it answered, or
+/// while the request is in flight — and restarted on the same database: the same request
+/// with the same key then answers what the first one did (status and body), never
+/// `request_in_progress` or `invalid_state` for a change that committed, and the change is
+/// made once. The answer commits with the change, so there is no window between the two.
+async fn keyed_status_changes_answer_again_after_kill_9(backend: Backend) {
+    const CASHOUTS: usize = 8;
+    let db = fresh_db(backend).await;
+    let (_tenant, key) = process::create_tenant_and_key(&db.url).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let mut server = ServerProcess::start(&db.url).await;
+    let mut to = Remote::new(&server, &key, &client);
+    let mut waiting = Vec::new();
+    for n in 0..CASHOUTS {
+        waiting.push(cashout_awaiting_its_code(&to, n).await);
+    }
+    let mut rng = StdRng::seed_from_u64(5);
+    for (n, (id, code)) in waiting.iter().enumerate() {
+        let (path, body) = if n % 2 == 0 {
+            (format!("/v1/cashouts/{id}/confirm"), json!({ "otp": code }).to_string())
+        } else {
+            (format!("/v1/cashouts/{id}/cancel"), "{}".to_string())
+        };
+        let idempotency_key = format!("change-{n}");
+        let sending = {
+            let (to, path, body, idempotency_key) = (to.clone(), path.clone(), body.clone(), idempotency_key.clone());
+            tokio::spawn(async move { to.try_post(&path, &body, Some(&idempotency_key)).await.ok() })
+        };
+        // Half are killed once answered, half while the request may still be at work.
+        let first = if n < CASHOUTS / 2 {
+            let first = sending.await.unwrap().expect("an answer before the kill");
+            server.kill();
+            Some(first)
+        } else {
+            tokio::time::sleep(Duration::from_micros(rng.gen_range(0..=4_000))).await;
+            server.kill();
+            sending.await.unwrap()
+        };
+        server = ServerProcess::start(&db.url).await;
+        to = Remote::new(&server, &key, &client);
+        let (status, stored) = to.get(&format!("/v1/cashouts/{id}")).await;
+        assert_eq!(status, 200, "{stored}");
+        let changed = stored["status"] != "awaiting_confirmation";
+        let again = to.try_post(&path, &body, Some(&idempotency_key)).await.expect("the retry is answered");
+        if let Some(first) = &first {
+            assert_eq!((again.status, &again.body), (first.status, &first.body), "{path}: the first answer again");
+            assert!(again.replayed, "{path}: answered from its record");
+        }
+        if changed || first.is_some() {
+            assert_eq!(again.status, 200, "{path}: {}", again.body);
+            let answer: Value = serde_json::from_str(&again.body).unwrap();
+            let made = answer["status"].as_str().unwrap().to_string();
+            assert!(["processing", "in_review", "canceled"].contains(&made.as_str()), "{path}: {answer}");
+            let (_, now) = to.get(&format!("/v1/cashouts/{id}")).await;
+            let steps = now["timeline"].as_array().unwrap().iter().filter(|s| s["status"] == made.as_str()).count();
+            assert_eq!(steps, 1, "{path}: changed once: {now}");
+        } else {
+            // Killed before the change committed: nothing was done, and the key's claim
+            // answers 409 `request_in_progress` until it goes stale, never a change.
+            let code = serde_json::from_str::<Value>(&again.body).ok().map(|a| a["error"]["code"].clone());
+            let waiting = again.status == 409 && code == Some(json!("request_in_progress"));
+            assert!(again.status == 200 || waiting, "{path}: {}", again.body);
+        }
+    }
+    drop(server);
+    process::assert_verified(&db.url).await;
+}
+both_backends!(keyed_status_changes_answer_again_after_kill_9, super::keyed_status_changes_answer_again_after_kill_9);
+
+/// A user with a bank destination and money, and a new cash-out of theirs awaiting its SMS
+/// code: `(cash-out id, code)`.
+async fn cashout_awaiting_its_code(to: &Remote, n: usize) -> (String, String) {
+    let (status, user) =
+        to.post("/v1/users", &json!({"external_id": format!("ext-{n}"), "phone": format!("+8210{n:08}")})).await;
+    assert_eq!(status, 200, "{user}");
+    let user = user["id"].as_str().unwrap().to_string();
+    let kyc = json!({"level": "basic", "legal_name": "김민지", "birth_date": "1995-04-12", "document_ref": "id-1"});
+    let (status, answer) = to.post(&format!("/v1/users/{user}/kyc"), &kyc).await;
+    assert_eq!(status, 200, "{answer}");
+    let bank = json!({"type": "bank_account", "bank_code": "004", "account_number": "123-456-789012", "holder_name": "김민지"});
+    let (status, destination) = to.post(&format!("/v1/users/{user}/payout-destinations"), &bank).await;
+    assert_eq!(status, 200, "{destination}");
+    let topup = json!({"source": "bank_transfer", "amount": 100_000, "currency": "KRW", "reference": "t"});
+    let (status, answer) = to.post(&format!("/v1/users/{user}/topups"), &topup).await;
+    assert_eq!(status, 200, "{answer}");
+    let ask = json!({"amount": 20_000, "currency": "KRW", "destination_id": destination["id"]});
+    let (status, quote) = to.post(&format!("/v1/users/{user}/cashout-quotes"), &ask).await;
+    assert_eq!(status, 200, "{quote}");
+    let (status, cashout) = to.post("/v1/cashouts", &json!({"quote_id": quote["id"]})).await;
+    assert_eq!((status, cashout["otp_channel"].as_str()), (200, Some("sms")), "{cashout}");
+    let (status, outbox) = to.get("/v1/dev/sms-outbox").await;
+    assert_eq!(status, 200, "{outbox}");
+    let text = outbox[0]["text"].as_str().unwrap();
+    let code: String = text.split(": ").nth(1).unwrap().chars().take(6).collect();
+    assert!(code.chars().all(|c| c.is_ascii_digit()), "{text}");
+    (cashout["id"].as_str().unwrap().to_string(), code)
+}

@@ -15,7 +15,7 @@ use super::audit::AuditLink;
 use super::auth::{Operator, READERS, REVIEWERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
-use super::idempotency::{self, Once};
+use super::idempotency::{self, Checked, Once};
 use super::ledger::{parse_amount, parse_currency};
 use super::paging::PageQuery;
 use super::submit;
@@ -314,7 +314,8 @@ async fn confirm_cashout(
     Path(id): Path<String>,
     request: Once,
 ) -> Response {
-    request.run(&app.db, operator.tenant_id(), |body| confirm_cashout_work(&app, &operator, &id, body)).await
+    let work = |body, checked| confirm_cashout_work(&app, &operator, &id, body, checked);
+    request.run_committed(&app.db, operator.tenant_id(), work).await
 }
 
 async fn confirm_cashout_work(
@@ -322,11 +323,13 @@ async fn confirm_cashout_work(
     operator: &Operator,
     id: &str,
     body: axum::body::Bytes,
-) -> Result<Json<CashoutResponse>, ApiError> {
+    checked: Option<Checked>,
+) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let request: ConfirmRequest = parse_json(&body)?;
-    let confirmed = flow::confirm(app, &operator.actor(), operator.tenant_id(), id, &request.otp).await?;
-    Ok(Json(shown(app, operator.tenant_id(), &confirmed).await?))
+    let retry = submit::retry(checked, cashout_json, None);
+    let answer = flow::confirm_once(app, &operator.actor(), operator.tenant_id(), id, &request.otp, retry).await?;
+    submit::respond(answer, |confirmed| cashout_json(&confirmed), None)
 }
 
 /// Cancel a cash-out before it reaches a rail; its hold is released.
@@ -340,13 +343,21 @@ async fn cancel_cashout(
     Path(id): Path<String>,
     request: Once,
 ) -> Response {
-    request.run(&app.db, operator.tenant_id(), |_| cancel_cashout_work(&app, &operator, &id)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |_, checked| cancel_cashout_work(&app, &operator, &id, checked))
+        .await
 }
 
-async fn cancel_cashout_work(app: &AppState, operator: &Operator, id: &str) -> Result<Json<CashoutResponse>, ApiError> {
+async fn cancel_cashout_work(
+    app: &AppState,
+    operator: &Operator,
+    id: &str,
+    checked: Option<Checked>,
+) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
-    let canceled = flow::cancel(app, &operator.actor(), operator.tenant_id(), id, "canceled").await?;
-    Ok(Json(shown(app, operator.tenant_id(), &canceled).await?))
+    let retry = submit::retry(checked, cashout_json, None);
+    let answer = flow::cancel_once(app, &operator.actor(), operator.tenant_id(), id, "canceled", retry).await?;
+    submit::respond(answer, |canceled| cashout_json(&canceled), None)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -360,7 +371,9 @@ pub struct ReviewRequest {
     responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
 async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
-    request.run(&app.db, operator.tenant_id(), |body| decide(&app, &operator, &id, body, true)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| decide(&app, &operator, &id, body, checked, true))
+        .await
 }
 
 /// Reject a cash-out in review: it is canceled and its hold released.
@@ -369,7 +382,11 @@ async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path
     responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
 async fn reject(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
-    request.run(&app.db, operator.tenant_id(), |body| decide(&app, &operator, &id, body, false)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| {
+            decide(&app, &operator, &id, body, checked, false)
+        })
+        .await
 }
 
 async fn decide(
@@ -377,13 +394,15 @@ async fn decide(
     operator: &Operator,
     id: &str,
     body: axum::body::Bytes,
+    checked: Option<Checked>,
     approve: bool,
-) -> Result<Json<CashoutResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     operator.require(REVIEWERS)?;
     let request: ReviewRequest = if body.is_empty() { ReviewRequest { reason: None } } else { parse_json(&body)? };
     let reason = request.reason.as_deref();
-    let reviewed = review::review(app, &operator.actor(), operator.tenant_id(), id, approve, reason).await?;
-    Ok(Json(shown(app, operator.tenant_id(), &reviewed).await?))
+    let retry = submit::retry(checked, cashout_json, None);
+    let answer = review::review(app, &operator.actor(), operator.tenant_id(), id, approve, reason, retry).await?;
+    submit::respond(answer, |reviewed| cashout_json(&reviewed), None)
 }
 
 /// Longest reason for settling by hand, in characters.
@@ -406,7 +425,9 @@ pub struct SettleRequest {
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`invalid_state`: not under way")),
     security(("bearer" = [])), tag = "cash-out")]
 async fn settle(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
-    request.run(&app.db, operator.tenant_id(), |body| settle_work(&app, &operator, &id, body)).await
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| settle_work(&app, &operator, &id, body, checked))
+        .await
 }
 
 async fn settle_work(
@@ -414,7 +435,8 @@ async fn settle_work(
     operator: &Operator,
     id: &str,
     body: axum::body::Bytes,
-) -> Result<Json<CashoutResponse>, ApiError> {
+    checked: Option<Checked>,
+) -> Result<Response, ApiError> {
     operator.require(WRITERS)?;
     let request: SettleRequest = parse_json(&body)?;
     let paid = match request.outcome.as_str() {
@@ -424,8 +446,9 @@ async fn settle_work(
     };
     let reason = Text::parse(&request.reason, SETTLE_REASON_LEN_MAX)
         .ok_or_else(|| ApiError::invalid("invalid_reason", "reason is 1 to 500 characters", "reason"))?;
-    let settled = flow::settle_by_hand(app, &operator.actor(), operator.tenant_id(), id, paid, &reason).await?;
-    Ok(Json(shown(app, operator.tenant_id(), &settled).await?))
+    let retry = submit::retry(checked, cashout_json, None);
+    let answer = flow::settle_by_hand(app, &operator.actor(), operator.tenant_id(), id, paid, &reason, retry).await?;
+    submit::respond(answer, |settled| cashout_json(&settled), None)
 }
 
 #[derive(Serialize, ToSchema)]

@@ -226,6 +226,52 @@ impl Once {
     }
 }
 
+impl Once {
+    /// As [`Once::run`] for work whose effect is one committer unit that records its own
+    /// answer: `work` gets the request's checked key, to pass down as the use case's
+    /// `Retry`, and the answer is written down in the transaction that makes the change.
+    /// The claim still keeps copies racing the first from doing any work (they hear 409
+    /// `request_in_progress`); but once the change commits, its answer is there — a retry
+    /// right after a crash gets it, never a second change. An answer given before the unit
+    /// (a wrong code) is recorded after it, as [`Once::run`] does.
+    pub async fn run_committed<Work>(
+        self,
+        db: &Db,
+        tenant_id: &str,
+        work: impl FnOnce(Bytes, Option<Checked>) -> Work,
+    ) -> Response
+    where
+        Work: std::future::Future<Output = Result<Response, ApiError>>,
+    {
+        let scoped_key = match key(&self.headers, tenant_id) {
+            Ok(Some(scoped_key)) => scoped_key,
+            Ok(None) => return work(self.body, None).await.unwrap_or_else(IntoResponse::into_response),
+            Err(error) => return error.into_response(),
+        };
+        let request_hash = request_hash(&self.path, &self.body);
+        match claim(db, &scoped_key, &request_hash).await {
+            Ok(None) => {}
+            Ok(Some(answer)) => return answer,
+            Err(error) => return error.into_response(),
+        }
+        let checked = Checked { scoped_key: scoped_key.clone(), request_hash };
+        let outcome = work(self.body, Some(checked)).await;
+        // Recording where the unit did not (a refusal before it, or no commit at all): a
+        // key answered in the commit is no longer claimed, so this changes nothing then.
+        let recorded = match &outcome {
+            Err(error) if error.to_parts().0 < 500 => {
+                let (status, text) = error.to_parts();
+                store::idempotency::answer(db, &scoped_key, status, &text).await
+            }
+            _ => store::idempotency::release(db, &scoped_key).await,
+        };
+        if let Err(error) = recorded {
+            tracing::warn!(error = %format!("{error:#}"), "an Idempotency-Key answer could not be recorded");
+        }
+        outcome.unwrap_or_else(IntoResponse::into_response)
+    }
+}
+
 /// Claims the key for this request; `Some` is the answer to give instead of working: the
 /// first answer, `idempotency_key_reused`, or `request_in_progress`.
 async fn claim(db: &Db, scoped_key: &str, request_hash: &str) -> Result<Option<Response>, ApiError> {
@@ -246,7 +292,7 @@ async fn claim(db: &Db, scoped_key: &str, request_hash: &str) -> Result<Option<R
 }
 
 /// The status of a claimed key whose answer is not known yet.
-pub const IN_PROGRESS: u16 = 0;
+pub const IN_PROGRESS: u16 = store::idempotency::CLAIMED;
 
 fn in_progress() -> ApiError {
     ApiError::conflict(

@@ -16,17 +16,17 @@ use futures::future::BoxFuture;
 use ledger::Currency;
 use serde_json::json;
 
-use super::{carry_on, Rail, Waiting};
+use super::{Moved, Outcome, Outcomes, Rail, Waiting};
 use crate::config::Settings;
 use crate::context::Context;
 use crate::domain::bank_link::BankLink;
 use crate::domain::cutoff;
-use crate::services::cashout::flow;
+use crate::events::{Happened, Kind};
 use crate::services::{Actor, Error};
-use crate::store::cashouts::{Cashout, Transition};
+use crate::store::cashouts::{self, Cashout};
 use crate::store::payout_batches::{self, Batch};
 use crate::store::{self, bank_link, destinations, jobs};
-use crate::unit::Param;
+use crate::unit::{Guard, Refusal, Unit};
 use iso20022::{CreditTransfer, Debtor};
 
 pub const RAIL: &str = "bank_transfer";
@@ -48,35 +48,48 @@ impl Rail for Bank {
     /// Puts the cash-outs whose cut-off has come into a new batch per tenant and currency,
     /// each `in_transit` (from here the operator's bank has it), then closes the batch: only
     /// then may it be downloaded, or uploaded when the tenant has a bank link.
-    fn submit<'a>(
-        &'a self,
-        app: &'a Context,
-        actor: &'a Actor,
-        waiting: Waiting,
-        now: i64,
-    ) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> Outcomes<'a> {
         Box::pin(async move {
             let mut groups: BTreeMap<(String, String), Vec<Cashout>> = BTreeMap::new();
             for (tenant, cashout) in waiting.into_iter().filter(|(tenant, c)| cut_off(app, tenant, c, now)) {
                 groups.entry((tenant, cashout.quote.currency.clone())).or_default().push(cashout);
             }
+            let mut taken = Vec::new();
             for ((tenant, currency), cashouts) in groups {
                 let batch_id = crate::ids::time_ordered("pb", now);
                 payout_batches::create(&app.db, &tenant, &batch_id, RAIL, &currency, now).await?;
                 for cashout in cashouts {
-                    let t = Transition {
-                        tenant: &tenant,
-                        id: &cashout.id,
-                        from: &["processing"],
-                        to: "in_transit",
-                        note: format!("in bank batch {batch_id}"),
-                        at: now,
-                        set: vec![("rail_reference", Param::from(batch_id.clone())), ("submitted_at", now.into())],
-                        rows: vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)],
-                    };
-                    carry_on(flow::change(app, actor, t).await, "adding to a bank batch", &cashout.id);
+                    let moved = Moved::Taken { reference: Some(batch_id.clone()) };
+                    let mut outcome =
+                        Outcome::new(&tenant, &cashout.id, moved, format!("in bank batch {batch_id}"), now);
+                    outcome.rows = vec![payout_batches::item_row(&batch_id, &cashout.id, cashout.quote.net)];
+                    taken.push(outcome);
                 }
-                close(app, &tenant, &batch_id, now, now).await?;
+            }
+            Ok(taken)
+        })
+    }
+
+    /// Closes each batch the cash-outs just taken went into: only then may it be
+    /// downloaded, or uploaded when the tenant has a bank link.
+    fn submitted<'a>(
+        &'a self,
+        app: &'a Context,
+        outcomes: &'a [Outcome],
+        now: i64,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let mut batches: Vec<(&str, &str)> = outcomes
+                .iter()
+                .filter_map(|o| match &o.moved {
+                    Moved::Taken { reference: Some(batch_id) } => Some((o.tenant.as_str(), batch_id.as_str())),
+                    _ => None,
+                })
+                .collect();
+            batches.sort_unstable();
+            batches.dedup();
+            for (tenant, batch_id) in batches {
+                close(app, tenant, batch_id, now, now).await?;
             }
             Ok(())
         })
@@ -84,7 +97,7 @@ impl Rail for Bank {
 
     /// Closes batches whose gathering was cut short, and asks each bank link that is due
     /// for its new status reports.
-    fn advance<'a>(&'a self, app: &'a Context, _actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> Outcomes<'a> {
         Box::pin(async move {
             for (tenant, batch_id, created_at) in payout_batches::open_before(&app.db, now - STALE_OPEN_US, 100).await?
             {
@@ -94,7 +107,7 @@ impl Rail for Bank {
                 let job = jobs::enqueue_row("", REPORTS_JOB, &json!({ "link": link.url }), store::now_us());
                 bank_link::claim_poll(&app.db, &link.url, now, link.reports_poll_s * 1_000_000, job).await?;
             }
-            Ok(())
+            Ok(Vec::new())
         })
     }
 }
@@ -108,9 +121,16 @@ fn cut_off(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> bool {
 }
 
 /// Closes a batch with its pain.001 written once and kept, and its upload job when the
-/// tenant's bank is reached over HTTP. A batch no pain.001 can carry is closed without a
-/// file: downloading it says why (409).
+/// tenant's bank is reached over HTTP, recorded as `payout_batch.filed`: one unit, standing
+/// on the batch being still open. A batch no pain.001 can carry is closed without a file:
+/// downloading it says why (409). A batch that gathered nothing is dropped.
 async fn close(app: &Context, tenant: &str, batch_id: &str, created_at: i64, now: i64) -> anyhow::Result<bool> {
+    let Some((currency, cashouts, total)) = payout_batches::gathered(&app.db, batch_id).await? else {
+        return Ok(false);
+    };
+    if cashouts == 0 {
+        return payout_batches::close(&app.db, batch_id, now, None, Vec::new()).await;
+    }
     let file = match write_pain001(app, tenant, batch_id, created_at).await {
         Ok(file) => Some(file),
         Err(error) => {
@@ -122,8 +142,18 @@ async fn close(app: &Context, tenant: &str, batch_id: &str, created_at: i64, now
     if app.settings.cashout_policy(tenant).bank_link.configured() {
         then.push(jobs::enqueue_row(tenant, UPLOAD_JOB, &json!({ "batch_id": batch_id }), store::now_us()));
     }
-    payout_batches::close(&app.db, batch_id, now, file.as_deref(), then).await
+    let data = json!({"rail": RAIL, "cashouts": cashouts, "total": total, "currency": currency});
+    let filed = Happened::new(tenant, &FILER, batch_id, Kind::PayoutBatchFiled, data, now);
+    let guard = Guard {
+        row: payout_batches::close_guard(batch_id, now, file.as_deref()),
+        refusal: Refusal::new("invalid_state", format!("batch {batch_id} was closed before")),
+    };
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), then).with_event(filed).with_guard(guard);
+    Ok(app.committer.apply_unit(unit).await?)
 }
+
+/// Who files batches: the cash-out worker, driving this rail.
+const FILER: Actor = Actor::System("cashout-worker");
 
 /// Every bank link configured, each once.
 pub fn links(settings: &Settings) -> Vec<BankLink> {
@@ -156,7 +186,9 @@ async fn write_pain001(app: &Context, tenant: &str, batch_id: &str, created_at: 
     };
     let mut payments = Vec::new();
     for id in payout_batches::items(&app.db, batch_id).await? {
-        let cashout = flow::load(app, tenant, &id).await?;
+        let cashout = cashouts::get(&app.db, tenant, &id)
+            .await?
+            .ok_or_else(|| Error::internal(format!("batch {batch_id} names no cash-out {id}")))?;
         let destination = destinations::get(&app.db, tenant, &cashout.quote.destination_id)
             .await?
             .ok_or_else(|| Error::internal(format!("cash-out {id} has no destination")))?;

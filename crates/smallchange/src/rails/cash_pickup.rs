@@ -5,24 +5,23 @@
 //!
 //! Neither the code nor the PIN is kept: the code as a keyed hash (so the code an agent
 //! types finds its voucher) and its last four digits, the PIN as a keyed hash bound to its
-//! voucher. The SMS carrying them is a job, sealed, retried with backoff while the gateway
-//! fails; one that never arrives leaves the voucher to expire and its hold to be released.
-//! Every change of a voucher is written in the same transaction as its cash-out's status
-//! change, conditional on the cash-out's state.
+//! voucher. The SMS carrying them is kept sealed on the voucher until the SMS subscriber
+//! follows the `cash_pickup.voucher_issued` event and queues the `sms` job, which sends it
+//! and retries with backoff while the gateway fails; one that never arrives leaves the
+//! voucher to expire and its hold to be released. Every change of a voucher is an outcome
+//! written with its cash-out's status change, conditional on the cash-out's state.
 
-use futures::future::BoxFuture;
 use rand::Rng;
+use serde_json::json;
 
-use super::{carry_on, Rail, Waiting};
+use super::{carry_on, Moved, Outcome, Outcomes, Rail, Waiting};
+use crate::clock::rfc3339;
 use crate::context::Context;
+use crate::events::Kind;
 use crate::people::{sms as texts, Lang};
-use crate::services::cashout::flow;
-use crate::services::Actor;
-use crate::store::cashouts::{Cashout, Transition};
-use crate::store::pickup::{self, Voucher};
+use crate::store::cashouts::Cashout;
+use crate::store::pickup::{self, Voucher, VoucherSms};
 use crate::store::{destinations, users};
-use crate::unit::Param;
-use crate::workers::sms;
 
 pub const RAIL: &str = "cash_pickup";
 /// What the keyed hashes of codes and PINs are for.
@@ -43,29 +42,24 @@ impl Rail for Pickup {
     }
 
     /// Issues a voucher for each cash-out.
-    fn submit<'a>(
-        &'a self,
-        app: &'a Context,
-        actor: &'a Actor,
-        waiting: Waiting,
-        now: i64,
-    ) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, app: &'a Context, waiting: Waiting, now: i64) -> Outcomes<'a> {
         Box::pin(async move {
+            let mut issued = Vec::new();
             for (tenant, cashout) in &waiting {
-                carry_on(issue(app, actor, tenant, cashout, now).await, "issuing a voucher", &cashout.id);
+                match issue(app, tenant, cashout, now).await {
+                    Ok(outcome) => issued.push(outcome),
+                    Err(error) => carry_on::<()>(Err(error), "issuing a voucher", &cashout.id),
+                }
             }
-            Ok(())
+            Ok(issued)
         })
     }
 
     /// Closes the vouchers whose time ran out.
-    fn advance<'a>(&'a self, app: &'a Context, actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> Outcomes<'a> {
         Box::pin(async move {
-            for voucher in pickup::due(&app.db, now, EXPIRE_LIMIT).await? {
-                let closing = close(app, actor, &voucher, Closing::Expired, now);
-                carry_on(closing.await, "expiring a voucher", &voucher.id);
-            }
-            Ok(())
+            let due = pickup::due(&app.db, now, EXPIRE_LIMIT).await?;
+            Ok(due.iter().map(|voucher| closing(voucher, Closing::Expired, now)).collect())
         })
     }
 
@@ -109,10 +103,11 @@ fn pin_input(voucher_id: &str, pin: &str) -> String {
     format!("{voucher_id}:{}", pin.trim())
 }
 
-/// Issues the voucher, moves the cash-out `in_transit` and queues the SMS that texts the
-/// code and PIN to the user, in one transaction: the message is sent (and retried) by the
-/// `sms` job, sealed until then.
-async fn issue(app: &Context, actor: &Actor, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
+/// Issues the voucher: the cash-out goes `in_transit` with the voucher written beside it,
+/// recorded as `cash_pickup.voucher_issued` (never the code). The SMS with the code and PIN
+/// is kept sealed on the voucher; the SMS subscriber queues it once the change commits, and
+/// the `sms` job sends (and retries) it.
+async fn issue(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<Outcome> {
     let policy = app.settings.cashout_policy(tenant).pickup;
     let (code, pin) = (digits(CODE_DIGITS), digits(PIN_DIGITS));
     let id = crate::ids::time_ordered("cpv", now);
@@ -133,18 +128,14 @@ async fn issue(app: &Context, actor: &Actor, tenant: &str, cashout: &Cashout, no
     let user = users::get(&app.db, tenant, &cashout.quote.user_id).await?;
     let user = user.ok_or_else(|| anyhow::anyhow!("cash-out {} has no user", cashout.id))?;
     let text = voucher_text(app, tenant, cashout, &voucher, &code, &pin).await?;
-    let t = Transition {
-        tenant,
-        id: &cashout.id,
-        from: &["processing"],
-        to: "in_transit",
-        note: format!("cash-pickup voucher {} issued (code ending {})", voucher.id, voucher.code_last4),
-        at: now,
-        set: vec![("rail_reference", Param::from(voucher.id.clone())), ("submitted_at", now.into())],
-        rows: vec![voucher.insert_row(), sms::job_row(&app.secrets, tenant, &user.phone, &text)],
-    };
-    flow::change(app, actor, t).await?;
-    Ok(())
+    let sms = VoucherSms { to: user.phone.clone(), text }.sealed(&app.secrets);
+    let note = format!("cash-pickup voucher {} issued (code ending {})", voucher.id, voucher.code_last4);
+    let moved = Moved::Taken { reference: Some(voucher.id.clone()) };
+    let mut outcome = Outcome::new(tenant, &cashout.id, moved, note, now);
+    outcome.rows = vec![voucher.insert_row(&sms)];
+    let issued = json!({"voucher_id": voucher.id, "expires_at": rfc3339(voucher.expires_at)});
+    outcome.recorded_as = Some((Kind::VoucherIssued, issued.as_object().cloned().unwrap_or_default()));
+    Ok(outcome)
 }
 
 /// The SMS that gives the user the code and PIN.
@@ -182,24 +173,17 @@ pub enum Closing {
     Expired,
 }
 
-/// Closes an issued voucher unpaid: its cash-out fails and its hold is released; `false`
-/// if the cash-out was no longer `in_transit`.
-pub async fn close(app: &Context, actor: &Actor, voucher: &Voucher, how: Closing, now: i64) -> anyhow::Result<bool> {
+/// What closing an issued voucher unpaid comes to: its cash-out fails (its hold released),
+/// the voucher closed with it.
+pub fn closing(voucher: &Voucher, how: Closing, now: i64) -> Outcome {
     let (status, reason, note) = match how {
         Closing::Locked => ("locked", "voucher_locked", "too many wrong PINs at the pickup point"),
         Closing::Expired => ("expired", "voucher_expired", "the cash-pickup voucher was not collected in time"),
     };
-    let t = Transition {
-        tenant: &voucher.tenant_id,
-        id: &voucher.cashout_id,
-        from: &["in_transit"],
-        to: "failed",
-        note: note.into(),
-        at: now,
-        set: vec![("failure_reason", reason.into())],
-        rows: vec![pickup::closed_row(&voucher.id, status)],
-    };
-    flow::change(app, actor, t).await
+    let moved = Moved::Failed { reason: reason.into(), reference: None };
+    let mut outcome = Outcome::new(&voucher.tenant_id, &voucher.cashout_id, moved, note, now);
+    outcome.rows = vec![pickup::closed_row(&voucher.id, status)];
+    outcome
 }
 
 #[cfg(test)]

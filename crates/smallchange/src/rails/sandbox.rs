@@ -4,15 +4,10 @@
 //! account (`sandbox:AC04`), so the failure path — hold released, money back in the
 //! pockets it came from — can be tried as easily as the happy one.
 
-use futures::future::BoxFuture;
-
-use super::{carry_on, Rail, Waiting};
+use super::{carry_on, Moved, Outcome, Outcomes, Rail, Waiting};
 use crate::context::Context;
-use crate::services::cashout::flow;
-use crate::services::Actor;
-use crate::store::cashouts::{self, Cashout, Transition};
+use crate::store::cashouts::{self, Cashout};
 use crate::store::destinations;
-use crate::unit::Param;
 
 pub const RAIL: &str = "sandbox";
 /// Destinations whose masked number ends so are rejected.
@@ -29,65 +24,42 @@ impl Rail for Sandbox {
         RAIL
     }
 
-    fn submit<'a>(
-        &'a self,
-        app: &'a Context,
-        actor: &'a Actor,
-        waiting: Waiting,
-        now: i64,
-    ) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, _app: &'a Context, waiting: Waiting, now: i64) -> Outcomes<'a> {
         Box::pin(async move {
-            for (tenant, cashout) in waiting {
-                let t = Transition {
-                    tenant: &tenant,
-                    id: &cashout.id,
-                    from: &["processing"],
-                    to: "in_transit",
-                    note: "submitted to the sandbox rail".into(),
-                    at: now,
-                    set: vec![
-                        ("rail_reference", Param::from(format!("sbx_{}", &cashout.id[3..]))),
-                        ("submitted_at", now.into()),
-                    ],
-                    rows: Vec::new(),
-                };
-                carry_on(flow::change(app, actor, t).await, "submitting to the sandbox", &cashout.id);
-            }
-            Ok(())
+            let taken = waiting.iter().map(|(tenant, cashout)| {
+                let reference = Some(format!("sbx_{}", &cashout.id[3..]));
+                Outcome::new(tenant, &cashout.id, Moved::Taken { reference }, "submitted to the sandbox rail", now)
+            });
+            Ok(taken.collect())
         })
     }
 
-    fn advance<'a>(&'a self, app: &'a Context, actor: &'a Actor, now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn advance<'a>(&'a self, app: &'a Context, now: i64) -> Outcomes<'a> {
         Box::pin(async move {
+            let mut settled = Vec::new();
             for (tenant, cashout) in cashouts::in_status_on(&app.db, RAIL, "in_transit", PASS_LIMIT).await? {
                 let settle_us = app.settings.cashout_policy(&tenant).sandbox_settle_s * 1_000_000;
                 if cashout.submitted_at.is_none_or(|at| at + settle_us <= now) {
-                    carry_on(settle(app, actor, &tenant, &cashout, now).await, "settling on the sandbox", &cashout.id);
+                    match settle(app, &tenant, &cashout, now).await {
+                        Ok(outcome) => settled.push(outcome),
+                        Err(error) => carry_on::<()>(Err(error), "settling on the sandbox", &cashout.id),
+                    }
                 }
             }
-            Ok(())
+            Ok(settled)
         })
     }
 }
 
 /// The sandbox's answer: paid (hold posted) or rejected (hold released).
-async fn settle(app: &Context, actor: &Actor, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<bool> {
+async fn settle(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<Outcome> {
     let destination = destinations::get(&app.db, tenant, &cashout.quote.destination_id).await?;
     let rejected = destination.is_some_and(|d| d.masked.ends_with(REJECTED_ENDING));
-    let (to, note, set) = if rejected {
-        ("failed", "the sandbox rail rejected it: account closed", vec![("failure_reason", Param::from(REJECTION))])
+    let (moved, note) = if rejected {
+        let failed = Moved::Failed { reason: REJECTION.into(), reference: None };
+        (failed, "the sandbox rail rejected it: account closed")
     } else {
-        ("paid", "the sandbox rail paid it", vec![("paid_at", Param::from(now))])
+        (Moved::Paid { reference: None }, "the sandbox rail paid it")
     };
-    let t = Transition {
-        tenant,
-        id: &cashout.id,
-        from: &["in_transit"],
-        to,
-        note: note.into(),
-        at: now,
-        set,
-        rows: Vec::new(),
-    };
-    flow::change(app, actor, t).await
+    Ok(Outcome::new(tenant, &cashout.id, moved, note, now))
 }

@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
 use crate::domain::text::Text;
+use crate::events::{Happened, Kind};
 use crate::people::{money, Lang};
 use crate::services::cashout::flow;
 use crate::services::page::{fetch_limit, Page};
@@ -21,7 +22,7 @@ use crate::services::{Actor, Error};
 use crate::store::cashouts::Cashout;
 use crate::store::disputes::{self, settled_row, Dispute};
 use crate::store::wallet::NewEntry;
-use crate::unit::{linked, transfer, Plan, Unit};
+use crate::unit::{linked, transfer, Guard, Plan, Refusal, Unit};
 
 /// The unit paying `dispute.adjustment`, given what earlier disputes paid back.
 pub fn adjustment_unit(
@@ -113,7 +114,14 @@ pub async fn open(
         opened_actor: Some(actor.recorded()),
         resolved_actor: None,
     };
-    if !disputes::open(&ctx.db, tenant, &dispute).await? {
+    let data = serde_json::json!({"cashout_id": dispute.cashout_id, "reason": dispute.reason});
+    let opened = Happened::new(tenant, actor, &dispute.id, Kind::DisputeOpened, data, now);
+    let guard = Guard {
+        row: disputes::open_guard(tenant, &dispute),
+        refusal: Refusal::new("invalid_state", "this cash-out has an open dispute"),
+    };
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()).with_event(opened).with_guard(guard);
+    if !ctx.committer.apply_unit(unit).await? {
         return Err(Error::conflict("invalid_state", "this cash-out has an open dispute"));
     }
     Ok(dispute)
@@ -162,7 +170,8 @@ impl Resolution {
 }
 
 /// Decides an open dispute, once, as `actor`: rejected, or upheld with the adjustment paid
-/// at once (or by the worker, should that fail: the decision is recorded first).
+/// back. The decision, the adjustment's money and the `dispute.resolved` event are one
+/// unit, standing on the dispute being still open.
 pub async fn resolve(
     ctx: &Context,
     actor: &Actor,
@@ -184,15 +193,32 @@ pub async fn resolve(
     let now = ctx.clock.now_us();
     let recorded = actor.recorded();
     let decision = disputes::Decision { status, outcome, note: &note, adjustment, at: now, actor: &recorded };
-    if !disputes::decide(&ctx.db, tenant, id, &decision).await? {
+    let money = if status == "resolving" {
+        let cashout = flow::load(ctx, tenant, &dispute.cashout_id).await?;
+        let before = disputes::adjusted(&ctx.db, &cashout.id).await?;
+        let owed = Dispute { adjustment, ..dispute.clone() };
+        adjustment_unit(tenant, &cashout, &owed, before, now)?
+    } else {
+        Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new())
+    };
+    let data = serde_json::json!({"cashout_id": dispute.cashout_id, "resolution": outcome, "amount": adjustment});
+    let resolved = Happened::new(tenant, actor, id, Kind::DisputeResolved, data, now);
+    let guard = Guard {
+        row: disputes::decide_guard(tenant, id, &decision),
+        refusal: Refusal::new("invalid_state", "the dispute is resolved already"),
+    };
+    let inner = money.plan.clone();
+    let money = Unit {
+        plan: Arc::new(move |book: &Book| {
+            let plan = inner(book)?;
+            let mut event = resolved.clone();
+            event.data["transfers"] = crate::services::cashout::money::listed(book, &plan.transfers);
+            Ok(plan.with_event(event))
+        }),
+        ..money
+    };
+    if !ctx.committer.apply_unit(money.with_guard(guard)).await? {
         return Err(Error::conflict("invalid_state", "the dispute is resolved already"));
-    }
-    if status == "resolving" {
-        let resolving = get(ctx, tenant, id).await?;
-        // If this fails the worker pays it: the decision is recorded.
-        if let Err(error) = settle(ctx, tenant, &resolving).await {
-            tracing::warn!(dispute = %id, error = %format!("{error:#}"), "adjustment not paid yet; the worker retries");
-        }
     }
     get(ctx, tenant, id).await
 }

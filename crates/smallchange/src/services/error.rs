@@ -37,7 +37,7 @@ pub enum Kind {
     Internal,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Error {
     pub(crate) kind: Kind,
     pub(crate) code: &'static str,

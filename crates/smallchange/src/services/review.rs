@@ -3,9 +3,11 @@
 //! operator.
 
 use crate::context::Context;
-use crate::services::cashout::flow::{change, load, transition};
+use crate::events::Kind;
+use crate::services::cashout::flow::{change_once, load, shown_after, transition, Answers, Recorded};
 use crate::services::cashout::page;
 use crate::services::cashout::view::{self, Detailed};
+use crate::services::commit::{Answer, Retry};
 use crate::services::{Actor, Error};
 use crate::store::cashouts;
 
@@ -25,8 +27,11 @@ pub async fn queue(
     Ok((view::all_detailed(ctx, tenant, found).await?, has_more))
 }
 
-/// An operator's review: approve sends it to the rail, reject cancels it. The reason, if
-/// any, is kept in the timeline.
+/// An operator's review: approve sends it to the rail, reject cancels it (its hold
+/// released). The reason, if any, is kept in the timeline. Recorded as one event of the
+/// review's kind, `cashout.approved` or `cashout.rejected`, carrying the status change and
+/// `review: {decision, reason}`; a rejection's event is announced as the `cashout.canceled`
+/// webhook. Once per `retry` key: the answer is written down with the change.
 pub async fn review(
     ctx: &Context,
     actor: &Actor,
@@ -34,23 +39,34 @@ pub async fn review(
     id: &str,
     approve: bool,
     reason: Option<&str>,
-) -> Result<Detailed, Error> {
+    retry: Option<Retry<Detailed>>,
+) -> Result<Answer<Detailed>, Error> {
     let note = reason.unwrap_or_default();
     if note.chars().count() > REASON_LEN_MAX {
         return Err(Error::invalid("invalid_reason", "reason is at most 500 characters", "reason"));
     }
+    let before = load(ctx, tenant, id).await?;
     let now = ctx.clock.now_us();
-    let mut t = if approve {
-        transition(tenant, id, &["in_review"], "processing", format!("approved: {note}"), now)
+    let (mut t, kind, decision) = if approve {
+        let t = transition(tenant, id, &["in_review"], "processing", format!("approved: {note}"), now);
+        (t, Kind::CashoutApproved, "approved")
     } else {
-        transition(tenant, id, &["in_review"], "canceled", format!("rejected: {note}"), now)
+        let t = transition(tenant, id, &["in_review"], "canceled", format!("rejected: {note}"), now);
+        (t, Kind::CashoutRejected, "rejected")
     };
+    let mut after = before.clone();
     if !approve {
         t.set = vec![("failure_reason", "rejected".into())];
+        after.failure_reason = Some("rejected".into());
     }
-    if !change(ctx, actor, t).await? {
-        let cashout = load(ctx, tenant, id).await?;
-        return Err(Error::conflict("invalid_state", format!("the cash-out is {}, not in review", cashout.status)));
+    let refused = |status: &str| Error::conflict("invalid_state", format!("the cash-out is {status}, not in review"));
+    if before.status != "in_review" {
+        return Err(refused(&before.status));
     }
-    view::get(ctx, tenant, id).await
+    let shown = shown_after(ctx, tenant, after, &t, actor).await?;
+    let mut extra = serde_json::Map::new();
+    extra.insert("review".into(), serde_json::json!({"decision": decision, "reason": reason}));
+    let recorded = Recorded { kind, extra };
+    let moved_on = Error::conflict("invalid_state", "the cash-out is no longer in review");
+    change_once(ctx, actor, &before, (t, recorded), retry, Answers { made: Ok(shown), moved_on }).await
 }

@@ -1,15 +1,15 @@
 //! Quotes and cash-outs as stored, their timelines, and status changes.
 //!
-//! A status change that moves no money is a conditional `UPDATE … WHERE status IN (…)` in
-//! a transaction of its own, with its timeline entry and any follow-up rows: of two
-//! requests racing to move a cash-out on, exactly one does. Money follows a status change
-//! through the committer (placing, releasing or paying out the hold), and `hold_state`
-//! records which of those has been written, so a sweeper can finish what a crash left.
+//! A status change is a conditional `UPDATE … WHERE status IN (…)` ([`status_guard`]) that a
+//! unit of the committer stands on, with its timeline entry, the money it calls for
+//! (releasing or paying out the hold), its rows and its event: of two requests racing to
+//! move a cash-out on, exactly one does, and its money commits with it. `hold_state`
+//! records which way the hold went.
 
 use serde::{Deserialize, Serialize};
 
 use super::payments::Leg;
-use super::{execute, execute_rows, Db};
+use super::Db;
 use crate::domain::fees::FeeLine;
 use crate::on_db;
 use crate::unit::{Param, Row};
@@ -308,7 +308,8 @@ pub async fn not_yet_alerted(db: &Db, since: i64, limit: i64) -> anyhow::Result<
     load_each(db, ids).await
 }
 
-/// Cash-outs whose hold still waits for the money to follow their status.
+/// Cash-outs whose hold is out of step with their status (written by a version that
+/// committed the status before the money, or hand-edited): for the worker's repair.
 pub async fn unsettled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, Cashout)>> {
     let sql = format!(
         "SELECT tenant_id, id FROM cashouts WHERE (hold_state = 'held' \
@@ -338,8 +339,9 @@ pub async fn in_review(db: &Db, tenant: &str, after: Option<&str>, limit: i64) -
 }
 
 /// A status change: from one of `from` to `to`, with a timeline note, the extra column
-/// updates in `set` and any follow-up rows, all in one transaction (see [`transition`]). `false` (and nothing
-/// written) if the cash-out was not in one of `from`.
+/// updates in `set` and any follow-up rows. It is made as the guard of a unit (see
+/// [`status_guard`] and `services::cashout::flow`), so the money it calls for, its rows and
+/// its event commit with it or not at all.
 pub struct Transition<'a> {
     pub tenant: &'a str,
     pub id: &'a str,
@@ -352,9 +354,11 @@ pub struct Transition<'a> {
     pub rows: Vec<Row>,
 }
 
-/// Makes the change `t`, recording who made it (`actor`, in its stored form) on its
-/// timeline entry; `false` (and nothing written) if the cash-out was not in one of `t.from`.
-pub async fn transition(db: &Db, actor: &str, t: Transition<'_>) -> anyhow::Result<bool> {
+/// The conditional update that makes the change `t`: `UPDATE cashouts SET status = …,
+/// updated_at = …, <set> WHERE tenant_id = … AND id = … AND status IN (<from>)`. Run as a
+/// unit's guard, it changes one row, or none when the cash-out was not in one of `t.from`
+/// (of two racing changes, one wins).
+pub fn status_guard(t: &Transition<'_>) -> Row {
     let mut assignments = String::from("status = $1, updated_at = $2");
     let mut params: Vec<Param> = vec![t.to.into(), t.at.into()];
     for (column, value) in &t.set {
@@ -370,24 +374,43 @@ pub async fn transition(db: &Db, actor: &str, t: Transition<'_>) -> anyhow::Resu
         params.push((*from).into());
         states.push(format!("${}", params.len()));
     }
+    // The statement text is built from our own column names and placeholders only.
     let sql = format!(
         "UPDATE cashouts SET {assignments} WHERE tenant_id = ${tenant_n} AND id = ${id_n} AND status IN ({})",
         states.join(", ")
     );
-    // The statement text is built from our own column names and placeholders only.
-    let mut tx = db.begin().await?;
-    if execute(&mut tx, &sql, &params).await? != 1 {
-        return Ok(false);
+    Row { sql: interned(sql), params }
+}
+
+/// Most shapes of status change (columns set, states left) the code makes; each statement
+/// text is kept once for the life of the process.
+const GUARD_SHAPES_MAX: usize = 64;
+
+/// `sql` as a `&'static str` (a [`Row`]'s statement), kept once per distinct text: there are
+/// only as many as the code has shapes of status change.
+fn interned(sql: String) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static KEPT: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut kept = KEPT.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(found) = kept.get(sql.as_str()) {
+        return found;
     }
-    // The update holds the cash-out's row, so counting its steps here cannot race.
-    let seq: i64 = crate::on_tx!(&mut tx, |c, _d| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM cashout_events WHERE cashout_id = $1").bind(t.id).fetch_one(c).await?
-    });
-    let mut rows = vec![event_row(t.id, seq, t.to, &t.note, t.at, actor)];
-    rows.extend(t.rows);
-    execute_rows(&mut tx, &rows).await?;
-    tx.commit().await?;
-    Ok(true)
+    assert!(kept.len() < GUARD_SHAPES_MAX, "more shapes of status change than {GUARD_SHAPES_MAX}: {sql}");
+    let text: &'static str = Box::leak(sql.into_boxed_str());
+    kept.insert(text);
+    text
+}
+
+/// The next entry of a cash-out's timeline, made by `actor` (in its stored form): its `seq`
+/// is counted in the statement itself, after the guard has taken the cash-out's row, so two
+/// changes can never count the same steps.
+pub fn timeline_row(cashout_id: &str, status: &str, note: &str, at: i64, actor: &str) -> Row {
+    Row {
+        sql: "INSERT INTO cashout_events (cashout_id, seq, status, note, at, actor) \
+              SELECT $1, COUNT(*), $2, $3, $4, $5 FROM cashout_events WHERE cashout_id = $1",
+        params: vec![cashout_id.into(), status.into(), note.into(), at.into(), actor.into()],
+    }
 }
 
 /// The `seq`th entry of a cash-out's timeline, made by `actor` (in its stored form).
@@ -535,17 +558,13 @@ pub async fn sms_outbox(db: &Db, tenant: &str, limit: i64) -> anyhow::Result<Vec
     Ok(rows)
 }
 
-/// Marks a cash-out's SLA alert as raised; `false` if it was raised before.
-pub async fn mark_sla_alerted(db: &Db, id: &str, at: i64) -> anyhow::Result<bool> {
-    let changed = on_db!(db, |pool, _d| {
-        sqlx::query("UPDATE cashouts SET sla_alerted_at = $1 WHERE id = $2 AND sla_alerted_at IS NULL")
-            .bind(at)
-            .bind(id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-    });
-    Ok(changed == 1)
+/// The guard of the unit that raises a cash-out's SLA alert (with its event): it marks the
+/// alert raised, and changes nothing if it was raised before.
+pub fn sla_alert_guard(id: &str, at: i64) -> Row {
+    Row {
+        sql: "UPDATE cashouts SET sla_alerted_at = $1 WHERE id = $2 AND sla_alerted_at IS NULL",
+        params: vec![at.into(), id.into()],
+    }
 }
 
 /// Replaces the SMS code of a cash-out still waiting for one; `false` if it no longer waits.

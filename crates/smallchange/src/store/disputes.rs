@@ -3,7 +3,7 @@
 
 use super::Db;
 use crate::on_db;
-use crate::unit::Row;
+use crate::unit::{Param, Row};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dispute {
@@ -73,28 +73,6 @@ fn from_row(row: DisputeRow) -> Dispute {
     }
 }
 
-/// Opens a dispute, recording `d.opened_actor`; `false` if the cash-out has an open one
-/// already.
-pub async fn open(db: &Db, tenant: &str, d: &Dispute) -> anyhow::Result<bool> {
-    let inserted = on_db!(db, |pool, _d| {
-        sqlx::query(
-            "INSERT INTO disputes (id, tenant_id, cashout_id, user_id, reason, status, created_at, opened_actor) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(&d.id)
-        .bind(tenant)
-        .bind(&d.cashout_id)
-        .bind(&d.user_id)
-        .bind(&d.reason)
-        .bind(d.created_at)
-        .bind(&d.opened_actor)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
-    Ok(inserted == 1)
-}
-
 pub async fn get(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<Dispute>> {
     let row: Option<DisputeRow> = on_db!(db, |pool, _d| {
         let sql = format!("SELECT {COLUMNS} FROM disputes WHERE tenant_id = $1 AND id = $2");
@@ -146,28 +124,46 @@ pub struct Decision<'a> {
     pub actor: &'a str,
 }
 
-/// Records the decision on an open dispute, and who made it; `false` if the dispute was
-/// not open.
-pub async fn decide(db: &Db, tenant: &str, id: &str, d: &Decision<'_>) -> anyhow::Result<bool> {
-    let resolved_at = (d.status != "resolving").then_some(d.at);
-    let changed = on_db!(db, |pool, _d| {
-        sqlx::query(
-            "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_at = $5, \
-             resolved_actor = $6 WHERE tenant_id = $7 AND id = $8 AND status = 'open'",
-        )
-        .bind(d.status)
-        .bind(d.outcome)
-        .bind(d.note)
-        .bind(d.adjustment)
-        .bind(resolved_at)
-        .bind(d.actor)
-        .bind(tenant)
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
-    Ok(changed == 1)
+/// The guard of the unit that opens dispute `d` (with its event): it inserts the dispute,
+/// and changes nothing when the cash-out has an open one already.
+pub fn open_guard(tenant: &str, d: &Dispute) -> Row {
+    Row {
+        sql: "INSERT INTO disputes (id, tenant_id, cashout_id, user_id, reason, status, created_at, opened_actor) \
+              VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT DO NOTHING",
+        params: vec![
+            d.id.as_str().into(),
+            tenant.into(),
+            d.cashout_id.as_str().into(),
+            d.user_id.as_str().into(),
+            d.reason.as_str().into(),
+            d.created_at.into(),
+            d.opened_actor.clone().into(),
+        ],
+    }
+}
+
+/// The guard of the unit that decides dispute `id` (with its adjustment, if any, and its
+/// event): it records the decision, and changes nothing once the dispute is decided.
+pub fn decide_guard(tenant: &str, id: &str, d: &Decision<'_>) -> Row {
+    let mut params: Vec<Param> = vec![
+        d.status.into(),
+        d.outcome.into(),
+        d.note.into(),
+        d.adjustment.into(),
+        d.actor.into(),
+        tenant.into(),
+        id.into(),
+    ];
+    // A dispute still `resolving` is resolved when its adjustment is paid (see `settled_row`).
+    let sql = if d.status == "resolving" {
+        "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_actor = $5 \
+         WHERE tenant_id = $6 AND id = $7 AND status = 'open'"
+    } else {
+        params.push(d.at.into());
+        "UPDATE disputes SET status = $1, outcome = $2, note = $3, adjustment = $4, resolved_actor = $5, \
+         resolved_at = $8 WHERE tenant_id = $6 AND id = $7 AND status = 'open'"
+    };
+    Row { sql, params }
 }
 
 /// The row that ends a `resolving` dispute once its adjustment is paid.

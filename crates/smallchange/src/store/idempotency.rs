@@ -13,6 +13,26 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// The status of a key claimed by a request still at work (the API's status changes claim
+/// theirs first, so copies racing the first do no work), whose answer is not known yet.
+pub const CLAIMED: u16 = 0;
+
+impl StoredResponse {
+    /// Whether this is only a claim, made by the request whose fingerprint is `request_hash`.
+    pub fn is_claim_of(&self, request_hash: &str) -> bool {
+        self.status == CLAIMED && self.request_hash == request_hash
+    }
+}
+
+/// The row that records the answer of a key claimed by its request ([`CLAIMED`]), in the
+/// transaction of the change it answers; it changes nothing once the key is answered.
+pub fn answer_row(scoped_key: &str, response: &StoredResponse) -> crate::unit::Row {
+    crate::unit::Row {
+        sql: "UPDATE idempotency_keys SET status = $1, body = $2 WHERE scoped_key = $3 AND status = 0",
+        params: vec![i64::from(response.status).into(), response.body.as_str().into(), scoped_key.into()],
+    }
+}
+
 /// A key and the response to remember for it.
 #[derive(Clone, Debug)]
 pub struct NewRecord {

@@ -109,6 +109,30 @@ pub async fn close(db: &Db, id: &str, at: i64, pain001: Option<&str>, then: Vec<
     Ok(true)
 }
 
+/// A batch still open: its currency, how many payments it gathered and their total.
+pub async fn gathered(db: &Db, id: &str) -> anyhow::Result<Option<(String, i64, i64)>> {
+    let found = on_db!(db, |pool, _d| {
+        sqlx::query_as(
+            "SELECT b.currency, COUNT(i.cashout_id), CAST(COALESCE(SUM(i.amount), 0) AS BIGINT) \
+             FROM payout_batches b LEFT JOIN payout_batch_items i ON i.batch_id = b.id \
+             WHERE b.id = $1 AND b.closed_at IS NULL GROUP BY b.currency",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(found)
+}
+
+/// The guard of the unit that files a batch (with its upload job and its event): it closes
+/// the batch with its pain.001, and changes nothing if it was closed before.
+pub fn close_guard(id: &str, at: i64, pain001: Option<&str>) -> Row {
+    Row {
+        sql: "UPDATE payout_batches SET closed_at = $1, pain001 = $2 WHERE id = $3 AND closed_at IS NULL",
+        params: vec![at.into(), pain001.into(), id.into()],
+    }
+}
+
 /// Batches left open since before `before` (a gathering cut short): tenant, id, created_at.
 pub async fn open_before(db: &Db, before: i64, limit: i64) -> anyhow::Result<Vec<(String, String, i64)>> {
     let found = on_db!(db, |pool, _d| {

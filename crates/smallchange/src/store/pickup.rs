@@ -8,6 +8,7 @@
 //! update of their own, before the PIN is compared.
 
 use super::Db;
+use crate::crypto::Secrets;
 use crate::on_db;
 use crate::unit::Row;
 
@@ -105,11 +106,12 @@ pub struct Voucher {
 }
 
 impl Voucher {
-    /// The row that records a newly issued voucher.
-    pub fn insert_row(&self) -> Row {
+    /// The row that records a newly issued voucher, with its SMS sealed (see [`VoucherSms`]).
+    pub fn insert_row(&self, sms_sealed: &str) -> Row {
         Row {
             sql: "INSERT INTO pickup_vouchers (id, tenant_id, cashout_id, code_lookup, code_last4, pin_hash, \
-                  pin_attempts, status, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, 'issued', $7, $8)",
+                  pin_attempts, status, expires_at, created_at, sms_sealed) \
+                  VALUES ($1, $2, $3, $4, $5, $6, 0, 'issued', $7, $8, $9)",
             params: vec![
                 self.id.as_str().into(),
                 self.tenant_id.as_str().into(),
@@ -119,9 +121,46 @@ impl Voucher {
                 self.pin_hash.as_str().into(),
                 self.expires_at.into(),
                 self.created_at.into(),
+                sms_sealed.into(),
             ],
         }
     }
+}
+
+/// The SMS that gives a voucher's code and PIN to its user. It is kept on the voucher,
+/// sealed with the server key, until the SMS subscriber follows the voucher's event and
+/// queues it; the event itself never holds the code.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VoucherSms {
+    pub to: String,
+    pub text: String,
+}
+
+impl VoucherSms {
+    pub fn sealed(&self, secrets: &Secrets) -> String {
+        secrets.seal(&serde_json::to_vec(self).expect("a message serializes"))
+    }
+
+    pub fn open(sealed: &str, secrets: &Secrets) -> anyhow::Result<VoucherSms> {
+        Ok(serde_json::from_slice(&secrets.open(sealed)?)?)
+    }
+}
+
+/// The sealed SMS of voucher `id`, if it has one still to queue.
+pub async fn sms_sealed(db: &Db, tenant: &str, id: &str) -> anyhow::Result<Option<String>> {
+    let found: Option<Option<String>> = on_db!(db, |pool, _d| {
+        sqlx::query_scalar("SELECT sms_sealed FROM pickup_vouchers WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(found.flatten())
+}
+
+/// The row that forgets a voucher's sealed SMS once its job is queued.
+pub fn sms_queued_row(id: &str) -> Row {
+    Row { sql: "UPDATE pickup_vouchers SET sms_sealed = NULL WHERE id = $1", params: vec![id.into()] }
 }
 
 const VOUCHER_COLUMNS: &str = "id, tenant_id, cashout_id, code_lookup, code_last4, pin_hash, pin_attempts, status, \

@@ -80,6 +80,15 @@ pub async fn record_failure(
     Ok((failures, alerted))
 }
 
+/// The guard of the unit that reports a failing step (with its event): it marks the step
+/// reported, and changes nothing if it was reported before.
+pub fn reported_guard(step: &str, subject_id: &str, at: i64) -> Row {
+    Row {
+        sql: "UPDATE stuck_steps SET alerted_at = $3 WHERE step = $1 AND subject_id = $2 AND alerted_at IS NULL",
+        params: vec![step.into(), subject_id.into(), at.into()],
+    }
+}
+
 /// The step succeeded: it is no longer failing.
 pub async fn clear(db: &Db, step: &str, subject_id: &str) -> anyhow::Result<()> {
     on_db!(db, |pool, _d| {

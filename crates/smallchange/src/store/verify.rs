@@ -73,7 +73,7 @@ pub async fn run(db: &Db) -> anyhow::Result<Report> {
     check_conservation(&stored, &mut report);
     check_counters(&stored, recomputed, &mut report);
     check_resolutions(&mut tx, &mut report).await?;
-    let (cashouts, failures) = super::verify_cashouts::check(&mut tx, super::now_us()).await?;
+    let (cashouts, failures) = super::verify_cashouts::check(&mut tx).await?;
     report.cashouts = cashouts;
     failures.into_iter().for_each(|failure| report.fail(failure));
     tx.commit().await?; // read only: nothing to keep

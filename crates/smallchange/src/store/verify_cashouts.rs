@@ -7,16 +7,12 @@
 //! - `paid`: the hold was posted, and nothing is still held;
 //! - `awaiting_confirmation`, `in_review`, `processing`, `in_transit`: the hold is in place.
 //!
-//! A cash-out's status changes a moment before its money follows (see
-//! [`crate::services::cashout::flow::change`]), so one changed within the last
-//! [`MONEY_FOLLOWS_WITHIN_S`] is not judged yet.
+//! A cash-out's status and its money commit in one transaction (see
+//! [`crate::services::cashout::flow::change`]), so every cash-out is judged, however
+//! recently it changed: money that disagrees with its status is a failure at once.
 
 use super::Tx;
 use crate::on_tx;
-
-/// How long the money of a status change may take to follow it: the worker's pass finishes
-/// a step left undone well within this.
-pub const MONEY_FOLLOWS_WITHIN_S: i64 = 60;
 
 /// Where a cash-out's hold stands in the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +37,11 @@ FROM cashouts c
 LEFT JOIN ledger_transfers h ON h.id = c.tenant_id || '/' || c.quote_id || ':hold:0'
 LEFT JOIN ledger_transfers r ON r.pending_id = h.id
 LEFT JOIN ledger_transfers back ON back.id = c.tenant_id || '/' || c.id || ':return:0'
-WHERE c.updated_at < $1
 ORDER BY c.id";
 
 /// How many cash-outs were judged, and each that breaks an invariant, in words naming it.
-pub async fn check(tx: &mut Tx, now_us: i64) -> anyhow::Result<(u64, Vec<String>)> {
-    let judged_before = now_us - MONEY_FOLLOWS_WITHIN_S * 1_000_000;
-    let rows: Vec<(String, String, String, i64)> =
-        on_tx!(tx, |c, _d| sqlx::query_as(HOLDS).bind(judged_before).fetch_all(c).await?);
+pub async fn check(tx: &mut Tx) -> anyhow::Result<(u64, Vec<String>)> {
+    let rows: Vec<(String, String, String, i64)> = on_tx!(tx, |c, _d| sqlx::query_as(HOLDS).fetch_all(c).await?);
     let judged = rows.len() as u64;
     let mut failures = Vec::new();
     for (id, status, hold, returned) in rows {

@@ -5,8 +5,10 @@
 //!   what time moves on: the sandbox pays after its delay, bank-transfer cash-outs are
 //!   batched for pain.001, cash-pickup vouchers are issued and expire, e-wallet payouts
 //!   go to their partner by job;
-//! - a hold still `held` although its cash-out is paid, failed, canceled or expired (a
-//!   crash between the two steps) is paid out or released;
+//! - a hold out of step with its cash-out's status is paid out, released or given back:
+//!   a status change commits with its money now, so only a cash-out changed by an older
+//!   version (which wrote the status first and crashed before the money), or whose record
+//!   was hand-edited so its money could not be planned, can need it;
 //! - users whose withdrawable balance reached their auto-cash-out threshold get a cash-out;
 //! - an upheld dispute whose adjustment was not paid (a crash) is paid;
 //! - a payout past its SLA raises an operator alert, once;
@@ -22,12 +24,14 @@ use tokio::sync::watch;
 
 use crate::context::Context;
 use crate::domain::cashout_policy::CashoutPolicy;
+use crate::events::{Happened, Kind};
 use crate::rails::{self as rail, carry_on};
-use crate::services::cashout::{auto, flow};
+use crate::services::cashout::{auto, flow, outcome};
 use crate::services::disputes as adjustments;
 use crate::services::Actor;
 use crate::store::cashouts::{self, Cashout};
 use crate::store::disputes;
+use crate::unit::{Guard, Refusal, Unit};
 
 use super::stuck::{Step, Steps, Subject};
 
@@ -64,15 +68,25 @@ pub async fn pass(app: &Context) -> anyhow::Result<()> {
     for rail in rail::ALL {
         let waiting = cashouts::in_status_on(&app.db, rail.name(), "processing", PASS_LIMIT).await?;
         if !waiting.is_empty() {
-            carry_on(rail.submit(app, &CASHOUT_WORKER, waiting, now).await, "submitting", rail.name());
+            match rail.submit(app, waiting, now).await {
+                Ok(taken) => {
+                    apply_all(app, &taken).await;
+                    carry_on(rail.submitted(app, &taken, now).await, "finishing a submission", rail.name());
+                }
+                Err(error) => carry_on::<()>(Err(error), "submitting", rail.name()),
+            }
         }
-        carry_on(rail.advance(app, &CASHOUT_WORKER, now).await, "advancing", rail.name());
+        match rail.advance(app, now).await {
+            Ok(moved) => apply_all(app, &moved).await,
+            Err(error) => carry_on::<()>(Err(error), "advancing", rail.name()),
+        }
     }
     auto::pass(app).await?;
     for (tenant, dispute) in disputes::resolving(&app.db, PASS_LIMIT).await? {
         let subject = Subject { tenant: &tenant, id: &dispute.id, cashout_id: &dispute.cashout_id };
         steps.run(app, Step::PayAdjustment, subject, adjustments::settle(app, &tenant, &dispute)).await;
     }
+    // Kept for data written before status and money committed together (see above).
     for (tenant, cashout) in cashouts::unsettled(&app.db, PASS_LIMIT).await? {
         let moving = flow::follow_money(app, &tenant, &cashout);
         steps.run(app, Step::MoveMoney, Subject::cashout(&tenant, &cashout.id), moving).await;
@@ -84,6 +98,14 @@ pub async fn pass(app: &Context) -> anyhow::Result<()> {
         steps.run(app, Step::SlaAlert, Subject::cashout(&tenant, &cashout.id), alerting).await;
     }
     Ok(())
+}
+
+/// Applies what a rail says happened to each of its cash-outs; one that fails is left for
+/// the next pass.
+async fn apply_all(app: &Context, outcomes: &[rail::Outcome]) {
+    for outcome in outcomes {
+        carry_on(outcome::apply(app, &CASHOUT_WORKER, outcome).await, "moving a cash-out on", &outcome.cashout_id);
+    }
 }
 
 fn policies(app: &Context) -> impl Iterator<Item = &CashoutPolicy> {
@@ -101,11 +123,16 @@ async fn alert_if_late(app: &Context, tenant: &str, cashout: &Cashout, now: i64)
     if since + sla_us > now {
         return Ok(());
     }
-    if cashouts::mark_sla_alerted(&app.db, &cashout.id, now).await? {
+    let data =
+        serde_json::json!({"id": cashout.id, "status": cashout.status, "rail": cashout.quote.rail, "since": since});
+    let breached = Happened::new(tenant, &CASHOUT_WORKER, &cashout.id, Kind::CashoutSlaBreached, data, now);
+    let guard = Guard {
+        row: cashouts::sla_alert_guard(&cashout.id, now),
+        refusal: Refusal::new("alerted", "the SLA alert was raised before"),
+    };
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()).with_event(breached).with_guard(guard);
+    if app.committer.apply_unit(unit).await? {
         tracing::error!(cashout = %cashout.id, tenant, status = %cashout.status, "a payout is past its SLA: an operator must look at it");
-        let data =
-            serde_json::json!({"id": cashout.id, "status": cashout.status, "rail": cashout.quote.rail, "since": since});
-        crate::webhooks::emit(&app.db, tenant, "cashout.sla_breached", &data).await?;
     }
     Ok(())
 }

@@ -41,7 +41,10 @@ pub struct Deps {
 
 /// Every consumer of events the server runs (see [`events`]).
 pub fn subscribers(deps: &Deps) -> Vec<Arc<dyn events::Subscriber>> {
-    vec![Arc::new(webhooks::Announce::new(deps.db.clone()))]
+    vec![
+        Arc::new(webhooks::Announce::new(deps.db.clone())),
+        Arc::new(sms::VoucherSms::new(deps.db.clone(), deps.secrets.clone())),
+    ]
 }
 
 /// Every job handler the server runs.

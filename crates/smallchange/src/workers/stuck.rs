@@ -3,7 +3,8 @@
 //! but after a wait that doubles with each failure in a row (capped at
 //! [`STEP_RETRY_MAX_S`]) rather than on every pass, and once it has failed
 //! [`STUCK_AFTER_FAILURES`] times in a row it is reported, once: an error in the log and,
-//! for a cash-out, the `cashout.stuck` operator event (a webhook). A step that succeeds
+//! for a cash-out, the `cashout.stuck` event (a webhook), recorded with the mark that
+//! it was reported. A step that succeeds
 //! again is forgotten.
 //!
 //! The failures live in the database (`stuck_steps`), so several servers back off
@@ -16,8 +17,11 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::context::Context;
+use crate::events::{Happened, Kind};
+use crate::services::Actor;
 use crate::store::stuck_steps::{self, Failure, StuckStep};
 use crate::store::{self, jobs::Backoff};
+use crate::unit::{Guard, Refusal, Unit};
 
 /// Failures in a row after which a step is reported.
 pub const STUCK_AFTER_FAILURES: i64 = 5;
@@ -107,20 +111,8 @@ impl Steps {
         let since =
             self.failing.get(&(step.name().to_string(), subject.id.to_string())).map_or(at, |k| k.first_failed_at);
         let retry_after = |failures: i64| i64::try_from(self.backoff.delay(failures).as_micros()).unwrap_or(i64::MAX);
-        let alert = |failures: i64| {
-            (failures >= STUCK_AFTER_FAILURES).then(|| {
-                let data = json!({
-                    "id": subject.cashout_id,
-                    "step": step.name(),
-                    "description": step.description(),
-                    "subject_id": subject.id,
-                    "failures": failures,
-                    "since": crate::clock::rfc3339(since),
-                });
-                crate::webhooks::event_rows(subject.tenant, "cashout.stuck", &data, at)
-            })
-        };
-        let (failures, alerted) = stuck_steps::record_failure(&app.db, &failure, retry_after, alert).await?;
+        let (failures, _) = stuck_steps::record_failure(&app.db, &failure, retry_after, |_| None).await?;
+        let alerted = failures >= STUCK_AFTER_FAILURES && report(app, step, subject, failures, since, at).await?;
         if alerted {
             tracing::error!(
                 step = step.name(),
@@ -140,6 +132,34 @@ impl Steps {
         Ok(())
     }
 }
+
+/// Reports a step that keeps failing, once: the step marked reported and, for a cash-out,
+/// the `cashout.stuck` event, in one unit. Whether it was reported now.
+async fn report(
+    app: &Context,
+    step: Step,
+    subject: &Subject<'_>,
+    failures: i64,
+    since: i64,
+    at: i64,
+) -> anyhow::Result<bool> {
+    let data = json!({
+        "id": subject.cashout_id,
+        "step": step.name(),
+        "description": step.description(),
+        "subject_id": subject.id,
+        "failures": failures,
+        "since": crate::clock::rfc3339(since),
+    });
+    let stuck = Happened::new(subject.tenant, &STUCK_REPORTER, subject.cashout_id, Kind::CashoutStuck, data, at);
+    let refusal = Refusal::new("reported", "the step was reported before");
+    let guard = Guard { row: stuck_steps::reported_guard(step.name(), subject.id, at), refusal };
+    let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()).with_event(stuck).with_guard(guard);
+    Ok(app.committer.apply_unit(unit).await?)
+}
+
+/// Who reports a stuck step.
+const STUCK_REPORTER: Actor = Actor::System("cashout-worker");
 
 /// What a step works on.
 pub struct Subject<'a> {

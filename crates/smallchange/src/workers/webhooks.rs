@@ -29,7 +29,8 @@ use crate::webhooks::{body, subscribed, DELIVERY_JOB, EVENT_JOB};
 const DELIVERY_ERROR_LEN_MAX: usize = 300;
 
 /// Follows the events layer (see [`super::events`]): each event of a webhook type becomes
-/// a webhook event, with the same id and data, and its fan-out job.
+/// a webhook event, with the same id and data, and its fan-out job (a review's event as
+/// the webhook of the status it made; see [`crate::webhooks::announced_as`]).
 pub struct Announce {
     _db: Db,
 }
@@ -47,15 +48,12 @@ impl super::events::Subscriber for Announce {
 
     fn follow<'a>(&'a self, event: &'a crate::store::events::Stored) -> BoxFuture<'a, anyhow::Result<Vec<Row>>> {
         Box::pin(async move {
-            if !crate::webhooks::EVENT_TYPES.contains(&event.kind.as_str()) {
+            let data = event.data();
+            let Some(event_type) = crate::webhooks::announced_as(&event.kind, &data) else {
                 return Ok(Vec::new());
-            }
-            let announced = Event {
-                id: event.id.clone(),
-                event_type: event.kind.clone(),
-                data: event.data(),
-                created_at: event.at,
             };
+            let data = crate::webhooks::delivered_data(&event_type, data);
+            let announced = Event { id: event.id.clone(), event_type, data, created_at: event.at };
             Ok(crate::webhooks::announcement(&event.tenant_id, &announced))
         })
     }

@@ -13,16 +13,14 @@
 //! its id is unique across tenants, so it finds the tenant, and only that tenant's secret
 //! may sign for it.
 
-use futures::future::BoxFuture;
 use serde_json::json;
 
-use super::{carry_on, Rail, Waiting};
+use super::{Moved, Outcome, Outcomes, Rail, Waiting};
 use crate::context::Context;
 use crate::domain::ewallet_partner::EwalletPartner;
-use crate::services::cashout::flow;
-use crate::services::{Actor, Error};
+use crate::services::Error;
 use crate::signature::{self, SignatureError, TOLERANCE_S};
-use crate::store::cashouts::{self, Cashout, Transition};
+use crate::store::cashouts::{self, Cashout};
 use crate::store::{self, destinations, jobs};
 use partner::PayoutRequest;
 
@@ -41,35 +39,22 @@ impl Rail for Ewallet {
 
     /// Hands each cash-out to the partner: `in_transit`, with its payout job enqueued in the
     /// same transaction.
-    fn submit<'a>(
-        &'a self,
-        app: &'a Context,
-        actor: &'a Actor,
-        waiting: Waiting,
-        now: i64,
-    ) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn submit<'a>(&'a self, _app: &'a Context, waiting: Waiting, now: i64) -> Outcomes<'a> {
         Box::pin(async move {
-            for (tenant, cashout) in &waiting {
+            let handed = waiting.iter().map(|(tenant, cashout)| {
                 let payload = json!({"tenant": tenant, "cashout_id": cashout.id});
-                let t = Transition {
-                    tenant,
-                    id: &cashout.id,
-                    from: &["processing"],
-                    to: "in_transit",
-                    note: "sent to e-wallet partner".into(),
-                    at: now,
-                    set: vec![("submitted_at", now.into())],
-                    rows: vec![jobs::enqueue_row(tenant, PAYOUT_JOB, &payload, store::now_us())],
-                };
-                carry_on(flow::change(app, actor, t).await, "handing to the e-wallet partner", &cashout.id);
-            }
-            Ok(())
+                let moved = Moved::Taken { reference: None };
+                let mut outcome = Outcome::new(tenant, &cashout.id, moved, "sent to e-wallet partner", now);
+                outcome.rows = vec![jobs::enqueue_row(tenant, PAYOUT_JOB, &payload, store::now_us())];
+                outcome
+            });
+            Ok(handed.collect())
         })
     }
 
     /// Nothing: the payout job and the partner's callbacks move its cash-outs on.
-    fn advance<'a>(&'a self, _app: &'a Context, _actor: &'a Actor, _now: i64) -> BoxFuture<'a, anyhow::Result<()>> {
-        Box::pin(async { Ok(()) })
+    fn advance<'a>(&'a self, _app: &'a Context, _now: i64) -> Outcomes<'a> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 

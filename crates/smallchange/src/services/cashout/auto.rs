@@ -61,11 +61,13 @@ async fn consider(app: &Context, tenant: &str, auto: &AutoCashout) -> anyhow::Re
     }
     cashouts::insert_quote(&app.db, tenant, &quote).await?;
     let (cashout, code) = flow::new_cashout(app, tenant, quote, &user, now);
-    // The operator hears of it with the cash-out, in the same transaction.
+    // What set it off is recorded with the cash-out it made (`cashout.created`), in the same
+    // unit: the operator hears of both, or of neither.
     let data = serde_json::json!({"user_id": user.id, "threshold": auto.threshold, "withdrawable": cashout.quote.gross,
         "cashout_id": cashout.id});
-    let event = crate::webhooks::event_rows(tenant, "balance.threshold_reached", &data, now);
-    if !app.committer.apply_unit(money::hold_unit(tenant, &cashout, &AUTO_CASHOUT, event)?).await? {
+    let reached = Happened::new(tenant, &AUTO_CASHOUT, &user.id, Kind::BalanceThresholdReached, data, now);
+    let unit = money::hold_unit(tenant, &cashout, &AUTO_CASHOUT, Vec::new())?.with_event(reached);
+    if !app.committer.apply_unit(unit).await? {
         // The balance moved since the quote: next pass.
         return Ok(());
     }

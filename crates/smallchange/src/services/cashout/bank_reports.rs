@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::flow;
 use crate::context::Context;
+use crate::events::{Happened, Kind};
 use crate::rails::bank::RAIL;
 use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, Cashout, Transition};
@@ -85,6 +86,7 @@ pub async fn apply(
         results: Vec::new(),
         unknown: Vec::new(),
     };
+    let mut batches: std::collections::BTreeMap<(String, String), (i64, i64)> = Default::default();
     for entry in latest_news(report.entries) {
         let Some((tenant, cashout)) = bank_cashout(app, &scope, &entry.end_to_end_id).await? else {
             applied.unknown.push(entry.end_to_end_id);
@@ -106,6 +108,15 @@ pub async fn apply(
             Ok(Some(now)) => now.status,
             _ => cashout.status,
         };
+        if changed {
+            let batch = cashout.rail_reference.clone().unwrap_or_default();
+            let counts = batches.entry((tenant.clone(), batch)).or_insert((0, 0));
+            if outcome == "paid" {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+        }
         applied.results.push(PaymentResult {
             cashout_id: cashout.id,
             outcome,
@@ -115,7 +126,29 @@ pub async fn apply(
             error,
         });
     }
+    if let Err(error) = record_applied(app, actor, &report.message_id, batches).await {
+        tracing::warn!(report = %report.message_id, error = %format!("{error:#}"), "a report's event could not be recorded");
+    }
     Ok(applied)
+}
+
+/// Records `payout_batch.report_applied` for each batch whose payments the report moved on:
+/// how many it paid and failed. Each payment's change is recorded by its own unit (its
+/// `cashout.paid` or `cashout.failed`); this is the report's own fact, a unit of its own.
+async fn record_applied(
+    app: &Context,
+    actor: &Actor,
+    message_id: &str,
+    batches: std::collections::BTreeMap<(String, String), (i64, i64)>,
+) -> anyhow::Result<()> {
+    let now = app.clock.now_us();
+    for ((tenant, batch), (paid, failed)) in batches {
+        let data = serde_json::json!({"report_id": message_id, "paid": paid, "failed": failed});
+        let event = Happened::new(&tenant, actor, &batch, Kind::BankReportApplied, data, now);
+        let unit = crate::unit::Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()).with_event(event);
+        app.committer.apply_unit(unit).await?;
+    }
+    Ok(())
 }
 
 /// The bank cash-out a report names, if it is one of `scope`'s.

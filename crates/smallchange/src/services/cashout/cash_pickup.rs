@@ -5,11 +5,13 @@
 //! two agents (or an agent and the expiry sweep) racing for one voucher, exactly one moves
 //! it on.
 
-use super::flow;
+use super::flow::{self, Recorded};
+use super::outcome;
 use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::text::Text;
-use crate::rails::cash_pickup::{self, close, Closing};
+use crate::events::Kind;
+use crate::rails::cash_pickup::{self, closing, Closing};
 use crate::services::commit::{self, Answer, Retry};
 use crate::services::{Actor, Error};
 use crate::store::cashouts::Transition;
@@ -74,7 +76,7 @@ async fn try_redeem(
         return Err(not_redeemable(&voucher));
     }
     if now >= voucher.expires_at {
-        close(app, &agent_actor(agent), &voucher, Closing::Expired, now).await?;
+        outcome::apply(app, &agent_actor(agent), &closing(&voucher, Closing::Expired, now)).await?;
         return Err(not_redeemable(&reload(app, &voucher).await?));
     }
     let allowed = app.settings.cashout_policy(tenant).pickup.pin_attempts_max;
@@ -119,7 +121,11 @@ async fn pay_out(
         set: vec![("paid_at", now.into())],
         rows,
     };
-    if !flow::change(app, &agent_actor(agent), t).await? {
+    let mut extra = serde_json::Map::new();
+    extra.insert("voucher_id".into(), voucher.id.as_str().into());
+    extra.insert("agent_id".into(), agent.id.as_str().into());
+    let recorded = Recorded { kind: Kind::VoucherRedeemed, extra };
+    if !flow::change_recorded(app, &agent_actor(agent), t, recorded).await? {
         return Err(not_redeemable(&reload(app, voucher).await?));
     }
     Ok(payout)
@@ -160,7 +166,7 @@ async fn wrong_pin(
         let message = format!("the PIN is wrong; {} attempt(s) left", allowed - attempt);
         return Ok(Error::invalid("pin_invalid", message, "pin"));
     }
-    close(app, &agent_actor(agent), voucher, Closing::Locked, now).await?;
+    outcome::apply(app, &agent_actor(agent), &closing(voucher, Closing::Locked, now)).await?;
     Ok(not_redeemable(&reload(app, voucher).await?))
 }
 

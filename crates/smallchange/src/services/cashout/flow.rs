@@ -3,17 +3,26 @@
 //! hand, and the rail's progress — each a status change recorded with who made it, followed
 //! by the money it calls for. The review queue's decisions are [`crate::services::review`].
 //!
-//! The status changes first (a conditional update: of two racing requests one wins), then
-//! the hold is released or paid out through the committer. If that second step does not
-//! happen (a crash), the cash-out worker finds the hold still `held` and finishes it.
+//! Each change is one unit of the committer: it stands on a conditional update of the
+//! status (of two racing requests one wins), and writes with it the money the new status
+//! calls for (the hold released, paid out or given back), the timeline entry, the rows the
+//! change carries, its one event (`cashout.<status>`) and, for a request with a retry key,
+//! its answer — all or nothing.
 
+use std::sync::Arc;
+
+use ledger::Book;
+
+use crate::committer::{Command, Output, Reply};
 use crate::context::Context;
 use crate::domain::text::Text;
+use crate::events::{Happened, Kind};
+use crate::services::commit::{self, Answer, Retry};
 use crate::services::{Actor, Error};
-use crate::store::cashouts::{self, Cashout, Quote, Transition};
+use crate::store::cashouts::{self, Cashout, Event, Quote, Transition};
 use crate::store::users::User;
 use crate::store::{totp, users};
-use crate::unit::Param;
+use crate::unit::{Guard, GuardedUnit, Param, Refusal, Row, Unit, UnitOutput};
 use rules::{self as risk, Decision, Facts};
 
 use super::money;
@@ -58,33 +67,151 @@ pub fn new_cashout(app: &Context, tenant: &str, quote: Quote, user: &User, now: 
     (cashout, code)
 }
 
-/// Moves a cash-out to `to` if it is in one of `from`, recording `actor` on the timeline;
-/// then releases, pays out or gives back its hold if `to` calls for it. `false` if it was
-/// not in one of `from`.
-pub async fn change(app: &Context, actor: &Actor, mut transition: Transition<'_>) -> anyhow::Result<bool> {
-    let (tenant, id, to) = (transition.tenant.to_string(), transition.id.to_string(), transition.to.to_string());
-    let event = format!("cashout.{to}");
-    if crate::webhooks::EVENT_TYPES.contains(&event.as_str()) {
-        // The event is recorded with the change, so an operator hears of every one, once.
-        if let Some(before) = cashouts::get(&app.db, &tenant, &id).await? {
-            let data = event_data(&before, &transition);
-            transition.rows.extend(crate::webhooks::event_rows(&tenant, &event, &data, transition.at));
-        }
-    }
-    if !cashouts::transition(&app.db, &actor.recorded(), transition).await? {
+/// Moves a cash-out to `to` if it is in one of `from`, recording `actor` on the timeline,
+/// with the money `to` calls for (the hold released, paid out or given back) and its event
+/// `cashout.<to>`, all in one unit: `false` (and nothing written) if it was not in one of
+/// `from`. An error when the change could not be written: nothing of it was.
+pub async fn change(app: &Context, actor: &Actor, transition: Transition<'_>) -> anyhow::Result<bool> {
+    let recorded = Recorded::status(transition.to)?;
+    change_recorded(app, actor, transition, recorded).await
+}
+
+/// As [`change`], recorded as `recorded` says.
+pub async fn change_recorded(
+    app: &Context,
+    actor: &Actor,
+    transition: Transition<'_>,
+    recorded: Recorded,
+) -> anyhow::Result<bool> {
+    let Some(before) = cashouts::get(&app.db, transition.tenant, transition.id).await? else { return Ok(false) };
+    if !transition.from.contains(&before.status.as_str()) {
         return Ok(false);
     }
-    if RELEASING.contains(&to.as_str()) || to == "paid" {
-        if let Some(cashout) = cashouts::get(&app.db, &tenant, &id).await? {
-            // The status has changed: what the money owes it is the worker's to finish now,
-            // as after a crash between the two steps (with backoff, and `cashout.stuck`
-            // should it keep failing). The caller's change stands either way.
-            if let Err(error) = follow_money(app, &tenant, &cashout).await {
-                tracing::warn!(cashout = %id, error = %format!("{error:#}"), "the money did not follow a status change yet; the worker will");
-            }
-        }
+    let (id, to) = (before.id.clone(), transition.to.to_string());
+    let unit = status_unit(app, actor, &before, transition, recorded).await?;
+    match app.committer.submit(Command::Guarded(unit), None).await? {
+        Reply::Applied(Output::Unit(UnitOutput::Refused(_))) => Ok(false),
+        Reply::Applied(Output::Unit(outcome)) if outcome.succeeded() => Ok(true),
+        other => anyhow::bail!("the change of {id} to {to} could not be written: {other:?}"),
     }
-    Ok(true)
+}
+
+/// What a status change made for a request answers: `made` once it is made (the cash-out
+/// as it leaves it, or the refusal it comes to), `moved_on` when the cash-out was no longer
+/// in one of the states it leaves.
+pub struct Answers<T> {
+    pub made: Result<T, Error>,
+    pub moved_on: Error,
+}
+
+/// As [`change`] for a request that may come again: the answer is written down under
+/// `retry`'s key in the same transaction as the change, so a retry (even right after a
+/// crash) gets it again rather than a second change.
+pub async fn change_once<T: Clone + Send + Sync + 'static>(
+    app: &Context,
+    actor: &Actor,
+    before: &Cashout,
+    (transition, recorded): (Transition<'_>, Recorded),
+    retry: Option<Retry<T>>,
+    answers: Answers<T>,
+) -> Result<Answer<T>, Error> {
+    let unit = status_unit(app, actor, before, transition, recorded).await?;
+    let Answers { made, moved_on } = answers;
+    let interpret = Arc::new(move |outcome: &UnitOutput| match outcome {
+        UnitOutput::Refused(_) => Err(moved_on.clone()),
+        _ if outcome.succeeded() => made.clone(),
+        _ => Err(Error::internal("the money of a cash-out's status change could not be written")),
+    });
+    commit::commit(app, retry, unit, interpret).await
+}
+
+/// How a status change is recorded: its event's kind and the fields its data adds to the
+/// cash-out's (a review's decision, a voucher issued).
+pub struct Recorded {
+    pub kind: Kind,
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Recorded {
+    /// The plain `cashout.<status>` event.
+    pub fn status(status: &str) -> anyhow::Result<Recorded> {
+        let kind =
+            Kind::of_cashout_status(status).ok_or_else(|| anyhow::anyhow!("no event kind for status {status}"))?;
+        Ok(Recorded { kind, extra: serde_json::Map::new() })
+    }
+}
+
+/// The unit of a status change: it stands on the conditional update (see
+/// [`cashouts::status_guard`]), and writes the money `to` calls for given where the hold
+/// stands, the timeline entry, the change's rows and its one event, whose data lists the
+/// transfers written.
+async fn status_unit(
+    app: &Context,
+    actor: &Actor,
+    before: &Cashout,
+    t: Transition<'_>,
+    recorded: Recorded,
+) -> anyhow::Result<GuardedUnit> {
+    let tenant = t.tenant;
+    let guard = Guard {
+        row: cashouts::status_guard(&t),
+        refusal: Refusal::new("invalid_state", format!("cash-out {} is no longer {}", t.id, t.from.join(" or "))),
+    };
+    let mut data = event_data(before, &t);
+    for (field, value) in recorded.extra {
+        data[field] = value;
+    }
+    let event = Happened::new(tenant, actor, t.id, recorded.kind, data, t.at);
+    let mut rows = vec![cashouts::timeline_row(t.id, t.to, &t.note, t.at, &actor.recorded())];
+    rows.extend(t.rows);
+    let money = match money_for(app, tenant, before, t.to, t.at).await? {
+        Ok(money) => money,
+        Err(error) => {
+            // Only a record the money cannot be read from (a stored pocket or amount that no
+            // longer parses: a hand edit) gets here. The status is what happened; `verify`
+            // names the money at once, and the worker's repair tries it (raising
+            // `cashout.stuck`) until the record is mended.
+            tracing::error!(cashout = %before.id, to = t.to, error = %format!("{error:#}"), "the money of a status change cannot be planned; the change is recorded without it");
+            None
+        }
+    };
+    let money = money.unwrap_or_else(|| Unit::fixed(Vec::new(), Vec::new(), Vec::new(), Vec::new()));
+    Ok(standing_on(money, guard, rows, event))
+}
+
+/// `unit` standing on `guard`, writing `rows` and recording `event` with the transfers it
+/// planned.
+fn standing_on(mut unit: Unit, guard: Guard, rows: Vec<Row>, event: Happened) -> GuardedUnit {
+    let inner = unit.plan;
+    unit.plan = Arc::new(move |book: &Book| {
+        let mut plan = inner(book)?;
+        let mut event = event.clone();
+        event.data["transfers"] = money::listed(book, &plan.transfers);
+        plan.rows.extend(rows.iter().cloned());
+        Ok(plan.with_event(event))
+    });
+    unit.with_guard(guard)
+}
+
+/// The money a move to `to` calls for, given where the cash-out's hold stands: `Ok(None)`
+/// when it moves none; `Err` (inside) when the stored record cannot be made money of.
+async fn money_for(
+    app: &Context,
+    tenant: &str,
+    cashout: &Cashout,
+    to: &str,
+    at: i64,
+) -> anyhow::Result<anyhow::Result<Option<Unit>>> {
+    Ok(match (cashout.hold_state.as_str(), to) {
+        // Paid out, then returned by the rail: the money comes back.
+        ("settled", "failed") => {
+            let adjusted = crate::store::disputes::adjusted(&app.db, &cashout.id).await?;
+            money::return_unit(tenant, cashout, adjusted, at).map(Some)
+        }
+        ("held", "paid") => money::settle_unit(tenant, cashout).map(Some),
+        ("held", to) if RELEASING.contains(&to) => money::release_unit(tenant, cashout, at).map(Some),
+        _ => Ok(None),
+    })
 }
 
 /// What a cash-out event tells the operator: the cash-out as it will be after `change`.
@@ -116,23 +243,18 @@ fn event_data(before: &Cashout, change: &Transition<'_>) -> serde_json::Value {
     data
 }
 
-/// Writes what the cash-out's status says should happen to its hold, if not done yet.
+/// Writes what the cash-out's status says should happen to its hold, if not done yet: the
+/// cash-out worker's repair. A status change writes its money with it, so only a cash-out
+/// changed before they committed together (by a version that wrote the status first and
+/// the money after, and crashed between the two) or whose record was hand-edited (see
+/// [`status_unit`]) can need it.
 ///
 /// Another server (or this one's worker) may be doing the same at the same moment: its
 /// unit and ours derive the same transfer ids, so one commits and the other is refused.
 /// A refused unit is fine when the hold has moved on meanwhile.
 pub async fn follow_money(app: &Context, tenant: &str, cashout: &Cashout) -> anyhow::Result<()> {
     let now = app.clock.now_us();
-    let unit = match (cashout.hold_state.as_str(), cashout.status.as_str()) {
-        // Paid out, then returned by the rail: the money comes back.
-        ("settled", "failed") => {
-            let adjusted = crate::store::disputes::adjusted(&app.db, &cashout.id).await?;
-            money::return_unit(tenant, cashout, adjusted, now)?
-        }
-        ("held", "paid") => money::settle_unit(tenant, cashout)?,
-        ("held", status) if RELEASING.contains(&status) => money::release_unit(tenant, cashout, now)?,
-        _ => return Ok(()),
-    };
+    let Some(unit) = money_for(app, tenant, cashout, &cashout.status, now).await?? else { return Ok(()) };
     if app.committer.apply_unit(unit).await? {
         return Ok(());
     }
@@ -163,6 +285,20 @@ pub(crate) fn transition<'a>(
 /// compared: of any number of racing requests at most `otp_attempts_max` codes are ever
 /// looked at. A wrong code at the last attempt cancels the cash-out.
 pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code: &str) -> Result<Detailed, Error> {
+    done(confirm_once(app, actor, tenant, id, code, None).await?)
+}
+
+/// [`confirm`], once per `retry` key: the answer (the cash-out as the confirmation left it,
+/// or its refusal) is written down with the change. The attempt a code takes and the TOTP
+/// step it uses are each committed before, on their own.
+pub async fn confirm_once(
+    app: &Context,
+    actor: &Actor,
+    tenant: &str,
+    id: &str,
+    code: &str,
+    retry: Option<Retry<Detailed>>,
+) -> Result<Answer<Detailed>, Error> {
     let cashout = load(app, tenant, id).await?;
     let allowed = app.settings.cashout_policy(tenant).otp_attempts_max;
     let now = app.clock.now_us();
@@ -205,13 +341,42 @@ pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code:
         return Err(wrong_code(app, actor, tenant, &cashout, attempt, allowed, now).await?);
     }
     let cashout = Cashout { otp_attempts: attempt, ..cashout };
-    let confirmed = proceed(app, actor, tenant, &cashout, "confirmed", now).await?;
-    let mut answer = view::detailed(app, tenant, confirmed).await?;
-    // Steps the worker took since (read with the timeline) are not this answer's either.
-    if let Some(ours) = answer.timeline.iter().rposition(|step| step.status == answer.cashout.status) {
-        answer.timeline.truncate(ours + 1);
+    let (t, after) = decided(app, tenant, &cashout, "confirmed", now).await?;
+    // The answer is the cash-out as this change leaves it, known before the commit: the
+    // worker may take it on (to the rail) a moment later, and that is not this answer's.
+    let answer = match after {
+        Ok(confirmed) => {
+            let destination = view::destination_of(app, tenant, &confirmed).await?;
+            let mut timeline = cashouts::timeline(&app.db, id).await?;
+            timeline.push(step(&t, actor));
+            Ok(Detailed { cashout: confirmed, destination, timeline })
+        }
+        Err(refused) => Err(refused),
+    };
+    let recorded = Recorded::status(t.to)?;
+    let moved_on = Error::conflict("invalid_state", MOVED_ON);
+    match change_once(app, actor, &cashout, (t, recorded), retry, Answers { made: answer, moved_on }).await {
+        // Another request (the last wrong code, a cancel, the expiry) moved it on first: say
+        // which. (Under a retry key, the answer kept is the plain `invalid_state`.)
+        Err(error) if error.message == MOVED_ON => Err(not_awaiting(&load(app, tenant, id).await?)),
+        answer => answer,
     }
-    Ok(answer)
+}
+
+/// What a confirmation answers when another change came first.
+const MOVED_ON: &str = "the cash-out was no longer awaiting confirmation";
+
+/// The timeline entry a change adds, as it is shown.
+fn step(t: &Transition<'_>, actor: &Actor) -> Event {
+    Event { status: t.to.to_string(), note: Some(t.note.clone()), at: t.at, actor: Some(actor.recorded()) }
+}
+
+/// The answer of a use case called without a retry key.
+fn done<T>(answer: Answer<T>) -> Result<T, Error> {
+    match answer {
+        Answer::Done(value) => Ok(value),
+        Answer::Again(_) => Err(Error::internal("a request without a retry key was answered as a retry")),
+    }
 }
 
 /// A confirmed cash-out (by its code, or by a standing authorisation) meets the risk
@@ -226,6 +391,22 @@ pub async fn proceed(
     now: i64,
 ) -> Result<Cashout, Error> {
     let id = cashout.id.as_str();
+    let (t, after) = decided(app, tenant, cashout, how, now).await?;
+    if !change(app, actor, t).await? {
+        return Err(not_awaiting(&load(app, tenant, id).await?));
+    }
+    after
+}
+
+/// The change the risk rules decide for a confirmed cash-out, and what it answers: the
+/// cash-out as the change leaves it, or, refused, the error saying why (its hold released).
+async fn decided<'a>(
+    app: &Context,
+    tenant: &'a str,
+    cashout: &'a Cashout,
+    how: &str,
+    now: i64,
+) -> Result<(Transition<'a>, Result<Cashout, Error>), Error> {
     let policy = app.settings.cashout_policy(tenant);
     let verdict = risk::decide(&facts(app, tenant, cashout, now).await?, &policy.risk);
     let reasons = serde_json::to_string(&verdict.reasons).expect("reasons serialize");
@@ -234,7 +415,7 @@ pub async fn proceed(
         Decision::Review => ("in_review", format!("{how}; held for review: {}", verdict.reasons.join(", "))),
         Decision::Deny => ("canceled", format!("refused: {}", verdict.reasons.join(", "))),
     };
-    let mut t = transition(tenant, id, &["awaiting_confirmation"], to, note, now);
+    let mut t = transition(tenant, &cashout.id, &["awaiting_confirmation"], to, note, now);
     t.set = vec![
         ("confirmed_at", now.into()),
         ("risk_decision", verdict.decision.as_str().into()),
@@ -242,25 +423,19 @@ pub async fn proceed(
     ];
     if verdict.decision == Decision::Deny {
         t.set.push(("failure_reason", Param::from(verdict.reasons.join(","))));
-    }
-    if !change(app, actor, t).await? {
-        return Err(not_awaiting(&load(app, tenant, id).await?));
-    }
-    if verdict.decision == Decision::Deny {
         let code = verdict.reasons.first().copied().unwrap_or("limit_exceeded");
         let message = format!("the cash-out was refused ({}) and its hold released", verdict.reasons.join(", "));
-        return Err(Error::conflict(code, message));
+        return Ok((t, Err(Error::conflict(code, message))));
     }
-    // The cash-out as this change left it, not read again: the worker may already have
-    // taken it on (to the rail), and that is not what this request did.
-    Ok(Cashout {
+    let after = Cashout {
         status: to.to_string(),
         confirmed_at: Some(now),
         risk_decision: Some(verdict.decision.as_str().to_string()),
         risk_reasons: verdict.reasons.iter().map(|reason| reason.to_string()).collect(),
         updated_at: now,
         ..cashout.clone()
-    })
+    };
+    Ok((t, Ok(after)))
 }
 
 /// The error for a TOTP code that confirmed something already (RFC 6238 §5.2: a code is
@@ -342,21 +517,56 @@ pub async fn expire(app: &Context, actor: &Actor, tenant: &str, cashout: &Cashou
 
 /// Calls a cash-out off before it reaches a rail; its hold is released.
 pub async fn cancel(app: &Context, actor: &Actor, tenant: &str, id: &str, note: &str) -> Result<Detailed, Error> {
+    done(cancel_once(app, actor, tenant, id, note, None).await?)
+}
+
+/// [`cancel`], once per `retry` key: the answer is written down with the change.
+pub async fn cancel_once(
+    app: &Context,
+    actor: &Actor,
+    tenant: &str,
+    id: &str,
+    note: &str,
+    retry: Option<Retry<Detailed>>,
+) -> Result<Answer<Detailed>, Error> {
+    let before = load(app, tenant, id).await?;
     let now = app.clock.now_us();
     let mut t = transition(tenant, id, &CANCELABLE, "canceled", note, now);
     t.set = vec![("failure_reason", "canceled".into())];
-    if !change(app, actor, t).await? {
-        let cashout = load(app, tenant, id).await?;
-        let message = format!("a cash-out that is {} can no longer be canceled", cashout.status);
-        return Err(Error::conflict("invalid_state", message));
+    let refused = |status: &str| {
+        Error::conflict("invalid_state", format!("a cash-out that is {status} can no longer be canceled"))
+    };
+    if !CANCELABLE.contains(&before.status.as_str()) {
+        return Err(refused(&before.status));
     }
-    view::get(app, tenant, id).await
+    let after = Cashout { failure_reason: Some("canceled".into()), ..before.clone() };
+    let shown = shown_after(app, tenant, after, &t, actor).await?;
+    let moved_on = refused("no longer awaiting confirmation or review");
+    let recorded = Recorded::status("canceled")?;
+    change_once(app, actor, &before, (t, recorded), retry, Answers { made: Ok(shown), moved_on }).await
+}
+
+/// `after` (the cash-out with the change's columns) as the change `t` leaves it, with its
+/// destination and its timeline: the answer of a change, known before it is committed.
+pub async fn shown_after(
+    app: &Context,
+    tenant: &str,
+    after: Cashout,
+    t: &Transition<'_>,
+    actor: &Actor,
+) -> Result<Detailed, Error> {
+    let cashout = Cashout { status: t.to.to_string(), updated_at: t.at, ..after };
+    let destination = view::destination_of(app, tenant, &cashout).await?;
+    let mut timeline = cashouts::timeline(&app.db, &cashout.id).await?;
+    timeline.push(step(t, actor));
+    Ok(Detailed { cashout, destination, timeline })
 }
 
 /// An operator settles by hand a payout its rail left open — a partner that never
 /// answered, a refused batch file sent by other means, a lost callback — after checking
 /// with the partner what happened: `paid` posts the hold, `failed` releases it (a payout
-/// still `processing` may only fail). The reason is kept in the timeline.
+/// still `processing` may only fail). The reason is kept in the timeline. Once per `retry`
+/// key: the answer is written down with the change.
 pub async fn settle_by_hand(
     app: &Context,
     actor: &Actor,
@@ -364,7 +574,9 @@ pub async fn settle_by_hand(
     id: &str,
     paid: bool,
     reason: &Text,
-) -> Result<Detailed, Error> {
+    retry: Option<Retry<Detailed>>,
+) -> Result<Answer<Detailed>, Error> {
+    let before = load(app, tenant, id).await?;
     let now = app.clock.now_us();
     let note = format!("settled by an operator: {}", reason.as_str());
     let mut t = if paid {
@@ -372,11 +584,22 @@ pub async fn settle_by_hand(
     } else {
         transition(tenant, id, &["processing", "in_transit"], "failed", note, now)
     };
-    t.set = if paid { vec![("paid_at", now.into())] } else { vec![("failure_reason", "operator".into())] };
-    if !change(app, actor, t).await? {
-        let cashout = load(app, tenant, id).await?;
-        let message = format!("the cash-out is {}: only a payout under way can be settled by hand", cashout.status);
-        return Err(Error::conflict("invalid_state", message));
+    let after = if paid {
+        t.set = vec![("paid_at", now.into())];
+        Cashout { paid_at: Some(now), ..before.clone() }
+    } else {
+        t.set = vec![("failure_reason", "operator".into())];
+        Cashout { failure_reason: Some("operator".into()), ..before.clone() }
+    };
+    let refused = |status: &str| {
+        let message = format!("the cash-out is {status}: only a payout under way can be settled by hand");
+        Error::conflict("invalid_state", message)
+    };
+    if !t.from.contains(&before.status.as_str()) {
+        return Err(refused(&before.status));
     }
-    view::get(app, tenant, id).await
+    let shown = shown_after(app, tenant, after, &t, actor).await?;
+    let recorded = Recorded::status(t.to)?;
+    let moved_on = refused("no longer under way");
+    change_once(app, actor, &before, (t, recorded), retry, Answers { made: Ok(shown), moved_on }).await
 }

@@ -14,6 +14,7 @@ pub mod flow;
 pub mod mine;
 pub mod money;
 pub mod otp;
+pub mod outcome;
 pub mod quote;
 pub mod receipt_link;
 pub mod view;

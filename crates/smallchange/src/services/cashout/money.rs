@@ -10,8 +10,11 @@ use std::sync::Arc;
 
 use ledger::{Amount, Book, Currency, Transfer, TransferFlags, TransferId};
 
+use serde_json::{json, Value};
+
 use crate::domain::pocket::{self, codes, Pocket};
 use crate::domain::spend;
+use crate::events::{Happened, Kind};
 use crate::services::Actor;
 use crate::store::cashouts::{event_row, hold_state_row, Cashout};
 use crate::store::wallet::{available, NewEntry};
@@ -70,9 +73,9 @@ fn entry_rows(
         .collect()
 }
 
-/// Places the hold of a new cash-out and records it, created by `actor`: exactly the
-/// quote's sources, or nothing (`insufficient_funds` if a pocket no longer holds its share,
-/// `invalid_state` if the quote was used already).
+/// Places the hold of a new cash-out and records it, created by `actor`, with its event
+/// `cashout.created`: exactly the quote's sources, or nothing (`insufficient_funds` if a
+/// pocket no longer holds its share, `invalid_state` if the quote was used already).
 pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec<Row>) -> anyhow::Result<Unit> {
     let currency = currency_of(cashout)?;
     let legs = sources(tenant, cashout, currency)?;
@@ -93,6 +96,8 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec
     rows.extend(extra_rows);
     let shares: Vec<(ledger::AccountId, i64)> = legs.iter().map(|(_, a, amount)| (a.id.clone(), *amount)).collect();
     let first_hold = hold_id(tenant, cashout, 0);
+    let created =
+        Happened::new(tenant, actor, &cashout.id, Kind::CashoutCreated, created_data(cashout, &transfers), at);
     Ok(Unit {
         open: vec![clearing],
         read: shares.iter().map(|(id, _)| id.clone()).collect(),
@@ -107,9 +112,38 @@ pub fn hold_unit(tenant: &str, cashout: &Cashout, actor: &Actor, extra_rows: Vec
                     return Err(Refusal::new("insufficient_funds", message));
                 }
             }
-            Ok(Plan::new(linked(transfers.clone()), rows.clone()))
+            Ok(Plan::new(linked(transfers.clone()), rows.clone()).with_event(created.clone()))
         }),
     })
+}
+
+/// What `cashout.created` says: the cash-out's terms and its hold.
+fn created_data(cashout: &Cashout, hold: &[Transfer]) -> Value {
+    let q = &cashout.quote;
+    let transfers: Vec<Value> =
+        hold.iter().map(|t| json!({"id": t.id.0, "amount": t.amount.map(|a| a.minor_units())})).collect();
+    json!({
+        "user_id": q.user_id,
+        "destination_id": q.destination_id,
+        "rail": q.rail,
+        "gross": q.gross,
+        "fee": q.fee,
+        "net": q.net,
+        "currency": q.currency,
+        "quote_id": q.id,
+        "otp_channel": cashout.otp_channel,
+        "transfers": transfers,
+    })
+}
+
+/// The transfers a unit writes, as an event lists them: `[{id, amount}]`, the amount of a
+/// post or void being that of the hold it resolves.
+pub fn listed(book: &Book, transfers: &[Transfer]) -> Value {
+    let amount =
+        |t: &Transfer| t.amount.or_else(|| t.pending_id.as_ref().and_then(|p| book.transfer(p)).map(|p| p.amount));
+    Value::Array(
+        transfers.iter().map(|t| json!({"id": t.id.0, "amount": amount(t).map(|a| a.minor_units())})).collect(),
+    )
 }
 
 /// Releases the hold (the money returns to its pockets) after a cancel, failure or expiry.
