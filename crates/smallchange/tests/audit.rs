@@ -372,21 +372,7 @@ async fn cash_out(server: &TestServer) -> String {
     id
 }
 
-// Needs cash-outs to record their status changes as events (issue22-cashout): until that is
-// merged a cash-out has no entry, and `audit` is null. With issue22-cashout merged (tried
-// on both backends) it passes: drop the two `#[ignore]`s then.
-mod a_cash_out_and_its_receipt_carry_their_entry {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "cash-outs record no events yet (issue22-cashout)"]
-    async fn sqlite() {
-        super::a_cash_out_and_its_receipt_carry_their_entry_on(crate::support::Backend::Sqlite).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "cash-outs record no events yet (issue22-cashout)"]
-    async fn postgres() {
-        super::a_cash_out_and_its_receipt_carry_their_entry_on(crate::support::Backend::Postgres).await
-    }
-}
+both_backends!(a_cash_out_and_its_receipt_carry_their_entry, super::a_cash_out_and_its_receipt_carry_their_entry_on);
 
 async fn a_cash_out_and_its_receipt_carry_their_entry_on(backend: Backend) {
     let adjust = |s: &mut smallchange::config::Settings| {
