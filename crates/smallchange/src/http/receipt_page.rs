@@ -188,7 +188,7 @@ pub fn refusal(lang: Lang, why: Option<Refused>) -> String {
 }
 
 /// The pages' own stylesheet, inline; the Content-Security-Policy allows it by its hash.
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}td{text-align:right;font-variant-numeric:tabular-nums}.amount{font-size:2rem;font-weight:700;margin:0}.label{margin-bottom:0}.notice{border-left:.4rem solid #b00;padding:.2rem 1rem;margin:1rem 0}.proof code,.proof pre{font-size:.75rem;word-break:break-all;white-space:pre-wrap}.proof td{text-align:left}@media print{button{display:none}}";
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd}td{text-align:right;font-variant-numeric:tabular-nums}.amount{font-size:2rem;font-weight:700;margin:0}.label{margin-bottom:0}.notice{border-left:.4rem solid #b00;padding:.2rem 1rem;margin:1rem 0}.proof code,.proof pre{font-size:.75rem;word-break:break-all;white-space:pre-wrap}.proof td{text-align:left}.proof th{white-space:nowrap}@media print{button{display:none}}";
 
 /// What a receipt page may load and run: the wallet's script from this server, its own
 /// inline stylesheet (by hash), nothing else; no framing, no forms, no base.
