@@ -15,7 +15,6 @@ CREATE TABLE events (
     PRIMARY KEY (tenant_id, idx)
 );
 CREATE INDEX events_by_subject ON events (tenant_id, subject, idx);
-CREATE INDEX events_by_actor ON events (tenant_id, actor, idx);
 
 -- Personal data an event concerns, kept beside it: the entry holds a salted commitment.
 -- Erasing a person deletes these rows (value and salt); the entry stays verifiable.
