@@ -198,30 +198,17 @@ impl Once {
         T: serde::Serialize,
         Work: std::future::Future<Output = Result<axum::Json<T>, ApiError>>,
     {
-        let scoped_key = match key(&self.headers, tenant_id) {
-            Ok(Some(scoped_key)) => scoped_key,
+        let checked = match self.claim_key(db, tenant_id).await {
+            Ok(Some(checked)) => checked,
             Ok(None) => return work(self.body).await.into_response(),
-            Err(error) => return error.into_response(),
+            Err(answer) => return answer,
         };
-        let request_hash = request_hash(&self.path, &self.body);
-        match claim(db, &scoped_key, &request_hash).await {
-            Ok(None) => {}
-            Ok(Some(answer)) => return answer,
-            Err(error) => return error.into_response(),
-        }
         let outcome = work(self.body).await;
         let (status, text) = match &outcome {
             Ok(axum::Json(value)) => (200, serde_json::to_string(value).expect("an answer serializes")),
             Err(error) => error.to_parts(),
         };
-        let recorded = if status >= 500 {
-            store::idempotency::release(db, &scoped_key).await
-        } else {
-            store::idempotency::answer(db, &scoped_key, status, &text).await
-        };
-        if let Err(error) = recorded {
-            tracing::warn!(error = %format!("{error:#}"), "an Idempotency-Key answer could not be recorded");
-        }
+        settle(db, &checked.scoped_key, (status < 500).then_some((status, text.as_str()))).await;
         outcome.into_response()
     }
 }
@@ -243,32 +230,48 @@ impl Once {
     where
         Work: std::future::Future<Output = Result<Response, ApiError>>,
     {
-        let scoped_key = match key(&self.headers, tenant_id) {
-            Ok(Some(scoped_key)) => scoped_key,
+        let checked = match self.claim_key(db, tenant_id).await {
+            Ok(Some(checked)) => checked,
             Ok(None) => return work(self.body, None).await.unwrap_or_else(IntoResponse::into_response),
-            Err(error) => return error.into_response(),
+            Err(answer) => return answer,
         };
-        let request_hash = request_hash(&self.path, &self.body);
-        match claim(db, &scoped_key, &request_hash).await {
-            Ok(None) => {}
-            Ok(Some(answer)) => return answer,
-            Err(error) => return error.into_response(),
-        }
-        let checked = Checked { scoped_key: scoped_key.clone(), request_hash };
+        let scoped_key = checked.scoped_key.clone();
         let outcome = work(self.body, Some(checked)).await;
         // Recording where the unit did not (a refusal before it, or no commit at all): a
         // key answered in the commit is no longer claimed, so this changes nothing then.
-        let recorded = match &outcome {
-            Err(error) if error.to_parts().0 < 500 => {
-                let (status, text) = error.to_parts();
-                store::idempotency::answer(db, &scoped_key, status, &text).await
-            }
-            _ => store::idempotency::release(db, &scoped_key).await,
+        let refusal = match &outcome {
+            Err(error) if error.to_parts().0 < 500 => Some(error.to_parts()),
+            _ => None,
         };
-        if let Err(error) = recorded {
-            tracing::warn!(error = %format!("{error:#}"), "an Idempotency-Key answer could not be recorded");
-        }
+        settle(db, &scoped_key, refusal.as_ref().map(|(status, text)| (*status, text.as_str()))).await;
         outcome.unwrap_or_else(IntoResponse::into_response)
+    }
+
+    /// Claims the request's key: `None` when it carries none, the checked key once claimed,
+    /// or the answer to give instead of working (the first answer, `idempotency_key_reused`,
+    /// `request_in_progress`, a malformed key).
+    async fn claim_key(&self, db: &Db, tenant_id: &str) -> Result<Option<Checked>, Response> {
+        let Some(scoped_key) = key(&self.headers, tenant_id).map_err(IntoResponse::into_response)? else {
+            return Ok(None);
+        };
+        let request_hash = request_hash(&self.path, &self.body);
+        match claim(db, &scoped_key, &request_hash).await {
+            Ok(None) => Ok(Some(Checked { scoped_key, request_hash })),
+            Ok(Some(answer)) => Err(answer),
+            Err(error) => Err(error.into_response()),
+        }
+    }
+}
+
+/// Settles a claimed key after its work: records `answer` for later retries, or, with
+/// none (a 5xx, or an answer the change recorded itself), releases the claim.
+async fn settle(db: &Db, scoped_key: &str, answer: Option<(u16, &str)>) {
+    let recorded = match answer {
+        Some((status, text)) => store::idempotency::answer(db, scoped_key, status, text).await,
+        None => store::idempotency::release(db, scoped_key).await,
+    };
+    if let Err(error) = recorded {
+        tracing::warn!(error = %format!("{error:#}"), "an Idempotency-Key answer could not be recorded");
     }
 }
 
