@@ -88,7 +88,9 @@ async fn serve(
         // The one set of guards: every door and worker shares it through the context.
         guards: Arc::default(),
     };
-    let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter };
+    let boot = crate::ids::time_ordered("boot", crate::store::now_us());
+    crate::store::boots::register(&db, &boot, crate::store::now_us()).await.context("registering this server")?;
+    let state = AppState { ctx: ctx.clone(), keys: Arc::default(), limiter, boot: boot.as_str().into() };
     // Scoped: a committer handle kept to the end would stop the committer from draining.
     let (handlers, subscribers) = {
         let deps = workers::Deps { db: db.clone(), committer, settings, secrets: secrets.clone(), app: ctx.clone() };
@@ -122,6 +124,7 @@ async fn serve(
         )),
         tokio::spawn(http::auth::watch_keys(db.clone(), state.keys.clone(), stopped.clone())),
         tokio::spawn(workers::checkpoints::run(db.clone(), secrets.clone(), stopped.clone())),
+        tokio::spawn(workers::boots::run(db.clone(), boot.clone(), stopped.clone())),
         // The last use of `ctx`, moved: a committer handle kept here to the end would keep
         // the committer from stopping.
         tokio::spawn(workers::cashouts::run(
@@ -139,6 +142,10 @@ async fn serve(
             let _ = until.wait_for(|stop| *stop).await;
         })
         .await?;
+    // Every request is answered: nothing is held in this server's name any more.
+    if let Err(error) = crate::store::boots::leave(&db, &boot).await {
+        tracing::warn!(error = %format!("{error:#}"), "could not record that this server stopped");
+    }
     for worker in workers {
         let _ = worker.await;
     }

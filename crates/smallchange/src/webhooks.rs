@@ -63,13 +63,22 @@ pub fn announcement(tenant_id: &str, event: &Event) -> Vec<Row> {
     vec![store::webhooks::event_row(tenant_id, event), fan_out]
 }
 
+/// The kinds announced as the webhook of the status they left (`cashout.<status>`).
+const ANNOUNCED_BY_STATUS: [&str; 3] = ["cashout.approved", "cashout.rejected", "cash_pickup.voucher_redeemed"];
+
+/// Every kind of event that may become a webhook: the webhook types themselves and the
+/// kinds announced by status.
+pub fn announcing_kinds() -> Vec<&'static str> {
+    EVENT_TYPES.iter().chain(ANNOUNCED_BY_STATUS.iter()).copied().collect()
+}
+
 /// The webhook type an event of the events layer is announced as, if any: its own kind when
 /// that is a webhook type; for an event of a use case that moves a cash-out on (a review's
 /// `cashout.approved` or `cashout.rejected`, a voucher's `cash_pickup.voucher_redeemed`),
 /// the status it moved the cash-out to when that is one (a rejection: `cashout.canceled`).
 pub fn announced_as(kind: &str, data: &Value) -> Option<String> {
     let event_type = match kind {
-        "cashout.approved" | "cashout.rejected" | "cash_pickup.voucher_redeemed" => {
+        kind if ANNOUNCED_BY_STATUS.contains(&kind) => {
             format!("cashout.{}", data["status"].as_str()?)
         }
         other => other.to_string(),

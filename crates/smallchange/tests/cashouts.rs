@@ -867,6 +867,51 @@ async fn disputes_are_resolved_once_on(backend: Backend) {
 }
 
 both_backends!(status_changes_honour_idempotency_keys, super::status_changes_honour_idempotency_keys_on);
+both_backends!(
+    a_claim_of_a_gone_server_is_taken_over_at_once,
+    super::a_claim_of_a_gone_server_is_taken_over_at_once_on
+);
+
+/// A status change whose server was killed while it worked leaves its key claimed. A retry
+/// waits (409 `request_in_progress`) while that server may still be alive, and takes the
+/// claim over at once when it is gone — stopped, or silent for longer than
+/// `GONE_AFTER_US` — and makes the change once.
+async fn a_claim_of_a_gone_server_is_taken_over_at_once_on(backend: Backend) {
+    use smallchange::store::{boots, idempotency, now_us};
+    let (server, _clock) = server_at(backend, settings(false)).await;
+    let c = customer(&server, 1, "verified", true).await;
+    server.topup(&c.id, "bank_transfer", 100_000).await;
+    let (_, q) = quote(&server, &c, json!(20_000)).await;
+    let (_, cashout) = create(&server, q["id"].as_str().unwrap()).await;
+    let path = format!("/v1/cashouts/{}/cancel", cashout["id"].as_str().unwrap());
+    let body = json!({});
+    let request_hash = smallchange::http::idempotency::request_hash(&path, &serde_json::to_vec(&body).unwrap().into());
+    let db = server.store();
+    // Another server, alive a moment ago, claimed the key and has not answered yet.
+    boots::register(db, "boot_other", now_us()).await.unwrap();
+    let scoped = format!("{}/cancel-1", server.tenant);
+    assert!(idempotency::claim(db, &scoped, &request_hash, "boot_other", now_us()).await.unwrap());
+    let (status, answer) = server.post_as(&server.key, &path, body.clone(), Some("cancel-1")).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("request_in_progress")), "{answer}");
+    // It falls silent for longer than a live server ever does: the retry does the work.
+    boots::beat(db, "boot_other", now_us() - boots::GONE_AFTER_US - 1_000_000).await.unwrap();
+    let (status, answer) = server.post_as(&server.key, &path, body.clone(), Some("cancel-1")).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("canceled")), "{answer}");
+    let (status, again) = server.post_as(&server.key, &path, body.clone(), Some("cancel-1")).await;
+    assert_eq!((status, &again), (200, &answer), "the first answer again");
+
+    // A claim of a server that stopped (it left `server_boots`) is free at once.
+    let (_, q) = quote(&server, &c, json!(10_000)).await;
+    let (_, cashout) = create(&server, q["id"].as_str().unwrap()).await;
+    let path = format!("/v1/cashouts/{}/cancel", cashout["id"].as_str().unwrap());
+    let request_hash = smallchange::http::idempotency::request_hash(&path, &serde_json::to_vec(&body).unwrap().into());
+    let scoped = format!("{}/cancel-2", server.tenant);
+    assert!(idempotency::claim(db, &scoped, &request_hash, "boot_other", now_us()).await.unwrap());
+    boots::leave(db, "boot_other").await.unwrap();
+    let (status, answer) = server.post_as(&server.key, &path, body, Some("cancel-2")).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("canceled")), "{answer}");
+    server.assert_verified().await;
+}
 
 /// A confirmation retried with its key after its answer was lost gets the first answer, not
 /// `invalid_state`; copies racing it do no work (no code compared, no attempt taken); the

@@ -18,6 +18,7 @@ both_backends!(a_ledger_request_is_one_event, super::a_ledger_request_is_one_eve
 both_backends!(erasing_a_person_keeps_their_money_records, super::erasing_a_person_keeps_their_money_records_on);
 both_backends!(every_use_case_records_one_event, super::every_use_case_records_one_event_on);
 both_backends!(erasure_waits_for_an_open_cash_out, super::erasure_waits_for_an_open_cash_out_on);
+both_backends!(a_subscriber_reads_only_its_kinds, super::a_subscriber_reads_only_its_kinds_on);
 
 /// Every event of the server's tenant, oldest first.
 async fn all_events(server: &TestServer) -> Vec<Stored> {
@@ -323,5 +324,61 @@ async fn erasure_waits_for_an_open_cash_out_on(backend: Backend) {
     assert_eq!(refused.code(), "open_cashout", "{}", refused.message());
     assert!(refused.message().contains(cashout["id"].as_str().unwrap()), "{}", refused.message());
     assert!(personal_rows(&server, &user).await > 0, "nothing was erased");
+    server.stop().await;
+}
+
+/// A consumer that follows payments only and remembers the subjects it was handed.
+struct Payments(std::sync::Mutex<Vec<String>>);
+
+impl smallchange::workers::events::Subscriber for Payments {
+    fn name(&self) -> &'static str {
+        "test_payments"
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        vec!["payment.made"]
+    }
+
+    fn follow<'a>(
+        &'a self,
+        event: &'a Stored,
+    ) -> futures::future::BoxFuture<'a, anyhow::Result<Vec<smallchange::unit::Row>>> {
+        self.0.lock().unwrap().push(event.subject.clone());
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+async fn pay(server: &TestServer, user: &str, amount: i64) -> String {
+    let body = json!({"merchant": "shop-1", "amount": amount, "currency": "KRW"});
+    let (status, payment) = server.post(&format!("/v1/users/{user}/payments"), body).await;
+    assert_eq!(status, 200, "{payment}");
+    payment["id"].as_str().unwrap().to_string()
+}
+
+/// A consumer is handed the events of its kinds, each once, in order, and its cursor moves
+/// past the events of other kinds it never read.
+async fn a_subscriber_reads_only_its_kinds_on(backend: Backend) {
+    use smallchange::workers::events::catch_up;
+    let server = spawn(backend).await;
+    let subscriber = Payments(Default::default());
+    let user = server.create_user(1).await;
+    server.topup(&user, "bank_transfer", 10_000).await;
+    let first = pay(&server, &user, 1_000).await;
+    server.topup(&user, "bank_transfer", 500).await;
+    let second = pay(&server, &user, 2_000).await;
+
+    assert!(!catch_up(server.store(), &subscriber).await.unwrap(), "fewer than a round were waiting");
+    assert_eq!(*subscriber.0.lock().unwrap(), [first.clone(), second.clone()]);
+    let size = all_events(&server).await.len() as u64;
+    let cursors = events::cursors(server.store(), "test_payments").await.unwrap();
+    let cursor = cursors.iter().find(|(tenant, _)| *tenant == server.tenant).map(|(_, next)| *next);
+    assert_eq!(cursor, Some(size), "the cursor stands past every event, read or not");
+
+    catch_up(server.store(), &subscriber).await.unwrap();
+    assert_eq!(subscriber.0.lock().unwrap().len(), 2, "nothing is handed twice");
+    server.topup(&user, "bank_transfer", 700).await;
+    let third = pay(&server, &user, 300).await;
+    catch_up(server.store(), &subscriber).await.unwrap();
+    assert_eq!(*subscriber.0.lock().unwrap(), [first, second, third]);
     server.stop().await;
 }

@@ -13,7 +13,7 @@ pub mod encoding;
 pub mod kind;
 
 use rand::RngCore;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub use kind::Kind;
@@ -129,25 +129,11 @@ pub fn transfers_data(tenant: &str, transfers: &[ledger::Transfer]) -> Value {
 }
 
 /// JSON with every object's keys sorted and no insignificant whitespace, so the same facts
-/// always encode to the same bytes.
+/// always encode to the same bytes. serde_json's maps keep their keys sorted (its
+/// `preserve_order` feature is off; the test below fails if a dependency turns it on), so
+/// serializing is all it takes.
 pub fn canonical_json(value: &Value) -> String {
-    serde_json::to_string(&sorted(value)).expect("JSON values serialize")
-}
-
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let mut out = Map::new();
-            for key in keys {
-                out.insert(key.clone(), sorted(&map[key]));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
+    serde_json::to_string(value).expect("JSON values serialize")
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! An answer that holds a secret (a TOTP enrolment) is stored sealed with the server key
 //! and opened only to be replayed: see [`check_sealed`].
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -174,6 +176,8 @@ pub struct Once {
     headers: HeaderMap,
     path: String,
     body: Bytes,
+    /// The running server, in whose name the key is claimed.
+    boot: Arc<str>,
 }
 
 impl FromRequest<AppState> for Once {
@@ -182,7 +186,7 @@ impl FromRequest<AppState> for Once {
     async fn from_request(request: Request, app: &AppState) -> Result<Once, ApiError> {
         let (headers, path) = (request.headers().clone(), request.uri().path().to_string());
         let RawBody(body) = RawBody::from_request(request, app).await?;
-        Ok(Once { headers, path, body })
+        Ok(Once { headers, path, body, boot: app.boot.clone() })
     }
 }
 
@@ -191,8 +195,10 @@ impl Once {
     /// claimed before the work, so a retry racing its original does no work and hears 409
     /// `request_in_progress`; the answer (2xx or 4xx) is recorded after it, and later
     /// retries get it again. A 5xx is not recorded: the work may be tried again. A claim
-    /// whose server died before answering is taken over by a retry after a minute; the
-    /// work then runs again, which a status change refuses (409) rather than repeats.
+    /// whose server died before answering is taken over by the first retry once that
+    /// server is seen gone (at most [`store::boots::GONE_AFTER_US`] after its last sign of
+    /// life; at once after it stopped), and by any retry after a minute whatever happened;
+    /// the work then runs again, which a status change refuses (409) rather than repeats.
     pub async fn run<T, Work>(self, db: &Db, tenant_id: &str, work: impl FnOnce(Bytes) -> Work) -> Response
     where
         T: serde::Serialize,
@@ -255,7 +261,7 @@ impl Once {
             return Ok(None);
         };
         let request_hash = request_hash(&self.path, &self.body);
-        match claim(db, &scoped_key, &request_hash).await {
+        match claim(db, &scoped_key, &request_hash, &self.boot).await {
             Ok(None) => Ok(Some(Checked { scoped_key, request_hash })),
             Ok(Some(answer)) => Err(answer),
             Err(error) => Err(error.into_response()),
@@ -277,19 +283,15 @@ async fn settle(db: &Db, scoped_key: &str, answer: Option<(u16, &str)>) {
 
 /// Claims the key for this request; `Some` is the answer to give instead of working: the
 /// first answer, `idempotency_key_reused`, or `request_in_progress`.
-async fn claim(db: &Db, scoped_key: &str, request_hash: &str) -> Result<Option<Response>, ApiError> {
+async fn claim(db: &Db, scoped_key: &str, request_hash: &str, boot: &str) -> Result<Option<Response>, ApiError> {
     let now = store::now_us();
-    let claim = store::idempotency::NewRecord {
-        scoped_key: scoped_key.to_string(),
-        response: StoredResponse { request_hash: request_hash.to_string(), status: IN_PROGRESS, body: String::new() },
-    };
-    if store::idempotency::insert_once(db, &claim, now).await? {
+    if store::idempotency::claim(db, scoped_key, request_hash, boot, now).await? {
         return Ok(None);
     }
     match store::idempotency::find(db, scoped_key).await? {
         Some(first) if first.request_hash != request_hash => Err(reused()),
         Some(first) if first.status != IN_PROGRESS => Ok(Some(replay(first))),
-        _ if store::idempotency::take_over(db, scoped_key, now, now - CLAIM_STALE_US).await? => Ok(None),
+        _ if store::idempotency::take_over(db, scoped_key, boot, now, now - CLAIM_STALE_US).await? => Ok(None),
         _ => Err(in_progress()),
     }
 }

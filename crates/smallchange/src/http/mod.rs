@@ -54,6 +54,8 @@ pub struct AppState {
     /// Requests per API key. The limits on guessing (gift-card codes, receipt links) are the
     /// use cases' own, in the context ([`crate::services::limits`]).
     pub limiter: Arc<RateLimiter>,
+    /// This running server's id in `server_boots` (see [`crate::store::boots`]).
+    pub boot: Arc<str>,
 }
 
 impl std::ops::Deref for AppState {

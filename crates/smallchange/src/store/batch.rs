@@ -266,7 +266,7 @@ impl SqliteBatch {
     fn run_row(&mut self, row: &Row) -> anyhow::Result<()> {
         let mut statement = self.connection.statement(row.sql)?;
         for (n, param) in row.params.iter().enumerate() {
-            let index = statement.parameter_index(&format!("${}", n + 1))?;
+            let index = statement.dollar_parameter(n + 1)?;
             match param {
                 Param::Text(text) => statement.bind_text(index, text)?,
                 Param::Int(value) => statement.bind_i64(index, *value)?,

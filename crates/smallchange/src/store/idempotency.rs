@@ -89,18 +89,20 @@ pub async fn insert(tx: &mut Tx, records: &[NewRecord], created_at: i64) -> anyh
     Ok(())
 }
 
-/// Keeps `record` unless its key has an answer already; whether it was kept.
-pub async fn insert_once(db: &Db, record: &NewRecord, created_at: i64) -> anyhow::Result<bool> {
+/// Claims `scoped_key` for the request whose fingerprint is `request_hash`, in the name of
+/// the running server `boot` (see [`super::boots`]), unless the key is claimed or answered
+/// already; whether this caller has it.
+pub async fn claim(db: &Db, scoped_key: &str, request_hash: &str, boot: &str, now: i64) -> anyhow::Result<bool> {
     let kept = on_db!(db, |pool, _d| {
         sqlx::query(
-            "INSERT INTO idempotency_keys (scoped_key, request_hash, status, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scoped_key) DO NOTHING",
+            "INSERT INTO idempotency_keys (scoped_key, request_hash, status, body, created_at, claimed_by) \
+             VALUES ($1, $2, $3, '', $4, $5) ON CONFLICT (scoped_key) DO NOTHING",
         )
-        .bind(record.scoped_key.as_str())
-        .bind(record.response.request_hash.as_str())
-        .bind(i64::from(record.response.status))
-        .bind(record.response.body.as_str())
-        .bind(created_at)
+        .bind(scoped_key)
+        .bind(request_hash)
+        .bind(i64::from(CLAIMED))
+        .bind(now)
+        .bind(boot)
         .execute(pool)
         .await?
         .rows_affected()
@@ -108,16 +110,22 @@ pub async fn insert_once(db: &Db, record: &NewRecord, created_at: i64) -> anyhow
     Ok(kept == 1)
 }
 
-/// Takes over a claim (status 0) made before `stale_before` whose request never answered;
-/// whether this caller has it now.
-pub async fn take_over(db: &Db, scoped_key: &str, now: i64, stale_before: i64) -> anyhow::Result<bool> {
+/// Takes over, for `boot`, a claim whose request never answered and whose holder is gone:
+/// its server stopped or has not been seen alive for [`super::boots::GONE_AFTER_US`] (it
+/// was killed while working), or the claim is older than `stale_before` whoever holds it.
+/// Whether this caller has it now.
+pub async fn take_over(db: &Db, scoped_key: &str, boot: &str, now: i64, stale_before: i64) -> anyhow::Result<bool> {
     let taken = on_db!(db, |pool, _d| {
         sqlx::query(
-            "UPDATE idempotency_keys SET created_at = $1 WHERE scoped_key = $2 AND status = 0 AND created_at < $3",
+            "UPDATE idempotency_keys SET created_at = $1, claimed_by = $2 \
+             WHERE scoped_key = $3 AND status = 0 AND (created_at < $4 OR (claimed_by IS NOT NULL \
+             AND claimed_by NOT IN (SELECT id FROM server_boots WHERE alive_at >= $5)))",
         )
         .bind(now)
+        .bind(boot)
         .bind(scoped_key)
         .bind(stale_before)
+        .bind(now - super::boots::GONE_AFTER_US)
         .execute(pool)
         .await?
         .rows_affected()

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod audit_tree;
 pub mod bank_link;
 pub mod batch;
+pub mod boots;
 pub mod cashouts;
 pub mod contents;
 pub mod demo_seed;

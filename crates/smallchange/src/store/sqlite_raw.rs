@@ -148,6 +148,23 @@ pub struct Statement<'c> {
 
 impl Statement<'_> {
     /// The index of the parameter named `name` (such as `$2`).
+    /// The index of parameter `$n` (from 1): `n` itself when the statement names its
+    /// parameters `$1, $2 …` in order (as SQLite then numbers them), found by name otherwise.
+    /// Checked without allocating: a row's parameters are bound for every row of a batch.
+    pub fn dollar_parameter(&self, n: usize) -> anyhow::Result<c_int> {
+        let index = c_int::try_from(n)?;
+        // SAFETY: a valid statement; SQLite answers NULL or a NUL-terminated name it owns.
+        let name = unsafe { ffi::sqlite3_bind_parameter_name(self.stmt, index) };
+        if !name.is_null() {
+            // SAFETY: non-null, NUL-terminated, alive while the statement is.
+            let name = unsafe { CStr::from_ptr(name) }.to_str().unwrap_or_default();
+            if name.strip_prefix('$').and_then(|number| number.parse::<usize>().ok()) == Some(n) {
+                return Ok(index);
+            }
+        }
+        self.parameter_index(&format!("${n}"))
+    }
+
     pub fn parameter_index(&self, name: &str) -> anyhow::Result<c_int> {
         let c_name = CString::new(name)?;
         // SAFETY: a valid statement and a NUL-terminated name.

@@ -24,6 +24,8 @@ const ROUND_EVENTS_MAX: i64 = 500;
 pub trait Subscriber: Send + Sync {
     /// Its cursor's name; never changes once shipped.
     fn name(&self) -> &'static str;
+    /// The kinds of event it may follow; the others are skipped without being read.
+    fn kinds(&self) -> Vec<&'static str>;
     /// The rows that follow from `event` (none for an event it does not care about).
     fn follow<'a>(&'a self, event: &'a Stored) -> BoxFuture<'a, anyhow::Result<Vec<Row>>>;
 }
@@ -59,17 +61,27 @@ pub async fn catch_up(db: &Db, subscriber: &dyn Subscriber) -> anyhow::Result<bo
     for (tenant, size) in events::tree_sizes(db).await? {
         let from = cursors.get(&tenant).copied().unwrap_or(0);
         if size > from {
-            more |= follow_tenant(db, subscriber, &tenant, from).await? as i64 == ROUND_EVENTS_MAX;
+            more |= follow_tenant(db, subscriber, &tenant, (from, size)).await?;
         }
     }
     Ok(more)
 }
 
-/// Handles up to a round of `tenant`'s events from index `from`; answers how many.
-async fn follow_tenant(db: &Db, subscriber: &dyn Subscriber, tenant: &str, from: u64) -> anyhow::Result<usize> {
-    let events = events::from_index(db, tenant, from, ROUND_EVENTS_MAX).await?;
-    let Some(last) = events.last() else { return Ok(0) };
-    let to = last.index + 1;
+/// Handles up to a round of the events of `tenant`'s indexes `from..to` that `subscriber`
+/// follows, and moves its cursor past them (past every event in the range when the round
+/// holds them all); answers whether the round was full.
+async fn follow_tenant(
+    db: &Db,
+    subscriber: &dyn Subscriber,
+    tenant: &str,
+    (from, to): (u64, u64),
+) -> anyhow::Result<bool> {
+    let events = events::of_kinds(db, tenant, (from, to), &subscriber.kinds(), ROUND_EVENTS_MAX).await?;
+    let full = events.len() as i64 == ROUND_EVENTS_MAX;
+    let to = match events.last() {
+        Some(last) if full => last.index + 1,
+        _ => to,
+    };
     let mut rows = Vec::new();
     for event in &events {
         rows.extend(subscriber.follow(event).await?);
@@ -77,9 +89,9 @@ async fn follow_tenant(db: &Db, subscriber: &dyn Subscriber, tenant: &str, from:
     let mut tx = db.begin().await?;
     if !events::advance(&mut tx, subscriber.name(), tenant, from, to).await? {
         // Another server handled these first; what we made is dropped with the rollback.
-        return Ok(0);
+        return Ok(false);
     }
     store::write_rows(&mut tx, &rows).await?;
     tx.commit().await?;
-    Ok(events.len())
+    Ok(full)
 }

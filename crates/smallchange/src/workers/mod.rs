@@ -6,6 +6,7 @@
 //! [`jobs::Handler`] and one line there.
 
 pub mod bank;
+pub mod boots;
 pub mod cashouts;
 pub mod checkpoints;
 pub mod events;

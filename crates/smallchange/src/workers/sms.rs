@@ -69,6 +69,10 @@ impl super::events::Subscriber for VoucherSms {
         "sms"
     }
 
+    fn kinds(&self) -> Vec<&'static str> {
+        vec![Kind::VoucherIssued.as_str()]
+    }
+
     fn follow<'a>(&'a self, event: &'a Stored) -> BoxFuture<'a, anyhow::Result<Vec<Row>>> {
         Box::pin(self.rows(event))
     }

@@ -46,6 +46,10 @@ impl super::events::Subscriber for Announce {
         "webhooks"
     }
 
+    fn kinds(&self) -> Vec<&'static str> {
+        crate::webhooks::announcing_kinds()
+    }
+
     fn follow<'a>(&'a self, event: &'a crate::store::events::Stored) -> BoxFuture<'a, anyhow::Result<Vec<Row>>> {
         Box::pin(async move {
             let data = event.data();

@@ -74,6 +74,10 @@ pub struct LedgerArgs {
     /// Concurrent clients submitting commands.
     #[arg(long, default_value_t = 1)]
     clients: u64,
+    /// Record each command as one audit log entry, as `POST /v1/ledger/transfers` does:
+    /// with `--batch 1` and many clients, how many entries a second the log takes.
+    #[arg(long)]
+    record: bool,
 }
 
 #[derive(Args)]
@@ -306,9 +310,14 @@ async fn ledger_bench(args: LedgerArgs, settings: Settings) -> anyhow::Result<se
     let (committer, task) = Committer::start(db.clone(), settings.committer(), Arc::new(Metrics::default()))?;
     open_funded_accounts(&committer, &run, args.accounts).await?;
     let submitter = committer.clone();
+    let (record, tenant) = (args.record, run.clone());
     let submit = move |transfers: Vec<Transfer>| {
         let committer = submitter.clone();
-        async move { expect_ok(committer.submit(Command::Transfers(transfers), None).await?) }
+        let command = match record {
+            true => recorded(&tenant, transfers),
+            false => Command::Transfers(transfers),
+        };
+        async move { expect_ok(committer.submit(command, None).await?) }
     };
     let load = Load { run: &run, transfers: args.transfers, accounts: args.accounts, clients: args.clients };
     let (samples, elapsed) = load.drive(args.batch, "transfers", submit).await?;
@@ -321,7 +330,27 @@ async fn ledger_bench(args: LedgerArgs, settings: Settings) -> anyhow::Result<se
     line["accounts"] = json!(args.accounts);
     line["batch"] = json!(args.batch);
     line["clients"] = json!(args.clients);
+    if args.record {
+        let entries = store::events::tree_sizes(&db).await?.into_iter().find(|(t, _)| *t == run).map_or(0, |(_, n)| n);
+        line["audit_entries"] = json!(entries);
+        line["audit_entries_per_s"] = json!((entries as f64 / elapsed.as_secs_f64()).round());
+    }
     Ok(line)
+}
+
+/// `transfers` as the ledger API submits them: one command, one event listing them.
+fn recorded(tenant: &str, transfers: Vec<Transfer>) -> Command {
+    let ids: Vec<&str> = transfers.iter().map(|t| t.id.0.as_str()).collect();
+    let subject = ids.first().copied().unwrap_or_default();
+    let event = crate::events::Happened::recorded_by(
+        tenant,
+        "system:bench".into(),
+        subject,
+        crate::events::Kind::LedgerTransfersCreated,
+        json!({ "ids": ids }),
+        store::now_us(),
+    );
+    Command::Recorded(Box::new(Command::Transfers(transfers)), event)
 }
 
 async fn plain_bench(args: PlainArgs, settings: Settings) -> anyhow::Result<serde_json::Value> {
@@ -425,6 +454,10 @@ async fn http_bench(args: HttpArgs, mut settings: Settings) -> anyhow::Result<se
     line["backend"] = json!(backend);
     line["connections"] = json!(args.connections);
     line["mean_batch"] = json!(mean_batch(&metrics));
+    line["pages_written_per_request"] =
+        json!(per_request(&metrics, "smallchange_commit_pages_written_total").map(round3));
+    line["commit_us_per_request"] =
+        json!(per_request(&metrics, "smallchange_commit_seconds_sum").map(|s| round3(s * 1e6)));
     Ok(line)
 }
 
@@ -505,6 +538,13 @@ fn mean_batch(metrics: &str) -> Option<f64> {
     let batches = metric(metrics, "smallchange_commit_batches_total")?;
     let events = metric(metrics, "smallchange_commit_events_total")?;
     (batches > 0.0).then(|| round3(events / batches))
+}
+
+/// A counter over the server's life divided by the requests it committed (the set-up's
+/// included, a few hundred against the load's hundred thousand).
+fn per_request(metrics: &str, name: &str) -> Option<f64> {
+    let events = metric(metrics, "smallchange_commit_events_total")?;
+    Some(metric(metrics, name)? / events).filter(|_| events > 0.0)
 }
 
 /// The value of the unlabelled metric `name` in a Prometheus text page.
