@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("wallet.css", "text/css; charset=utf-8", include_bytes!("../assets/wallet/wallet.css")),
     ("wallet.js", "text/javascript; charset=utf-8", include_bytes!("../assets/wallet/wallet.js")),
+    ("console.css", "text/css; charset=utf-8", include_bytes!("../assets/console/console.css")),
     ("icon.svg", ICON_TYPE, ICON),
 ];
 

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `tenants`, `keys`, `users erase`, `verify`, `audit` and
-//! `bench`.
+//! The command line: `serve`, `migrate`, `tenants`, `keys`, `users erase`, `verify`,
+//! `operators`, `audit` and `bench`.
 //! Every command that touches the database takes `--db URL`. A failure is printed as
 //! `error: <what>` and, when there is a fix, `  hint: <fix>` (see [`failure`]).
 
@@ -7,6 +7,7 @@ mod audit;
 pub mod bench;
 pub mod demo;
 mod failure;
+mod operators;
 mod table;
 
 use std::path::PathBuf;
@@ -86,6 +87,11 @@ enum Command {
     Verify {
         #[command(flatten)]
         db: DbArg,
+    },
+    /// Create, list, disable and reset the console's operators (docs/CONSOLE.md).
+    Operators {
+        #[command(subcommand)]
+        command: operators::OperatorsCommand,
     },
     /// Check the audit log, print or rotate the key that signs it (docs/AUDIT.md).
     Audit {
@@ -383,6 +389,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("every invariant holds");
         }
         Command::Audit { command } => return audit::run(command, config).await,
+        Command::Operators { command } => return operators::run(command, config).await,
         Command::Bench { command } => {
             // First: the init in `settings` then keeps this quieter subscriber.
             telemetry::init_for_bench(Settings::load(config.map(PathBuf::as_path))?.log_format == "json");

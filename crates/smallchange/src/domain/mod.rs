@@ -14,6 +14,7 @@ pub mod fees;
 pub mod gift_card;
 pub mod invalid;
 pub mod money;
+pub mod operator;
 pub mod payment;
 pub mod pocket;
 pub mod policy;

@@ -55,6 +55,13 @@ kinds! {
     WalletSignInFailed = "wallet.sign_in_failed",
     WalletSignedIn = "wallet.signed_in",
     WalletSessionEnded = "wallet.session_ended",
+    // Console operators.
+    OperatorCreated = "operator.created",
+    OperatorSetUp = "operator.set_up",
+    OperatorSignedIn = "operator.signed_in",
+    OperatorSessionEnded = "operator.session_ended",
+    OperatorDisabled = "operator.disabled",
+    OperatorReset = "operator.reset",
     // Money in, money spent.
     TopUpReceived = "topup.received",
     PaymentMade = "payment.made",

@@ -58,6 +58,12 @@ const SIGN_IN_ADDRESS_PER_MIN: u32 = 5;
 const SIGN_IN_WRONG_BURST: u32 = 30;
 const SIGN_IN_WRONG_PER_MIN: u32 = 10;
 
+/// A client's address as the limits count it; one that does not parse (none is known)
+/// counts as the unspecified address.
+pub fn client_address(address: &str) -> IpAddr {
+    address.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
 /// A try turned away: wait `wait` before trying `what` again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooMany {
@@ -77,6 +83,10 @@ pub struct Guards {
     pub sign_in: SignIn,
     /// Wrong codes typed while setting up an authenticator.
     pub totp_proofs: TotpProofs,
+    /// Console set-up link tokens that no link has (`/console/setup/{token}`).
+    pub console_link_failures: LinkFailures,
+    /// Wrong console sign-ins from one client address, whichever account they were for.
+    pub console_sign_in_failures: LinkFailures,
 }
 
 /// Gift-card codes that matched no card, per person and per client address.

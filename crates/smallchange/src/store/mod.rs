@@ -27,6 +27,7 @@ pub mod grouped_rows;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod operators;
 pub mod payments;
 pub mod payout_batches;
 pub mod pickup;

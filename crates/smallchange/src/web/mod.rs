@@ -8,8 +8,9 @@
 //! headers every page is sent with ([`headers`]). The words come from the catalogs in
 //! `people::i18n` and the stylesheet and script from `crate::assets`, which the API's receipt
 //! page uses too (and the API names nothing in `web/`). Each UI is a folder of its own: the end-user wallet is [`wallet`]
-//! (under `/wallet/`); an operators' console would be `console/` beside it.
+//! (under `/wallet/`); the operators' console is [`console`] (under `/console/`).
 
+pub mod console;
 pub mod headers;
 pub mod page;
 pub mod qr;
@@ -42,6 +43,7 @@ pub fn router(ctx: Context) -> Router {
     let ui = Ui { ctx };
     Router::new()
         .merge(wallet::router())
+        .merge(console::router())
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(middleware::from_fn(headers::secure))
         .with_state(ui)

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::{context, Value};
 use serde::de::DeserializeOwned;
 
-use super::visitor::{Signed, Visitor};
+use super::visitor::{Door, Signed, Visitor};
 use super::{templates, Ui};
 use crate::people::{i18n, Lang};
 use crate::services::{Error, Kind};
@@ -40,6 +40,19 @@ pub fn show(ui: &Ui, visitor: &Visitor, status: StatusCode, template: &str, valu
 pub fn show_signed(ui: &Ui, signed: &Signed, status: StatusCode, template: &str, values: Value) -> Response {
     let base = signed_base(ui, &signed.visitor, signed.tenant());
     respond(&signed.visitor, status, template, context! { ..values, ..base })
+}
+
+/// As [`show_signed`] for a person signed in to another UI (the console): times in
+/// `tenant`'s zone, money in its currency.
+pub fn show_for_tenant(
+    ui: &Ui,
+    visitor: &Visitor,
+    status: StatusCode,
+    template: &str,
+    values: Value,
+    tenant: &str,
+) -> Response {
+    respond(visitor, status, template, context! { ..values, ..signed_base(ui, visitor, tenant) })
 }
 
 fn signed_base(ui: &Ui, visitor: &Visitor, tenant: &str) -> Value {
@@ -75,14 +88,22 @@ pub fn failure(ui: &Ui, visitor: &Visitor, error: Error) -> Response {
         tracing::error!(error = %error, "a wallet page failed");
     }
     let values = context! { title => title_of(visitor.lang, &error), text => words(visitor.lang, &error) };
-    show(ui, visitor, status, "message.html", values)
+    show(ui, visitor, status, message_template(visitor), values)
 }
 
 /// A plain page with a heading and a line (a link that opens nothing, a form refused).
 pub fn message(ui: &Ui, visitor: &Visitor, status: StatusCode, title_id: &str, text_id: &str) -> Response {
     let lang = visitor.lang;
     let text = |id: &str| i18n::text(lang, id, &[]).unwrap_or_default();
-    show(ui, visitor, status, "message.html", context! { title => text(title_id), text => text(text_id) })
+    show(ui, visitor, status, message_template(visitor), context! { title => text(title_id), text => text(text_id) })
+}
+
+/// The plain message page of the visitor's UI.
+fn message_template(visitor: &Visitor) -> &'static str {
+    match visitor.door {
+        Door::Wallet => "message.html",
+        Door::Console => "console/message.html",
+    }
 }
 
 /// What `error` means to a person: its catalog message (`error-<code>`), else a general one.
@@ -107,7 +128,7 @@ fn title_of(lang: Lang, error: &Error) -> String {
 /// our side (the form is still there to try again), else the error's own status.
 pub fn form_status(error: &Error) -> StatusCode {
     match error.kind() {
-        Kind::NotFound | Kind::RateLimited | Kind::Conflict => status::of(error.kind()),
+        Kind::NotFound | Kind::RateLimited | Kind::Conflict | Kind::Unauthenticated => status::of(error.kind()),
         Kind::Internal | Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }

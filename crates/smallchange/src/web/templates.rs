@@ -1,5 +1,5 @@
-//! The wallet's page templates (minijinja), compiled into the binary from
-//! `templates/wallet/`. Values are HTML-escaped unless a template says otherwise. Templates
+//! The pages' templates (minijinja), compiled into the binary from `templates/wallet/` and
+//! `templates/console/` (named `console/…`). Values are HTML-escaped unless a template says otherwise. Templates
 //! reach words only through `t("message-id", name=value)` (the Fluent catalogs), money through
 //! `| money` (minor units, in the page's currency), shares through `| percent` (basis points)
 //! and times through `| when` (the tenant's zone), a destination's `masked` through
@@ -44,6 +44,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("gift_cards.html", include_str!("../../templates/wallet/gift_cards.html")),
     ("gift_card_redeem.html", include_str!("../../templates/wallet/gift_card_redeem.html")),
     ("gift_card_refund.html", include_str!("../../templates/wallet/gift_card_refund.html")),
+    ("console/base.html", include_str!("../../templates/console/base.html")),
+    ("console/message.html", include_str!("../../templates/console/message.html")),
+    ("console/sign_in.html", include_str!("../../templates/console/sign_in.html")),
+    ("console/setup_password.html", include_str!("../../templates/console/setup_password.html")),
+    ("console/setup_authenticator.html", include_str!("../../templates/console/setup_authenticator.html")),
+    ("console/overview.html", include_str!("../../templates/console/overview.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -128,6 +134,20 @@ mod tests {
     fn render_str(source: &str, context: Value) -> String {
         let env = environment();
         env.render_str(source, context).unwrap()
+    }
+
+    #[test]
+    fn the_console_pages_render_in_both_languages() {
+        for lang in ["ko", "en"] {
+            for name in ["console/sign_in.html", "console/setup_password.html", "console/setup_authenticator.html"] {
+                let values = minijinja::context! { lang => lang, csrf => "x", email => "a@example.com", token => "t",
+                secret => "ABC", qr => "data:", next => "", error => "oops" };
+                render(name, values).unwrap_or_else(|e| panic!("{name} in {lang}: {e:#}"));
+            }
+            let values = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
+            operator_email => "a@example.com", operator_role => "finance", nav => "overview" };
+            render("console/overview.html", values).unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! Who is at the other end of a wallet request: their language, their client address and
-//! browser, their cookies and (when signed in) their session. Also the CSRF token every
-//! form carries, and the cookies the wallet sets.
+//! Who is at the other end of a page request: the UI they are at (the wallet or the
+//! console, [`Door`]), their language, their client address and browser, their cookies and
+//! (when signed in to the wallet) their session. Also the CSRF token every form carries,
+//! and the cookies the UIs set.
 //!
 //! The CSRF token is an HMAC of the visitor's own secret cookie (the session's once signed
-//! in, before that a random `sc_pre` cookie), so a page on another site can neither read nor
-//! forge it, and nothing has to be stored for it.
+//! in, before that a random pre-session cookie), so a page on another site can neither read
+//! nor forge it, and nothing has to be stored for it. Each UI has its own cookies, scoped to
+//! its path, and signs its tokens for its own purpose.
 
 use std::net::SocketAddr;
 
@@ -22,12 +24,72 @@ pub const SESSION_COOKIE: &str = "sc_session";
 pub const PRE_COOKIE: &str = "sc_pre";
 pub const LANG_COOKIE: &str = "sc_lang";
 pub const TENANT_COOKIE: &str = "sc_wallet";
-/// What the CSRF token is signed for.
-const CSRF_PURPOSE: &str = "wallet-csrf";
+/// The console's session cookie (see [`Door::Console`]).
+pub const CONSOLE_SESSION_COOKIE: &str = "sc_console";
+
+/// The UI a page belongs to: the end-user wallet under `/wallet/` or the operators'
+/// console under `/console/`. Their cookies never meet: each is scoped to its path, and the
+/// console's are `SameSite=Strict` (a link from elsewhere opens it signed out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Door {
+    Wallet,
+    Console,
+}
+
+impl Door {
+    /// The UI of the page at `path`.
+    pub fn of_path(path: &str) -> Door {
+        if path == "/console" || path.starts_with("/console/") {
+            Door::Console
+        } else {
+            Door::Wallet
+        }
+    }
+
+    /// The path its cookies are scoped to.
+    pub fn path(self) -> &'static str {
+        match self {
+            Door::Wallet => "/wallet",
+            Door::Console => "/console",
+        }
+    }
+
+    pub fn session_cookie(self) -> &'static str {
+        match self {
+            Door::Wallet => SESSION_COOKIE,
+            Door::Console => CONSOLE_SESSION_COOKIE,
+        }
+    }
+
+    /// The random cookie a visitor's CSRF token is made from before they sign in.
+    fn pre_cookie(self) -> &'static str {
+        match self {
+            Door::Wallet => PRE_COOKIE,
+            Door::Console => "sc_cpre",
+        }
+    }
+
+    fn same_site(self) -> &'static str {
+        match self {
+            Door::Wallet => "Lax",
+            Door::Console => "Strict",
+        }
+    }
+
+    /// What its CSRF tokens are signed for.
+    fn csrf_purpose(self) -> &'static str {
+        match self {
+            Door::Wallet => "wallet-csrf",
+            Door::Console => "console-csrf",
+        }
+    }
+}
 
 /// Anyone at the wallet, signed in or not.
 #[derive(Clone, Debug)]
 pub struct Visitor {
+    /// The UI the request is for.
+    pub door: Door,
     pub lang: Lang,
     pub address: String,
     pub user_agent: String,
@@ -49,17 +111,21 @@ impl Visitor {
     /// The secret the CSRF token is made from: the session cookie if there is one, else
     /// the pre-session cookie.
     fn csrf_seed(&self) -> &str {
-        self.cookie(SESSION_COOKIE).or(self.new_pre.as_deref()).or_else(|| self.cookie(PRE_COOKIE)).unwrap_or_default()
+        let door = self.door;
+        self.cookie(door.session_cookie())
+            .or(self.new_pre.as_deref())
+            .or_else(|| self.cookie(door.pre_cookie()))
+            .unwrap_or_default()
     }
 
     /// The token this visitor's forms carry.
     pub fn csrf(&self, ui: &Ui) -> String {
-        ui.secrets.sign(CSRF_PURPOSE, self.csrf_seed())
+        ui.secrets.sign(self.door.csrf_purpose(), self.csrf_seed())
     }
 
     /// Whether `given` is this visitor's CSRF token.
     pub fn csrf_matches(&self, ui: &Ui, given: &str) -> bool {
-        !self.csrf_seed().is_empty() && ui.secrets.signature_matches(CSRF_PURPOSE, self.csrf_seed(), given)
+        !self.csrf_seed().is_empty() && ui.secrets.signature_matches(self.door.csrf_purpose(), self.csrf_seed(), given)
     }
 
     /// The tenant of this visitor's live session, once [`Visitor::signed`] found one.
@@ -76,8 +142,14 @@ impl Visitor {
     /// The cookies a page for this visitor sets: a pre-session cookie if they had none.
     pub fn set_cookies(&self, headers: &mut HeaderMap) {
         if let Some(pre) = &self.new_pre {
-            add_cookie(headers, &cookie(PRE_COOKIE, pre, self.secure, None));
+            add_cookie(headers, &self.cookie_line(self.door.pre_cookie(), pre, None));
         }
+    }
+
+    /// A `Set-Cookie` value for this visitor's UI: scoped to its path, `HttpOnly`, its
+    /// `SameSite`, `Secure` unless over plain HTTP on loopback.
+    pub fn cookie_line(&self, name: &str, value: &str, max_age_s: Option<i64>) -> String {
+        door_cookie(self.door, name, value, self.secure, max_age_s)
     }
 }
 
@@ -96,9 +168,11 @@ impl FromRequestParts<Ui> for Visitor {
         let user_agent =
             parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let has_pre = cookies.iter().any(|(n, v)| n == PRE_COOKIE && !v.is_empty());
-        let has_session = cookies.iter().any(|(n, _)| n == SESSION_COOKIE);
+        let door = Door::of_path(parts.uri.path());
+        let has_pre = cookies.iter().any(|(n, v)| n == door.pre_cookie() && !v.is_empty());
+        let has_session = cookies.iter().any(|(n, _)| n == door.session_cookie());
         Ok(Visitor {
+            door,
             lang: Lang::choose(chosen, accept),
             address,
             user_agent,
@@ -181,7 +255,12 @@ fn read_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
 /// A `Set-Cookie` value scoped to the wallet: `HttpOnly`, `SameSite=Lax`, `Secure` when
 /// `secure`; a session cookie unless `max_age_s` is given.
 pub fn cookie(name: &str, value: &str, secure: bool, max_age_s: Option<i64>) -> String {
-    let mut line = format!("{name}={value}; Path=/wallet; HttpOnly; SameSite=Lax");
+    door_cookie(Door::Wallet, name, value, secure, max_age_s)
+}
+
+/// As [`cookie`], scoped to `door`'s path with its `SameSite`.
+pub fn door_cookie(door: Door, name: &str, value: &str, secure: bool, max_age_s: Option<i64>) -> String {
+    let mut line = format!("{name}={value}; Path={}; HttpOnly; SameSite={}", door.path(), door.same_site());
     if secure {
         line.push_str("; Secure");
     }
@@ -215,5 +294,15 @@ mod tests {
         let line = cookie(SESSION_COOKIE, "abc", true, None);
         assert_eq!(line, "sc_session=abc; Path=/wallet; HttpOnly; SameSite=Lax; Secure");
         assert!(cookie(LANG_COOKIE, "en", false, Some(60)).ends_with("SameSite=Lax; Max-Age=60"));
+        let console = door_cookie(Door::Console, CONSOLE_SESSION_COOKIE, "abc", true, None);
+        assert_eq!(console, "sc_console=abc; Path=/console; HttpOnly; SameSite=Strict; Secure");
+    }
+
+    #[test]
+    fn a_page_belongs_to_the_ui_of_its_path() {
+        assert_eq!(Door::of_path("/console/"), Door::Console);
+        assert_eq!(Door::of_path("/console"), Door::Console);
+        assert_eq!(Door::of_path("/consoles"), Door::Wallet);
+        assert_eq!(Door::of_path("/wallet/activity"), Door::Wallet);
     }
 }

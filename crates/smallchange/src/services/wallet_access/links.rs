@@ -4,7 +4,6 @@
 //! a press of a button on the link's page (a POST): the page itself (a GET) changes nothing,
 //! because messengers fetch every link they are sent to draw a preview of it.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use serde_json::json;
@@ -14,6 +13,7 @@ use crate::clock::rfc3339;
 use crate::context::Context;
 use crate::domain::cashout_policy::Operator;
 use crate::events::{Happened, Kind};
+use crate::limits::client_address as client;
 use crate::services::commit::{commit, write_rows_recording, Answer, Retry};
 use crate::services::operator;
 use crate::services::{users, Actor, Error};
@@ -125,10 +125,4 @@ fn admitted(ctx: &Context, token: &str, address: &str) -> Result<Option<String>,
         return Ok(None);
     }
     Ok(Some(ctx.secrets.lookup_hash(PURPOSE, token)))
-}
-
-/// The client's address as the limits count it; one that does not parse (none is known)
-/// counts as the unspecified address.
-fn client(address: &str) -> IpAddr {
-    address.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
