@@ -29,10 +29,11 @@ pub async fn queue(
 }
 
 /// An operator's review: approve sends it to the rail (not while its user is frozen:
-/// `user_frozen`), reject cancels it (its hold released). The reason, if any, is kept in the timeline. Recorded as one event of the
-/// review's kind, `cashout.approved` or `cashout.rejected`, carrying the status change and
-/// `review: {decision, reason}`; a rejection's event is announced as the `cashout.canceled`
-/// webhook. Once per `retry` key: the answer is written down with the change.
+/// `user_frozen`), reject cancels it (its hold released). The reason, if any, is kept in
+/// the timeline. Recorded as one event of the review's kind, `cashout.approved` or
+/// `cashout.rejected`, carrying the status change and `review: {decision, reason}`; a
+/// rejection's event is announced as the `cashout.canceled` webhook. Once per `retry` key:
+/// the answer is written down with the change.
 pub async fn review(
     ctx: &Context,
     actor: &Actor,

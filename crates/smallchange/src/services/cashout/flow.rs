@@ -282,9 +282,10 @@ pub(crate) fn transition<'a>(
 }
 
 /// Confirms a cash-out with its one-time code, then decides: to the rail, to review, or
-/// refused. A frozen user's cash-out is not confirmed (`user_frozen`), and keeps its hold. Each code tried takes an attempt first, and only a code with an attempt is
+/// refused. Each code tried takes an attempt first, and only a code with an attempt is
 /// compared: of any number of racing requests at most `otp_attempts_max` codes are ever
-/// looked at. A wrong code at the last attempt cancels the cash-out.
+/// looked at. A wrong code at the last attempt cancels the cash-out. A frozen user's
+/// cash-out is not confirmed (`user_frozen`, no attempt taken), and keeps its hold.
 pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code: &str) -> Result<Detailed, Error> {
     done(confirm_once(app, actor, tenant, id, code, None).await?)
 }

@@ -105,8 +105,8 @@ async fn eligibility(ctx: &Context, tenant: &str, presented: &Presented) -> Resu
 }
 
 /// Redeems `presented` into `user_id`'s wallet, asked by `actor` from `client` and recording
-/// `actor` as who redeemed it; not into a frozen user's (`user_frozen`). A code that matches no card counts against the wallet's user
-/// (whoever asks for them) and `client`.
+/// `actor` as who redeemed it; not into a frozen user's (`user_frozen`). A code that matches
+/// no card counts against the wallet's user (whoever asks for them) and `client`.
 pub async fn redeem(
     ctx: &Context,
     actor: &Actor,
