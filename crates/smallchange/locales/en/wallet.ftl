@@ -106,3 +106,11 @@ error-otp_invalid = That is not the code. Check the message again; a code takes 
 error-otp_locked = This code can no longer be used. Get a new code.
 error-otp_expired = This code has expired. Get a new code.
 error-rate_limited = Too many tries. Try again in { $seconds } seconds.
+
+## Cash-outs paused
+# A frozen wallet (an operator paused it): said in general words, never why, by whom or
+# since when. $operator: the operator's name.
+error-user_frozen = Cash-outs from this wallet are paused for now, so nothing was changed. To find out more, contact customer support.
+paused-title = Cash-outs are paused
+paused-text = For now, money cannot be withdrawn from this wallet, and gift cards cannot be added or refunded. You can still pay with your balance.
+paused-support = To find out more, contact { $operator } customer support.

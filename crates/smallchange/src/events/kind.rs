@@ -46,6 +46,8 @@ kinds! {
     TotpEnrolled = "user.totp_enrolled",
     TotpSetupStarted = "user.totp_setup_started",
     TotpReset = "user.totp_reset",
+    UserFrozen = "user.frozen",
+    UserUnfrozen = "user.unfrozen",
     DestinationAdded = "destination.added",
     AutoCashoutSet = "auto_cashout.set",
     // Wallet access.

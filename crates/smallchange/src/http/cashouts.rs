@@ -104,7 +104,7 @@ fn quote_response(q: &Quote) -> QuoteResponse {
 #[utoipa::path(post, path = "/v1/users/{id}/cashout-quotes", request_body = QuoteRequest,
     params(("id" = String, Path, description = "The user id")),
     responses((status = 200, body = QuoteResponse), (status = 400, body = ErrorBody, description = "`below_minimum`, `kyc_required`"),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`not_withdrawable`, `limit_exceeded`")),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`not_withdrawable`, `limit_exceeded`, `user_frozen`")),
     security(("bearer" = [])), tag = "cash-out")]
 async fn create_quote(
     State(app): State<AppState>,
@@ -244,7 +244,7 @@ fn cashout_json(detailed: &Detailed) -> String {
 #[utoipa::path(post, path = "/v1/cashouts", request_body = CashoutRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = CashoutResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "`quote_expired`, `insufficient_funds`, `invalid_state` (quote used)")),
+        (status = 409, body = ErrorBody, description = "`quote_expired`, `insufficient_funds`, `invalid_state` (quote used), `user_frozen`")),
     security(("bearer" = [])), tag = "cash-out")]
 async fn create_cashout(
     State(app): State<AppState>,
@@ -306,7 +306,7 @@ pub struct ConfirmRequest {
 #[utoipa::path(post, path = "/v1/cashouts/{id}/confirm", request_body = ConfirmRequest,
     params(("id" = String, Path, description = "The cash-out id")),
     responses((status = 200, body = CashoutResponse), (status = 400, body = ErrorBody, description = "`otp_invalid`"),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`otp_locked`, `invalid_state`")),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`otp_locked`, `invalid_state`, `user_frozen` (no code is compared)")),
     security(("bearer" = [])), tag = "cash-out")]
 async fn confirm_cashout(
     State(app): State<AppState>,
@@ -366,9 +366,10 @@ pub struct ReviewRequest {
     reason: Option<String>,
 }
 
-/// Approve a cash-out in review: it goes to its rail.
+/// Approve a cash-out in review: it goes to its rail (not while its user is frozen).
 #[utoipa::path(post, path = "/v1/cashouts/{id}/approve", params(("id" = String, Path, description = "The cash-out id")),
-    responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`invalid_state`: not in review; `user_frozen`")),
     security(("bearer" = [])), tag = "cash-out")]
 async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
     request

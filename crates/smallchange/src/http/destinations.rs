@@ -175,7 +175,8 @@ async fn list_destinations(
 /// Register a payout destination for a user.
 #[utoipa::path(post, path = "/v1/users/{id}/payout-destinations", request_body = DestinationRequest,
     params(("id" = String, Path, description = "The user id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
-    responses((status = 200, body = DestinationResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = DestinationResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`user_frozen`")),
     security(("bearer" = [])), tag = "users")]
 async fn create_destination(
     State(app): State<AppState>,

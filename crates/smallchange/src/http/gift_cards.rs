@@ -331,7 +331,7 @@ pub struct RedeemRequest {
     params(("id" = String, Path, description = "The user id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = GiftCardResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "`card_expired`, `card_region_locked`, `card_already_redeemed`"),
+        (status = 409, body = ErrorBody, description = "`card_expired`, `card_region_locked`, `card_already_redeemed`, `user_frozen`"),
         (status = 429, body = ErrorBody, description = "`rate_limited`: too many codes that matched no card, for this user or from this address")),
     security(("bearer" = [])), tag = "gift cards")]
 async fn redeem_card(
@@ -373,7 +373,7 @@ fn refund_json(refund: &gift_cards::RemainderRefund) -> String {
     params(("id" = String, Path, description = "The card id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 200, body = RemainderRefund), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "`not_withdrawable` (the rule does not allow it yet), `invalid_state`")),
+        (status = 409, body = ErrorBody, description = "`not_withdrawable` (the rule does not allow it yet), `invalid_state`, `user_frozen`")),
     security(("bearer" = [])), tag = "gift cards")]
 async fn refund_remainder(
     State(app): State<AppState>,

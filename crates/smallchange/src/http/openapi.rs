@@ -25,6 +25,8 @@ use super::AppState;
         super::users::list_users,
         super::users::record_kyc,
         super::users::list_kyc_checks,
+        super::users::freeze_user,
+        super::users::unfreeze_user,
         super::destinations::list_destinations,
         super::payments::list_payments,
         super::topups::list_topups,

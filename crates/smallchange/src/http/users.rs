@@ -1,11 +1,11 @@
 //! `/v1/users`: create, read and list a tenant's users, record their identity checks and
-//! list them (the use cases are in [`crate::services::users`]).
+//! list them, freeze and unfreeze them (the use cases are in [`crate::services::users`]).
 
 use super::path::Path;
 use super::query::Query;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -14,13 +14,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Operator, READERS, WRITERS};
 use super::body::{parse_json, RawBody};
 use super::error::{ApiError, ErrorBody};
-use super::idempotency;
+use super::idempotency::{self, Checked, Once};
 use super::paging::PageQuery;
 use super::submit::{respond, retry};
 use super::AppState;
 use crate::domain::user::{Kyc, NewUser};
-use crate::services::users::{self, kyc};
-use crate::store::users::{KycCheck, User};
+use crate::services::users::{self, freeze, kyc};
+use crate::store::users::{Frozen, KycCheck, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/users/{id}", get(get_user))
         .route("/v1/users/{id}/kyc", post(record_kyc))
         .route("/v1/users/{id}/kyc-checks", get(list_kyc_checks))
+        .route("/v1/users/{id}/freeze", post(freeze_user))
+        .route("/v1/users/{id}/unfreeze", post(unfreeze_user))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -69,6 +71,27 @@ pub struct UserResponse {
     created_at: String,
     /// The user has enrolled a TOTP authenticator (`POST /v1/users/{id}/totp`).
     totp_enrolled: bool,
+    /// Set while the user is frozen (`POST /v1/users/{id}/freeze`); `null` otherwise.
+    frozen: Option<FrozenResponse>,
+}
+
+/// A freeze: when, by whom and why. For operators only: the user is never shown it.
+#[derive(Serialize, ToSchema)]
+pub struct FrozenResponse {
+    at: String,
+    /// Who froze the user: `api_key:key_…`, or `operator:opu_…` for a console user.
+    by: String,
+    /// The operator's words.
+    reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeRequest {
+    /// Why, for the operators' record (never shown to the user): 1 to 500 characters,
+    /// spaces around it trimmed.
+    #[schema(min_length = 1, max_length = 500, example = "chargeback report under review")]
+    reason: String,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -97,7 +120,12 @@ pub fn response(user: User) -> UserResponse {
         kyc_level: user.kyc_level,
         legal_name: user.legal_name,
         totp_enrolled: user.totp_enrolled,
+        frozen: user.frozen.map(frozen_response),
     }
+}
+
+fn frozen_response(frozen: Frozen) -> FrozenResponse {
+    FrozenResponse { at: rfc3339(frozen.at), by: frozen.by, reason: frozen.reason }
 }
 
 fn user_json(user: &User) -> String {
@@ -235,4 +263,79 @@ async fn list_kyc_checks(
     let (limit, after) = (page.limit()?, page.starting_after()?);
     let found = kyc::checks(&app, &operator.actor(), operator.tenant_id(), &id, after, limit).await?;
     Ok(Json(KycCheckList { data: found.items.into_iter().map(check_response).collect(), has_more: found.has_more }))
+}
+
+/// Freeze a user (`admin`; the console's `support` too): their cash-out quotes, cash-outs,
+/// confirmations and approvals of cash-outs still waiting, new payout destinations, gift-card
+/// redemptions, remainder refunds and auto-cash-outs answer 409 `user_frozen` until they
+/// are unfrozen; payments still work, and cash-outs already on their way go on. A user
+/// frozen already answers 409 `invalid_state`, and the freeze on record stays as it was.
+#[utoipa::path(post, path = "/v1/users/{id}/freeze", request_body = FreezeRequest,
+    params(("id" = String, Path, description = "The user id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody, description = "`invalid_reason`"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`invalid_state`: frozen already")),
+    security(("bearer" = [])), tag = "users")]
+async fn freeze_user(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+    request: Once,
+) -> Response {
+    // Refused before the key is claimed, so the key's later use by an allowed key is no replay.
+    if let Err(refused) = freeze::allowed(&operator.actor()) {
+        return refused.into_response();
+    }
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| {
+            change(&app, &operator, &id, body, checked, FREEZE)
+        })
+        .await
+}
+
+/// Lift a user's freeze (`admin`; the console's `support` too), saying why. A user not
+/// frozen answers 409 `invalid_state`.
+#[utoipa::path(post, path = "/v1/users/{id}/unfreeze", request_body = FreezeRequest,
+    params(("id" = String, Path, description = "The user id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody, description = "`invalid_reason`"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`invalid_state`: not frozen")),
+    security(("bearer" = [])), tag = "users")]
+async fn unfreeze_user(
+    State(app): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+    request: Once,
+) -> Response {
+    if let Err(refused) = freeze::allowed(&operator.actor()) {
+        return refused.into_response();
+    }
+    request
+        .run_committed(&app.db, operator.tenant_id(), |body, checked| {
+            change(&app, &operator, &id, body, checked, UNFREEZE)
+        })
+        .await
+}
+
+const FREEZE: bool = true;
+const UNFREEZE: bool = false;
+
+/// Freezes ([`FREEZE`]) or unfreezes user `id`. Who may, and what a reason must be, is the
+/// use case's to say, as it will be for the console.
+async fn change(
+    app: &AppState,
+    operator: &Operator,
+    id: &str,
+    body: axum::body::Bytes,
+    checked: Option<Checked>,
+    to_frozen: bool,
+) -> Result<Response, ApiError> {
+    let request: FreezeRequest = parse_json(&body)?;
+    let (actor, tenant_id, retry) = (operator.actor(), operator.tenant_id(), retry(checked, user_json, None));
+    let answer = if to_frozen {
+        freeze::freeze(app, &actor, tenant_id, id, &request.reason, retry).await?
+    } else {
+        freeze::unfreeze(app, &actor, tenant_id, id, &request.reason, retry).await?
+    };
+    respond(answer, |user| user_json(&user), None)
 }

@@ -57,7 +57,8 @@ mod tests {
     async fn a_second_door_is_held_to_the_same_limits() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = context(&dir).await;
-        let (tenant, key) = ("ten_1", Actor::ApiKey { key_id: "key_1".into() });
+        let (tenant, key) =
+            ("ten_1", Actor::ApiKey { key_id: "key_1".into(), role: crate::store::tenants::Role::Admin });
         let (api, web) = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)));
 
         // Through one door, a key checks ten codes that match no card…

@@ -8,6 +8,7 @@ use crate::services::cashout::flow::{change_once, load, shown_after, transition,
 use crate::services::cashout::page;
 use crate::services::cashout::view::{self, Detailed};
 use crate::services::commit::{Answer, Retry};
+use crate::services::users::freeze::not_frozen;
 use crate::services::{Actor, Error};
 use crate::store::cashouts;
 
@@ -27,11 +28,12 @@ pub async fn queue(
     Ok((view::all_detailed(ctx, tenant, found).await?, has_more))
 }
 
-/// An operator's review: approve sends it to the rail, reject cancels it (its hold
-/// released). The reason, if any, is kept in the timeline. Recorded as one event of the
-/// review's kind, `cashout.approved` or `cashout.rejected`, carrying the status change and
-/// `review: {decision, reason}`; a rejection's event is announced as the `cashout.canceled`
-/// webhook. Once per `retry` key: the answer is written down with the change.
+/// An operator's review: approve sends it to the rail (not while its user is frozen:
+/// `user_frozen`), reject cancels it (its hold released). The reason, if any, is kept in
+/// the timeline. Recorded as one event of the review's kind, `cashout.approved` or
+/// `cashout.rejected`, carrying the status change and `review: {decision, reason}`; a
+/// rejection's event is announced as the `cashout.canceled` webhook. Once per `retry` key:
+/// the answer is written down with the change.
 pub async fn review(
     ctx: &Context,
     actor: &Actor,
@@ -62,6 +64,10 @@ pub async fn review(
     let refused = |status: &str| Error::conflict("invalid_state", format!("the cash-out is {status}, not in review"));
     if before.status != "in_review" {
         return Err(refused(&before.status));
+    }
+    if approve {
+        // Still waiting, so it goes nowhere while its user is frozen; a rejection may.
+        not_frozen(ctx, tenant, &before.quote.user_id).await?;
     }
     let shown = shown_after(ctx, tenant, after, &t, actor).await?;
     let mut extra = serde_json::Map::new();

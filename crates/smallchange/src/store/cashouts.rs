@@ -633,12 +633,14 @@ pub async fn auto(db: &Db, tenant: &str, user: &str) -> anyhow::Result<Option<Au
     Ok(row.map(auto_from_row))
 }
 
-/// Every enabled auto-cash-out (all tenants), with its tenant.
+/// Every enabled auto-cash-out (all tenants) of a user not frozen, with its tenant: a
+/// frozen user's setting stays as it is, but takes no place in the pass.
 pub async fn autos_enabled(db: &Db, limit: i64) -> anyhow::Result<Vec<(String, AutoCashout)>> {
     let rows: Vec<AutoRow> = on_db!(db, |pool, _d| {
         sqlx::query_as(
-            "SELECT tenant_id, user_id, enabled, threshold, destination_id, updated_at FROM auto_cashouts \
-             WHERE enabled = 1 ORDER BY tenant_id, user_id LIMIT $1",
+            "SELECT a.tenant_id, a.user_id, a.enabled, a.threshold, a.destination_id, a.updated_at \
+             FROM auto_cashouts a JOIN users u ON u.id = a.user_id AND u.tenant_id = a.tenant_id \
+             WHERE a.enabled = 1 AND u.frozen_at IS NULL ORDER BY a.tenant_id, a.user_id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(pool)

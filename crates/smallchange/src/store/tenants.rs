@@ -11,11 +11,14 @@ pub use crate::ids::new_id;
 use crate::on_db;
 use crate::unit::Row;
 
-/// What an operator's key may do.
+/// What an operator may do. A key is `admin`, `reviewer` or `readonly` (the CLI offers
+/// only those, and `api_keys.role` holds only those); `support` is a role of the people
+/// who will sign in to the console, which a use case may already allow (freezing a user).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Admin,
     Reviewer,
+    Support,
     Readonly,
 }
 
@@ -24,6 +27,7 @@ impl Role {
         match text {
             "admin" => Some(Role::Admin),
             "reviewer" => Some(Role::Reviewer),
+            "support" => Some(Role::Support),
             "readonly" => Some(Role::Readonly),
             _ => None,
         }
@@ -32,6 +36,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Reviewer => "reviewer",
+            Role::Support => "support",
             Role::Readonly => "readonly",
         }
     }

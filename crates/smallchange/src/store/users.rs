@@ -1,7 +1,8 @@
 //! Users of a tenant and the history of their identity checks. A new user is one row of a
 //! unit standing on its insert (refused when the external id is taken); an identity check
 //! is two rows of one unit: the user's latest record and the check appended to
-//! `kyc_checks`.
+//! `kyc_checks`. A freeze is the user's three `frozen_*` columns, set by a unit standing
+//! on them being empty and cleared by one standing on them being set.
 
 use super::Db;
 use crate::domain::user::{Kyc, NewUser};
@@ -20,14 +21,53 @@ pub struct User {
     pub created_at: i64,
     /// Whether the user has a TOTP secret (see [`super::totp`]).
     pub totp_enrolled: bool,
+    /// Set while an operator has the user frozen.
+    pub frozen: Option<Frozen>,
 }
 
-type UserRow = (String, String, String, Option<String>, String, Option<String>, i64, Option<i64>);
+/// A freeze as stored: when, by whom, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frozen {
+    /// Microseconds since the epoch.
+    pub at: i64,
+    /// Who froze the user, in the stored form of [`crate::services::Actor::recorded`].
+    pub by: String,
+    /// The operator's words: for operators only, never shown to the user.
+    pub reason: String,
+}
 
-const USER_COLUMNS: &str = "id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled_at";
+type UserRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
 
-fn from_row((id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled_at): UserRow) -> User {
-    User { id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled: totp_enrolled_at.is_some() }
+const USER_COLUMNS: &str = "id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled_at, \
+                            frozen_at, frozen_by, frozen_reason";
+
+fn from_row(row: UserRow) -> User {
+    let (id, external_id, phone, name, kyc_level, legal_name, created_at, totp_enrolled_at, frozen_at, by, reason) =
+        row;
+    let frozen = frozen_at.map(|at| Frozen { at, by: by.unwrap_or_default(), reason: reason.unwrap_or_default() });
+    User {
+        id,
+        external_id,
+        phone,
+        name,
+        kyc_level,
+        legal_name,
+        created_at,
+        totp_enrolled: totp_enrolled_at.is_some(),
+        frozen,
+    }
 }
 
 /// The user `new` asks for, as it is when created at `created_at`.
@@ -41,6 +81,7 @@ pub fn new_user(new: &NewUser, created_at: i64) -> User {
         legal_name: None,
         created_at,
         totp_enrolled: false,
+        frozen: None,
     }
 }
 
@@ -59,6 +100,32 @@ pub fn insert_row(tenant_id: &str, user: &User) -> Row {
             user.kyc_level.as_str().into(),
             user.created_at.into(),
         ],
+    }
+}
+
+/// Freezes user `id` as `frozen` says, unless it is frozen already: a row that changes
+/// none then, so freezing can stand on it (see [`crate::unit::Guard`]).
+pub fn freeze_row(tenant_id: &str, id: &str, frozen: &Frozen) -> Row {
+    Row {
+        sql: "UPDATE users SET frozen_at = $1, frozen_by = $2, frozen_reason = $3 \
+              WHERE tenant_id = $4 AND id = $5 AND frozen_at IS NULL",
+        params: vec![
+            frozen.at.into(),
+            frozen.by.as_str().into(),
+            frozen.reason.as_str().into(),
+            tenant_id.into(),
+            id.into(),
+        ],
+    }
+}
+
+/// Unfreezes user `id`, if it is frozen: a row that changes none otherwise, so
+/// unfreezing can stand on it.
+pub fn unfreeze_row(tenant_id: &str, id: &str) -> Row {
+    Row {
+        sql: "UPDATE users SET frozen_at = NULL, frozen_by = NULL, frozen_reason = NULL \
+              WHERE tenant_id = $1 AND id = $2 AND frozen_at IS NOT NULL",
+        params: vec![tenant_id.into(), id.into()],
     }
 }
 

@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("link.html", include_str!("../../templates/wallet/link.html")),
     ("home.html", include_str!("../../templates/wallet/home.html")),
     ("pocket_why.html", include_str!("../../templates/wallet/pocket_why.html")),
+    ("paused.html", include_str!("../../templates/wallet/paused.html")),
     ("settings.html", include_str!("../../templates/wallet/settings.html")),
     ("authenticator.html", include_str!("../../templates/wallet/authenticator.html")),
     ("cash_out_problems.html", include_str!("../../templates/wallet/cash_out_problems.html")),

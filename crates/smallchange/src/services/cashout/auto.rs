@@ -2,7 +2,8 @@
 //! of everything withdrawable (within their limits) to their saved destination is created.
 //! It still needs its one-time code — unless the tenant enables standing authorisation, in
 //! which case the user's consent given when they turned auto-cash-out on confirms it.
-//! Either way it meets the same risk rules as any cash-out.
+//! Either way it meets the same risk rules as any cash-out. A frozen user's is skipped
+//! until the user is unfrozen (the setting is kept).
 
 use crate::context::Context;
 use crate::domain::destination::closed_by;
@@ -42,6 +43,10 @@ async fn consider(app: &Context, tenant: &str, auto: &AutoCashout) -> anyhow::Re
         return Ok(());
     }
     let Some(user) = users::get(&app.db, tenant, &auto.user_id).await? else { return Ok(()) };
+    // A frozen user's setting waits, untouched, until the user is unfrozen.
+    if user.frozen.is_some() {
+        return Ok(());
+    }
     let Some(destination) = destinations::get(&app.db, tenant, &auto.destination_id).await? else { return Ok(()) };
     let wallet = app.settings.wallet_policy(tenant);
     let now = app.clock.now_us();

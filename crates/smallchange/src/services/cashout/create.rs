@@ -8,12 +8,14 @@ use super::view::{self, Detailed};
 use super::{existing_user, flow, money, otp};
 use crate::context::Context;
 use crate::services::commit::{self, Answer, Retry};
+use crate::services::users::freeze::refuse_frozen;
 use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, Event};
 use crate::unit::UnitOutput;
 
 /// Creates a cash-out from quote `quote_id` and places its hold, once per `retry` key; an
-/// SMS code goes out once the hold is placed. `actor` is recorded as its creator.
+/// SMS code goes out once the hold is placed. `actor` is recorded as its creator. A quote
+/// of a user frozen since is refused (`user_frozen`), nothing held.
 pub async fn create(
     ctx: &Context,
     actor: &Actor,
@@ -24,11 +26,12 @@ pub async fn create(
     let quote = cashouts::quote(&ctx.db, tenant, quote_id)
         .await?
         .ok_or_else(|| Error::invalid("unknown_quote", "no such quote", "quote_id"))?;
+    let user = existing_user(ctx, tenant, &quote.user_id).await?;
+    refuse_frozen(&user)?;
     let now = ctx.clock.now_us();
     if now >= quote.expires_at {
         return Err(Error::conflict("quote_expired", "the quote has expired: ask for a new one"));
     }
-    let user = existing_user(ctx, tenant, &quote.user_id).await?;
     let (cashout, code) = flow::new_cashout(ctx, tenant, quote, &user, now);
     let unit = money::hold_unit(tenant, &cashout, actor, Vec::new())?;
     // What the answer shows is known before the commit: the timeline is its first step.

@@ -18,6 +18,7 @@ use crate::context::Context;
 use crate::domain::text::Text;
 use crate::events::{Happened, Kind};
 use crate::services::commit::{self, Answer, Retry};
+use crate::services::users::freeze::not_frozen;
 use crate::services::{Actor, Error};
 use crate::store::cashouts::{self, Cashout, Event, Quote, Transition};
 use crate::store::users::User;
@@ -283,7 +284,8 @@ pub(crate) fn transition<'a>(
 /// Confirms a cash-out with its one-time code, then decides: to the rail, to review, or
 /// refused. Each code tried takes an attempt first, and only a code with an attempt is
 /// compared: of any number of racing requests at most `otp_attempts_max` codes are ever
-/// looked at. A wrong code at the last attempt cancels the cash-out.
+/// looked at. A wrong code at the last attempt cancels the cash-out. A frozen user's
+/// cash-out is not confirmed (`user_frozen`, no attempt taken), and keeps its hold.
 pub async fn confirm(app: &Context, actor: &Actor, tenant: &str, id: &str, code: &str) -> Result<Detailed, Error> {
     done(confirm_once(app, actor, tenant, id, code, None).await?)
 }
@@ -312,6 +314,9 @@ pub async fn confirm_once(
             "the cash-out expired before it was confirmed; its hold is released",
         ));
     }
+    // A frozen user's cash-out waits (its hold kept) until unfrozen, canceled or expired;
+    // no code is looked at, so no attempt is spent.
+    not_frozen(app, tenant, &cashout.quote.user_id).await?;
     let user = &cashout.quote.user_id;
     let sms_hash = cashout.otp_hash.as_deref().filter(|_| cashout.otp_channel == "sms");
     let totp_code = match sms_hash {

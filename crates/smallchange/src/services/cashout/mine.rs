@@ -12,6 +12,7 @@ use crate::people::Lang;
 use crate::services::balances::{self, Balances};
 use crate::services::commit::Answer;
 use crate::services::users::destinations as user_destinations;
+use crate::services::users::freeze::{self, Paused};
 use crate::services::{disputes, Actor, Error};
 use crate::store::cashouts::{self, Quote};
 use crate::store::destinations::{self, DestinationRecord, StoredDestination};
@@ -36,9 +37,12 @@ pub struct Start {
     pub usual_destination: Option<String>,
     /// The legal name of the user's identity check, if there is one.
     pub legal_name: Option<String>,
+    /// Set while the user is frozen: cash-outs and new destinations are refused.
+    pub paused: Option<Paused>,
 }
 
-/// What `user_id` may withdraw (each pocket with why), where to, and their legal name.
+/// What `user_id` may withdraw (each pocket with why), where to, their legal name, and
+/// whether their cash-outs are paused.
 pub async fn start(ctx: &Context, actor: &Actor, tenant: &str, user_id: &str, lang: Lang) -> Result<Start, Error> {
     let user = existing_user(ctx, tenant, user_id).await?;
     let balances = balances::balances(ctx, actor, tenant, &user.id, None, lang).await?;
@@ -49,7 +53,8 @@ pub async fn start(ctx: &Context, actor: &Actor, tenant: &str, user_id: &str, la
         (_, [only]) => Some(only.id.clone()),
         _ => None,
     };
-    Ok(Start { balances, destinations, usual_destination, legal_name: user.legal_name })
+    let paused = freeze::paused_of(ctx, tenant, &user).await?;
+    Ok(Start { balances, destinations, usual_destination, legal_name: user.legal_name, paused })
 }
 
 /// Registers a destination of `user_id`'s own (the holder must be them), recorded as `actor`'s.

@@ -9,6 +9,7 @@ use crate::domain::fees;
 use crate::domain::policy::WalletPolicy;
 use crate::domain::user::KycLevel;
 use crate::people::{money, Lang};
+use crate::services::users::freeze::refuse_frozen;
 use crate::services::Error;
 use crate::store::cashouts::{self, Quote};
 use crate::store::destinations::{self, DestinationRecord};
@@ -186,9 +187,11 @@ pub struct Ask {
     pub destination_id: String,
 }
 
-/// Quotes a cash-out for a user and keeps the quote, which binds until it expires.
+/// Quotes a cash-out for a user and keeps the quote, which binds until it expires. A frozen
+/// user gets none (`user_frozen`).
 pub async fn ask(ctx: &Context, tenant: &str, user_id: &str, ask: Ask) -> Result<Quote, Error> {
     let user = super::existing_user(ctx, tenant, user_id).await?;
+    refuse_frozen(&user)?;
     let destination =
         destinations::get(&ctx.db, tenant, &ask.destination_id).await?.filter(|d| d.user_id == user.id).ok_or_else(
             || Error::invalid("unknown_destination", "no such destination of this user", "destination_id"),

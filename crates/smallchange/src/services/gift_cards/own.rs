@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use super::super::commit::Answer;
 use super::super::page::Page;
+use super::super::users::freeze::not_frozen;
 use super::super::{Actor, Error};
 use super::refund::refund_pocket;
 use super::{card, check, of_user, redeem, refund_remainder, CardView, RemainderRefund};
@@ -133,6 +134,8 @@ pub async fn redeem_own(
     user_id: &str,
     presented: &Presented,
 ) -> Result<Redeemed, Error> {
+    // Paused before anything is checked: a frozen wallet spends no tries on codes.
+    not_frozen(ctx, tenant, user_id).await?;
     let checked = check(ctx, actor, client, tenant, presented).await?;
     if !checked.reasons.is_empty() {
         return Ok(Redeemed::Refused(checked.reasons));

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::super::commit::{self, refused, Answer, Retry};
 use super::super::limits::person;
+use super::super::users::freeze::refuse_frozen;
 use super::super::{users, Actor, Error};
 use super::{code_lookup, CardView};
 use crate::clock::rfc3339;
@@ -104,8 +105,8 @@ async fn eligibility(ctx: &Context, tenant: &str, presented: &Presented) -> Resu
 }
 
 /// Redeems `presented` into `user_id`'s wallet, asked by `actor` from `client` and recording
-/// `actor` as who redeemed it. A code that matches no card counts against the wallet's user
-/// (whoever asks for them) and `client`.
+/// `actor` as who redeemed it; not into a frozen user's (`user_frozen`). A code that matches
+/// no card counts against the wallet's user (whoever asks for them) and `client`.
 pub async fn redeem(
     ctx: &Context,
     actor: &Actor,
@@ -133,6 +134,7 @@ async fn redeem_admitted(
     retry: Option<Retry<CardView>>,
 ) -> Result<Answer<CardView>, Error> {
     let user = users::existing(ctx, tenant, user_id).await?;
+    refuse_frozen(&user)?;
     if !gift_cards::brand_supported(&ctx.db, tenant, presented.brand()).await? {
         return Err(Error::invalid("card_brand_unsupported", "no gift-card program of this brand", "brand"));
     }

@@ -8,6 +8,7 @@ use ledger::{Amount, Currency, Transfer};
 use serde_json::json;
 
 use super::super::commit::{self, refused, Answer, Retry};
+use super::super::users::freeze::not_frozen;
 use super::super::{Actor, Error};
 use super::{found, CardView};
 use crate::context::Context;
@@ -30,7 +31,7 @@ pub struct RemainderRefund {
 }
 
 /// Refunds the remainder of card `id`, recorded as `gift_card.remainder_refunded` by
-/// `actor`.
+/// `actor`; not while the card's holder is frozen (`user_frozen`).
 pub async fn refund_remainder(
     ctx: &Context,
     actor: &Actor,
@@ -42,6 +43,7 @@ pub async fn refund_remainder(
     let Some(user) = card.redeemed_by.clone() else {
         return Err(Error::conflict("invalid_state", "the card is not redeemed: there is no remainder to refund"));
     };
+    not_frozen(ctx, tenant, &user).await?;
     let destination = refund_pocket(&card)?;
     let currency = Currency::parse(&card.program.currency).map_err(|_| Error::internal("bad stored currency"))?;
     let now = ctx.clock.now_us();

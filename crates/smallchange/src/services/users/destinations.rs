@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::existing;
+use super::freeze::refuse_frozen;
 use crate::context::Context;
 use crate::domain::destination::{normalized_name, Destination};
 use crate::events::{Happened, Kind};
@@ -15,7 +16,8 @@ use crate::services::{Actor, Error};
 use crate::store::destinations::{self, StoredDestination};
 
 /// Registers `destination` (checked, see [`Destination::checked`]) for user `user_id`, once
-/// per retry key, recording `actor` as who registered it.
+/// per retry key, recording `actor` as who registered it; none for a frozen user
+/// (`user_frozen`).
 pub async fn add(
     ctx: &Context,
     actor: &Actor,
@@ -25,6 +27,7 @@ pub async fn add(
     retry: Option<Retry<StoredDestination>>,
 ) -> Result<Answer<StoredDestination>, Error> {
     let user = existing(ctx, tenant_id, user_id).await?;
+    refuse_frozen(&user)?;
     let legal_name = user.legal_name.ok_or_else(|| {
         Error::bad_request("kyc_required", "record the user's identity check (POST /v1/users/{id}/kyc) first")
     })?;

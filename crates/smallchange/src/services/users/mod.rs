@@ -1,9 +1,11 @@
 //! The users family: a tenant's users (create, read, list), the operator's identity checks
-//! and their history ([`kyc`]), a user's TOTP authenticator ([`totp`]) and the payout
-//! destinations a user's cash-outs may go to ([`destinations`]).
+//! and their history ([`kyc`]), a user's TOTP authenticator ([`totp`]), the payout
+//! destinations a user's cash-outs may go to ([`destinations`]) and freezing a user
+//! ([`freeze`]).
 
 pub mod destinations;
 pub mod erase;
+pub mod freeze;
 pub mod kyc;
 pub mod totp;
 

@@ -1,5 +1,6 @@
 //! Cashing out, up to the cash-out itself: the form (`/wallet/cash-out`: where to, how much,
-//! how fast; or, when nothing may be withdrawn, why not), adding a destination
+//! how fast; or, when nothing may be withdrawn, why not; or, for a frozen user, that
+//! cash-outs are paused, in general words), adding a destination
 //! (`/wallet/cash-out/destinations/new`), the quote with every fee and a countdown to its
 //! expiry (`/wallet/cash-out/quotes/{id}`), which creates the cash-out, and the code that
 //! confirms it (`/wallet/cash-outs/{id}/confirm`: TOTP, or an SMS code sent again on
@@ -167,6 +168,7 @@ async fn show_start(ui: &Ui, signed: &Signed, form: StartForm, error: Option<Err
         problems,
         added,
         kyc_how,
+        paused => super::paused_shown(started.paused),
         nav => "cash-out",
         here => "/wallet/cash-out",
     };
@@ -301,6 +303,7 @@ async fn show_destination_form(ui: &Ui, signed: &Signed, mut form: DestinationFo
         wallet_id => form.wallet_id,
         network => form.network,
         legal_name => started.legal_name,
+        paused => super::paused_shown(started.paused),
         banks => BANKS,
         providers => PROVIDERS,
         networks => NETWORKS,

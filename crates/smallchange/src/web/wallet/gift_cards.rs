@@ -3,7 +3,8 @@
 //! the card expires and whether that is soon), redeeming a code (`/wallet/gift-cards/redeem`,
 //! every reason it cannot be told at once), and refunding a remainder
 //! (`/wallet/gift-cards/{id}/refund`: a confirmation that says how much and where it goes,
-//! then the refund). Another person's card is not found.
+//! then the refund). Another person's card is not found. A frozen user is told, in place of
+//! the forms, that cash-outs (redemptions and refunds with them) are paused.
 //!
 //! A code that cannot be a card's (not 16 digits) is refused before anything is asked, with
 //! how long codes are. A code that matched no card spent one of the person's few tries, so
@@ -24,6 +25,7 @@ use crate::domain::gift_card::{self, Presented};
 use crate::people::i18n;
 use crate::people::Lang;
 use crate::services::gift_cards::{self, OwnCard, Redeemed};
+use crate::services::users::freeze;
 use crate::services::Kind;
 use crate::web::page::{self, SignedPost};
 use crate::web::visitor::Signed;
@@ -165,6 +167,10 @@ async fn show_redeem_form(
         Ok(brands) => brands,
         Err(error) => return page::failure(ui, &signed.visitor, error),
     };
+    let paused = match freeze::paused(ui, &signed.actor(), signed.tenant(), signed.user_id()).await {
+        Ok(paused) => super::paused_shown(paused),
+        Err(error) => return page::failure(ui, &signed.visitor, error),
+    };
     let error_of = |field: &str| {
         let texts: Vec<&str> = problems.iter().filter(|p| p.field == field).map(|p| p.text.as_str()).collect();
         (!texts.is_empty()).then(|| texts.join(" "))
@@ -177,6 +183,7 @@ async fn show_redeem_form(
         code_error => error_of("code"),
         code_digits => gift_card::CODE_DIGITS,
         problems,
+        paused,
         nav => "gift-cards",
         here => "/wallet/gift-cards/redeem",
     };
@@ -282,6 +289,10 @@ async fn confirm_refund(State(ui): State<Ui>, signed: Signed, Path(id): Path<Str
         Ok(own) => own,
         Err(error) => return page::failure(&ui, &signed.visitor, error),
     };
+    let paused = match freeze::paused(&ui, &signed.actor(), signed.tenant(), signed.user_id()).await {
+        Ok(paused) => super::paused_shown(paused),
+        Err(error) => return page::failure(&ui, &signed.visitor, error),
+    };
     if own.view.remaining <= 0 {
         return refund_refused(&ui, &signed, "refund-nothing-left-title", "refund-nothing-left-text");
     }
@@ -295,7 +306,7 @@ async fn confirm_refund(State(ui): State<Ui>, signed: Signed, Path(id): Path<Str
         &signed,
         StatusCode::OK,
         "gift_card_refund.html",
-        context! { card, nav => "gift-cards", here },
+        context! { card, paused, nav => "gift-cards", here },
     )
 }
 

@@ -2,7 +2,8 @@
 //! each pocket can or cannot be cashed out (in the catalogs' words, never the API's
 //! `reason`), what is held for cash-outs in progress (those still waiting for their code
 //! too, each a link to its page), and the next gift card to expire if it expires soon
-//! ([`gift_card::EXPIRING_SOON_DAYS`]). Someone not signed in gets the front door instead.
+//! ([`gift_card::EXPIRING_SOON_DAYS`]); for a frozen user, in general words, that cash-outs
+//! are paused and whom to ask. Someone not signed in gets the front door instead.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,6 +18,7 @@ use crate::domain::gift_card;
 use crate::domain::pocket::Pocket;
 use crate::domain::policy::Why;
 use crate::people::cashout::UNPAID_ENDINGS;
+use crate::services::users::freeze;
 use crate::services::{balances, cashout, gift_cards, Error};
 use crate::web::page;
 use crate::web::visitor::{Signed, Visitor};
@@ -141,7 +143,9 @@ async fn shown(ui: &Ui, signed: &Signed) -> Result<Response, Error> {
             destination: d.destination.masked.clone(),
         })
         .collect();
+    let paused = freeze::paused(ui, &actor, signed.tenant(), signed.user_id()).await?;
     let values = context! {
+        paused => super::paused_shown(paused),
         total => held.available() + held.pending(),
         available => held.available(),
         withdrawable => held.withdrawable(),

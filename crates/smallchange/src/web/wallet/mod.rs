@@ -16,7 +16,13 @@ use axum::routing::{any, get};
 use axum::Router;
 
 use crate::assets;
+use crate::services::users::freeze::Paused;
 use crate::web::{page, visitor, Ui};
+
+/// What `paused.html` shows of a frozen wallet: the operator to ask, nothing else.
+pub fn paused_shown(paused: Option<Paused>) -> Option<minijinja::Value> {
+    paused.map(|paused| minijinja::context! { operator => paused.operator })
+}
 
 /// Any other wallet address: a page that says so, with the navigation and a link home for
 /// a person who is signed in.
