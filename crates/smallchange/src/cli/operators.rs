@@ -34,6 +34,7 @@ enrols an authenticator, and ends signed in. The link is on `public_base_url` wh
         /// The operator's email: how they sign in (one operator per email in the deployment).
         #[arg(long)]
         email: String,
+        /// What they may change: admin, reviewer, support, finance or readonly.
         #[arg(long, value_parser = ["admin", "reviewer", "support", "finance", "readonly"])]
         role: String,
         #[command(flatten)]
@@ -41,6 +42,7 @@ enrols an authenticator, and ends signed in. The link is on `public_base_url` wh
     },
     /// List a tenant's operators: email, role, state (invited, active, disabled), created.
     List {
+        /// The tenant (`ten_…`).
         #[arg(long)]
         tenant: String,
         #[command(flatten)]
@@ -48,8 +50,10 @@ enrols an authenticator, and ends signed in. The link is on `public_base_url` wh
     },
     /// Disable an operator: its sessions end at once and it can no longer sign in.
     Disable {
+        /// The tenant (`ten_…`).
         #[arg(long)]
         tenant: String,
+        /// The operator's email.
         #[arg(long)]
         email: String,
         #[command(flatten)]
@@ -57,8 +61,10 @@ enrols an authenticator, and ends signed in. The link is on `public_base_url` wh
     },
     /// Give an operator a new set-up link: its password and authenticator stop working.
     Reset {
+        /// The tenant (`ten_…`).
         #[arg(long)]
         tenant: String,
+        /// The operator's email.
         #[arg(long)]
         email: String,
         #[command(flatten)]

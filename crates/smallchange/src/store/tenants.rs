@@ -11,36 +11,11 @@ pub use crate::ids::new_id;
 use crate::on_db;
 use crate::unit::Row;
 
-/// What an operator may do. A key is `admin`, `reviewer` or `readonly` (the CLI offers
-/// only those, and `api_keys.role` holds only those); `support` is a role of the people
-/// who will sign in to the console, which a use case may already allow (freezing a user).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Reviewer,
-    Support,
-    Readonly,
-}
-
-impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "admin" => Some(Role::Admin),
-            "reviewer" => Some(Role::Reviewer),
-            "support" => Some(Role::Support),
-            "readonly" => Some(Role::Readonly),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Reviewer => "reviewer",
-            Role::Support => "support",
-            Role::Readonly => "readonly",
-        }
-    }
-}
+/// What an operator may do: one list of roles for API keys and the console's people
+/// (docs/CONSOLE.md). A key is `admin`, `reviewer` or `readonly` (the CLI offers only
+/// those, and `api_keys.role` holds only those); `support` and `finance` are roles of the
+/// people who sign in to the console.
+pub use crate::domain::operator::Role;
 
 /// The tenant and role an API key stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -43,7 +43,7 @@ pub struct Live {
 impl Live {
     /// The operator, as the one who caused a change.
     pub fn actor(&self) -> Actor {
-        Actor::OperatorUser { user_id: self.operator.id.clone() }
+        Actor::OperatorUser { user_id: self.operator.id.clone(), role: super::role_of(&self.operator) }
     }
 }
 

@@ -103,7 +103,7 @@ pub async fn prove(
         vec![operators::set_credentials_row(&operator.tenant_id, &operator.id, hash, sealed, step as i64), session_row];
     // Using the link is the guard: of two tabs racing, one ends the set-up.
     let guard = Guard { row: operators::use_link_row(&link.id, now), refusal: Refusal::new("link_used", GONE) };
-    let actor = Actor::OperatorUser { user_id: operator.id.clone() };
+    let actor = Actor::OperatorUser { user_id: operator.id.clone(), role: super::role_of(&operator) };
     let data = json!({"link_id": link.id, "session_id": opened.session.id});
     let event = Happened::new(&operator.tenant_id, &actor, &operator.id, Kind::OperatorSetUp, data, now);
     let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), rows).with_event(event).with_guard(guard);

@@ -95,7 +95,7 @@ async fn open_session(
 ) -> Result<sessions::Opened, Error> {
     let (opened, session_row) = sessions::new(ctx, operator, attempt.address, attempt.user_agent);
     let guard = Guard { row: operators::use_step_row(&operator.id, step), refusal: Refusal::new("code_used", "") };
-    let actor = Actor::OperatorUser { user_id: operator.id.clone() };
+    let actor = Actor::OperatorUser { user_id: operator.id.clone(), role: super::role_of(operator) };
     let data = json!({"session_id": opened.session.id});
     let event = Happened::new(&operator.tenant_id, &actor, &operator.id, Kind::OperatorSignedIn, data, now);
     let unit = Unit::fixed(Vec::new(), Vec::new(), Vec::new(), vec![session_row]).with_event(event).with_guard(guard);
