@@ -1,6 +1,8 @@
-//! The stretch of time a statement covers, from request text: RFC 3339 times, `from`
-//! inclusive and `to` exclusive, from the beginning to the end of time when not given; or a
-//! calendar month (`2026-11`) in the tenant's zone, as the wallet's activity page asks.
+//! The stretch of time a statement or a report covers, from request text: RFC 3339 times,
+//! `from` inclusive and `to` exclusive, from the beginning to the end of time when not given
+//! (a statement), or bounded, with a day in the tenant's zone for what is not given (a
+//! report); or a calendar month (`2026-11`) in the tenant's zone, as the wallet's activity
+//! page asks.
 
 use super::Invalid;
 
@@ -19,6 +21,31 @@ impl Period {
         Ok(Period { from_us, to_us })
     }
 
+    /// The day that `at_us` falls in, from its midnight to the next, in the zone
+    /// `offset_minutes` east of UTC (a fixed offset: no daylight saving).
+    pub fn day_containing(at_us: i64, offset_minutes: i32) -> Period {
+        let offset_us = i64::from(offset_minutes) * 60 * 1_000_000;
+        let from_us = (at_us + offset_us).div_euclid(DAY_US) * DAY_US - offset_us;
+        Period { from_us, to_us: from_us + DAY_US }
+    }
+
+    /// The period `bounds` ask for, each bound not given taken from `default`: refused
+    /// unless `from` comes before `to` and the two are at most `span_max_us` apart.
+    pub fn bounded(bounds: Bounds, default: Period, span_max_us: i64) -> Result<Period, Invalid> {
+        let from_us = bounds.from_us.unwrap_or(default.from_us);
+        let to_us = bounds.to_us.unwrap_or(default.to_us);
+        if from_us >= to_us {
+            let param = if bounds.to_us.is_some() { "to" } else { "from" };
+            return Err(Invalid::new("invalid_period", "from must come before to (to is exclusive)", param));
+        }
+        if to_us.saturating_sub(from_us) > span_max_us {
+            let days = span_max_us / DAY_US;
+            let message = format!("a period spans at most {days} days: ask for several shorter ones");
+            return Err(Invalid::new("period_too_long", message, "to"));
+        }
+        Ok(Period { from_us, to_us })
+    }
+
     /// The first microsecond in the period.
     pub fn from_us(&self) -> i64 {
         self.from_us
@@ -27,6 +54,26 @@ impl Period {
     /// The first microsecond after the period.
     pub fn to_us(&self) -> i64 {
         self.to_us
+    }
+}
+
+/// A day in microseconds.
+pub const DAY_US: i64 = 86_400 * 1_000_000;
+
+/// The bounds a request gave, each RFC 3339 or absent: a [`Period`] once the absent ones
+/// are filled in ([`Period::bounded`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bounds {
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+}
+
+impl Bounds {
+    /// Reads `from` and `to` (RFC 3339), naming the one at fault.
+    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Bounds, Invalid> {
+        let from_us = from.map(|t| parse_time(t, "from")).transpose()?;
+        let to_us = to.map(|t| parse_time(t, "to")).transpose()?;
+        Ok(Bounds { from_us, to_us })
     }
 }
 
@@ -119,6 +166,39 @@ mod tests {
         assert_eq!((period.from_us(), period.to_us()), (1_000_000, i64::MAX));
         let error = Period::parse(None, Some("yesterday")).unwrap_err();
         assert_eq!((error.code, error.param.as_str()), ("invalid_time", "to"));
+    }
+
+    #[test]
+    fn a_day_runs_from_local_midnight_to_the_next() {
+        // 2026-11-10 03:00 UTC is noon in Seoul: the day began at 2026-11-09 15:00 UTC.
+        let noon_kst = 1_794_279_600_000_000;
+        let day = Period::day_containing(noon_kst, 540);
+        assert_eq!((day.from_us(), day.to_us()), (noon_kst - 12 * 3_600_000_000, noon_kst + 12 * 3_600_000_000));
+        assert_eq!(Period::day_containing(day.from_us(), 540), day);
+        assert_eq!(Period::day_containing(day.from_us() - 1, 540).to_us(), day.from_us());
+        // West of UTC, and before 1970.
+        let utc_minus_7 = Period::day_containing(0, -420);
+        assert_eq!((utc_minus_7.from_us(), utc_minus_7.to_us()), (-17 * 3_600_000_000, 7 * 3_600_000_000));
+    }
+
+    #[test]
+    fn a_bounded_period_fills_in_and_checks_its_bounds() {
+        let today = Period::day_containing(1_794_279_600_000_000, 540);
+        let year = 366 * DAY_US;
+        assert_eq!(Period::bounded(Bounds::default(), today, year), Ok(today));
+        let from_yesterday = Bounds::parse(Some("2026-11-08T15:00:00Z"), None).unwrap();
+        let period = Period::bounded(from_yesterday, today, year).unwrap();
+        assert_eq!((period.from_us(), period.to_us()), (today.from_us() - DAY_US, today.to_us()));
+        let backwards = Bounds::parse(Some("2026-11-10T00:00:00Z"), Some("2026-11-10T00:00:00Z")).unwrap();
+        let error = Period::bounded(backwards, today, year).unwrap_err();
+        assert_eq!((error.code, error.param.as_str()), ("invalid_period", "to"));
+        let after_today = Bounds::parse(Some("2026-11-11T00:00:00Z"), None).unwrap();
+        assert_eq!(Period::bounded(after_today, today, year).unwrap_err().param, "from");
+        let long = Bounds::parse(Some("2025-01-01T00:00:00Z"), Some("2026-01-02T00:00:01Z")).unwrap();
+        assert_eq!(Period::bounded(long, today, year).unwrap_err().code, "period_too_long");
+        let leap_year = Bounds::parse(Some("2024-01-01T00:00:00+09:00"), Some("2025-01-01T00:00:00+09:00")).unwrap();
+        assert!(Period::bounded(leap_year, today, year).is_ok());
+        assert_eq!(Bounds::parse(Some("today"), None).unwrap_err().code, "invalid_time");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod query;
 pub mod receipt_page;
 pub mod receipt_proof;
 pub mod receipts;
+pub mod reports;
 pub mod request_log;
 pub mod serde_message;
 pub mod submit;
@@ -89,6 +90,7 @@ pub fn router(state: AppState, pages: Router) -> Router {
         .merge(wallet_links::router())
         .merge(webhooks::router())
         .merge(audit::router())
+        .merge(reports::router())
         .merge(health::router())
         .merge(openapi::router())
         .fallback(not_found)

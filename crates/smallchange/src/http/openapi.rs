@@ -15,7 +15,7 @@ use super::AppState;
     info(title = "smallchange", description = "Stored-value wallet and cash-out engine. The guides are in the \
         smallchange repository: README.md (set-up and the ledger), docs/WALLET.md (users, top-ups, payments, \
         balances, gift cards, lists), docs/CASHOUT.md (identity checks, destinations, quotes, codes, rails, \
-        receipts, disputes), docs/WEBHOOKS.md (events and signatures), docs/AUDIT.md (the audit log) and docs/CONFIGURATION.md (settings)."),
+        receipts, disputes), docs/WEBHOOKS.md (events and signatures), docs/AUDIT.md (the audit log), docs/REPORTS.md (the summary report) and docs/CONFIGURATION.md (settings)."),
     paths(
         super::ledger::create_accounts,
         super::ledger::create_transfers,
@@ -84,7 +84,8 @@ use super::AppState;
         super::audit::latest_checkpoint,
         super::audit::get_entry,
         super::audit::consistency,
-        super::audit::audit_key
+        super::audit::audit_key,
+        super::reports::summary
     ),
     modifiers(&BearerAuth, &Links, &UnsupportedMediaTypeAnswers, &RequestIdHeaders),
     tags(
@@ -96,7 +97,8 @@ use super::AppState;
         (name = "cash-out", description = "Quotes, cash-outs, confirmation, review, receipts, auto-cash-out, disputes (docs/CASHOUT.md)"),
         (name = "rails", description = "Payout rails: bank batches (ISO 20022), status reports, e-wallet callbacks (docs/CASHOUT.md)"),
         (name = "cash pickup", description = "Cash-pickup agents, and vouchers paid out with code and PIN (docs/CASHOUT.md)"),
-        (name = "audit", description = "The signed audit log: checkpoints, entries with inclusion proofs, consistency proofs, the signing key (docs/AUDIT.md)")
+        (name = "audit", description = "The signed audit log: checkpoints, entries with inclusion proofs, consistency proofs, the signing key (docs/AUDIT.md)"),
+        (name = "reports", description = "The summary report: a period's top-ups, payments, cash-outs, fees and risk decisions; the float, payouts in flight and the review queue now (docs/REPORTS.md)")
     )
 )]
 pub struct ApiDoc;

@@ -55,7 +55,7 @@ pub struct PocketBalance {
 }
 
 /// The fixed pockets every user is shown, even before anything lands in them.
-const FIXED_POCKETS: [Pocket; 6] =
+pub const FIXED_POCKETS: [Pocket; 6] =
     [Pocket::Cash, Pocket::Refund, Pocket::Cashback, Pocket::Promo, Pocket::Carrier, Pocket::Card];
 
 /// `user_id`'s balances in `currency` (default: the tenant's), per pocket, each with why it

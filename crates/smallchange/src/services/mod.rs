@@ -4,9 +4,9 @@
 //! and answers with a domain result or an [`Error`] carrying a stable code; it knows
 //! nothing of HTTP. One module per family: users and identity (`users`), funding and
 //! payments (`topups`, `payments`), balances and statements (`balances`), gift cards,
-//! cash-out, review, disputes, webhooks admin; the operator's name as people read it
-//! (`operator`); and whom the guards against guessing (`crate::limits`) count a try
-//! against (`limits`). See docs/ARCHITECTURE.md.
+//! cash-out, review, disputes, webhooks admin, the summary report (`reports`); the
+//! operator's name as people read it (`operator`); and whom the guards against guessing
+//! (`crate::limits`) count a try against (`limits`). See docs/ARCHITECTURE.md.
 
 pub mod actor;
 pub mod audit;
@@ -22,6 +22,7 @@ pub mod operator;
 pub mod operators;
 pub mod page;
 pub mod payments;
+pub mod reports;
 pub mod review;
 pub mod tenants;
 pub mod tokens;

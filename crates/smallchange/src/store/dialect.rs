@@ -53,6 +53,17 @@ impl Dialect {
         out
     }
 
+    /// `column` as a filter only, not offered to the planner as a way in: SQLite keeps no
+    /// statistics (nothing runs ANALYZE), so it takes any index on a column compared for
+    /// equality — a tenant's every row — over a narrower range on another index; a unary
+    /// `+` takes the column out of its choice. PostgreSQL weighs its statistics itself.
+    pub fn filter_only(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("+{column}"),
+            Dialect::Postgres => column.to_string(),
+        }
+    }
+
     /// The suffix that locks selected rows until the transaction ends. SQLite has one
     /// writer at a time (BEGIN IMMEDIATE), so it needs none.
     pub fn for_update(self) -> &'static str {
@@ -109,6 +120,12 @@ mod tests {
         assert_eq!(Dialect::Sqlite.id_list(["a", "b\"c"]), r#"["a","b\"c"]"#);
         assert_eq!(Dialect::Postgres.id_list(["a/b"]), r#"{"a/b"}"#);
         assert_eq!(Dialect::Postgres.id_list([]), "{}");
+    }
+
+    #[test]
+    fn only_sqlite_needs_a_column_kept_from_its_planner() {
+        assert_eq!(Dialect::Sqlite.filter_only("tenant_id"), "+tenant_id");
+        assert_eq!(Dialect::Postgres.filter_only("r.tenant_id"), "r.tenant_id");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod payments;
 pub mod payout_batches;
 pub mod pickup;
 pub mod plain_ledger;
+pub mod reports;
 pub mod sqlite_raw;
 pub mod stuck_steps;
 pub mod tenants;

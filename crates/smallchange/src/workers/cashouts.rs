@@ -26,7 +26,7 @@ use crate::context::Context;
 use crate::domain::cashout_policy::CashoutPolicy;
 use crate::events::{Happened, Kind};
 use crate::rails::{self as rail, carry_on};
-use crate::services::cashout::{auto, flow, outcome};
+use crate::services::cashout::{auto, flow, outcome, sla};
 use crate::services::disputes as adjustments;
 use crate::services::Actor;
 use crate::store::cashouts::{self, Cashout};
@@ -114,15 +114,10 @@ fn policies(app: &Context) -> impl Iterator<Item = &CashoutPolicy> {
 
 /// Raises an alert (once) for a payout not paid within the tenant's SLA.
 async fn alert_if_late(app: &Context, tenant: &str, cashout: &Cashout, now: i64) -> anyhow::Result<()> {
-    let waits_on_user = rail::named(&cashout.quote.rail).is_some_and(|r| r.waits_on_user());
-    if waits_on_user && cashout.status == "in_transit" {
+    if !sla::is_late(cashout, app.settings.cashout_policy(tenant), now) {
         return Ok(());
     }
-    let sla_us = app.settings.cashout_policy(tenant).sla_hours * HOUR_US;
-    let since = cashout.submitted_at.or(cashout.confirmed_at).unwrap_or(cashout.created_at);
-    if since + sla_us > now {
-        return Ok(());
-    }
+    let since = sla::since(cashout);
     let data =
         serde_json::json!({"id": cashout.id, "status": cashout.status, "rail": cashout.quote.rail, "since": since});
     let breached = Happened::new(tenant, &CASHOUT_WORKER, &cashout.id, Kind::CashoutSlaBreached, data, now);

@@ -17,6 +17,7 @@ pub mod otp;
 pub mod outcome;
 pub mod quote;
 pub mod receipt_link;
+pub mod sla;
 pub mod view;
 
 pub use create::{create, resend_code};
