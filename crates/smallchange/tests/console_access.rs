@@ -7,56 +7,24 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use smallchange::clock::Clock;
-use smallchange::committer::Committer;
 use smallchange::context::Context;
-use smallchange::crypto::Secrets;
-use smallchange::metrics::Metrics;
 use smallchange::services::operators::setup::{self, Step};
 use smallchange::services::operators::sign_in::{self, Attempt};
 use smallchange::services::operators::{admin, sessions};
-use smallchange::services::Actor;
 use smallchange::store::events;
 use smallchange::store::tenants;
+use support::console::{between, code, context, CLI, PASSWORD};
 use support::wallet::Browser;
-use support::{fresh_db, spawn_with_clock, test_settings, Backend, TestDb};
-use totp_rs::{Algorithm, Secret, TOTP};
+use support::{fresh_db, spawn_with_clock, Backend};
 
 both_backends!(an_operator_sets_up_and_signs_in, super::an_operator_sets_up_and_signs_in_on);
 both_backends!(wrong_sign_ins_lock_one_address_only, super::wrong_sign_ins_lock_one_address_only_on);
 both_backends!(disabling_and_resetting_take_effect_at_once, super::disabling_and_resetting_take_effect_at_once_on);
 both_backends!(the_pages_lead_from_the_link_to_the_overview, super::the_pages_lead_from_the_link_to_the_overview_on);
 
-const CLI: Actor = Actor::System("cli");
-const PASSWORD: &str = "correct horse battery staple";
 /// 2026-12-07 09:00:00 UTC, on a 30-second step boundary.
 const T0: i64 = 1_796_634_000_000_000;
-
-/// What the use cases run with, on `db`, deciding by `clock`: the same encryption key as
-/// any server on that database.
-async fn context(db: &TestDb, clock: Clock) -> Context {
-    let settings = test_settings(db);
-    let database = support::open(db).await;
-    let metrics = Arc::new(Metrics::default());
-    let (committer, _task) = Committer::start(database.clone(), settings.committer(), metrics.clone()).unwrap();
-    Context {
-        secrets: Arc::new(Secrets::load(&settings).unwrap()),
-        settings: Arc::new(settings),
-        db: database,
-        committer,
-        metrics,
-        clock,
-        guards: Arc::default(),
-    }
-}
-
-/// The code an authenticator with secret `base32` shows at `at_us`.
-fn code(base32: &str, at_us: i64) -> String {
-    let bytes = Secret::Encoded(base32.to_string()).to_bytes().unwrap();
-    TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).generate((at_us / 1_000_000) as u64)
-}
 
 /// The token at the end of a set-up link.
 fn token_of(url: &str) -> String {
@@ -271,9 +239,4 @@ async fn the_pages_lead_from_the_link_to_the_overview_on(backend: Backend) {
     assert_eq!(used.status, 404);
     assert!(used.shows("This set-up link does not work"), "{}", used.html);
     server.stop().await;
-}
-
-fn between(html: &str, start: &str, end: &str) -> String {
-    let from = html.find(start).expect("the start marker") + start.len();
-    html[from..from + html[from..].find(end).expect("the end marker")].to_string()
 }

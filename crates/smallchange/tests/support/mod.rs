@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod bank;
+pub mod console;
 pub mod process;
 pub mod wallet;
 
