@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::cli::Failure;
+use crate::services::operators::admin;
 use crate::store::demo_seed::{self, DemoSeed};
 use crate::store::tenants::{self, Role};
 use crate::store::Db;
@@ -115,6 +116,41 @@ fn print(addr: SocketAddr, key: &str, seeded: &Seeded) {
         seeded.minji
     );
     println!("guides: docs/WALLET.md, docs/CASHOUT.md · API explorer: http://{addr}/docs");
+}
+
+/// The demo tenant's console admin: `admin+<tenant>@demo.example` (an email is one operator
+/// in the whole deployment, and `--demo-reset` makes a new tenant). Made, with a one-time
+/// set-up link, on the first start; on later starts named with where to sign in. A
+/// password that was set is never reset; an admin who never used their link gets a new one.
+fn demo_admin_email(tenant_id: &str) -> String {
+    format!("admin+{}@demo.example", tenant_id.trim_start_matches("ten_"))
+}
+
+/// Prints how to get into the console as the demo admin.
+pub async fn console(db: &Db, settings: &crate::config::Settings, addr: SocketAddr) -> anyhow::Result<()> {
+    let Some(demo) = demo_seed::load(db).await? else { return Ok(()) };
+    let email = demo_admin_email(&demo.tenant_id);
+    let (ctx, stop) = crate::cli::operators::command_context(db.clone(), settings)?;
+    let found = crate::store::operators::by_email(db, &email).await?;
+    let actor = crate::services::Actor::System("demo");
+    let invited = match found {
+        None => Some(admin::create(&ctx, &actor, &demo.tenant_id, &email, "admin").await),
+        Some(operator) if operator.disabled_at.is_none() && !operator.is_set_up() => {
+            Some(admin::reset(&ctx, &actor, &operator.tenant_id, &email).await)
+        }
+        Some(_) => None,
+    };
+    stop(ctx).await?;
+    match invited {
+        Some(invited) => {
+            let invited = invited.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let url = invited.setup_url;
+            let url = if url.starts_with('/') { format!("http://{addr}{url}") } else { url };
+            println!("console: set up the demo admin {email} (the link works once, within 15 minutes): {url}");
+        }
+        None => println!("console: sign in at http://{addr}/console/sign-in as {email} (docs/CONSOLE.md)"),
+    }
+    Ok(())
 }
 
 /// The HTTP API as a client sees it (the demo seeds through it; `bench cashout` drives it).

@@ -7,7 +7,7 @@ mod audit;
 pub mod bench;
 pub mod demo;
 mod failure;
-mod operators;
+pub(crate) mod operators;
 mod table;
 
 use std::path::PathBuf;
@@ -301,10 +301,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             open(&settings).await?.close().await;
             let shown = shown_url(&settings.db);
             let shutdown = app::shutdown_signal();
-            let running = app::start(settings).await?;
+            let running = app::start(settings.clone()).await?;
             println!("smallchange listening on http://{}", running.addr);
             if demo {
                 demo::seed(&running.db, running.addr, &shown, demo_reset).await?;
+                demo::console(&running.db, &settings, running.addr).await?;
             }
             running.wait(shutdown).await?;
         }

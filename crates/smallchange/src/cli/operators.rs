@@ -133,11 +133,16 @@ fn print_link(invited: &admin::Invited, done: &str) {
 
 /// What a use case runs with, for one command: a committer of its own, stopped by the
 /// function returned beside it once the command is done.
-type Stop = Box<dyn FnOnce(Context) -> futures::future::BoxFuture<'static, anyhow::Result<()>>>;
+pub(crate) type Stop = Box<dyn FnOnce(Context) -> futures::future::BoxFuture<'static, anyhow::Result<()>>>;
 
 async fn context(settings: &Settings, tenant: &str) -> anyhow::Result<(Context, Stop)> {
     let db = open_existing(settings).await?;
     existing_tenant(&db, tenant).await?;
+    command_context(db, settings)
+}
+
+/// A context on `db` for one command (or the demo), with a committer of its own.
+pub(crate) fn command_context(db: crate::store::Db, settings: &Settings) -> anyhow::Result<(Context, Stop)> {
     let metrics = Arc::new(Metrics::default());
     let (committer, task) = Committer::start(db.clone(), settings.committer(), metrics.clone())?;
     let ctx = Context {

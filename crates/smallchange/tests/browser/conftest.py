@@ -92,13 +92,14 @@ def demo_server(db_url=None, settings=None):
         for _ in range(600):
             log.seek(0)
             printed = log.read()
-            if "junho signs in at" in printed:
+            # The console's line is the demo's last.
+            if "console: " in printed:
                 break
             if process.poll() is not None:
                 break
             time.sleep(0.05)
         key = re.search(r"admin key: (sk_[A-Za-z0-9]+)", printed)
-        assert key and "junho signs in at" in printed, f"the demo server did not start:\n{printed}"
+        assert key and "console: " in printed, f"the demo server did not start:\n{printed}"
         yield Api(f"http://127.0.0.1:{port}", key.group(1), printed)
     finally:
         process.terminate()
@@ -174,14 +175,15 @@ def words(lang, message_id, **args):
     raise KeyError(f"no message {message_id} in {lang}")
 
 
-def totp_now(secret_base32):
-    """The current 6-digit TOTP code (RFC 6238: SHA-1, 30 s) of a base32 secret."""
+def totp_now(secret_base32, ahead_s=0):
+    """The current 6-digit TOTP code (RFC 6238: SHA-1, 30 s) of a base32 secret; with
+    `ahead_s`, the code of that many seconds later (the next step's is accepted too)."""
     import base64
     import hashlib
     import hmac
     import struct
     key = base64.b32decode(secret_base32.replace(" ", "").upper() + "=" * (-len(secret_base32.replace(" ", "")) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    digest = hmac.new(key, struct.pack(">Q", (int(time.time()) + ahead_s) // 30), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
     number = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
     return f"{number:06d}"

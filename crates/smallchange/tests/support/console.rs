@@ -41,7 +41,7 @@ pub async fn context(db: &TestDb, clock: Clock) -> Context {
 
 /// The code an authenticator with secret `base32` shows at `at_us`.
 pub fn code(base32: &str, at_us: i64) -> String {
-    let bytes = Secret::Encoded(base32.to_string()).to_bytes().unwrap();
+    let bytes = Secret::Encoded(base32.replace(' ', "")).to_bytes().unwrap();
     TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).generate((at_us / 1_000_000) as u64)
 }
 

@@ -26,8 +26,8 @@ use crate::unit::{Guard, Refusal, Unit, UnitOutput};
 pub enum Step {
     /// A password is to be chosen.
     Password,
-    /// The authenticator is to be set up: its secret (base32, to type in) and the
-    /// `otpauth://` URI its QR code carries.
+    /// The authenticator is to be set up: its secret (base32 in groups of four, to type
+    /// in) and the `otpauth://` URI its QR code carries.
     Authenticator { secret: String, otpauth_uri: String },
 }
 
@@ -49,7 +49,7 @@ pub async fn open(ctx: &Context, token: &str, address: &str) -> Result<Option<Se
             let secret = unseal(ctx, sealed)?;
             let issuer = crate::services::operator::of(ctx, &operator.tenant_id).await?.name;
             let uri = secret.otpauth_uri(&format!("{issuer} console"), &operator.email);
-            Step::Authenticator { secret: secret.base32(), otpauth_uri: uri }
+            Step::Authenticator { secret: in_fours(&secret.base32()), otpauth_uri: uri }
         }
     };
     Ok(Some(Setup { email: operator.email, tenant_id: operator.tenant_id, step }))
@@ -133,6 +133,12 @@ async fn live(ctx: &Context, token: &str, address: &str) -> Result<Option<(Setup
     }
     let operator = operators::by_id(&ctx.db, &link.tenant_id, &link.operator_id).await?;
     Ok(operator.filter(|o| o.disabled_at.is_none()).map(|operator| (link, operator)))
+}
+
+/// A secret to type, in groups of four (authenticator apps ignore the spaces).
+fn in_fours(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    chars.chunks(4).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
 }
 
 fn unseal(ctx: &Context, sealed: &str) -> Result<TotpSecret, Error> {
