@@ -270,6 +270,54 @@ fn serve_demo(db_url: &str, reset: bool) -> DemoRun {
     DemoRun { lines: printed }
 }
 
+both_backends!(operators_are_made_listed_disabled_and_reset, super::operators_are_made_listed_disabled_and_reset_on);
+
+/// `operators create` prints the one-time set-up link alone on its last line; `list` shows
+/// each operator's state; `disable` and `reset` act at once; mistakes are named.
+async fn operators_are_made_listed_disabled_and_reset_on(backend: Backend) {
+    let db = fresh_db(backend).await;
+    let key = support::encryption_key(&db.url).unwrap_or_default();
+    let env = [("SMALLCHANGE_ENCRYPTION_KEY", key.as_str())];
+    let run = |args: Vec<String>| {
+        let env = env;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            support::process::cli_with_env(&args, &env).await
+        }
+    };
+    let (tenant, _) = create_tenant_and_key(&db.url).await;
+    let op = |words: &str| -> Vec<String> {
+        let mut args: Vec<String> = words.split(' ').map(String::from).collect();
+        args.extend(["--tenant".into(), tenant.clone(), "--db".into(), db.url.clone()]);
+        args
+    };
+    let created = run(op("operators create --email Kim@Example.com --role finance")).await;
+    assert!(created.success, "{created:?}");
+    let last = created.stdout.lines().last().unwrap();
+    assert!(last.starts_with("/console/setup/") && last.len() > 50, "{created:?}");
+    assert!(created.stdout.contains("created Kim@Example.com (finance, opu_"), "{created:?}");
+    assert!(created.stderr.contains("hint: set public_base_url"), "a relative link says how to make it whole");
+
+    let again = run(op("operators create --email kim@example.com --role admin")).await;
+    assert_failed_with(&again, "an operator with this email exists already", "");
+    let listed = run(op("operators list")).await;
+    let line = listed.stdout.lines().find(|l| l.starts_with("Kim@Example.com")).unwrap_or_else(|| panic!("{listed:?}"));
+    assert!(line.contains("finance") && line.contains("invited"), "{line}");
+
+    let reset = run(op("operators reset --email KIM@example.com")).await;
+    assert!(reset.success && reset.stdout.lines().last().unwrap() != last, "a new link: {reset:?}");
+    let disabled = run(op("operators disable --email kim@example.com")).await;
+    assert!(disabled.success && disabled.stdout.starts_with("disabled Kim@Example.com"), "{disabled:?}");
+    assert_failed_with(&run(op("operators reset --email kim@example.com")).await, "this operator is disabled", "");
+    assert_failed_with(
+        &run(op("operators disable --email nobody@example.com")).await,
+        "no operator with this email",
+        "",
+    );
+    let listed = run(op("operators list")).await;
+    assert!(listed.stdout.lines().any(|l| l.starts_with("Kim@Example.com") && l.contains("disabled")), "{listed:?}");
+}
+
 both_backends!(serve_demo_reuses_its_seed, super::serve_demo_reuses_its_seed_on);
 
 async fn serve_demo_reuses_its_seed_on(backend: Backend) {

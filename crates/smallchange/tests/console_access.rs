@@ -83,7 +83,10 @@ async fn an_operator_sets_up_and_signs_in_on(backend: Backend) {
     else {
         panic!("the authenticator's step follows the password")
     };
-    assert!(otpauth_uri.starts_with("otpauth://totp/") && otpauth_uri.contains(&secret.replace(' ', "")), "{otpauth_uri}");
+    assert!(
+        otpauth_uri.starts_with("otpauth://totp/") && otpauth_uri.contains(&secret.replace(' ', "")),
+        "{otpauth_uri}"
+    );
 
     // Not signed in until the authenticator is proven; a wrong code does nothing.
     let early = sign_in::sign_in(&ctx, &attempt("min.ji@example.com", PASSWORD, &code(&secret, T0), "10.0.0.1")).await;

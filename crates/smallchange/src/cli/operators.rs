@@ -164,6 +164,22 @@ pub(crate) fn command_context(db: crate::store::Db, settings: &Settings) -> anyh
     Ok((ctx, stop))
 }
 
+/// A use case's refusal, in its words, with what to do about it.
 fn failure(error: Error) -> anyhow::Error {
-    Failure::new(error.message().to_string()).into()
+    let hint = match error.code() {
+        "email_taken" | "resource_missing" => {
+            "list the tenant's operators with `smallchange operators list --tenant …`"
+        }
+        "operator_disabled" => {
+            "a disabled operator stays disabled: create a new one with `smallchange operators create`"
+        }
+        "invalid_email" => "give the address the person reads their mail at, like name@example.com",
+        _ => "",
+    };
+    let failure = Failure::new(error.message().to_string());
+    if hint.is_empty() {
+        failure.into()
+    } else {
+        failure.hint(hint).into()
+    }
 }

@@ -142,8 +142,14 @@ pub struct CliOutput {
 
 /// Runs `smallchange <args>` to completion.
 pub async fn cli(args: &[&str]) -> CliOutput {
+    cli_with_env(args, &[]).await
+}
+
+/// As [`cli`], with environment variables set (`SMALLCHANGE_ENCRYPTION_KEY` on PostgreSQL).
+pub async fn cli_with_env(args: &[&str], env: &[(&str, &str)]) -> CliOutput {
     let mut command = tokio::process::Command::new(BIN);
     command.args(args).env("RUST_LOG", "warn").stdin(Stdio::null()).kill_on_drop(true);
+    command.envs(env.iter().copied());
     let output = tokio::time::timeout(CLI_WAIT_MAX, command.output())
         .await
         .unwrap_or_else(|_| panic!("smallchange {args:?} took longer than {CLI_WAIT_MAX:?}"))
