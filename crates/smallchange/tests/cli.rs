@@ -279,7 +279,6 @@ async fn operators_are_made_listed_disabled_and_reset_on(backend: Backend) {
     let key = support::encryption_key(&db.url).unwrap_or_default();
     let env = [("SMALLCHANGE_ENCRYPTION_KEY", key.as_str())];
     let run = |args: Vec<String>| {
-        let env = env;
         async move {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             support::process::cli_with_env(&args, &env).await
