@@ -141,9 +141,14 @@ mod tests {
     #[test]
     fn the_console_pages_render_in_both_languages() {
         for lang in ["ko", "en"] {
-            for name in ["console/sign_in.html", "console/setup_password.html", "console/setup_authenticator.html"] {
+            for name in [
+                "console/sign_in.html",
+                "console/setup_password.html",
+                "console/setup_authenticator.html",
+                "console/message.html",
+            ] {
                 let values = minijinja::context! { lang => lang, csrf => "x", email => "a@example.com", token => "t",
-                secret => "ABC", qr => "data:", next => "", error => "oops" };
+                secret => "ABC", qr => "data:", next => "", error => "oops", title => "T", text => "x" };
                 render(name, values).unwrap_or_else(|e| panic!("{name} in {lang}: {e:#}"));
             }
             let base = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
@@ -164,10 +169,6 @@ mod tests {
             let shown = render("console/overview.html", minijinja::context! { figures => figures, ..base })
                 .unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
             assert!(shown.contains("<svg class=\"chart\"") && shown.contains("data-value=\"10802\""), "{shown}");
-            for name in ["console/message.html"] {
-                render(name, minijinja::context! { lang => lang, csrf => "x", title => "T", text => "x" })
-                    .unwrap_or_else(|e| panic!("{name} in {lang}: {e:#}"));
-            }
         }
     }
 

@@ -138,17 +138,6 @@ fn figures(found: &Summary, w: &Writer) -> minijinja::Value {
         line("in_flight", "console-overview-in-flight", found.in_flight),
         line("past_sla", "console-overview-past-sla", found.past_sla),
     ]);
-    let risk = found
-        .risk_decisions
-        .iter()
-        .flat_map(|(decision, reasons)| {
-            let decided = w.word(&format!("console-decision-{decision}"), decision);
-            reasons.iter().map(move |(reason, count)| {
-                let because = w.word(&format!("console-reason-{reason}"), reason);
-                (format!("{decision}.{reason}"), format!("{decided} · {because}"), Some(*count), None)
-            })
-        })
-        .collect();
     let age = found.review_queue.oldest_age_s.map(|s| {
         let args = [("hours", (s / 3_600).to_string()), ("minutes", (s % 3_600 / 60).to_string())];
         i18n::text(w.lang, "console-age", &args).unwrap_or_else(|| format!("{s} s"))
@@ -178,8 +167,24 @@ fn figures(found: &Summary, w: &Writer) -> minijinja::Value {
         review_count => found.review_queue.count,
         review_age_s => found.review_queue.oldest_age_s,
         review_age => age,
-        risk => w.chart(risk),
+        risk => risk(found, w),
     }
+}
+
+/// Risk decisions as rows: `decision.reason` → how many, in words.
+fn risk(found: &Summary, w: &Writer) -> Chart {
+    let lines = found
+        .risk_decisions
+        .iter()
+        .flat_map(|(decision, reasons)| {
+            let decided = w.word(&format!("console-decision-{decision}"), decision);
+            reasons.iter().map(move |(reason, count)| {
+                let because = w.word(&format!("console-reason-{reason}"), reason);
+                (format!("{decision}.{reason}"), format!("{decided} · {because}"), Some(*count), None)
+            })
+        })
+        .collect();
+    w.chart(lines)
 }
 
 /// The `period` a query asks for: today when there is none; `Err` with what was typed.
