@@ -77,6 +77,61 @@ impl Bounds {
     }
 }
 
+impl From<Period> for Bounds {
+    /// Both bounds given: exactly `period`.
+    fn from(period: Period) -> Bounds {
+        Bounds { from_us: Some(period.from_us), to_us: Some(period.to_us) }
+    }
+}
+
+/// The periods an operator picks on the console's overview, all in the tenant's zone:
+/// today, the last 7 or 30 days (today included, so the figures of the day are never left
+/// out), or a calendar month. Written in a link as `today`, `7d`, `30d` or `2026-11`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Span {
+    Today,
+    /// The last so many days, one of [`Span::DAYS`].
+    Days(u8),
+    Month(Month),
+}
+
+impl Span {
+    /// The lengths of [`Span::Days`] offered, in days.
+    pub const DAYS: [u8; 2] = [7, 30];
+
+    /// Reads `today`, `7d`, `30d` or `YYYY-MM`, naming `period` as the field at fault.
+    pub fn parse(text: &str) -> Result<Span, Invalid> {
+        let invalid = || Invalid::new("invalid_period", "period is today, 7d, 30d or a month (YYYY-MM)", "period");
+        if text == "today" {
+            return Ok(Span::Today);
+        }
+        if let Some(days) = text.strip_suffix('d') {
+            return Span::DAYS.into_iter().find(|d| d.to_string() == days).map(Span::Days).ok_or_else(invalid);
+        }
+        Month::parse(text).map(Span::Month).map_err(|_| invalid())
+    }
+
+    /// The stretch of time it covers at `now_us`, in the zone `offset_minutes` east of UTC.
+    pub fn period(self, now_us: i64, offset_minutes: i32) -> Period {
+        let today = Period::day_containing(now_us, offset_minutes);
+        match self {
+            Span::Today => today,
+            Span::Days(days) => Period { from_us: today.to_us - i64::from(days) * DAY_US, to_us: today.to_us },
+            Span::Month(month) => month.period(offset_minutes),
+        }
+    }
+}
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Span::Today => f.write_str("today"),
+            Span::Days(days) => write!(f, "{days}d"),
+            Span::Month(month) => write!(f, "{month}"),
+        }
+    }
+}
+
 /// A calendar month, read as `YYYY-MM`; its period depends on the zone it is read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Month {
@@ -218,5 +273,27 @@ mod tests {
         for bad in ["2026-13", "2026-00", "26-11", "2026-1", "2026/11", "", "1969-12", "２０２６-11"] {
             assert_eq!(Month::parse(bad).unwrap_err().code, "invalid_month", "{bad}");
         }
+    }
+
+    #[test]
+    fn a_span_is_read_and_ends_with_today() {
+        // 2026-11-10 03:00 UTC, noon in Seoul.
+        let noon = 1_794_279_600_000_000;
+        let today = Period::day_containing(noon, 540);
+        for (text, from_us) in
+            [("today", today.from_us()), ("7d", today.to_us() - 7 * DAY_US), ("30d", today.to_us() - 30 * DAY_US)]
+        {
+            let span = Span::parse(text).unwrap();
+            assert_eq!(span.to_string(), text);
+            assert_eq!(span.period(noon, 540), Period { from_us, to_us: today.to_us() }, "{text}");
+        }
+        let november = Span::parse("2026-11").unwrap();
+        assert_eq!(november.period(noon, 540), Month::parse("2026-11").unwrap().period(540));
+        assert_eq!(november.to_string(), "2026-11");
+        for bad in ["", "week", "0d", "8d", "-7d", "d", "2026-13", "TODAY", "7"] {
+            assert_eq!(Span::parse(bad).unwrap_err().code, "invalid_period", "{bad}");
+        }
+        let bounds = Bounds::from(today);
+        assert_eq!(Period::bounded(bounds, Period::day_containing(0, 0), DAY_US).unwrap(), today);
     }
 }

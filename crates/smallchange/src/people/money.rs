@@ -20,6 +20,12 @@ pub fn money(minor_units: i64, currency: &str, lang: Lang) -> String {
     }
 }
 
+/// A count as people read it, grouped by thousands: `12,345`.
+pub fn count(n: i64) -> String {
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", grouped(n.unsigned_abs(), 0))
+}
+
 /// The English symbol of the currencies people know by one.
 fn symbol(currency: &str) -> Option<&'static str> {
     Some(match currency {

@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::domain::cashout_policy::RAILS;
 use crate::domain::pocket::{Pocket, Source};
 use crate::domain::policy::WalletPolicy;
-use crate::domain::statement::{Bounds, Period, DAY_US};
+use crate::domain::statement::{Bounds, Month, Period, Span, DAY_US};
 use crate::people::Lang;
 pub use crate::store::reports::Tally;
 use crate::store::reports::{self, Ask, Figures, PocketSums};
@@ -118,6 +118,19 @@ pub async fn summary(ctx: &Context, _actor: &Actor, tenant: &str, asked: &Asked)
     };
     let figures = reports::summary(&ctx.db, &ask).await?;
     Ok(summarised(figures, wallet, period, currency, now))
+}
+
+/// The period `span` covers now, in `tenant`'s time zone (the console's overview asks by span).
+pub fn span_period(ctx: &Context, tenant: &str, span: Span) -> Period {
+    span.period(ctx.clock.now_us(), ctx.settings.wallet_policy(tenant).month_utc_offset_minutes)
+}
+
+/// This month in `tenant`'s time zone and the `count - 1` before it, newest first.
+pub fn recent_months(ctx: &Context, tenant: &str, count: usize) -> Vec<Month> {
+    let offset = ctx.settings.wallet_policy(tenant).month_utc_offset_minutes;
+    std::iter::successors(Some(Month::containing(ctx.clock.now_us(), offset)), |m| Some(m.previous()))
+        .take(count)
+        .collect()
 }
 
 /// The figures as the report shows them: named, complete, and judged by the policy.

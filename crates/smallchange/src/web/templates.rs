@@ -68,6 +68,7 @@ fn environment() -> &'static Environment<'static> {
         env.add_function("destination_name", |state: &State, masked: &str| destination::shown(lang_of(state), masked));
         env.add_filter("money", money);
         env.add_filter("when", when);
+        env.add_filter("number", |n: i64| people::money::count(n));
         env.add_filter("percent", |bps: i64| people::percent(bps));
         env
     })
@@ -140,14 +141,34 @@ mod tests {
     #[test]
     fn the_console_pages_render_in_both_languages() {
         for lang in ["ko", "en"] {
-            for name in ["console/sign_in.html", "console/setup_password.html", "console/setup_authenticator.html"] {
+            for name in [
+                "console/sign_in.html",
+                "console/setup_password.html",
+                "console/setup_authenticator.html",
+                "console/message.html",
+            ] {
                 let values = minijinja::context! { lang => lang, csrf => "x", email => "a@example.com", token => "t",
-                secret => "ABC", qr => "data:", next => "", error => "oops" };
+                secret => "ABC", qr => "data:", next => "", error => "oops", title => "T", text => "x" };
                 render(name, values).unwrap_or_else(|e| panic!("{name} in {lang}: {e:#}"));
             }
-            let values = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
-            operator_email => "a@example.com", operator_role => "finance", nav => "overview" };
-            render("console/overview.html", values).unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
+            let base = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
+            operator_email => "a@example.com", operator_role => "finance", nav => "overview", here => "/console/",
+            choices => vec![("today", "Today"), ("7d", "7 days")], chosen => "today" };
+            let invalid = minijinja::context! { invalid => "week", ..base.clone() };
+            let shown =
+                render("console/overview.html", invalid).unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
+            assert!(shown.contains("error-summary") && !shown.contains("<svg"), "{shown}");
+            let row = minijinja::context! { key => "cash", label => "Cash", count => 2, amount => 3000, bar => 300,
+            shown => "₩3,000" };
+            let chart = minijinja::context! { rows => vec![row], counts => true, amounts => true, any => true };
+            let figures = minijinja::context! { quiet => false, from_us => 0, last_us => 1, as_of_us => 2,
+            topups => chart.clone(), spending => chart.clone(), by_status => chart.clone(), by_rail => chart.clone(),
+            pockets => chart.clone(), float => chart.clone(), payouts => chart.clone(), risk => chart,
+            float_total => 1, float_withdrawable => 1, payments => minijinja::context! { count => 1, amount => 2 },
+            past_sla => 0, review_count => 1, review_age_s => 10_802, review_age => "3 h 0 min" };
+            let shown = render("console/overview.html", minijinja::context! { figures => figures, ..base })
+                .unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
+            assert!(shown.contains("<svg class=\"chart\"") && shown.contains("data-value=\"10802\""), "{shown}");
         }
     }
 
