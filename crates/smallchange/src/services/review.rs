@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::context::Context;
+use crate::domain::operator::Role;
 use crate::events::{Happened, Kind};
 use crate::services::cashout::flow::{change_once, load, shown_after, transition, Answers, Recorded};
 use crate::services::cashout::page;
@@ -21,7 +22,6 @@ use crate::services::users::freeze::not_frozen;
 use crate::services::{Actor, Error};
 use crate::store::cashouts;
 use crate::store::review::{self as store, Claim, Earlier, Recent};
-use crate::store::tenants::Role;
 use crate::unit::{Guard, Refusal, Unit, UnitOutput};
 
 /// Longest reason a reviewer gives, in characters.

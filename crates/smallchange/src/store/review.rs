@@ -86,7 +86,7 @@ pub async fn recent(db: &Db, tenant: &str, user: &str, since_us: i64) -> anyhow:
 async fn tally(db: &Db, select: &str, tenant: &str, user: &str, since_us: i64) -> anyhow::Result<Tally> {
     let sql = format!("{select} WHERE tenant_id = $1 AND user_id = $2 AND created_at >= $3");
     let (count, amount): (i64, Option<i64>) =
-        on_db!(db, |pool, _d| { sqlx::query_as(&sql).bind(tenant).bind(user).bind(since_us).fetch_one(pool).await? });
+        on_db!(db, |pool, _d| sqlx::query_as(&sql).bind(tenant).bind(user).bind(since_us).fetch_one(pool).await?);
     Ok(Tally { count, amount: amount.unwrap_or(0) })
 }
 

@@ -14,11 +14,11 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::Staff;
+use crate::domain::operator::Role;
 use crate::domain::text::Text;
 use crate::people::{cashout as words, i18n, Lang};
 use crate::services::review::{self, Case, Waiting, REASON_LEN_MAX};
 use crate::services::{Actor, Error};
-use crate::store::tenants::Role;
 use crate::web::page::{self, Posted};
 use crate::web::Ui;
 
