@@ -278,11 +278,9 @@ async fn operators_are_made_listed_disabled_and_reset_on(backend: Backend) {
     let db = fresh_db(backend).await;
     let key = support::encryption_key(&db.url).unwrap_or_default();
     let env = [("SMALLCHANGE_ENCRYPTION_KEY", key.as_str())];
-    let run = |args: Vec<String>| {
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            support::process::cli_with_env(&args, &env).await
-        }
+    let run = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        support::process::cli_with_env(&args, &env).await
     };
     let (tenant, _) = create_tenant_and_key(&db.url).await;
     let op = |words: &str| -> Vec<String> {

@@ -90,6 +90,7 @@ kinds! {
     CashoutSlaBreached = "cashout.sla_breached",
     CashoutStuck = "cashout.stuck",
     CashoutReceiptOpened = "cashout.receipt_opened",
+    CashoutReviewClaimed = "cashout.review_claimed",
     VoucherIssued = "cash_pickup.voucher_issued",
     VoucherRedeemed = "cash_pickup.voucher_redeemed",
     PayoutBatchFiled = "payout_batch.filed",

@@ -372,6 +372,10 @@ pub struct ReviewRequest {
         (status = 409, body = ErrorBody, description = "`invalid_state`: not in review; `user_frozen`")),
     security(("bearer" = [])), tag = "cash-out")]
 async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
+    // Refused before the key is claimed, so the key's later use by an allowed key is no replay.
+    if let Err(refused) = review::allowed(&operator.actor()) {
+        return refused.into_response();
+    }
     request
         .run_committed(&app.db, operator.tenant_id(), |body, checked| decide(&app, &operator, &id, body, checked, true))
         .await
@@ -383,6 +387,9 @@ async fn approve(State(app): State<AppState>, operator: Operator, Path(id): Path
     responses((status = 200, body = CashoutResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])), tag = "cash-out")]
 async fn reject(State(app): State<AppState>, operator: Operator, Path(id): Path<String>, request: Once) -> Response {
+    if let Err(refused) = review::allowed(&operator.actor()) {
+        return refused.into_response();
+    }
     request
         .run_committed(&app.db, operator.tenant_id(), |body, checked| {
             decide(&app, &operator, &id, body, checked, false)
@@ -398,7 +405,6 @@ async fn decide(
     checked: Option<Checked>,
     approve: bool,
 ) -> Result<Response, ApiError> {
-    operator.require(REVIEWERS)?;
     let request: ReviewRequest = if body.is_empty() { ReviewRequest { reason: None } } else { parse_json(&body)? };
     let reason = request.reason.as_deref();
     let retry = submit::retry(checked, cashout_json, None);

@@ -33,6 +33,7 @@ pub mod payout_batches;
 pub mod pickup;
 pub mod plain_ledger;
 pub mod reports;
+pub mod review;
 pub mod sqlite_raw;
 pub mod stuck_steps;
 pub mod tenants;

@@ -51,6 +51,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("console/setup_password.html", include_str!("../../templates/console/setup_password.html")),
     ("console/setup_authenticator.html", include_str!("../../templates/console/setup_authenticator.html")),
     ("console/overview.html", include_str!("../../templates/console/overview.html")),
+    ("console/review_queue.html", include_str!("../../templates/console/review_queue.html")),
+    ("console/review_case.html", include_str!("../../templates/console/review_case.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -169,6 +171,33 @@ mod tests {
             let shown = render("console/overview.html", minijinja::context! { figures => figures, ..base })
                 .unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
             assert!(shown.contains("<svg class=\"chart\"") && shown.contains("data-value=\"10802\""), "{shown}");
+            let values = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
+            operator_email => "a@example.com", operator_role => "finance", nav => "overview" };
+            render("console/overview.html", values).unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
+            let row = minijinja::context! { id => "po_1", user_id => "usr_1", gross => 30000, net => 29500,
+            destination => "088 ••••••6789", reasons => vec!["First cash-out to this destination."], since => 0,
+            due_at => 86_400_000_000_i64, age_hours => 25, late => true, claimer => "b@example.com" };
+            let values = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
+            operator_email => "a@example.com", operator_role => "reviewer", nav => "review", rows => vec![row.clone()],
+            has_more => true, review_hours => 24, notice => "done" };
+            let queue =
+                render("console/review_queue.html", values).unwrap_or_else(|e| panic!("queue in {lang}: {e:#}"));
+            assert!(queue.contains("/console/review/po_1"), "{queue}");
+            let tally = minijinja::context! { count => 2, amount => 50000 };
+            for (may, error) in [(true, Some("say why")), (false, None)] {
+                let values = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
+                operator_email => "a@example.com", operator_role => "reviewer", nav => "review", case => row.clone(),
+                status => "in review", in_review => true, fee => 500, rail => "bank_account", holder_name => "김민지",
+                destination_added_at => 0, earlier => vec![minijinja::context! { id => "po_0", status => "Paid",
+                gross => 1000, created_at => 0 }], recent => minijinja::context! { topups => tally.clone(),
+                payments => tally.clone(), cashouts => tally.clone() }, claimed_at => 0, mine => false,
+                may_claim => may, may_decide => may, may_review => may, notice => "", error => error,
+                reason => "", reason_max => 500 };
+                let case =
+                    render("console/review_case.html", values).unwrap_or_else(|e| panic!("case in {lang}: {e:#}"));
+                assert_eq!(case.contains("/console/review/po_1/approve"), may, "{case}");
+                assert!(!case.contains("console-review-"), "a message id is missing in {lang}: {case}");
+            }
         }
     }
 

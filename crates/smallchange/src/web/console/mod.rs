@@ -1,10 +1,11 @@
 //! The operators' console under `/console/` (docs/CONSOLE.md): people who run the platform
 //! sign in with email, password and an authenticator code, and work from pages that call
 //! the same services as the API, as `Actor::OperatorUser`. One module per part: getting in
-//! ([`enter`]), the overview ([`overview`]).
+//! ([`enter`]), the overview ([`overview`]), the review queue ([`review`]).
 
 pub mod enter;
 pub mod overview;
+pub mod review;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -51,5 +52,9 @@ async fn not_found(State(ui): State<Ui>, visitor: Visitor) -> Response {
 
 /// Every `/console/` route.
 pub fn router() -> Router<Ui> {
-    Router::new().merge(enter::router()).merge(overview::router()).route("/console/{*rest}", any(not_found))
+    Router::new()
+        .merge(enter::router())
+        .merge(overview::router())
+        .merge(review::router())
+        .route("/console/{*rest}", any(not_found))
 }
