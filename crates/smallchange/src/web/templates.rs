@@ -171,9 +171,6 @@ mod tests {
             let shown = render("console/overview.html", minijinja::context! { figures => figures, ..base })
                 .unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
             assert!(shown.contains("<svg class=\"chart\"") && shown.contains("data-value=\"10802\""), "{shown}");
-            let values = minijinja::context! { lang => lang, csrf => "x", tz => 540, currency => "KRW",
-            operator_email => "a@example.com", operator_role => "finance", nav => "overview" };
-            render("console/overview.html", values).unwrap_or_else(|e| panic!("overview in {lang}: {e:#}"));
             let row = minijinja::context! { id => "po_1", user_id => "usr_1", gross => 30000, net => 29500,
             destination => "088 ••••••6789", reasons => vec!["First cash-out to this destination."], since => 0,
             due_at => 86_400_000_000_i64, age_hours => 25, late => true, claimer => "b@example.com" };
