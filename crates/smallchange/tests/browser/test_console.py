@@ -50,6 +50,14 @@ def test_the_set_up_link_leads_to_the_overview_and_signing_in_again_takes_all_th
     assert page.url.endswith("/console/"), page.url
     assert email in page.locator(".who").inner_text()
     look_at(page, "console-overview-ko-desktop")
+    # The demo's figures: a week back, and the review queue from the menu.
+    page.get_by_label(ko("console-period")).select_option("7d")
+    page.get_by_role("button", name=ko("console-period-show")).click()
+    assert "period=7d" in page.url, page.url
+    look_at(page, "console-overview-7d-ko-desktop")
+    page.get_by_role("link", name=ko("console-nav-review")).click()
+    assert page.url.endswith("/console/review"), page.url
+    look_at(page, "console-review-queue-ko-desktop")
     # Back to the used link: it says so, in words.
     page.goto(link)
     assert page.get_by_role("heading", name=ko("console-link-gone-title")).is_visible()
@@ -73,6 +81,8 @@ def test_the_set_up_link_leads_to_the_overview_and_signing_in_again_takes_all_th
     phone.get_by_role("button", name=en("console-sign-in")).click()
     assert phone.url.endswith("/console/"), phone.url
     look_at(phone, "console-overview-en-phone")
+    phone.goto(demo.base + "/console/review")
+    look_at(phone, "console-review-queue-en-phone")
     phone.get_by_role("button", name=en("sign-out")).click()
     phone.goto(demo.base + "/console/")
     assert phone.url.endswith("/console/sign-in"), phone.url
