@@ -41,6 +41,8 @@ pub struct CommitterSettings {
     pub queue_commands_max: usize,
     /// SQLite: commit with `synchronous=FULL`.
     pub sqlite_durable: bool,
+    /// SQLite: the committer connection's page cache, in MiB.
+    pub sqlite_cache_mb: u32,
 }
 
 /// What a caller asks the ledger to do.
@@ -160,7 +162,7 @@ impl Committer {
         let task = match &db {
             Db::Sqlite(pool) => {
                 let path = pool.connect_options().get_filename().to_owned();
-                let connection = RawConnection::open(&path, settings.sqlite_durable)?;
+                let connection = RawConnection::open(&path, settings.sqlite_durable, settings.sqlite_cache_mb)?;
                 let store = SqliteBatch::new(connection);
                 tokio::task::spawn_blocking(move || {
                     let runtime = tokio::runtime::Builder::new_current_thread()

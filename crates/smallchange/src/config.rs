@@ -26,6 +26,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// SQLite: `synchronous=FULL`, so a commit survives power loss. `false` opts out.
     pub sqlite_durable: bool,
+    /// SQLite: the committer's page cache, in MiB.
+    pub sqlite_cache_mb: u32,
     pub db_connections_max: u32,
     /// Most accounts + transfers written in one database transaction.
     pub batch_events_max: usize,
@@ -108,6 +110,7 @@ impl Default for Settings {
             db: "sqlite://smallchange.db".into(),
             listen: "127.0.0.1:8080".parse().expect("a valid address"),
             sqlite_durable: true,
+            sqlite_cache_mb: 64,
             db_connections_max: 16,
             batch_events_max: ledger::BATCH_TRANSFERS_MAX,
             batch_wait_max_us: 0,
@@ -306,6 +309,7 @@ impl Settings {
             batch_wait_max: Duration::from_micros(self.batch_wait_max_us),
             queue_commands_max: self.queue_commands_max,
             sqlite_durable: self.sqlite_durable,
+            sqlite_cache_mb: self.sqlite_cache_mb,
         }
     }
 }

@@ -120,6 +120,7 @@ async fn check_against_kernel(backend: Backend, requests: Vec<Vec<(Op, bool)>>, 
         batch_wait_max: std::time::Duration::from_millis(2),
         queue_commands_max: 1024,
         sqlite_durable: true,
+        sqlite_cache_mb: 64,
     };
     let (committer, task) = Committer::start(store.clone(), settings, Arc::new(Metrics::default())).unwrap();
     let run = format!("case{case}");

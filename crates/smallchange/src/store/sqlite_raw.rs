@@ -29,8 +29,9 @@ pub struct RawConnection {
 unsafe impl Send for RawConnection {}
 
 impl RawConnection {
-    /// Opens the database file in WAL mode with the durability the settings ask for.
-    pub fn open(path: &Path, durable: bool) -> anyhow::Result<RawConnection> {
+    /// Opens the database file in WAL mode with the durability and page cache (MiB) the
+    /// settings ask for.
+    pub fn open(path: &Path, durable: bool, cache_mb: u32) -> anyhow::Result<RawConnection> {
         let c_path = CString::new(path.as_os_str().as_bytes())?;
         let mut db = ptr::null_mut();
         let flags = ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE | ffi::SQLITE_OPEN_NOMUTEX;
@@ -45,7 +46,8 @@ impl RawConnection {
         unsafe { ffi::sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS) };
         connection.execute("PRAGMA journal_mode = WAL")?;
         connection.execute(if durable { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" })?;
-        connection.execute("PRAGMA cache_size = -65536")?;
+        // Negative: a size in KiB rather than in pages.
+        connection.execute(&format!("PRAGMA cache_size = -{}", u64::from(cache_mb.max(1)) * 1024))?;
         Ok(connection)
     }
 
