@@ -282,15 +282,7 @@ async fn freeze_user(
     Path(id): Path<String>,
     request: Once,
 ) -> Response {
-    // Refused before the key is claimed, so the key's later use by an allowed key is no replay.
-    if let Err(refused) = freeze::allowed(&operator.actor()) {
-        return refused.into_response();
-    }
-    request
-        .run_committed(&app.db, operator.tenant_id(), |body, checked| {
-            change(&app, &operator, &id, body, checked, FREEZE)
-        })
-        .await
+    freezing(&app, &operator, &id, request, FREEZE).await
 }
 
 /// Lift a user's freeze (`admin`; the console's `support` too), saying why. A user not
@@ -307,12 +299,18 @@ async fn unfreeze_user(
     Path(id): Path<String>,
     request: Once,
 ) -> Response {
+    freezing(&app, &operator, &id, request, UNFREEZE).await
+}
+
+/// Freezes (`to_frozen`) or unfreezes user `id` once per key. The role is checked before the
+/// key is claimed, so the key's later use by an allowed key is no replay.
+async fn freezing(app: &AppState, operator: &Operator, id: &str, request: Once, to_frozen: bool) -> Response {
     if let Err(refused) = freeze::allowed(&operator.actor()) {
         return refused.into_response();
     }
     request
         .run_committed(&app.db, operator.tenant_id(), |body, checked| {
-            change(&app, &operator, &id, body, checked, UNFREEZE)
+            change(app, operator, id, body, checked, to_frozen)
         })
         .await
 }
