@@ -241,5 +241,6 @@ async fn the_pages_lead_from_the_link_to_the_overview_on(backend: Backend) {
     let used = browser.get(&invited.setup_url).await;
     assert_eq!(used.status, 404);
     assert!(used.shows("This set-up link does not work"), "{}", used.html);
+    assert!(used.shows("This link was used: the account is set up."), "a second press says so: {}", used.html);
     server.stop().await;
 }

@@ -34,6 +34,7 @@ console-setup-code-hint = The 6 digits the app shows for this account.
 console-finish-setup = Finish and sign in
 console-link-gone-title = This set-up link does not work
 console-link-gone-text = It was used already, it expired after 15 minutes, or it was replaced by a newer one. Ask an admin for a new set-up link.
+console-link-used-text = This link was used: the account is set up. Go to the console and sign in with your email, password and authenticator code.
 
 # The overview (/console/): the summary report of a period.
 console-period = Period

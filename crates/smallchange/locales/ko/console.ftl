@@ -34,6 +34,7 @@ console-setup-code-hint = 앱에 이 계정으로 보이는 6자리 숫자예요
 console-finish-setup = 설정 마치고 로그인
 console-link-gone-title = 이 설정 링크는 쓸 수 없어요
 console-link-gone-text = 이미 사용했거나, 15분이 지나 만료되었거나, 새 링크로 바뀌었어요. 관리자에게 새 설정 링크를 요청하세요.
+console-link-used-text = 이미 사용한 링크예요. 계정 설정은 끝났어요. 콘솔로 가서 이메일, 비밀번호, 인증 앱 코드로 로그인하세요.
 
 # The overview (/console/): the summary report of a period.
 console-period = 기간

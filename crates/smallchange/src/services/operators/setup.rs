@@ -55,6 +55,18 @@ pub async fn open(ctx: &Context, token: &str, address: &str) -> Result<Option<Se
     Ok(Some(Setup { email: operator.email, tenant_id: operator.tenant_id, step }))
 }
 
+/// Whether link `token` was used up (the set-up it began is finished), as opposed to
+/// unknown, expired or replaced: a second press of the last step's button (a double-click)
+/// lands on a page that says so rather than that the link is bad. Counts nothing: it is
+/// asked only after [`open`] found no live link.
+pub async fn was_used(ctx: &Context, token: &str) -> Result<bool, Error> {
+    if !plausible_token(token) {
+        return Ok(false);
+    }
+    let link = operators::link_with_token(&ctx.db, &ctx.secrets.lookup_hash(LINK_PURPOSE, token)).await?;
+    Ok(link.is_some_and(|link| link.used_at.is_some()))
+}
+
 /// Chooses the password (typed twice): it is checked, hashed and kept on the link with a
 /// new authenticator secret. Choosing again on the same link replaces both.
 pub async fn choose_password(

@@ -114,13 +114,12 @@ async fn show_setup(ui: &Ui, visitor: &Visitor, token: &str, status: StatusCode,
     let setup = match setup::open(ui, token, &visitor.address).await {
         Ok(Some(setup)) => setup,
         Ok(None) => {
-            return page::message(
-                ui,
-                visitor,
-                StatusCode::NOT_FOUND,
-                "console-link-gone-title",
-                "console-link-gone-text",
-            )
+            // A second press of the last step (a double-click) finds the set-up finished.
+            let text = match setup::was_used(ui, token).await {
+                Ok(true) => "console-link-used-text",
+                _ => "console-link-gone-text",
+            };
+            return page::message(ui, visitor, StatusCode::NOT_FOUND, "console-link-gone-title", text);
         }
         Err(error) => return page::failure(ui, visitor, error),
     };
